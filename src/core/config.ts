@@ -1,0 +1,184 @@
+/*
+ * SwimConfig: every tunable of the protocol core, with memberlist's names (units last) so that
+ * operators can map them, and the three presets memberlist ships (DefaultLANConfig,
+ * DefaultWANConfig, DefaultLocalConfig in config.go; values in spec §7.11). `resolveConfig`
+ * merges a partial init over a preset, validates field ranges and cross-field rules, and
+ * returns a frozen object; on error nothing is returned and an InvalidConfigError names the
+ * field and the rule.
+ */
+import {InvalidConfigError} from "./errors.ts";
+
+export interface SwimConfig {
+  /** Time between probes of one member each. Scaled by the awareness score: interval × (score + 1). LAN 1000. */
+  readonly probeIntervalMs: number;
+  /** Time to wait for a direct ack before asking `indirectChecks` members to probe for us. Must be < probeIntervalMs. LAN 500. */
+  readonly probeTimeoutMs: number;
+  /** Members asked to ping a silent target on our behalf (SWIM §3.1 k). 0 disables indirect probes. LAN 3. */
+  readonly indirectChecks: number;
+  /** Each broadcast is sent at most retransmitMult × ceil(log10(n + 1)) times. LAN 4. */
+  readonly retransmitMult: number;
+  /**
+   * Minimum suspicion timeout = suspicionMult × max(1, log10(max(1, n))) × probeIntervalMs.
+   * Lifeguard expects suspicionMult − 2 independent confirmations. LAN 4.
+   */
+  readonly suspicionMult: number;
+  /** Maximum suspicion timeout = suspicionMaxTimeoutMult × minimum. A fresh suspicion starts here. LAN 6. */
+  readonly suspicionMaxTimeoutMult: number;
+  /** Time between gossip rounds (only sent when broadcasts are queued). LAN 200. */
+  readonly gossipIntervalMs: number;
+  /** Members gossiped to per round. LAN 3. */
+  readonly gossipNodes: number;
+  /** Dead members keep receiving gossip this long, so they can learn they were declared dead and refute. LAN 30000. */
+  readonly gossipToTheDeadMs: number;
+  /** Base period of full-state push-pull with one random member; scaled up above 32 members. 0 disables. LAN 30000. */
+  readonly pushPullIntervalMs: number;
+  /** Local health score is clamped to [0, awarenessMaxMultiplier − 1]. 1 disables Lifeguard awareness. LAN 8. */
+  readonly awarenessMaxMultiplier: number;
+  /** Byte budget of one datagram before encryption (memberlist's UDPBufferSize). LAN 1400. */
+  readonly packetBytesMax: number;
+  /** Deadline of a whole stream exchange (push-pull, join). LAN 10000. */
+  readonly tcpTimeoutMs: number;
+  /** Do not run a TCP fallback ping when UDP probes fail. LAN false. */
+  readonly disableTcpPings: boolean;
+  /** A dead (not left) member may change address after this long dead; 0 means never (memberlist's default). */
+  readonly deadNodeReclaimMs: number;
+  /**
+   * Healing: every reconnectIntervalMs the node push-pulls with one dead or left member it still
+   * remembers and, when it knows no other live member, with its seeds. This is what merges a
+   * healed partition without an operator. 0 disables. LAN 30000 (serf's ReconnectInterval).
+   */
+  readonly reconnectIntervalMs: number;
+  /** Failed members are remembered for re-contact this long after they were declared dead. LAN 24 h (serf's ReconnectTimeout). */
+  readonly reconnectTimeoutMs: number;
+  /** `leave` waits at most this long for the leave broadcast to be transmitted. LAN 5000 (serf's BroadcastTimeout). */
+  readonly leaveTimeoutMs: number;
+  /** Upper bound on members in the table (alive, suspect, dead and left); entries beyond it are refused. LAN 100000. */
+  readonly membersMax: number;
+}
+
+/** memberlist's DefaultLANConfig: a LAN with sub-millisecond RTTs. */
+export function lanConfig(): SwimConfig {
+  return {
+    probeIntervalMs: 1_000,
+    probeTimeoutMs: 500,
+    indirectChecks: 3,
+    retransmitMult: 4,
+    suspicionMult: 4,
+    suspicionMaxTimeoutMult: 6,
+    gossipIntervalMs: 200,
+    gossipNodes: 3,
+    gossipToTheDeadMs: 30_000,
+    pushPullIntervalMs: 30_000,
+    awarenessMaxMultiplier: 8,
+    packetBytesMax: 1_400,
+    tcpTimeoutMs: 10_000,
+    disableTcpPings: false,
+    deadNodeReclaimMs: 0,
+    reconnectIntervalMs: 30_000,
+    reconnectTimeoutMs: 24 * 3_600_000,
+    leaveTimeoutMs: 5_000,
+    membersMax: 100_000,
+  };
+}
+
+/** memberlist's DefaultWANConfig: higher latency and loss between data centres. */
+export function wanConfig(): SwimConfig {
+  return {
+    ...lanConfig(),
+    tcpTimeoutMs: 30_000,
+    suspicionMult: 6,
+    pushPullIntervalMs: 60_000,
+    probeIntervalMs: 5_000,
+    probeTimeoutMs: 3_000,
+    gossipNodes: 4,
+    gossipIntervalMs: 500,
+    gossipToTheDeadMs: 60_000,
+  };
+}
+
+/** memberlist's DefaultLocalConfig: one host or a very fast network; detects failures quickly. */
+export function localConfig(): SwimConfig {
+  return {
+    ...lanConfig(),
+    tcpTimeoutMs: 1_000,
+    indirectChecks: 1,
+    retransmitMult: 2,
+    suspicionMult: 3,
+    pushPullIntervalMs: 15_000,
+    probeTimeoutMs: 200,
+    gossipIntervalMs: 100,
+    gossipToTheDeadMs: 15_000,
+  };
+}
+
+export type ProfileName = "lan" | "wan" | "local";
+
+export const PROFILES: Readonly<Record<ProfileName, () => SwimConfig>> = {
+  lan: lanConfig,
+  wan: wanConfig,
+  local: localConfig,
+};
+
+/** The preset named `name`; throws InvalidConfigError for an unknown name. */
+export function profileConfig(name: string): SwimConfig {
+  const make = (PROFILES as Record<string, (() => SwimConfig) | undefined>)[name];
+  if (!make) throw new InvalidConfigError("profile", `must be one of ${Object.keys(PROFILES).join(", ")}`);
+  return make();
+}
+
+interface IntRule {
+  readonly min: number;
+  readonly max: number;
+}
+
+const INT_RULES: Readonly<Record<Exclude<keyof SwimConfig, "disableTcpPings">, IntRule>> = {
+  probeIntervalMs: {min: 1, max: 3_600_000},
+  probeTimeoutMs: {min: 1, max: 3_600_000},
+  indirectChecks: {min: 0, max: 64},
+  retransmitMult: {min: 1, max: 100},
+  suspicionMult: {min: 1, max: 100},
+  suspicionMaxTimeoutMult: {min: 1, max: 100},
+  gossipIntervalMs: {min: 1, max: 3_600_000},
+  gossipNodes: {min: 0, max: 64},
+  gossipToTheDeadMs: {min: 0, max: 86_400_000},
+  pushPullIntervalMs: {min: 0, max: 86_400_000},
+  awarenessMaxMultiplier: {min: 1, max: 64},
+  packetBytesMax: {min: 512, max: 65_000},
+  tcpTimeoutMs: {min: 1, max: 3_600_000},
+  deadNodeReclaimMs: {min: 0, max: 30 * 86_400_000},
+  reconnectIntervalMs: {min: 0, max: 86_400_000},
+  reconnectTimeoutMs: {min: 0, max: 365 * 86_400_000},
+  leaveTimeoutMs: {min: 0, max: 3_600_000},
+  membersMax: {min: 1, max: 10_000_000},
+};
+
+/** Names of all config fields, in declaration order (for CLI flags and docs). */
+export const CONFIG_FIELDS: readonly (keyof SwimConfig)[] = Object.keys(lanConfig()) as (keyof SwimConfig)[];
+
+/** Throws InvalidConfigError naming the first field that breaks a rule. */
+export function validateConfig(config: SwimConfig): void {
+  for (const key of Object.keys(config)) {
+    if (!(key in INT_RULES) && key !== "disableTcpPings") {
+      throw new InvalidConfigError(key, `is not a config field (known: ${CONFIG_FIELDS.join(", ")})`);
+    }
+  }
+  if (typeof config.disableTcpPings !== "boolean") {
+    throw new InvalidConfigError("disableTcpPings", "must be a boolean");
+  }
+  for (const [field, rule] of Object.entries(INT_RULES)) {
+    const value = (config as unknown as Record<string, unknown>)[field];
+    if (typeof value !== "number" || !Number.isInteger(value) || value < rule.min || value > rule.max) {
+      throw new InvalidConfigError(field, `must be an integer between ${rule.min} and ${rule.max}`);
+    }
+  }
+  if (config.probeTimeoutMs >= config.probeIntervalMs) {
+    throw new InvalidConfigError("probeTimeoutMs", "must be < probeIntervalMs");
+  }
+}
+
+/** Merges `init` over `base` (LAN by default), validates, and returns a frozen config. */
+export function resolveConfig(init: Partial<SwimConfig> = {}, base: SwimConfig = lanConfig()): SwimConfig {
+  const config = {...base, ...init};
+  validateConfig(config);
+  return Object.freeze(config);
+}

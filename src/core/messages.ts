@@ -1,0 +1,152 @@
+/*
+ * The protocol's messages in the core's own shape: a discriminated union on `type`, camelCase
+ * fields, addresses as {host, port}. The codec (src/codec) maps these to and from memberlist's
+ * wire structs (Go field names, msgpack); nothing outside the codec knows a Go field name.
+ *
+ * Probe flows (SWIM §3, memberlist state.go):
+ *
+ *   direct:    A ->[ping] B            B ->[ack] A
+ *   indirect:  A ->[indirectPing(B)] C      C ->[ping] B      B ->[ack] C      C ->[ack] A
+ *              (and if B stays silent and A asked for it:   C ->[nack] A)
+ *   gossip:    suspect / alive / dead piggyback on any packet, or ride a gossip packet
+ *   streams:   A ->[pushPull] B   B ->[pushPull] A   (TCP, one exchange per connection)
+ *              A ->[ping] B   B ->[ack] A             (TCP fallback ping)
+ */
+
+/** A host (IPv4 dotted quad or IPv6 text, never a DNS name) and port. */
+export interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * Protocol and delegate versions, `[pMin, pMax, pCur, dMin, dMax, dCur]` on the wire (spec §6.5).
+ * Always exactly six numbers 0..255.
+ */
+export type Vsn = readonly [number, number, number, number, number, number];
+
+/** Lifeline's own versions, the same as a serf 0.9.4 agent's: CRC, nacks and TCP pings supported. */
+export const DEFAULT_VSN: Vsn = [1, 5, 2, 2, 5, 5];
+
+/** Largest node metadata memberlist accepts (`MetaMaxSize`). */
+export const META_MAX_SIZE = 512;
+
+export interface PingMessage {
+  readonly type: "ping";
+  readonly seqNo: number;
+  /** The intended target's name; a receiver ignores a ping whose non-empty `node` is not its own name. */
+  readonly node: string;
+  /** Where the ack should go (the sender's advertised address), when given. */
+  readonly source?: Address;
+  readonly sourceNode?: string;
+}
+
+export interface IndirectPingMessage {
+  readonly type: "indirectPing";
+  readonly seqNo: number;
+  readonly target: Address;
+  /** The target's name, copied into the forwarded ping. */
+  readonly node: string;
+  /** The requester wants a nack if the target does not answer within the probe timeout. */
+  readonly nack: boolean;
+  readonly source?: Address;
+  readonly sourceNode?: string;
+}
+
+export interface AckMessage {
+  readonly type: "ack";
+  readonly seqNo: number;
+  /** Opaque payload (serf puts a network coordinate here); empty when none. */
+  readonly payload: Uint8Array;
+}
+
+export interface NackMessage {
+  readonly type: "nack";
+  readonly seqNo: number;
+}
+
+export interface SuspectMessage {
+  readonly type: "suspect";
+  readonly incarnation: number;
+  readonly node: string;
+  /** The accuser. */
+  readonly from: string;
+}
+
+export interface AliveMessage {
+  readonly type: "alive";
+  readonly incarnation: number;
+  readonly node: string;
+  readonly addr: Address;
+  readonly meta: Uint8Array;
+  readonly vsn: Vsn;
+}
+
+export interface DeadMessage {
+  readonly type: "dead";
+  readonly incarnation: number;
+  readonly node: string;
+  /** The accuser; `from === node` means a graceful leave. */
+  readonly from: string;
+}
+
+/** Application data carried by the membership layer (serf's messages, Lifeline's heartbeat sharing). */
+export interface UserMessage {
+  readonly type: "user";
+  readonly payload: Uint8Array;
+}
+
+/** A message that travels in a datagram (possibly several in one compound packet). */
+export type Message =
+  | PingMessage
+  | IndirectPingMessage
+  | AckMessage
+  | NackMessage
+  | SuspectMessage
+  | AliveMessage
+  | DeadMessage
+  | UserMessage;
+
+/** The membership messages that the broadcast queue gossips. */
+export type GossipMessage = SuspectMessage | AliveMessage | DeadMessage;
+
+/** A member's state as exchanged in push-pull (wire values 0..3). */
+export type MemberState = "alive" | "suspect" | "dead" | "left";
+
+/** One member's entry in a push-pull exchange. */
+export interface PushNodeState {
+  readonly name: string;
+  readonly addr: Address;
+  readonly incarnation: number;
+  readonly meta: Uint8Array;
+  readonly state: MemberState;
+  readonly vsn: Vsn;
+}
+
+/** A full-state exchange over a stream (memberlist's pushPullMsg). */
+export interface PushPullMessage {
+  readonly type: "pushPull";
+  readonly join: boolean;
+  readonly states: readonly PushNodeState[];
+  /** Delegate state (serf's); Lifeline sends none and ignores what it receives. */
+  readonly userState: Uint8Array;
+}
+
+/** An error reply on a stream (memberlist's errMsg). */
+export interface ErrMessage {
+  readonly type: "err";
+  readonly error: string;
+}
+
+/** A message that travels alone on a stream (TCP): one request, at most one reply. */
+export type StreamMessage = PushPullMessage | PingMessage | AckMessage | UserMessage | ErrMessage;
+
+/** Address equality by host and port. */
+export function sameAddress(a: Address, b: Address): boolean {
+  return a.host === b.host && a.port === b.port;
+}
+
+/** `host:port`, with brackets around IPv6 hosts. */
+export function formatAddress(a: Address): string {
+  return a.host.includes(":") ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}

@@ -1,0 +1,2 @@
+/* Lifeline's public entry point. */
+export * from "./core/index.ts";
