@@ -1,0 +1,376 @@
+/*
+ * Core messages → memberlist bytes: one type byte + a msgpack body exactly as go-msgpack 0.5.5
+ * writes the Go struct (spec §4.2, §5), so our packets are byte-identical to a Go peer's.
+ *
+ * Every encoder runs in two passes over the message: `sizeOf*` validates the fields and computes
+ * the exact byte count (no allocation for IPv4 and ASCII names), then `write*` fills a buffer of
+ * that size. `encodedSize` is the first pass alone; compound and stream encoders write every
+ * part straight into the final buffer.
+ *
+ * Fields are written in Go's sorted key order with Go's forms (see msgpack-writer.ts for why
+ * this is hand-written rather than msgpackr). Mapping rules:
+ *   - empty `payload`/`meta` → nil (c0), like Go's nil slice;
+ *   - `source` absent → SourceAddr/SourcePort omitted (`omitempty`), `sourceNode` "" → omitted;
+ *     a source port of 0 is omitted too (Go's omitempty on uint16);
+ *   - IPv4 hosts → 4 bytes, IPv6 → 16 (address.ts; remembered IPv4-mapped hosts → 16);
+ *   - Vsn → a 6-byte raw string (`a6 …`), never an array.
+ * Everything §10 lists as crashing a Go peer is refused with EncodeError: a Vsn that is not 6
+ * bytes, integers out of their Go type's range, meta over 512 bytes, bad addresses.
+ */
+import type {Address, Message, PushNodeState, PushPullMessage, Vsn} from "../core/index.ts";
+import {parseHostToScratch, scratchBytes} from "./address.ts";
+import {EncodeError} from "./errors.ts";
+import {bytesSize, MsgpackWriter, rawHeaderSize, strSize, uintSize} from "./msgpack-writer.ts";
+import {KEY, MEMBER_STATE_CODES, META_MAX_SIZE, MessageType, UINT8_MAX, UINT16_MAX, UINT32_MAX} from "./wire.ts";
+
+function checkUint(field: string, v: number, max: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > max) {
+    throw new EncodeError(field, `must be an integer in 0..${max}, got ${v}`);
+  }
+}
+
+function checkVsn(field: string, vsn: Vsn): void {
+  if (vsn.length !== 6) throw new EncodeError(field, `must have exactly 6 entries, got ${vsn.length}`);
+  for (let i = 0; i < 6; i++) checkUint(`${field}[${i}]`, vsn[i] as number, UINT8_MAX);
+}
+
+function checkMeta(field: string, meta: Uint8Array): void {
+  if (meta.length > META_MAX_SIZE) {
+    throw new EncodeError(field, `must be at most ${META_MAX_SIZE} bytes (memberlist MetaMaxSize), got ${meta.length}`);
+  }
+}
+
+/** Bytes of an address's raw form (header + 4 or 16 bytes); validates host and port. */
+function addrSize(field: string, a: Address): number {
+  const n = parseHostToScratch(a.host);
+  if (n === 0) throw new EncodeError(`${field}.host`, `must be an IPv4 or IPv6 literal, got ${JSON.stringify(a.host)}`);
+  checkUint(`${field}.port`, a.port, UINT16_MAX);
+  return 1 + n;
+}
+
+function writeAddr(w: MsgpackWriter, a: Address): void {
+  const n = parseHostToScratch(a.host);
+  w.rawBytes(scratchBytes(n));
+}
+
+const vsnScratch = new Uint8Array(6);
+function writeVsn(w: MsgpackWriter, vsn: Vsn): void {
+  for (let i = 0; i < 6; i++) vsnScratch[i] = vsn[i] as number;
+  w.rawBytes(vsnScratch);
+}
+
+/** Size of a ping or indirect-ping's optional Source* fields, and how many keys they add. */
+function sourceSize(field: string, source: Address | undefined, sourceNode: string | undefined): number {
+  let size = 0;
+  if (source !== undefined) {
+    size += KEY.SourceAddr.length + addrSize(field, source);
+    if (source.port !== 0) size += KEY.SourcePort.length + uintSize(source.port);
+  }
+  if (sourceNode !== undefined && sourceNode !== "") size += KEY.SourceNode.length + strSize(sourceNode);
+  return size;
+}
+
+function sourceKeys(source: Address | undefined, sourceNode: string | undefined): number {
+  let n = 0;
+  if (source !== undefined) n += source.port !== 0 ? 2 : 1;
+  if (sourceNode !== undefined && sourceNode !== "") n += 1;
+  return n;
+}
+
+/** Writes SourceAddr, SourceNode, SourcePort (sorted, omitempty). */
+function writeSource(w: MsgpackWriter, source: Address | undefined, sourceNode: string | undefined): void {
+  if (source !== undefined) {
+    w.raw(KEY.SourceAddr);
+    writeAddr(w, source);
+  }
+  if (sourceNode !== undefined && sourceNode !== "") {
+    w.raw(KEY.SourceNode);
+    w.str(sourceNode);
+  }
+  if (source !== undefined && source.port !== 0) {
+    w.raw(KEY.SourcePort);
+    w.uint(source.port);
+  }
+}
+
+/**
+ * Validates `m` and returns the exact number of bytes `encodeMessage(m)` produces (type byte
+ * included). Throws EncodeError for a message the wire cannot carry. Allocates nothing for IPv4
+ * addresses.
+ */
+export function encodedSize(m: Message): number {
+  switch (m.type) {
+    case "ping":
+      checkUint("seqNo", m.seqNo, UINT32_MAX);
+      return (
+        2 +
+        KEY.Node.length +
+        strSize(m.node) +
+        KEY.SeqNo.length +
+        uintSize(m.seqNo) +
+        sourceSize("source", m.source, m.sourceNode)
+      );
+    case "indirectPing":
+      checkUint("seqNo", m.seqNo, UINT32_MAX);
+      return (
+        2 +
+        KEY.Nack.length +
+        1 +
+        KEY.Node.length +
+        strSize(m.node) +
+        KEY.Port.length +
+        uintSize(m.target.port) +
+        KEY.SeqNo.length +
+        uintSize(m.seqNo) +
+        sourceSize("source", m.source, m.sourceNode) +
+        KEY.Target.length +
+        addrSize("target", m.target)
+      );
+    case "ack":
+      checkUint("seqNo", m.seqNo, UINT32_MAX);
+      return 2 + KEY.Payload.length + bytesSize(m.payload) + KEY.SeqNo.length + uintSize(m.seqNo);
+    case "nack":
+      checkUint("seqNo", m.seqNo, UINT32_MAX);
+      return 2 + KEY.SeqNo.length + uintSize(m.seqNo);
+    case "suspect":
+    case "dead":
+      checkUint("incarnation", m.incarnation, UINT32_MAX);
+      return (
+        2 +
+        KEY.From.length +
+        strSize(m.from) +
+        KEY.Incarnation.length +
+        uintSize(m.incarnation) +
+        KEY.Node.length +
+        strSize(m.node)
+      );
+    case "alive":
+      checkUint("incarnation", m.incarnation, UINT32_MAX);
+      checkMeta("meta", m.meta);
+      checkVsn("vsn", m.vsn);
+      return (
+        2 +
+        KEY.Addr.length +
+        addrSize("addr", m.addr) +
+        KEY.Incarnation.length +
+        uintSize(m.incarnation) +
+        KEY.Meta.length +
+        bytesSize(m.meta) +
+        KEY.Node.length +
+        strSize(m.node) +
+        KEY.Port.length +
+        uintSize(m.addr.port) +
+        KEY.Vsn.length +
+        7
+      );
+    case "user":
+      return 1 + m.payload.length;
+    default:
+      return unknownMessage(m);
+  }
+}
+
+function unknownMessage(m: never): never {
+  throw new EncodeError("type", `unknown message type ${JSON.stringify((m as {type?: unknown}).type)}`);
+}
+
+/** Writes `m` (type byte + body) at `w.pos`. The caller sized the buffer with `encodedSize`. */
+export function writeMessage(w: MsgpackWriter, m: Message): void {
+  switch (m.type) {
+    case "ping":
+      w.byte(MessageType.Ping);
+      w.mapHeader(2 + sourceKeys(m.source, m.sourceNode));
+      w.raw(KEY.Node);
+      w.str(m.node);
+      w.raw(KEY.SeqNo);
+      w.uint(m.seqNo);
+      writeSource(w, m.source, m.sourceNode);
+      return;
+    case "indirectPing":
+      w.byte(MessageType.IndirectPing);
+      w.mapHeader(5 + sourceKeys(m.source, m.sourceNode));
+      w.raw(KEY.Nack);
+      w.bool(m.nack);
+      w.raw(KEY.Node);
+      w.str(m.node);
+      w.raw(KEY.Port);
+      w.uint(m.target.port);
+      w.raw(KEY.SeqNo);
+      w.uint(m.seqNo);
+      writeSource(w, m.source, m.sourceNode);
+      w.raw(KEY.Target);
+      writeAddr(w, m.target);
+      return;
+    case "ack":
+      w.byte(MessageType.AckResp);
+      w.mapHeader(2);
+      w.raw(KEY.Payload);
+      w.bytes(m.payload);
+      w.raw(KEY.SeqNo);
+      w.uint(m.seqNo);
+      return;
+    case "nack":
+      w.byte(MessageType.NackResp);
+      w.mapHeader(1);
+      w.raw(KEY.SeqNo);
+      w.uint(m.seqNo);
+      return;
+    case "suspect":
+    case "dead":
+      w.byte(m.type === "suspect" ? MessageType.Suspect : MessageType.Dead);
+      w.mapHeader(3);
+      w.raw(KEY.From);
+      w.str(m.from);
+      w.raw(KEY.Incarnation);
+      w.uint(m.incarnation);
+      w.raw(KEY.Node);
+      w.str(m.node);
+      return;
+    case "alive":
+      w.byte(MessageType.Alive);
+      w.mapHeader(6);
+      w.raw(KEY.Addr);
+      writeAddr(w, m.addr);
+      w.raw(KEY.Incarnation);
+      w.uint(m.incarnation);
+      w.raw(KEY.Meta);
+      w.bytes(m.meta);
+      w.raw(KEY.Node);
+      w.str(m.node);
+      w.raw(KEY.Port);
+      w.uint(m.addr.port);
+      w.raw(KEY.Vsn);
+      writeVsn(w, m.vsn);
+      return;
+    case "user":
+      w.byte(MessageType.User);
+      w.raw(m.payload);
+      return;
+    default:
+      unknownMessage(m);
+  }
+}
+
+/**
+ * Encodes one message: the type byte followed by its msgpack body (a user message is `0x08` +
+ * raw payload). Throws EncodeError if a field cannot be put on the wire.
+ */
+export function encodeMessage(m: Message): Uint8Array {
+  const out = new Uint8Array(encodedSize(m));
+  writeMessage(new MsgpackWriter(out), m);
+  return out;
+}
+
+// ---- stream bodies (spec §5.9–5.11, §6.2, §6.6) ----
+
+function pushNodeStateSize(i: number, s: PushNodeState): number {
+  const f = `states[${i}]`;
+  checkUint(`${f}.incarnation`, s.incarnation, UINT32_MAX);
+  checkMeta(`${f}.meta`, s.meta);
+  checkVsn(`${f}.vsn`, s.vsn);
+  const code = MEMBER_STATE_CODES[s.state];
+  if (code === undefined) throw new EncodeError(`${f}.state`, `must be alive, suspect, dead or left`);
+  return (
+    1 +
+    KEY.Addr.length +
+    addrSize(`${f}.addr`, s.addr) +
+    KEY.Incarnation.length +
+    uintSize(s.incarnation) +
+    KEY.Meta.length +
+    bytesSize(s.meta) +
+    KEY.Name.length +
+    strSize(s.name) +
+    KEY.Port.length +
+    uintSize(s.addr.port) +
+    KEY.State.length +
+    1 +
+    KEY.Vsn.length +
+    7
+  );
+}
+
+/** Bytes of a push-pull stream message: `0x06` + header + N states + user state. */
+export function pushPullSize(m: PushPullMessage): number {
+  let size =
+    1 +
+    1 +
+    KEY.Join.length +
+    1 +
+    KEY.Nodes.length +
+    uintSize(m.states.length) +
+    KEY.UserStateLen.length +
+    uintSize(m.userState.length) +
+    m.userState.length;
+  for (let i = 0; i < m.states.length; i++) size += pushNodeStateSize(i, m.states[i] as PushNodeState);
+  return size;
+}
+
+/** Writes a push-pull stream message sized by `pushPullSize`. */
+export function writePushPull(w: MsgpackWriter, m: PushPullMessage): void {
+  w.byte(MessageType.PushPull);
+  w.mapHeader(3);
+  w.raw(KEY.Join);
+  w.bool(m.join);
+  w.raw(KEY.Nodes);
+  w.uint(m.states.length);
+  w.raw(KEY.UserStateLen);
+  w.uint(m.userState.length);
+  for (const s of m.states) {
+    w.mapHeader(7);
+    w.raw(KEY.Addr);
+    writeAddr(w, s.addr);
+    w.raw(KEY.Incarnation);
+    w.uint(s.incarnation);
+    w.raw(KEY.Meta);
+    w.bytes(s.meta);
+    w.raw(KEY.Name);
+    w.str(s.name);
+    w.raw(KEY.Port);
+    w.uint(s.addr.port);
+    w.raw(KEY.State);
+    w.uint(MEMBER_STATE_CODES[s.state]);
+    w.raw(KEY.Vsn);
+    writeVsn(w, s.vsn);
+  }
+  w.raw(m.userState);
+}
+
+/** Bytes of a stream user message: `0x08` + userMsgHeader + raw payload. */
+export function userStreamSize(payload: Uint8Array): number {
+  return 1 + 1 + KEY.UserMsgLen.length + uintSize(payload.length) + payload.length;
+}
+
+export function writeUserStream(w: MsgpackWriter, payload: Uint8Array): void {
+  w.byte(MessageType.User);
+  w.mapHeader(1);
+  w.raw(KEY.UserMsgLen);
+  w.uint(payload.length);
+  w.raw(payload);
+}
+
+/** Bytes of an errResp stream message: `0x0D` + {Error}. */
+export function errSize(error: string): number {
+  return 2 + KEY.Error.length + strSize(error);
+}
+
+export function writeErr(w: MsgpackWriter, error: string): void {
+  w.byte(MessageType.Err);
+  w.mapHeader(1);
+  w.raw(KEY.Error);
+  w.str(error);
+}
+
+/** Bytes of the body of a `compress` wrapper (without the type byte) around `buf`. */
+export function compressBodySize(bufLength: number): number {
+  return 1 + KEY.Algo.length + 1 + KEY.Buf.length + rawHeaderSize(bufLength) + bufLength;
+}
+
+/** Writes `0x09` + compress{Algo: 0, Buf}. */
+export function writeCompress(w: MsgpackWriter, buf: Uint8Array): void {
+  w.byte(MessageType.Compress);
+  w.mapHeader(2);
+  w.raw(KEY.Algo);
+  w.uint(0);
+  w.raw(KEY.Buf);
+  w.rawBytes(buf);
+}

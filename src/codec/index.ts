@@ -1,0 +1,48 @@
+/*
+ * The codec's public surface: core messages <-> memberlist 0.2.2 bytes, byte-compatible with
+ * Debian's serf 0.9.4 (spec: /work/shared/spec/memberlist-wire.md; golden bytes in
+ * test/fixtures/serf/). Decoding throws only DecodeError; encoding throws EncodeError on
+ * messages the wire cannot carry.
+ */
+export {bytesToHost, clearMappedHosts, hostToBytes} from "./address.ts";
+export {compoundSize, encodeCompound, splitCompound} from "./compound.ts";
+export {crc32} from "./crc32.ts";
+export {decodeMessage} from "./decode.ts";
+export {encodedSize, encodeMessage} from "./encode.ts";
+export {DecodeError, type DecodeErrorCode, EncodeError} from "./errors.ts";
+export {
+  decryptPayload,
+  type EncryptionVersion,
+  encryptedLength,
+  encryptPacket,
+  generateKeyBase64,
+  InvalidKeyError,
+  Keyring,
+} from "./keyring.ts";
+export {lzwCompress, lzwDecompress} from "./lzw.ts";
+export {
+  type DecodedPacket,
+  decodePacket,
+  decodePacketParts,
+  encodePacket,
+  PACKET_DECOMPRESSED_MAX,
+  type PacketDecodeOptions,
+  type PacketOptions,
+} from "./packet.ts";
+export {
+  type DecodedStream,
+  decodeStream,
+  encodeStream,
+  STREAM_BUFFER_MAX,
+  type StreamDecodeOptions,
+  type StreamOptions,
+} from "./stream.ts";
+export {decodeTags, encodedTagsSize, encodeTags, InvalidTagsError, TAG_MAGIC_BYTE} from "./tags.ts";
+export {
+  COMPOUND_HEADER_OVERHEAD,
+  COMPOUND_OVERHEAD,
+  COMPOUND_PARTS_MAX,
+  MAX_PUSH_STATE_BYTES,
+  META_MAX_SIZE,
+  MessageType,
+} from "./wire.ts";

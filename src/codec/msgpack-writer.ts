@@ -1,0 +1,205 @@
+/*
+ * A msgpack writer that emits exactly the forms go-msgpack 0.5.5 writes with a zero-value
+ * `codec.MsgpackHandle{}` (spec §4.1–4.2), which is what memberlist and serf use:
+ *   - strings AND byte slices use the old-spec "raw" family: fixstr (a0+L), str16 (da), str32
+ *     (db) — never str8 (d9), never bin (c4–c6);
+ *   - a nil byte slice is nil (c0);
+ *   - unsigned integers use the smallest of fixint/cc/cd/ce/cf;
+ *   - struct maps use fixmap (80+n) / map16 (de).
+ *
+ * Why not msgpackr: msgpackr's Packr writes a Buffer as bin8/16/32 and a 32–255 byte string as
+ * str8 (d9). Go *accepts* both, but they are not the bytes Go writes, and we want encodings that are
+ * byte-identical to a Go peer's (golden-fixture tests compare whole packets). Byte fields occur in
+ * most messages (ack Payload, ping SourceAddr, alive Addr/Meta/Vsn), so the structs are written here
+ * by hand against a fixed key order; the payoff is also speed (no per-call object walk, exact
+ * sizes computed up front, one allocation per message). msgpackr remains a dependency used by the
+ * tests as an independent encoder whose output our decoder must accept.
+ */
+
+/** Bytes taken by a raw (str-family) header for a payload of `len` bytes. */
+export function rawHeaderSize(len: number): number {
+  return len < 32 ? 1 : len < 65536 ? 3 : 5;
+}
+
+/** Bytes taken by an unsigned integer 0 ≤ v < 2^53 in Go's minimal form. */
+export function uintSize(v: number): number {
+  return v <= 127 ? 1 : v <= 0xff ? 2 : v <= 0xffff ? 3 : v <= 0xffffffff ? 5 : 9;
+}
+
+/** UTF-8 byte length of `s`, as TextEncoder would produce it (lone surrogates count 3). No allocation. */
+export function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) {
+      n += 1;
+    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        // A surrogate pair: 2 UTF-16 units, 4 UTF-8 bytes.
+        n += 2;
+        i++;
+      } else {
+        n += 2;
+      }
+    } else {
+      n += 2;
+    }
+  }
+  return n;
+}
+
+/** Bytes a Go string field takes: header + UTF-8. */
+export function strSize(s: string): number {
+  const n = utf8Length(s);
+  return rawHeaderSize(n) + n;
+}
+
+/** Bytes a Go byte-slice field takes; empty is written as nil (c0), like a nil slice. */
+export function bytesSize(b: Uint8Array): number {
+  return b.length === 0 ? 1 : rawHeaderSize(b.length) + b.length;
+}
+
+/** Encodes a field name as a fixstr key (all memberlist field names are short ASCII). */
+export function keyBytes(name: string): Uint8Array {
+  const out = new Uint8Array(1 + name.length);
+  out[0] = 0xa0 + name.length;
+  for (let i = 0; i < name.length; i++) out[i + 1] = name.charCodeAt(i);
+  return out;
+}
+
+/** Writes into a buffer whose exact size was computed beforehand. */
+export class MsgpackWriter {
+  buf: Uint8Array;
+  pos: number;
+
+  constructor(buf: Uint8Array, pos = 0) {
+    this.buf = buf;
+    this.pos = pos;
+  }
+
+  byte(b: number): void {
+    this.buf[this.pos++] = b;
+  }
+
+  raw(bytes: Uint8Array): void {
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  mapHeader(n: number): void {
+    if (n < 16) {
+      this.buf[this.pos++] = 0x80 + n;
+    } else {
+      this.buf[this.pos++] = 0xde;
+      this.buf[this.pos++] = n >> 8;
+      this.buf[this.pos++] = n & 0xff;
+    }
+  }
+
+  rawHeader(len: number): void {
+    const b = this.buf;
+    if (len < 32) {
+      b[this.pos++] = 0xa0 + len;
+    } else if (len < 65536) {
+      b[this.pos++] = 0xda;
+      b[this.pos++] = len >> 8;
+      b[this.pos++] = len & 0xff;
+    } else {
+      b[this.pos++] = 0xdb;
+      b[this.pos++] = len >>> 24;
+      b[this.pos++] = (len >>> 16) & 0xff;
+      b[this.pos++] = (len >>> 8) & 0xff;
+      b[this.pos++] = len & 0xff;
+    }
+  }
+
+  uint(v: number): void {
+    const b = this.buf;
+    if (v <= 127) {
+      b[this.pos++] = v;
+    } else if (v <= 0xff) {
+      b[this.pos++] = 0xcc;
+      b[this.pos++] = v;
+    } else if (v <= 0xffff) {
+      b[this.pos++] = 0xcd;
+      b[this.pos++] = v >> 8;
+      b[this.pos++] = v & 0xff;
+    } else if (v <= 0xffffffff) {
+      b[this.pos++] = 0xce;
+      b[this.pos++] = v >>> 24;
+      b[this.pos++] = (v >>> 16) & 0xff;
+      b[this.pos++] = (v >>> 8) & 0xff;
+      b[this.pos++] = v & 0xff;
+    } else {
+      const hi = Math.floor(v / 0x100000000);
+      const lo = v >>> 0;
+      b[this.pos++] = 0xcf;
+      b[this.pos++] = hi >>> 24;
+      b[this.pos++] = (hi >>> 16) & 0xff;
+      b[this.pos++] = (hi >>> 8) & 0xff;
+      b[this.pos++] = hi & 0xff;
+      b[this.pos++] = lo >>> 24;
+      b[this.pos++] = (lo >>> 16) & 0xff;
+      b[this.pos++] = (lo >>> 8) & 0xff;
+      b[this.pos++] = lo & 0xff;
+    }
+  }
+
+  bool(v: boolean): void {
+    this.buf[this.pos++] = v ? 0xc3 : 0xc2;
+  }
+
+  /** A Go string: raw header + UTF-8 (lone surrogates become U+FFFD, as TextEncoder does). */
+  str(s: string, byteLength: number = utf8Length(s)): void {
+    this.rawHeader(byteLength);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < s.length; i++) {
+      let c = s.charCodeAt(i);
+      if (c < 0x80) {
+        b[p++] = c;
+      } else if (c < 0x800) {
+        b[p++] = 0xc0 | (c >> 6);
+        b[p++] = 0x80 | (c & 0x3f);
+      } else {
+        if (c >= 0xd800 && c <= 0xdfff) {
+          const d = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+          if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+            const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+            b[p++] = 0xf0 | (cp >> 18);
+            b[p++] = 0x80 | ((cp >> 12) & 0x3f);
+            b[p++] = 0x80 | ((cp >> 6) & 0x3f);
+            b[p++] = 0x80 | (cp & 0x3f);
+            i++;
+            continue;
+          }
+          c = 0xfffd;
+        }
+        b[p++] = 0xe0 | (c >> 12);
+        b[p++] = 0x80 | ((c >> 6) & 0x3f);
+        b[p++] = 0x80 | (c & 0x3f);
+      }
+    }
+    this.pos = p;
+  }
+
+  /** A Go byte slice: raw header + bytes; empty is written as nil (c0). */
+  bytes(v: Uint8Array): void {
+    if (v.length === 0) {
+      this.buf[this.pos++] = 0xc0;
+      return;
+    }
+    this.rawHeader(v.length);
+    this.buf.set(v, this.pos);
+    this.pos += v.length;
+  }
+
+  /** A Go byte slice that is never nil (Vsn, addresses): raw header + bytes, even when empty. */
+  rawBytes(v: Uint8Array): void {
+    this.rawHeader(v.length);
+    this.buf.set(v, this.pos);
+    this.pos += v.length;
+  }
+}

@@ -1,0 +1,171 @@
+/*
+ * A whole datagram: memberlist's layering (spec §3.1), innermost first when sending —
+ *   1. one message alone, or several as a compound (compound.ts);
+ *   2. LZW compression `0x09 + compress{Algo: 0, Buf}`, used only if smaller (lzw.ts);
+ *   3. CRC `0x0C + CRC-32 BE + message` (crc32.ts), for peers whose PMax ≥ 5;
+ *   4. AES-GCM `version | nonce | ciphertext | tag`, no type byte, no AAD (keyring.ts).
+ * Decoding reverses it like Go's `ingestPacket`/`handleCommand`: decrypt (every key), check a CRC
+ * at the outermost level only, then recurse through compounds and compress wrappers. A part that
+ * fails to decode is reported and skipped while the other parts still count, as Go handles each
+ * part independently.
+ */
+import type {Message} from "../core/index.ts";
+import {compoundSize, splitCompound, writeCompound} from "./compound.ts";
+import {crc32} from "./crc32.ts";
+import {decodeMessage, readCompress} from "./decode.ts";
+import {compressBodySize, encodedSize, writeCompress, writeMessage} from "./encode.ts";
+import {DecodeError, EncodeError} from "./errors.ts";
+import {decryptPayload, type EncryptionVersion, encryptPacket, type Keyring} from "./keyring.ts";
+import {lzwCompress, lzwDecompress} from "./lzw.ts";
+import {MsgpackReader} from "./msgpack-reader.ts";
+import {MsgpackWriter} from "./msgpack-writer.ts";
+import {CRC_HEADER_BYTES, MessageType} from "./wire.ts";
+
+/** How to wrap an outgoing datagram. */
+export interface PacketOptions {
+  /** LZW-compress the packet when that makes it smaller (serf's default). Default false. */
+  compress?: boolean;
+  /** Prefix a CRC-32 (only for peers whose Vsn PMax ≥ 5). Default false. */
+  crc?: boolean;
+  /** Encrypt with the keyring's primary key. Default: no encryption. */
+  keyring?: Keyring;
+  /** Encryption version: 1 (unpadded, what serf sends) or 0 (padded, memberlist protocol 1). Default 1. */
+  encryptionVersion?: EncryptionVersion;
+}
+
+/** How to unwrap an incoming datagram. */
+export interface PacketDecodeOptions {
+  /** When set, every packet must decrypt with one of its keys (memberlist's GossipVerifyIncoming). */
+  keyring?: Keyring;
+}
+
+/** Largest plaintext a datagram may decompress to (Go packets are ≤ 1400 bytes before compression). */
+export const PACKET_DECOMPRESSED_MAX = 1024 * 1024;
+/** Deepest nesting of compound/compress wrappers we unwrap (Go's own packets use 2). */
+const NESTING_MAX = 8;
+
+/**
+ * Encodes `messages` into one datagram: a single message alone, several as a compound (at most
+ * 64), then optional compression (only if smaller), CRC and encryption. Throws EncodeError for
+ * an empty list or a message the wire cannot carry.
+ */
+export function encodePacket(messages: readonly Message[], opts?: PacketOptions): Uint8Array {
+  if (messages.length === 0) throw new EncodeError("messages", "a packet needs at least one message");
+  const crc = opts?.crc === true;
+  const compress = opts?.compress === true;
+  const head = crc && !compress ? CRC_HEADER_BYTES : 0;
+  let sizes: number[] | undefined;
+  let size: number;
+  if (messages.length === 1) {
+    size = encodedSize(messages[0] as Message);
+  } else {
+    sizes = [];
+    size = compoundSize(messages, sizes);
+  }
+  let buf = new Uint8Array(head + size);
+  const w = new MsgpackWriter(buf, head);
+  if (sizes === undefined) writeMessage(w, messages[0] as Message);
+  else writeCompound(w, messages, sizes);
+
+  if (compress) {
+    const lz = lzwCompress(buf);
+    const wrapped = 1 + compressBodySize(lz.length);
+    if (wrapped < buf.length) {
+      const h = crc ? CRC_HEADER_BYTES : 0;
+      const out = new Uint8Array(h + wrapped);
+      writeCompress(new MsgpackWriter(out, h), lz);
+      buf = out;
+    } else if (crc) {
+      const out = new Uint8Array(CRC_HEADER_BYTES + buf.length);
+      out.set(buf, CRC_HEADER_BYTES);
+      buf = out;
+    }
+  }
+  if (crc) {
+    const c = crc32(buf, CRC_HEADER_BYTES);
+    buf[0] = MessageType.HasCrc;
+    buf[1] = c >>> 24;
+    buf[2] = (c >>> 16) & 0xff;
+    buf[3] = (c >>> 8) & 0xff;
+    buf[4] = c & 0xff;
+  }
+  if (opts?.keyring !== undefined) return encryptPacket(opts.keyring, buf, opts.encryptionVersion ?? 1);
+  return buf;
+}
+
+/** Everything found in a datagram: the messages that decoded and the parts that did not. */
+export interface DecodedPacket {
+  messages: Message[];
+  /** One error per part that was dropped (truncated, unknown type, bad field, …). */
+  errors: DecodeError[];
+}
+
+function unwrap(bytes: Uint8Array, start: number, end: number, depth: number, out: DecodedPacket): void {
+  if (start >= end) throw new DecodeError("truncated", "empty message");
+  if (depth > NESTING_MAX) throw new DecodeError("tooLarge", `wrappers nested deeper than ${NESTING_MAX}`);
+  const type = bytes[start] as number;
+  if (type === MessageType.Compound) {
+    const {spans, truncated} = splitCompound(bytes, start + 1, end);
+    for (let i = 0; i < spans.length; i += 2) {
+      try {
+        unwrap(bytes, spans[i] as number, spans[i + 1] as number, depth + 1, out);
+      } catch (e) {
+        out.errors.push(asDecodeError(e));
+      }
+    }
+    if (truncated > 0) out.errors.push(new DecodeError("truncated", `compound had ${truncated} truncated parts`));
+    return;
+  }
+  if (type === MessageType.Compress) {
+    const lz = readCompress(new MsgpackReader(bytes, start + 1, end));
+    const plain = lzwDecompress(lz, PACKET_DECOMPRESSED_MAX);
+    if (plain.length === 0) throw new DecodeError("badCompression", "compressed payload is empty");
+    unwrap(plain, 0, plain.length, depth + 1, out);
+    return;
+  }
+  out.messages.push(decodeMessage(bytes, start, end));
+}
+
+/** Wraps anything unexpected (a bug) as a DecodeError so decoding never throws anything else. */
+function asDecodeError(e: unknown): DecodeError {
+  if (e instanceof DecodeError) return e;
+  return new DecodeError("badField", `unexpected decoder failure: ${String(e)}`, {cause: e});
+}
+
+/**
+ * Decodes a datagram, undoing every layer, and reports per-part failures instead of throwing
+ * for them. Throws DecodeError only when the packet as a whole is unusable (decryption, CRC,
+ * outer framing).
+ */
+export function decodePacketParts(bytes: Uint8Array, opts?: PacketDecodeOptions): DecodedPacket {
+  try {
+    if (bytes.length === 0) throw new DecodeError("truncated", "empty packet");
+    let buf = bytes;
+    if (opts?.keyring !== undefined) buf = decryptPayload(opts.keyring, bytes);
+    let start = 0;
+    if (buf.length >= CRC_HEADER_BYTES && buf[0] === MessageType.HasCrc) {
+      const want =
+        ((buf[1] as number) * 0x1000000 +
+          (((buf[2] as number) << 16) | ((buf[3] as number) << 8) | (buf[4] as number))) >>>
+        0;
+      if (crc32(buf, CRC_HEADER_BYTES) !== want) throw new DecodeError("badCrc", "packet CRC mismatch");
+      start = CRC_HEADER_BYTES;
+    }
+    const out: DecodedPacket = {messages: [], errors: []};
+    unwrap(buf, start, buf.length, 0, out);
+    return out;
+  } catch (e) {
+    throw asDecodeError(e);
+  }
+}
+
+/**
+ * Decodes a datagram into its messages (undoing encryption, CRC, compression and compounds).
+ * Parts that fail are skipped as Go skips them; if nothing decodes, the first failure is thrown.
+ * Throws only DecodeError.
+ */
+export function decodePacket(bytes: Uint8Array, opts?: PacketDecodeOptions): Message[] {
+  const {messages, errors} = decodePacketParts(bytes, opts);
+  if (messages.length === 0 && errors.length > 0) throw errors[0] as DecodeError;
+  return messages;
+}
