@@ -49,7 +49,9 @@ export type DropReason =
   | "notRunning"
   | "unknownStream"
   | "unexpectedMessage"
-  | "incompatibleVersion";
+  | "incompatibleVersion"
+  /** A bounded table was full (e.g. indirect pings we forward for others). */
+  | "overloaded";
 
 export type Effect =
   /** Best-effort datagram. The messages go in one packet (a compound when more than one). */

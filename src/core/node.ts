@@ -1,11 +1,68 @@
 /*
- * SwimNode: the protocol as a pure state machine. STUB — being implemented (see issue 2).
+ * SwimNode: SWIM + Lifeguard as a pure state machine (the foca shape; memberlist 0.2.2's
+ * semantics, spec §5–§7). `handle(nowMs, input)` is the only entry point: it takes one input
+ * (a decoded packet, a stream exchange, a fired timer, an API call) and returns the effects the
+ * driver must execute in order (datagrams, streams, timers, notifications). No clock, no I/O, no
+ * global randomness: time comes in as `nowMs`, randomness from the injected Random, so a run is
+ * replayable from its inputs.
+ *
+ * Loops (each a timer value re-armed when it fires; first run after a random stagger):
+ *   probe      every probeIntervalMs; one probe in flight at a time — a tick that finds a probe
+ *              still running starts the next one as soon as it resolves (Go ticker semantics)
+ *              ping ─ probeTimeoutMs ─▶ indirectPing × indirectChecks (+ TCP ping)
+ *                   ─ probeIntervalMs × (awareness + 1) ─▶ suspect the target
+ *   gossip     every gossipIntervalMs while broadcasts are queued (disarmed when the queue is empty)
+ *   pushPull   every pushPullScaleMs(pushPullIntervalMs, n) with one random alive member
+ *   reconnect  every reconnectIntervalMs with one remembered failed member, and the seeds when alone
+ *
+ * The concerns live in their own files: members.ts (table, precedence), probe.ts, suspicion.ts,
+ * awareness.ts, broadcasts.ts, push-pull.ts, failed-members.ts.
  */
-import type {SwimConfig} from "./config.ts";
-import type {MemberView} from "./events.ts";
-import type {Effect, Input} from "./io.ts";
-import type {Address, Message, Vsn} from "./messages.ts";
+import {Awareness} from "./awareness.ts";
+import {
+  BroadcastQueue,
+  COMPOUND_HEADER_OVERHEAD,
+  COMPOUND_PART_OVERHEAD,
+  PACKET_PARTS_MAX,
+  type QueuedBroadcast,
+  retransmitLimit,
+} from "./broadcasts.ts";
+import {type SwimConfig, validateConfig} from "./config.ts";
+import {assert, assertNever, InvalidConfigError, InvalidStateError} from "./errors.ts";
+import type {MemberView, Notification} from "./events.ts";
+import {FailedMembers} from "./failed-members.ts";
+import type {DropReason, Effect, Input} from "./io.ts";
+import {
+  aliveVerdict,
+  bytesEqual,
+  deadVerdict,
+  isBadVsn,
+  MemberEntry,
+  MemberTable,
+  type SelfContext,
+  suspectVerdict,
+} from "./members.ts";
+import {estimateMessageSize} from "./message-size.ts";
+import {
+  type Address,
+  type AliveMessage,
+  DEFAULT_VSN,
+  type DeadMessage,
+  type IndirectPingMessage,
+  META_MAX_SIZE,
+  type Message,
+  type PingMessage,
+  type PushNodeState,
+  type StreamMessage,
+  type SuspectMessage,
+  sameAddress,
+  type Vsn,
+} from "./messages.ts";
+import {type ActiveProbe, ProbeRing, ServedRequests} from "./probe.ts";
+import {pushPullScaleMs, verifyProtocol} from "./push-pull.ts";
 import type {Random} from "./random.ts";
+import {expectedConfirmations, Suspicion, suspicionTimeoutMs} from "./suspicion.ts";
+import type {Timer} from "./timers.ts";
 
 /** Who this node is. */
 export interface LocalMemberInit {
@@ -25,18 +82,989 @@ export interface SwimNodeComponents {
   readonly sizeOf?: (message: Message) => number;
 }
 
+/** Lifecycle of a node: idle until `start`, running, leaving after `leave`, left once the leave spread. */
+export type NodeStatus = "idle" | "running" | "leaving" | "left";
+
+/** Monotonic counters, for metrics. */
+export interface SwimStats {
+  /** Probes started (direct pings to a probe target). */
+  probes: number;
+  /** Probes that ended without any ack (the target was then suspected). */
+  probeFailures: number;
+  /** Acks that answered one of our probes (direct, indirect or TCP). */
+  acksReceived: number;
+  /** Nacks received for our probes. */
+  nacksReceived: number;
+  /** Probes that escalated to indirect pings (and the TCP fallback). */
+  indirectProbes: number;
+  /** Members we marked suspect (by our probe or by gossip). */
+  suspicions: number;
+  /** Times we refuted a suspicion or death about ourselves. */
+  refutations: number;
+  /** Members we recorded as dead (failed, not left). */
+  deaths: number;
+  /** Push-pull exchanges completed (served or initiated). */
+  pushPulls: number;
+  /** Gossip packets sent by the gossip loop. */
+  gossipPackets: number;
+}
+
+type OutgoingStream =
+  | {readonly kind: "ping"; readonly seqNo: number}
+  | {readonly kind: "pushPull"; readonly join: boolean; readonly to: Address};
+
+const EMPTY = new Uint8Array(0);
+/** Indirect pings we forward at once. */
+const SERVED_REQUESTS_MAX = 1_024;
+/** Streams we have open at once; beyond it the oldest record is forgotten (its reply will be dropped). */
+const OUTGOING_STREAMS_MAX = 1_024;
+/** Seed addresses remembered for healing. */
+const SEEDS_MAX = 64;
+/** Failed members remembered for healing (also capped by membersMax). */
+const FAILED_MEMBERS_MAX = 1_024;
+/** User broadcasts queued; beyond it the most-transmitted one is evicted. */
+const USER_BROADCASTS_MAX = 1_024;
+
+/**
+ * The SWIM + Lifeguard protocol core.
+ *
+ * Inputs before `start` are dropped ("notRunning"), never thrown. API misuse throws
+ * InvalidStateError and leaves the node unchanged: `start` twice; `join`, `updateMeta` or
+ * `broadcast` after `leave`. `leave` twice is a no-op. After `left` the node still answers pings,
+ * push-pulls and gossip until the driver stops feeding it; its probe, push-pull and reconnect loops
+ * have stopped.
+ */
 export class SwimNode {
+  readonly name: string;
+  private readonly config: SwimConfig;
+  private readonly random: Random;
+  private readonly sizeOf: (message: Message) => number;
+  private readonly table: MemberTable;
+  private readonly awareness: Awareness;
+  private readonly ring = new ProbeRing();
+  // BOUNDED: at most one per member in the table (deleted when the member leaves suspect).
+  private readonly suspicions = new Map<string, Suspicion>();
+  private readonly membership: BroadcastQueue;
+  private readonly userBroadcasts = new BroadcastQueue(USER_BROADCASTS_MAX);
+  private readonly served = new ServedRequests(SERVED_REQUESTS_MAX);
+  // BOUNDED: OUTGOING_STREAMS_MAX (oldest evicted; the driver answers or fails each within timeoutMs).
+  private readonly streams = new Map<number, OutgoingStream>();
+  private readonly failed: FailedMembers;
+  // BOUNDED: SEEDS_MAX.
+  private readonly seeds: Address[] = [];
+  private readonly counters: SwimStats = {
+    probes: 0,
+    probeFailures: 0,
+    acksReceived: 0,
+    nacksReceived: 0,
+    indirectProbes: 0,
+    suspicions: 0,
+    refutations: 0,
+    deaths: 0,
+    pushPulls: 0,
+    gossipPackets: 0,
+  };
+  private statusValue: NodeStatus = "idle";
+  private activeProbe: ActiveProbe | undefined;
+  private probeTickPending = false;
+  private seq = 0;
+  private streamSeq = 0;
+  private tokenSeq = 0;
+  private loopToken = 0;
+  private gossipArmed = false;
+  private gossipPhaseMs = 0;
+  private leaveItem: QueuedBroadcast | undefined;
+  private leaveTransmitted = false;
+  // The input being handled: its time and the effects it produces.
+  private now = 0;
+  private fx: Effect[] = [];
+
+  /**
+   * Throws InvalidConfigError when `config` breaks a rule or `self` is malformed (empty name,
+   * incarnation < 1, meta over 512 bytes, nonsensical vsn).
+   */
   constructor(config: SwimConfig, self: LocalMemberInit, components: SwimNodeComponents) {
-    void config;
-    void self;
-    void components;
+    validateConfig(config);
+    if (typeof self.name !== "string" || self.name.length === 0) {
+      throw new InvalidConfigError("self.name", "must be a non-empty string");
+    }
+    const incarnation = self.incarnation ?? 1;
+    if (!Number.isInteger(incarnation) || incarnation < 1 || incarnation > 0xffff_ffff) {
+      throw new InvalidConfigError("self.incarnation", "must be an integer between 1 and 4294967295");
+    }
+    const meta = self.meta ?? EMPTY;
+    if (meta.length > META_MAX_SIZE) {
+      throw new InvalidConfigError("self.meta", `must be at most ${META_MAX_SIZE} bytes`);
+    }
+    const vsn = self.vsn ?? DEFAULT_VSN;
+    if (isBadVsn(vsn)) throw new InvalidConfigError("self.vsn", "must be 6 numbers with 0 < pMin ≤ pMax");
+    if (!Number.isInteger(self.addr?.port) || self.addr.port < 0 || self.addr.port > 65_535) {
+      throw new InvalidConfigError("self.addr.port", "must be an integer between 0 and 65535");
+    }
+    this.name = self.name;
+    this.config = config;
+    this.random = components.random;
+    this.sizeOf = components.sizeOf ?? estimateMessageSize;
+    this.table = new MemberTable(new MemberEntry(self.name, self.addr, incarnation, meta, vsn, "alive", 0));
+    this.awareness = new Awareness(config.awarenessMaxMultiplier);
+    // BOUNDED (membership queue): one keyed entry per member, so membersMax + 1.
+    this.membership = new BroadcastQueue(config.membersMax + 1);
+    this.failed = new FailedMembers(Math.min(FAILED_MEMBERS_MAX, config.membersMax));
   }
-  handle(nowMs: number, input: Input): Effect[] {
-    void nowMs;
-    void input;
-    return [];
+
+  /** Our current incarnation number. */
+  get incarnation(): number {
+    return this.table.self.incarnation;
   }
+
+  /** Lifeguard local health score, 0 (healthy) .. awarenessMaxMultiplier − 1. */
+  get awarenessScore(): number {
+    return this.awareness.score;
+  }
+
+  get status(): NodeStatus {
+    return this.statusValue;
+  }
+
+  /** Monotonic counters. The object is live; copy it to keep a snapshot. */
+  get stats(): Readonly<SwimStats> {
+    return this.counters;
+  }
+
+  /** Broadcasts (membership and user) waiting to be piggybacked. */
+  get queuedBroadcasts(): number {
+    return this.membership.size + this.userBroadcasts.size;
+  }
+
+  /** Members in the table, self and not-yet-reaped dead/left ones included. */
+  get memberCount(): number {
+    return this.table.size;
+  }
+
+  /** Every known member, self included (dead and left ones until reaped). */
   members(): MemberView[] {
-    return [];
+    const out: MemberView[] = [];
+    for (const e of this.table.entries()) out.push(e.toView());
+    return out;
+  }
+
+  /** One member by name. */
+  member(name: string): MemberView | undefined {
+    return this.table.get(name)?.toView();
+  }
+
+  /** Names and addresses of failed members remembered for healing. */
+  rememberedFailures(): {name: string; addr: Address; deadAtMs: number}[] {
+    return this.failed.list().map((m) => ({name: m.name, addr: m.addr, deadAtMs: m.deadAtMs}));
+  }
+
+  /** Handles one input at core time `nowMs`; returns the effects to execute, in order. */
+  handle(nowMs: number, input: Input): Effect[] {
+    assert(Number.isFinite(nowMs), "nowMs must be a finite number");
+    const fx: Effect[] = [];
+    this.fx = fx;
+    this.now = nowMs;
+    if (this.statusValue === "idle" && input.type !== "start") {
+      if (input.type === "streamRequest") fx.push({type: "streamClose", id: input.id});
+      const from = input.type === "packet" || input.type === "streamRequest" ? input.from : undefined;
+      this.drop("notRunning", from, input.type);
+      return fx;
+    }
+    switch (input.type) {
+      case "start":
+        this.handleStart();
+        break;
+      case "join":
+        this.handleJoin(input.seeds);
+        break;
+      case "packet":
+        this.handlePacket(input.from, input.messages);
+        break;
+      case "streamRequest":
+        this.handleStreamRequest(input.id, input.from, input.message);
+        break;
+      case "streamResponse":
+        this.handleStreamResponse(input.id, input.message);
+        break;
+      case "streamFailed":
+        if (!this.streams.delete(input.id)) this.drop("unknownStream", undefined, input.reason);
+        break;
+      case "timer":
+        this.handleTimer(input.timer);
+        break;
+      case "leave":
+        this.handleLeave();
+        break;
+      case "updateMeta":
+        this.handleUpdateMeta(input.meta);
+        break;
+      case "broadcast":
+        this.handleBroadcast(input.payload);
+        break;
+      default:
+        assertNever(input);
+    }
+    if (this.statusValue === "leaving" && this.leaveTransmitted) this.finishLeave();
+    return fx;
+  }
+
+  // ---------------------------------------------------------------- API inputs
+
+  private handleStart(): void {
+    if (this.statusValue !== "idle") throw new InvalidStateError("start: the node was already started");
+    this.statusValue = "running";
+    const self = this.table.self;
+    self.stateChangeMs = this.now;
+    this.loopToken = this.nextToken();
+    this.notify({type: "memberUp", member: self.toView()});
+    this.queueMembership(self.name, this.selfAlive());
+    const c = this.config;
+    this.setTimer({type: "probe", token: this.loopToken}, this.random.nextInt(c.probeIntervalMs));
+    this.gossipPhaseMs = this.now + this.random.nextInt(c.gossipIntervalMs);
+    this.armGossip();
+    if (c.pushPullIntervalMs > 0) {
+      const first = this.random.nextInt(pushPullScaleMs(c.pushPullIntervalMs, this.table.size));
+      this.setTimer({type: "pushPull", token: this.loopToken}, first);
+    }
+    if (c.reconnectIntervalMs > 0) {
+      this.setTimer({type: "reconnect", token: this.loopToken}, this.random.nextInt(c.reconnectIntervalMs));
+    }
+  }
+
+  private handleJoin(seeds: readonly Address[]): void {
+    this.requireActive("join");
+    for (const seed of seeds) {
+      if (!this.seeds.some((s) => sameAddress(s, seed)) && this.seeds.length < SEEDS_MAX) this.seeds.push(seed);
+      if (sameAddress(seed, this.table.self.addr)) continue;
+      this.openPushPull(seed, true);
+    }
+  }
+
+  private handleLeave(): void {
+    if (this.statusValue !== "running") return;
+    this.statusValue = "leaving";
+    const self = this.table.self;
+    this.onDead({type: "dead", incarnation: self.incarnation, node: self.name, from: self.name});
+    if (this.table.counts.alive === 0 || this.config.leaveTimeoutMs === 0) {
+      this.finishLeave();
+    } else {
+      this.setTimer({type: "leaveTimeout", token: this.loopToken}, this.config.leaveTimeoutMs);
+    }
+  }
+
+  private finishLeave(): void {
+    if (this.statusValue !== "leaving") return;
+    this.statusValue = "left";
+    this.notify({type: "left"});
+  }
+
+  private handleUpdateMeta(meta: Uint8Array): void {
+    this.requireActive("updateMeta");
+    if (meta.length > META_MAX_SIZE) throw new InvalidConfigError("meta", `must be at most ${META_MAX_SIZE} bytes`);
+    const self = this.table.self;
+    self.meta = meta;
+    self.incarnation = this.bumpIncarnation(self.incarnation + 1);
+    this.queueMembership(self.name, this.selfAlive());
+    this.notify({type: "memberUpdated", member: self.toView()});
+  }
+
+  private handleBroadcast(payload: Uint8Array): void {
+    this.requireActive("broadcast");
+    const message: Message = {type: "user", payload};
+    this.userBroadcasts.enqueue(undefined, message, this.sizeOf(message));
+    this.armGossip();
+  }
+
+  private requireActive(what: string): void {
+    if (this.statusValue === "leaving" || this.statusValue === "left") {
+      throw new InvalidStateError(`${what}: the node is ${this.statusValue}`);
+    }
+  }
+
+  // ---------------------------------------------------------------- packets
+
+  private handlePacket(from: Address, messages: readonly Message[]): void {
+    for (const m of messages) {
+      switch (m.type) {
+        case "ping":
+          this.handlePing(from, m);
+          break;
+        case "indirectPing":
+          this.handleIndirectPing(from, m);
+          break;
+        case "ack":
+          this.handleAck(from, m.seqNo);
+          break;
+        case "nack":
+          this.handleNack(from, m.seqNo);
+          break;
+        case "alive":
+          this.report(this.onAlive(m), from);
+          break;
+        case "suspect":
+          this.report(this.onSuspect(m), from);
+          break;
+        case "dead":
+          this.report(this.onDead(m), from);
+          break;
+        case "user":
+          this.fx.push({type: "deliver", payload: m.payload, from});
+          break;
+        default:
+          assertNever(m);
+      }
+    }
+  }
+
+  private handlePing(from: Address, m: PingMessage): void {
+    if (m.node !== "" && m.node !== this.name) {
+      this.drop("wrongNode", from, m.node);
+      return;
+    }
+    this.sendWithPiggyback(m.source ?? from, [{type: "ack", seqNo: m.seqNo, payload: EMPTY}]);
+  }
+
+  private handleIndirectPing(from: Address, m: IndirectPingMessage): void {
+    const seqNo = this.nextSeq();
+    const replyTo = m.source ?? from;
+    if (!this.served.add(seqNo, {requesterSeqNo: m.seqNo, replyTo, nack: m.nack})) {
+      this.drop("overloaded", from, "indirect ping requests");
+      return;
+    }
+    const target = m.target.port === 0 ? {host: m.target.host, port: this.table.self.addr.port} : m.target;
+    this.sendWithPiggyback(target, [this.pingFor(seqNo, m.node)]);
+    this.setTimer({type: "indirectTimeout", seqNo}, this.config.probeTimeoutMs);
+  }
+
+  private handleAck(from: Address, seqNo: number): void {
+    const probe = this.activeProbe;
+    if (probe !== undefined && probe.seqNo === seqNo) {
+      this.counters.acksReceived++;
+      this.probeSucceeded();
+      return;
+    }
+    const request = this.served.take(seqNo);
+    if (request !== undefined) {
+      this.sendWithPiggyback(request.replyTo, [{type: "ack", seqNo: request.requesterSeqNo, payload: EMPTY}]);
+      return;
+    }
+    this.drop("unknownSeqNo", from, `ack ${seqNo}`);
+  }
+
+  private handleNack(from: Address, seqNo: number): void {
+    const probe = this.activeProbe;
+    if (probe !== undefined && probe.seqNo === seqNo) {
+      probe.nacks++;
+      this.counters.nacksReceived++;
+      return;
+    }
+    this.drop("unknownSeqNo", from, `nack ${seqNo}`);
+  }
+
+  // ---------------------------------------------------------------- streams
+
+  private handleStreamRequest(id: number, from: Address, message: StreamMessage): void {
+    switch (message.type) {
+      case "pushPull":
+        this.fx.push({
+          type: "streamReply",
+          id,
+          message: {type: "pushPull", join: message.join, states: this.localState(), userState: EMPTY},
+        });
+        this.mergeRemoteState(message.states, from);
+        break;
+      case "ping":
+        if (message.node !== "" && message.node !== this.name) {
+          this.fx.push({type: "streamClose", id});
+          this.drop("wrongNode", from, message.node);
+        } else {
+          this.fx.push({type: "streamReply", id, message: {type: "ack", seqNo: message.seqNo, payload: EMPTY}});
+        }
+        break;
+      case "user":
+        this.fx.push({type: "deliver", payload: message.payload, from});
+        this.fx.push({type: "streamClose", id});
+        break;
+      case "ack":
+      case "err":
+        this.fx.push({type: "streamClose", id});
+        this.drop("unexpectedMessage", from, `stream request ${message.type}`);
+        break;
+      default:
+        assertNever(message);
+    }
+  }
+
+  private handleStreamResponse(id: number, message: StreamMessage): void {
+    const stream = this.streams.get(id);
+    if (stream === undefined) {
+      this.drop("unknownStream", undefined, `stream ${id}`);
+      return;
+    }
+    this.streams.delete(id);
+    if (stream.kind === "ping") {
+      if (message.type !== "ack" || message.seqNo !== stream.seqNo) {
+        this.drop("unexpectedMessage", undefined, `tcp ping answered with ${message.type}`);
+        return;
+      }
+      const probe = this.activeProbe;
+      if (probe !== undefined && probe.seqNo === stream.seqNo) {
+        this.counters.acksReceived++;
+        this.probeSucceeded();
+      }
+      return;
+    }
+    if (message.type !== "pushPull") {
+      const detail =
+        message.type === "err" ? `remote error: ${message.error}` : `push-pull answered with ${message.type}`;
+      this.drop("unexpectedMessage", stream.to, detail);
+      return;
+    }
+    this.mergeRemoteState(message.states, stream.to);
+  }
+
+  private openStream(to: Address, record: OutgoingStream, message: StreamMessage, timeoutMs: number): number {
+    if (this.streams.size >= OUTGOING_STREAMS_MAX) {
+      const oldest = this.streams.keys().next().value as number;
+      this.streams.delete(oldest);
+    }
+    this.streamSeq = this.streamSeq >= Number.MAX_SAFE_INTEGER ? 1 : this.streamSeq + 1;
+    const id = this.streamSeq;
+    this.streams.set(id, record);
+    this.fx.push({type: "sendStream", id, to, message, timeoutMs});
+    return id;
+  }
+
+  private openPushPull(to: Address, join: boolean): void {
+    this.openStream(
+      to,
+      {kind: "pushPull", join, to},
+      {type: "pushPull", join, states: this.localState(), userState: EMPTY},
+      this.config.tcpTimeoutMs,
+    );
+  }
+
+  /** Our whole table as push-pull states, self and dead/left members included (spec §6.2). */
+  private localState(): PushNodeState[] {
+    const out: PushNodeState[] = [];
+    for (const e of this.table.entries()) {
+      out.push({name: e.name, addr: e.addr, incarnation: e.incarnation, meta: e.meta, state: e.state, vsn: e.vsn});
+    }
+    return out;
+  }
+
+  /** memberlist's mergeRemoteState: version check, then alive → alive rules, left → left, dead/suspect → suspect. */
+  private mergeRemoteState(states: readonly PushNodeState[], from: Address): void {
+    const incompatible = verifyProtocol(this.table.entries(), states);
+    if (incompatible !== undefined) {
+      this.drop("incompatibleVersion", from, incompatible);
+      return;
+    }
+    this.counters.pushPulls++;
+    for (const s of states) {
+      let reason: DropReason | undefined;
+      switch (s.state) {
+        case "alive":
+          reason = this.onAlive({
+            type: "alive",
+            incarnation: s.incarnation,
+            node: s.name,
+            addr: s.addr,
+            meta: s.meta,
+            vsn: s.vsn,
+          });
+          break;
+        case "left":
+          reason = this.onDead({type: "dead", incarnation: s.incarnation, node: s.name, from: s.name});
+          break;
+        case "dead":
+        case "suspect":
+          reason = this.onSuspect({type: "suspect", incarnation: s.incarnation, node: s.name, from: this.name});
+          break;
+        default:
+          assertNever(s.state);
+      }
+      // Old news and unknown suspects are the normal content of a push-pull; report only real problems.
+      if (reason !== undefined && reason !== "oldIncarnation" && reason !== "unknownMember") {
+        this.drop(reason, from, s.name);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  private handleTimer(timer: Timer): void {
+    switch (timer.type) {
+      case "probe":
+        if (timer.token !== this.loopToken || this.statusValue === "left") return;
+        this.setTimer(timer, this.config.probeIntervalMs);
+        if (this.activeProbe !== undefined) this.probeTickPending = true;
+        else this.startProbe();
+        return;
+      case "probeTimeout":
+        this.onProbeTimeout(timer.seqNo);
+        return;
+      case "probeDeadline":
+        this.onProbeDeadline(timer.seqNo);
+        return;
+      case "indirectTimeout": {
+        const request = this.served.take(timer.seqNo);
+        if (request?.nack) this.sendWithPiggyback(request.replyTo, [{type: "nack", seqNo: request.requesterSeqNo}]);
+        return;
+      }
+      case "suspicionTimeout": {
+        const s = this.suspicions.get(timer.node);
+        if (s === undefined || s.token !== timer.token || s.incarnation !== timer.incarnation) return;
+        this.suspicionExpired(s);
+        return;
+      }
+      case "gossip":
+        if (timer.token !== this.loopToken) return;
+        this.gossipArmed = false;
+        this.gossip();
+        return;
+      case "pushPull":
+        if (timer.token !== this.loopToken || this.statusValue === "left") return;
+        this.periodicPushPull();
+        return;
+      case "reconnect":
+        if (timer.token !== this.loopToken || this.statusValue === "left") return;
+        this.reconnect();
+        return;
+      case "leaveTimeout":
+        if (timer.token === this.loopToken) this.finishLeave();
+        return;
+      default:
+        assertNever(timer);
+    }
+  }
+
+  // ---------------------------------------------------------------- probing
+
+  private startProbe(): void {
+    if (this.table.liveCount === 0) return;
+    const target = this.ring.next(
+      (e) => e.allIndex >= 0 && (e.state === "alive" || e.state === "suspect"),
+      () => this.reapAndList(),
+      this.random,
+    );
+    if (target === undefined) return;
+    const seqNo = this.nextSeq();
+    const deadlineMs = this.now + this.awareness.scaleTimeoutMs(this.config.probeIntervalMs);
+    this.activeProbe = {
+      seqNo,
+      target,
+      incarnation: target.incarnation,
+      startMs: this.now,
+      deadlineMs,
+      expectedNacks: 0,
+      nacks: 0,
+      tcpStreamId: undefined,
+    };
+    this.counters.probes++;
+    const ping = this.pingFor(seqNo, target.name);
+    if (target.state === "suspect") {
+      // Tell a suspect it is suspected, so it can refute (memberlist probeNode).
+      const suspect: SuspectMessage = {
+        type: "suspect",
+        incarnation: target.incarnation,
+        node: target.name,
+        from: this.name,
+      };
+      this.sendWithPiggyback(target.addr, [ping, suspect]);
+    } else {
+      this.sendWithPiggyback(target.addr, [ping]);
+    }
+    this.setTimer({type: "probeTimeout", seqNo}, this.config.probeTimeoutMs);
+    this.setTimer({type: "probeDeadline", seqNo}, deadlineMs - this.now);
+  }
+
+  /** Probe-wrap housekeeping: reap dead/left members older than gossipToTheDeadMs; return the rest. */
+  private reapAndList(): MemberEntry[] {
+    const keep: MemberEntry[] = [];
+    const reap: MemberEntry[] = [];
+    for (const e of this.table.others()) {
+      if ((e.state === "dead" || e.state === "left") && this.now - e.stateChangeMs > this.config.gossipToTheDeadMs) {
+        reap.push(e);
+      } else {
+        keep.push(e);
+      }
+    }
+    for (const e of reap) {
+      this.table.remove(e);
+      this.suspicions.delete(e.name);
+    }
+    return keep;
+  }
+
+  private onProbeTimeout(seqNo: number): void {
+    const probe = this.activeProbe;
+    if (probe === undefined || probe.seqNo !== seqNo) return;
+    this.counters.indirectProbes++;
+    const target = probe.target;
+    const helpers = this.table.sample(
+      this.config.indirectChecks,
+      this.random,
+      (e) => e.state === "alive" && e !== target,
+      [],
+    );
+    for (const helper of helpers) {
+      const nack = (helper.vsn[1] as number) >= 4;
+      if (nack) probe.expectedNacks++;
+      const request: IndirectPingMessage = {
+        type: "indirectPing",
+        seqNo,
+        target: target.addr,
+        node: target.name,
+        nack,
+        source: this.table.self.addr,
+        sourceNode: this.name,
+      };
+      this.sendWithPiggyback(helper.addr, [request]);
+    }
+    if (!this.config.disableTcpPings && (target.vsn[1] as number) >= 3) {
+      probe.tcpStreamId = this.openStream(
+        target.addr,
+        {kind: "ping", seqNo},
+        this.pingFor(seqNo, target.name),
+        Math.max(1, probe.deadlineMs - this.now),
+      );
+    }
+  }
+
+  private onProbeDeadline(seqNo: number): void {
+    const probe = this.activeProbe;
+    if (probe === undefined || probe.seqNo !== seqNo) return;
+    this.activeProbe = undefined;
+    this.counters.probeFailures++;
+    // Lifeguard: missing nacks mean our own links are fine and the target is at fault — or not.
+    const delta = probe.expectedNacks > 0 ? Math.max(0, probe.expectedNacks - probe.nacks) : 1;
+    this.awareness.applyDelta(delta);
+    this.onSuspect({type: "suspect", incarnation: probe.incarnation, node: probe.target.name, from: this.name});
+    this.afterProbe();
+  }
+
+  private probeSucceeded(): void {
+    this.activeProbe = undefined;
+    this.awareness.applyDelta(-1);
+    this.afterProbe();
+  }
+
+  private afterProbe(): void {
+    if (this.probeTickPending && this.statusValue !== "left") {
+      this.probeTickPending = false;
+      this.startProbe();
+    }
+  }
+
+  private pingFor(seqNo: number, node: string): PingMessage {
+    const self = this.table.self;
+    return {type: "ping", seqNo, node, source: self.addr, sourceNode: self.name};
+  }
+
+  // ---------------------------------------------------------------- membership rules
+
+  private selfContext(): SelfContext {
+    return {
+      selfName: this.name,
+      leaving: this.statusValue === "leaving" || this.statusValue === "left",
+      nowMs: this.now,
+      deadNodeReclaimMs: this.config.deadNodeReclaimMs,
+    };
+  }
+
+  /** Applies an alive message (from gossip or push-pull). Returns why it was ignored, if it was. */
+  private onAlive(msg: AliveMessage): DropReason | undefined {
+    if (msg.addr.port === 0) {
+      // memberlist substitutes its own bind port for a zero port.
+      msg = {...msg, addr: {host: msg.addr.host, port: this.table.self.addr.port}};
+    }
+    const known = this.table.get(msg.node);
+    const verdict = aliveVerdict(known, msg, this.selfContext());
+    switch (verdict) {
+      case "noop":
+        return undefined;
+      case "refute":
+        this.refute(msg.incarnation, "");
+        return undefined;
+      case "insert": {
+        if (this.table.size >= this.config.membersMax) return "membersFull";
+        const entry = new MemberEntry(msg.node, msg.addr, msg.incarnation, msg.meta, msg.vsn, "alive", this.now);
+        this.table.add(entry);
+        this.ring.add(entry, this.random);
+        this.failed.forget(entry.name);
+        this.queueMembership(msg.node, msg);
+        this.notify({type: "memberUp", member: entry.toView()});
+        return undefined;
+      }
+      case "accept": {
+        assert(known !== undefined, "accept needs a known member");
+        this.suspicions.delete(msg.node);
+        this.queueMembership(msg.node, msg);
+        const oldState = known.state;
+        const changed = !sameAddress(known.addr, msg.addr) || !bytesEqual(known.meta, msg.meta);
+        known.incarnation = msg.incarnation;
+        known.meta = msg.meta;
+        known.addr = msg.addr;
+        known.vsn = msg.vsn;
+        this.table.setState(known, "alive", this.now);
+        if (oldState === "dead" || oldState === "left") {
+          this.failed.forget(known.name);
+          this.notify({type: "memberUp", member: known.toView()});
+        } else {
+          if (oldState === "suspect") this.notify({type: "memberAlive", member: known.toView()});
+          if (changed) this.notify({type: "memberUpdated", member: known.toView()});
+        }
+        return undefined;
+      }
+      default:
+        return verdict;
+    }
+  }
+
+  /** Applies a suspect message. Returns why it was ignored, if it was. */
+  private onSuspect(msg: SuspectMessage): DropReason | undefined {
+    const known = this.table.get(msg.node);
+    const verdict = suspectVerdict(known, msg, this.suspicions.has(msg.node), this.name);
+    switch (verdict) {
+      case "noop":
+        return undefined;
+      case "refute":
+        this.refute(msg.incarnation, msg.from);
+        return undefined;
+      case "confirm": {
+        const s = this.suspicions.get(msg.node) as Suspicion;
+        const remaining = s.confirm(msg.from, this.now);
+        if (remaining === undefined) return undefined;
+        // A new independent accuser: re-gossip so others can count it too, and shorten the timer.
+        this.queueMembership(msg.node, msg);
+        s.token = this.nextToken();
+        if (remaining <= 0) this.suspicionExpired(s);
+        else
+          this.setTimer(
+            {type: "suspicionTimeout", node: s.node, incarnation: s.incarnation, token: s.token},
+            remaining,
+          );
+        return undefined;
+      }
+      case "accept": {
+        assert(known !== undefined, "accept needs a known member");
+        this.queueMembership(msg.node, msg);
+        known.incarnation = msg.incarnation;
+        this.table.setState(known, "suspect", this.now);
+        this.counters.suspicions++;
+        this.notify({type: "memberSuspect", member: known.toView()});
+        const c = this.config;
+        const n = this.table.size;
+        const k = expectedConfirmations(c.suspicionMult, n);
+        const minMs = suspicionTimeoutMs(c.suspicionMult, n, c.probeIntervalMs);
+        const maxMs = c.suspicionMaxTimeoutMult * minMs;
+        const s = new Suspicion(msg.node, msg.incarnation, msg.from, this.now, k, minMs, maxMs, this.nextToken());
+        this.suspicions.set(msg.node, s);
+        this.setTimer(
+          {type: "suspicionTimeout", node: s.node, incarnation: s.incarnation, token: s.token},
+          s.initialTimeoutMs(),
+        );
+        return undefined;
+      }
+      default:
+        return verdict;
+    }
+  }
+
+  private suspicionExpired(s: Suspicion): void {
+    this.suspicions.delete(s.node);
+    const entry = this.table.get(s.node);
+    if (entry === undefined || entry.state !== "suspect" || entry.incarnation !== s.incarnation) return;
+    this.onDead({type: "dead", incarnation: entry.incarnation, node: entry.name, from: this.name});
+  }
+
+  /** Applies a dead message (dead, or left when from === node). Returns why it was ignored, if it was. */
+  private onDead(msg: DeadMessage): DropReason | undefined {
+    const known = this.table.get(msg.node);
+    const verdict = deadVerdict(known, msg, this.selfContext());
+    if (verdict === "unknownMember" || verdict === "oldIncarnation") return verdict;
+    this.suspicions.delete(msg.node);
+    switch (verdict) {
+      case "noop":
+        return undefined;
+      case "refute":
+        this.refute(msg.incarnation, msg.from);
+        return undefined;
+      case "accept": {
+        assert(known !== undefined, "accept needs a known member");
+        const item = this.queueMembership(msg.node, msg);
+        const isSelf = known === this.table.self;
+        if (isSelf) this.leaveItem = item;
+        known.incarnation = msg.incarnation;
+        const left = msg.from === msg.node;
+        this.table.setState(known, left ? "left" : "dead", this.now);
+        if (left) {
+          this.failed.forget(known.name);
+          this.notify({type: "memberLeft", member: known.toView()});
+        } else {
+          this.counters.deaths++;
+          if (!isSelf) this.failed.remember({name: known.name, addr: known.addr, deadAtMs: this.now}, this.random);
+          this.notify({type: "memberDown", member: known.toView()});
+        }
+        return undefined;
+      }
+      default:
+        return verdict;
+    }
+  }
+
+  /** Raises our incarnation above `accusedIncarnation` and gossips alive (memberlist's refute). */
+  private refute(accusedIncarnation: number, accusedBy: string): void {
+    const self = this.table.self;
+    let incarnation = self.incarnation + 1;
+    if (accusedIncarnation >= incarnation) incarnation = accusedIncarnation + 1;
+    self.incarnation = this.bumpIncarnation(incarnation);
+    this.awareness.applyDelta(1);
+    this.counters.refutations++;
+    this.queueMembership(self.name, this.selfAlive());
+    this.notify({type: "refuted", incarnation: self.incarnation, accusedBy});
+  }
+
+  private bumpIncarnation(incarnation: number): number {
+    // Incarnations are uint32 on the wire; saturate rather than wrap (a wrap would lose every refutation).
+    return Math.min(incarnation, 0xffff_ffff);
+  }
+
+  private selfAlive(): AliveMessage {
+    const self = this.table.self;
+    return {
+      type: "alive",
+      incarnation: self.incarnation,
+      node: self.name,
+      addr: self.addr,
+      meta: self.meta,
+      vsn: self.vsn,
+    };
+  }
+
+  // ---------------------------------------------------------------- dissemination
+
+  private queueMembership(key: string, message: Message): QueuedBroadcast {
+    const item = this.membership.enqueue(key, message, this.sizeOf(message));
+    this.armGossip();
+    return item;
+  }
+
+  /** Arms the gossip timer on the loop's phase, unless it is armed already. */
+  private armGossip(): void {
+    if (this.gossipArmed || this.statusValue === "idle") return;
+    const interval = this.config.gossipIntervalMs;
+    const delay =
+      this.now < this.gossipPhaseMs
+        ? this.gossipPhaseMs - this.now
+        : interval - ((this.now - this.gossipPhaseMs) % interval);
+    this.gossipArmed = true;
+    this.setTimer({type: "gossip", token: this.loopToken}, delay);
+  }
+
+  private gossip(): void {
+    if (this.queuedBroadcasts === 0) return;
+    const targets = this.table.sample(
+      this.config.gossipNodes,
+      this.random,
+      (e) =>
+        e.state === "alive" ||
+        e.state === "suspect" ||
+        (e.state === "dead" && this.now - e.stateChangeMs <= this.config.gossipToTheDeadMs),
+      [],
+      true,
+    );
+    for (const target of targets) {
+      if (!this.sendWithPiggyback(target.addr, [])) break;
+      this.counters.gossipPackets++;
+    }
+    if (this.queuedBroadcasts > 0) this.armGossip();
+  }
+
+  /**
+   * Sends `primary` to `to` with as many queued broadcasts as fit in packetBytesMax (membership
+   * updates first, then user messages). With no primary messages, sends only when something was
+   * queued; returns whether a packet was sent.
+   */
+  private sendWithPiggyback(to: Address, primary: Message[]): boolean {
+    let used = COMPOUND_HEADER_OVERHEAD;
+    for (const m of primary) used += this.sizeOf(m) + COMPOUND_PART_OVERHEAD;
+    const budget = this.config.packetBytesMax - used;
+    const maxParts = PACKET_PARTS_MAX - primary.length;
+    const picked: QueuedBroadcast[] = [];
+    if (budget > 0 && (this.membership.size > 0 || this.userBroadcasts.size > 0)) {
+      const limit = retransmitLimit(this.config.retransmitMult, this.table.size);
+      const usedByMembership = this.membership.take(budget, maxParts, limit, picked);
+      if (picked.length < maxParts && this.userBroadcasts.size > 0) {
+        this.userBroadcasts.take(budget - usedByMembership, maxParts - picked.length, limit, picked);
+      }
+    }
+    if (primary.length === 0 && picked.length === 0) return false;
+    const messages = primary;
+    for (const item of picked) {
+      messages.push(item.message);
+      if (item === this.leaveItem) this.leaveTransmitted = true;
+    }
+    this.fx.push({type: "send", to, messages});
+    return true;
+  }
+
+  // ---------------------------------------------------------------- push-pull and healing
+
+  private periodicPushPull(): void {
+    const c = this.config;
+    const [target] = this.table.sample(1, this.random, (e) => e.state === "alive", []);
+    if (target !== undefined) this.openPushPull(target.addr, false);
+    this.setTimer({type: "pushPull", token: this.loopToken}, pushPullScaleMs(c.pushPullIntervalMs, this.table.size));
+  }
+
+  private reconnect(): void {
+    const c = this.config;
+    const pick = this.failed.pick(this.now, c.reconnectTimeoutMs, this.random, (m) => {
+      const e = this.table.get(m.name);
+      return e === undefined || e.state === "dead";
+    });
+    if (pick !== undefined) this.openPushPull(pick.addr, true);
+    if (this.table.counts.alive === 0) {
+      for (const seed of this.seeds) {
+        if (!sameAddress(seed, this.table.self.addr) && (pick === undefined || !sameAddress(seed, pick.addr))) {
+          this.openPushPull(seed, true);
+        }
+      }
+    }
+    this.setTimer({type: "reconnect", token: this.loopToken}, c.reconnectIntervalMs);
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private nextSeq(): number {
+    this.seq = (this.seq + 1) >>> 0;
+    return this.seq;
+  }
+
+  private nextToken(): number {
+    this.tokenSeq = this.tokenSeq >= Number.MAX_SAFE_INTEGER ? 1 : this.tokenSeq + 1;
+    return this.tokenSeq;
+  }
+
+  private setTimer(timer: Timer, delayMs: number): void {
+    assert(delayMs >= 0 && Number.isFinite(delayMs), "timer delay must be a finite number ≥ 0");
+    this.fx.push({type: "setTimer", timer, delayMs});
+  }
+
+  private notify(event: Notification): void {
+    this.fx.push({type: "notify", event});
+  }
+
+  private drop(reason: DropReason, from: Address | undefined, detail: string | undefined): void {
+    const effect: {type: "dropped"; reason: DropReason; from?: Address; detail?: string} = {type: "dropped", reason};
+    if (from !== undefined) effect.from = from;
+    if (detail !== undefined) effect.detail = detail;
+    this.fx.push(effect);
+  }
+
+  private report(reason: DropReason | undefined, from: Address): void {
+    if (reason !== undefined) this.drop(reason, from, undefined);
   }
 }

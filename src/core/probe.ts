@@ -1,0 +1,111 @@
+/*
+ * Probe cycle bookkeeping (SWIM §4.3 "round-robin probe target selection"; memberlist's
+ * state.go probe / probeNode / handleIndirectPing).
+ *
+ * - ProbeRing: every member is probed once per round, in an order shuffled at each wrap; new
+ *   members are swapped into a random position, so a newcomer waits at most one round. On
+ *   wrap the owner reaps long-dead members and the order is rebuilt and reshuffled, which costs
+ *   O(n) once per n probes.
+ * - ActiveProbe: the one probe in flight, keyed by its seqNo (direct ping, then indirect pings
+ *   and a TCP ping after probeTimeoutMs, then suspicion at the scaled deadline).
+ * - ServedRequests: indirect pings we forward for others, keyed by the seqNo of our own ping:
+ *
+ *     A ->[indirectPing(B, seq 7)] C      C ->[ping seq 91] B      B ->[ack 91] C      C ->[ack 7] A
+ *     (B silent for probeTimeoutMs and A asked for it:   C ->[nack 7] A)
+ */
+import {assert} from "./errors.ts";
+import type {MemberEntry} from "./members.ts";
+import type {Address} from "./messages.ts";
+import {type Random, shuffle} from "./random.ts";
+
+/** Shuffled round-robin order of probe targets. */
+export class ProbeRing {
+  // BOUNDED: one slot per member in the table (rebuilt from the table at every wrap).
+  private order: MemberEntry[] = [];
+  private index = 0;
+
+  /** Inserts a new member at a random position (memberlist inserts new nodes at a random offset). */
+  add(entry: MemberEntry, random: Random): void {
+    this.order.push(entry);
+    const last = this.order.length - 1;
+    const j = random.nextInt(this.order.length);
+    this.order[last] = this.order[j] as MemberEntry;
+    this.order[j] = entry;
+  }
+
+  /**
+   * The next member accepted by `eligible`, advancing the cursor. At the end of the order,
+   * `onWrap` is called and must return the members for the next round (it reaps); they are
+   * shuffled. Returns undefined when a whole pass finds nobody eligible.
+   */
+  next(eligible: (e: MemberEntry) => boolean, onWrap: () => MemberEntry[], random: Random): MemberEntry | undefined {
+    let checked = 0;
+    for (;;) {
+      if (this.index >= this.order.length) {
+        this.order = shuffle(onWrap(), random);
+        this.index = 0;
+      }
+      if (checked >= this.order.length) return undefined;
+      const e = this.order[this.index++] as MemberEntry;
+      checked++;
+      if (eligible(e)) return e;
+    }
+  }
+
+  get length(): number {
+    return this.order.length;
+  }
+}
+
+/** The probe in flight. */
+export interface ActiveProbe {
+  readonly seqNo: number;
+  readonly target: MemberEntry;
+  /** The target's incarnation when the probe started (the suspicion uses it). */
+  readonly incarnation: number;
+  readonly startMs: number;
+  /** startMs + probeIntervalMs × (awareness + 1): the ack handler's lifetime. */
+  readonly deadlineMs: number;
+  /** Indirect helpers asked that will nack (peer pMax ≥ 4). */
+  expectedNacks: number;
+  nacks: number;
+  /** The outgoing stream id of the TCP fallback ping, if one was opened. */
+  tcpStreamId: number | undefined;
+}
+
+/** An indirect ping we forward for someone: where to send the ack or nack. */
+export interface ServedRequest {
+  readonly requesterSeqNo: number;
+  readonly replyTo: Address;
+  readonly nack: boolean;
+}
+
+/** Indirect requests we serve, keyed by our forwarded ping's seqNo. */
+export class ServedRequests {
+  // BOUNDED: `max` entries; each also expires through its indirectTimeout timer.
+  private readonly bySeq = new Map<number, ServedRequest>();
+  private readonly max: number;
+
+  constructor(max: number) {
+    assert(max >= 1, "served request bound must be positive");
+    this.max = max;
+  }
+
+  get size(): number {
+    return this.bySeq.size;
+  }
+
+  /** False when full (the request is then refused). */
+  add(seqNo: number, request: ServedRequest): boolean {
+    if (this.bySeq.size >= this.max) return false;
+    this.bySeq.set(seqNo, request);
+    return true;
+  }
+
+  /** Removes and returns the request for `seqNo`. */
+  take(seqNo: number): ServedRequest | undefined {
+    const r = this.bySeq.get(seqNo);
+    if (r !== undefined) this.bySeq.delete(seqNo);
+    return r;
+  }
+}
