@@ -1,2 +1,5 @@
 /* Lifeline's public entry point. */
+export * from "./agent/index.ts";
 export * from "./core/index.ts";
+export {type Clock, createMonotonicClock, Driver, type DriverStats, type JoinResult} from "./runtime/index.ts";
+export {BindError, StreamError} from "./transport/index.ts";

@@ -1,0 +1,557 @@
+/*
+ * The Agent: what a user runs. It binds the transport, drives a SwimNode through the runtime
+ * driver, turns the core's notifications into typed node:events events, decodes serf-style tags
+ * from member metadata, joins seeds (DNS names expand to all their addresses; startup joins
+ * retry with exponential backoff), and optionally serves the HTTP API.
+ *
+ *   createAgent(init) ─▶ transport.bind ─▶ driver.start ─▶ (http.listen) ─▶ join seeds in background
+ *   core notify ─▶ Agent emits "member:*" after the change is committed; listeners are isolated
+ *   leave() ─▶ core gossips dead(self, from self) ─▶ "left"      stop() ─▶ sockets closed
+ */
+import {EventEmitter} from "node:events";
+import {hostname, networkInterfaces} from "node:os";
+import createDebug from "debug";
+import {type DecodeError, decodeTags, encodeTags, Keyring} from "../codec/index.ts";
+import {
+  type Address,
+  DEFAULT_VSN,
+  META_MAX_SIZE,
+  type MemberState,
+  type MemberView,
+  type Notification,
+  type ProfileName,
+  profileConfig,
+  resolveConfig,
+  type SwimConfig,
+  type SwimNode,
+} from "../core/index.ts";
+import {Driver, type DriverStats, type JoinResult} from "../runtime/index.ts";
+import {createTransport, type Transport, type TransportStats} from "../transport/index.ts";
+import {formatHostPort, type HostPort, parseHostPort, resolveSeeds} from "./address.ts";
+import {AgentStateError, InvalidInitError, JoinError} from "./errors.ts";
+import {startHttpApi} from "./http.ts";
+
+const log = createDebug("lifeline:agent");
+const logMember = createDebug("lifeline:member");
+const logNet = createDebug("lifeline:net");
+const logJoin = createDebug("lifeline:join");
+
+/** memberlist's and serf's default port, for UDP and TCP. */
+export const DEFAULT_PORT = 7946;
+
+/**
+ * User-supplied agent options. Every SwimConfig field may be given directly (e.g.
+ * `probeIntervalMs`); they override the chosen profile.
+ */
+export interface AgentInit extends Partial<SwimConfig> {
+  /** Node name, unique in the cluster. Default: the host name. */
+  readonly name?: string;
+  /** "HOST:PORT" to bind UDP and TCP on (port 0: any free port). Default "127.0.0.1:7946". */
+  readonly bind?: string;
+  /** "HOST[:PORT]" others reach us at. Default: the bind address (a local IP when bound to 0.0.0.0/::). */
+  readonly advertise?: string;
+  /** Seeds joined at start ("HOST:PORT" or a DNS name; default port = our bound port). */
+  readonly join?: readonly string[];
+  /** Attempts of the startup join before giving up (0 = keep trying). Default 0. */
+  readonly retryJoinMax?: number;
+  /** First wait between startup join attempts; doubles each time up to 32×. Default 1000. */
+  readonly retryJoinIntervalMs?: number;
+  /** Our tags, carried in node meta as serf does (visible in `serf members`). */
+  readonly tags?: Readonly<Record<string, string>>;
+  /** Base config preset. Default "lan". */
+  readonly profile?: ProfileName;
+  /** Base64 AES keys (16, 24 or 32 bytes), primary first; encrypts every packet and stream. */
+  readonly encrypt?: string | readonly string[];
+  /** LZW-compress outgoing packets (when smaller) and streams, as serf does. Default true. */
+  readonly compress?: boolean;
+  /** Serve the HTTP API on "HOST:PORT" (port 0: any). Default: no HTTP server. */
+  readonly http?: string;
+  /** Seed of the core's PRNG (reproducible probe order). Default: random. */
+  readonly seed?: number;
+  /** Largest incoming stream in bytes. Default 20 MiB + 64 KiB. */
+  readonly maxStreamBytes?: number;
+  /** Concurrent incoming streams. Default 128. */
+  readonly maxIncomingStreams?: number;
+}
+
+/** The agent's resolved settings. */
+export interface AgentConfig {
+  readonly name: string;
+  readonly bind: HostPort;
+  readonly advertise: HostPort | undefined;
+  readonly join: readonly HostPort[];
+  readonly retryJoinMax: number;
+  readonly retryJoinIntervalMs: number;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly profile: ProfileName;
+  readonly swim: SwimConfig;
+  readonly keyring: Keyring | undefined;
+  readonly compress: boolean;
+  readonly http: HostPort | undefined;
+  readonly seed: number | undefined;
+  readonly maxStreamBytes: number | undefined;
+  readonly maxIncomingStreams: number | undefined;
+}
+
+/** One member as the agent shows it (also the JSON of the HTTP API and `lifeline members --json`). */
+export interface AgentMember {
+  readonly name: string;
+  /** IP address text. */
+  readonly addr: string;
+  readonly port: number;
+  readonly state: MemberState;
+  readonly incarnation: number;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * The agent's events. Every member event is emitted after the core committed the change,
+ * serially, in state-change order. A listener that throws is logged (lifeline:agent) and the
+ * others still run.
+ */
+export interface AgentEvents {
+  /** A member became alive: first sight, or alive again after being down or gone. */
+  "member:up": [member: AgentMember];
+  /** An alive member became suspect. */
+  "member:suspect": [member: AgentMember];
+  /** A suspect member refuted the suspicion and is alive again (it never went down). */
+  "member:alive": [member: AgentMember];
+  /** A member failed (declared dead) or left gracefully. */
+  "member:down": [member: AgentMember, reason: "failed" | "left"];
+  /** An alive member changed its tags or address. */
+  "member:updated": [member: AgentMember];
+  /** We were suspected or declared dead and refuted it with a higher incarnation. */
+  refuted: [info: {incarnation: number; accusedBy: string}];
+  /** Our leave finished (the leave broadcast had its chance to spread). */
+  left: [];
+  /** Bytes from the network failed to decode; they were dropped and counted. */
+  decodeError: [error: DecodeError, from: Address];
+  /** A startup join attempt finished (`answered` 0 = failed; it will be retried). */
+  "join:attempt": [result: {attempt: number; answered: number; errors: readonly string[]}];
+  /** Application data from the cluster. */
+  message: [payload: Uint8Array];
+  /** An internal error (a Lifeline bug) was caught; the agent keeps running. */
+  internalError: [error: unknown];
+}
+
+type AgentStatus = "created" | "starting" | "running" | "leaving" | "left" | "stopped";
+
+/** Resolves and validates an AgentInit. Throws InvalidInitError / InvalidConfigError naming the field. */
+export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
+  const name = init.name ?? hostname();
+  if (typeof name !== "string" || name.length === 0 || name.length > 255) {
+    throw new InvalidInitError("name", "must be a non-empty string of at most 255 characters");
+  }
+  const bind = parseHostPort(init.bind ?? `127.0.0.1:${DEFAULT_PORT}`, "bind", DEFAULT_PORT);
+  const advertise = init.advertise === undefined ? undefined : parseHostPort(init.advertise, "advertise", -1);
+  const join = (init.join ?? []).map((seed) => parseHostPort(seed, "join", -1));
+  const retryJoinMax = init.retryJoinMax ?? 0;
+  if (!Number.isInteger(retryJoinMax) || retryJoinMax < 0) {
+    throw new InvalidInitError("retryJoinMax", "must be an integer ≥ 0 (0 = keep trying)");
+  }
+  const retryJoinIntervalMs = init.retryJoinIntervalMs ?? 1_000;
+  if (!Number.isInteger(retryJoinIntervalMs) || retryJoinIntervalMs < 1 || retryJoinIntervalMs > 3_600_000) {
+    throw new InvalidInitError("retryJoinIntervalMs", "must be an integer between 1 and 3600000");
+  }
+  const tags = {...(init.tags ?? {})};
+  for (const [key, value] of Object.entries(tags)) {
+    if (typeof value !== "string")
+      throw new InvalidInitError("tags", `value of ${JSON.stringify(key)} must be a string`);
+  }
+  if (encodeTags(tags).length > META_MAX_SIZE) {
+    throw new InvalidInitError("tags", `must encode to at most ${META_MAX_SIZE} bytes`);
+  }
+  const profile = init.profile ?? "lan";
+  const base = profileConfig(profile);
+  const overrides: Record<string, unknown> = {};
+  for (const field of Object.keys(base)) {
+    const value = (init as Record<string, unknown>)[field];
+    if (value !== undefined) overrides[field] = value;
+  }
+  const swim = resolveConfig(overrides as Partial<SwimConfig>, base);
+  let keyring: Keyring | undefined;
+  if (init.encrypt !== undefined) {
+    const keys = typeof init.encrypt === "string" ? [init.encrypt] : [...init.encrypt];
+    try {
+      keyring = Keyring.fromBase64(keys);
+    } catch (error) {
+      throw new InvalidInitError("encrypt", `must be base64 of a 16, 24 or 32-byte key (${(error as Error).message})`, {
+        cause: error,
+      });
+    }
+  }
+  const http = init.http === undefined ? undefined : parseHostPort(init.http, "http", -1);
+  return Object.freeze({
+    name,
+    bind,
+    advertise,
+    join,
+    retryJoinMax,
+    retryJoinIntervalMs,
+    tags,
+    profile,
+    swim,
+    keyring,
+    compress: init.compress ?? true,
+    http,
+    seed: init.seed,
+    maxStreamBytes: init.maxStreamBytes,
+    maxIncomingStreams: init.maxIncomingStreams,
+  });
+}
+
+/** A Lifeline agent. Create with `createAgent` (which starts it) or `new Agent(init)` then `start()`. */
+export class Agent extends EventEmitter<AgentEvents> {
+  readonly config: AgentConfig;
+  private status: AgentStatus = "created";
+  private transport: Transport | undefined;
+  private driver: Driver | undefined;
+  private advertised: Address | undefined;
+  private httpServer: {close(): Promise<void>; address: Address} | undefined;
+  private startupJoin: Promise<void> | undefined;
+  private readonly abort = new AbortController();
+  private tags: Readonly<Record<string, string>>;
+
+  constructor(init: AgentInit = {}) {
+    super();
+    this.config = resolveAgentConfig(init);
+    this.tags = this.config.tags;
+  }
+
+  /** The node name. */
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** Where UDP and TCP are bound (the real port after binding to 0). */
+  get address(): Address {
+    if (!this.transport) throw new AgentStateError("the agent is not started");
+    return this.transport.address;
+  }
+
+  /** The address others reach us at. */
+  get advertiseAddress(): Address {
+    if (!this.advertised) throw new AgentStateError("the agent is not started");
+    return this.advertised;
+  }
+
+  /** The HTTP API address, when serving. */
+  get httpAddress(): Address | undefined {
+    return this.httpServer?.address;
+  }
+
+  /** created | starting | running | leaving | left | stopped. */
+  get state(): AgentStatus {
+    return this.status;
+  }
+
+  /** The core (read-only use: stats, awarenessScore, incarnation). */
+  get node(): SwimNode {
+    if (!this.driver) throw new AgentStateError("the agent is not started");
+    return this.driver.node as SwimNode;
+  }
+
+  /** Counters of the driver and the transport. */
+  get stats(): {driver: DriverStats; transport: TransportStats} {
+    if (!this.driver || !this.transport) throw new AgentStateError("the agent is not started");
+    return {driver: this.driver.stats, transport: this.transport.stats};
+  }
+
+  /**
+   * Binds the sockets, starts the protocol, starts the HTTP API when configured, and starts the
+   * startup join (with retries) in the background. Throws BindError when the address is taken.
+   */
+  async start(): Promise<void> {
+    if (this.status !== "created") throw new AgentStateError(`cannot start an agent that is ${this.status}`);
+    this.status = "starting";
+    const config = this.config;
+    try {
+      this.transport = await createTransport({
+        host: config.bind.host,
+        port: config.bind.port,
+        ...(config.maxStreamBytes !== undefined ? {maxStreamBytes: config.maxStreamBytes} : {}),
+        ...(config.maxIncomingStreams !== undefined ? {maxIncomingStreams: config.maxIncomingStreams} : {}),
+      });
+    } catch (error) {
+      this.status = "stopped";
+      throw error;
+    }
+    const bound = this.transport.address;
+    this.advertised = {
+      host: config.advertise?.host ?? advertiseHostFor(bound.host),
+      port: config.advertise && config.advertise.port >= 0 ? config.advertise.port : bound.port,
+    };
+    this.driver = new Driver(
+      {
+        config: config.swim,
+        self: {name: config.name, addr: this.advertised, meta: encodeTags(this.tags), vsn: DEFAULT_VSN},
+        keyring: config.keyring,
+        compress: config.compress,
+        seed: config.seed,
+      },
+      {transport: this.transport},
+      {
+        onNotify: (event) => this.handleNotification(event),
+        onDeliver: (payload) => this.dispatch("message", payload),
+        onDecodeError: (error, from, via) => {
+          logNet("dropped undecodable %s bytes from %s: %s", via, formatHostPort(from), error.message);
+          this.dispatch("decodeError", error, from);
+        },
+        onInternalError: (error, input) => {
+          log("internal error handling %s: %O", input.type, error);
+          this.dispatch("internalError", error);
+        },
+      },
+    );
+    this.driver.start();
+    this.status = "running";
+    log("%s listening on %s, advertising %s", config.name, formatHostPort(bound), formatHostPort(this.advertised));
+    if (config.http) {
+      try {
+        this.httpServer = await startHttpApi(this, config.http);
+      } catch (error) {
+        await this.stop();
+        throw error;
+      }
+    }
+    if (config.join.length > 0) {
+      this.startupJoin = this.joinWithRetry(config.join).catch((error: unknown) => {
+        logJoin("startup join gave up: %s", (error as Error).message);
+      });
+    }
+  }
+
+  /**
+   * Joins a cluster through `addrs` ("HOST:PORT" or DNS names; every A/AAAA record is tried).
+   * One attempt: resolves with the number of addresses that answered a push-pull, rejects
+   * with JoinError when none did. The core remembers the seeds and re-contacts them later
+   * when it knows no live member (healing).
+   */
+  async join(addrs: readonly string[]): Promise<number> {
+    const seeds = addrs.map((addr) => parseHostPort(addr, "addrs", this.transport?.address.port ?? DEFAULT_PORT));
+    if (seeds.length === 0) throw new InvalidInitError("addrs", "must list at least one address");
+    return this.joinOnce(seeds);
+  }
+
+  /** The startup join's promise (settles when joined, or when retries are exhausted). */
+  get joined(): Promise<void> {
+    return this.startupJoin ?? Promise.resolve();
+  }
+
+  /** Every known member, self included. */
+  members(): AgentMember[] {
+    if (!this.driver) return [];
+    return this.node.members().map((member) => toAgentMember(member));
+  }
+
+  /** Replaces our tags; the change is gossiped (a higher incarnation). */
+  setTags(tags: Readonly<Record<string, string>>): void {
+    const meta = encodeTags({...tags});
+    if (meta.length > META_MAX_SIZE)
+      throw new InvalidInitError("tags", `must encode to at most ${META_MAX_SIZE} bytes`);
+    this.requireRunning("set tags");
+    this.tags = {...tags};
+    this.driver?.updateMeta(meta);
+  }
+
+  /** Our current tags. */
+  get currentTags(): Readonly<Record<string, string>> {
+    return this.tags;
+  }
+
+  /**
+   * Leaves gracefully: gossips our leave so others record us as `left` (not failed) and waits
+   * until it had its chance to spread (at most leaveTimeoutMs). The sockets stay open (to
+   * answer probes) until `stop()`.
+   */
+  async leave(): Promise<void> {
+    if (this.status === "left" || this.status === "stopped" || this.status === "leaving") return;
+    this.requireRunning("leave");
+    this.status = "leaving";
+    this.abort.abort();
+    await this.driver?.leave();
+    if (this.status === "leaving") this.status = "left";
+  }
+
+  /**
+   * Stops at once: closes the HTTP API and the sockets without telling anyone (call `leave()`
+   * first for a graceful exit; without it peers see a failure). Idempotent.
+   */
+  async stop(): Promise<void> {
+    if (this.status === "stopped") return;
+    this.status = "stopped";
+    this.abort.abort();
+    this.driver?.stop();
+    const closing: Promise<void>[] = [];
+    if (this.httpServer) closing.push(this.httpServer.close());
+    if (this.transport) closing.push(this.transport.close());
+    await Promise.all(closing);
+    log("%s stopped", this.config.name);
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private requireRunning(what: string): void {
+    if (this.status !== "running") throw new AgentStateError(`cannot ${what}: the agent is ${this.status}`);
+  }
+
+  private async joinOnce(seeds: readonly HostPort[]): Promise<number> {
+    this.requireRunning("join");
+    const port = this.address.port;
+    const {addresses, errors} = await resolveSeeds(seeds.map((s) => (s.port < 0 ? {host: s.host, port} : s)));
+    if (addresses.length === 0) {
+      throw new JoinError(`join failed: no address to contact (${errors.join("; ")})`, errors);
+    }
+    const driver = this.driver as Driver;
+    const result: JoinResult = await driver.join(addresses);
+    const allErrors = [...errors, ...result.errors];
+    logJoin("join %s: %d of %d answered", seeds.map(formatHostPort).join(","), result.answered, result.attempted);
+    if (result.answered === 0) {
+      throw new JoinError(
+        `join failed: none of ${addresses.length} address(es) answered (${allErrors.join("; ") || "no reply"})`,
+        allErrors,
+      );
+    }
+    return result.answered;
+  }
+
+  private async joinWithRetry(seeds: readonly HostPort[]): Promise<void> {
+    const {retryJoinMax, retryJoinIntervalMs} = this.config;
+    const signal = this.abort.signal;
+    for (let attempt = 1; retryJoinMax === 0 || attempt <= retryJoinMax; attempt++) {
+      if (signal.aborted || this.status !== "running") return;
+      try {
+        const answered = await this.joinOnce(seeds);
+        this.dispatch("join:attempt", {attempt, answered, errors: []});
+        return;
+      } catch (error) {
+        const errors = error instanceof JoinError ? error.errors : [(error as Error).message];
+        this.dispatch("join:attempt", {attempt, answered: 0, errors});
+        if (signal.aborted || this.status !== "running") return;
+        if (retryJoinMax !== 0 && attempt >= retryJoinMax) throw error;
+        const waitMs = retryJoinIntervalMs * 2 ** Math.min(attempt - 1, 5);
+        logJoin("join attempt %d failed (%s); retrying in %d ms", attempt, (error as Error).message, waitMs);
+        await sleep(waitMs, signal);
+      }
+    }
+  }
+
+  private handleNotification(event: Notification): void {
+    switch (event.type) {
+      case "memberUp":
+        this.emitMember("member:up", event.member);
+        break;
+      case "memberSuspect":
+        this.emitMember("member:suspect", event.member);
+        break;
+      case "memberAlive":
+        this.emitMember("member:alive", event.member);
+        break;
+      case "memberUpdated":
+        this.emitMember("member:updated", event.member);
+        break;
+      case "memberDown": {
+        const member = toAgentMember(event.member);
+        logMember("%s down (failed) incarnation %d", member.name, member.incarnation);
+        this.dispatch("member:down", member, "failed");
+        break;
+      }
+      case "memberLeft": {
+        const member = toAgentMember(event.member);
+        logMember("%s down (left) incarnation %d", member.name, member.incarnation);
+        this.dispatch("member:down", member, "left");
+        break;
+      }
+      case "refuted":
+        log("refuted an accusation by %s with incarnation %d", event.accusedBy, event.incarnation);
+        this.dispatch("refuted", {incarnation: event.incarnation, accusedBy: event.accusedBy});
+        break;
+      case "left":
+        if (this.status === "leaving") this.status = "left";
+        this.dispatch("left");
+        break;
+    }
+  }
+
+  private emitMember(
+    event: "member:up" | "member:suspect" | "member:alive" | "member:updated",
+    view: MemberView,
+  ): void {
+    const member = toAgentMember(view);
+    logMember("%s %s incarnation %d", member.name, event.slice(7), member.incarnation);
+    this.dispatch(event, member);
+  }
+
+  /** Calls each listener in its own try/catch: a throwing listener is logged, never propagated. */
+  private dispatch<K extends keyof AgentEvents>(event: K, ...args: AgentEvents[K]): void {
+    const listeners = this.rawListeners(event as never) as ((...a: unknown[]) => unknown)[];
+    for (const listener of listeners) {
+      try {
+        const result = listener.apply(this, args);
+        if (result instanceof Promise) {
+          result.catch((error: unknown) => log("async listener for %s rejected: %O", event, error));
+        }
+      } catch (error) {
+        log("listener for %s threw: %O", event, error);
+      }
+    }
+  }
+}
+
+/**
+ * Creates an agent and starts it (binds, starts the protocol, serves HTTP if asked, begins the
+ * startup join in the background). Throws InvalidInitError / InvalidConfigError for bad options
+ * and BindError when the address is taken.
+ */
+export async function createAgent(init: AgentInit = {}): Promise<Agent> {
+  const agent = new Agent(init);
+  await agent.start();
+  return agent;
+}
+
+/** A member snapshot for users: tags decoded from serf's meta format. */
+export function toAgentMember(view: MemberView): AgentMember {
+  let tags: Record<string, string>;
+  try {
+    tags = decodeTags(view.meta);
+  } catch {
+    tags = {};
+  }
+  return {
+    name: view.name,
+    addr: view.addr.host,
+    port: view.addr.port,
+    state: view.state,
+    incarnation: view.incarnation,
+    tags,
+  };
+}
+
+/** The advertise host for a bind host: itself, or a local IP when bound to a wildcard. */
+function advertiseHostFor(bindHost: string): string {
+  if (bindHost !== "0.0.0.0" && bindHost !== "::") return bindHost;
+  const wantV6 = bindHost === "::";
+  for (const entries of Object.values(networkInterfaces())) {
+    for (const entry of entries ?? []) {
+      if (entry.internal) continue;
+      if (entry.family === "IPv4" && !wantV6) return entry.address;
+      if (entry.family === "IPv6" && wantV6 && !entry.address.startsWith("fe80")) return entry.address;
+    }
+  }
+  return wantV6 ? "::1" : "127.0.0.1";
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    signal.addEventListener("abort", onAbort, {once: true});
+  });
+}

@@ -1,0 +1,581 @@
+/*
+ * The driver: runs a SwimNode on real sockets and a real clock.
+ *
+ *   transport ──bytes──▶ codec.decode ──Input──▶ node.handle(now, input) ──Effect[]──▶ execute
+ *        ▲                                                                               │
+ *        └────────────── codec.encode ◀── send / sendStream / streamReply ◀──────────────┘
+ *                                         setTimer ──▶ one min-heap, one armed setTimeout
+ *
+ * Inputs are queued and handled one at a time, and each input's effects run in order before
+ * the next input (so a listener that calls back into the agent never re-enters the core).
+ * Every timer — the core's, and the driver's own stream deadlines — lives in one Scheduler
+ * heap; a single unref'd setTimeout is armed for the earliest deadline (STYLE §40). Core
+ * timers are values and are never cancelled; stream deadlines are ignored when they fire
+ * after their stream finished.
+ *
+ * Streams (spec §6): each TCP connection carries one request and at most one reply.
+ *   outgoing: sendStream{id} → dial, write, read until one message decodes → streamResponse{id}
+ *             (connect error, bad bytes, early close, or timeoutMs passed → streamFailed{id})
+ *   incoming: accept → read until one message decodes → streamRequest{id} → streamReply/Close
+ *             (the whole exchange must finish within tcpTimeoutMs; garbage gets an err reply)
+ * Datagrams that fail to decode are counted and dropped; nothing from the network throws.
+ */
+import {randomInt} from "node:crypto";
+import {
+  DecodeError,
+  decodePacket,
+  decodeStream,
+  encodedSize,
+  encodePacket,
+  encodeStream,
+  type Keyring,
+} from "../codec/index.ts";
+import {
+  type Address,
+  createRandom,
+  type Effect,
+  type Input,
+  type LocalMemberInit,
+  type Message,
+  type Notification,
+  type Random,
+  type StreamMessage,
+  type SwimConfig,
+  SwimNode,
+  type Timer,
+} from "../core/index.ts";
+import {type Clock, createMonotonicClock} from "./clock.ts";
+import {Scheduler} from "./scheduler.ts";
+import {countDrop, createDriverStats, type DriverStats} from "./stats.ts";
+
+/** Bytes AES-GCM encryption adds to a datagram (version byte + 12-byte nonce + 16-byte tag; spec §3.5). */
+export const ENCRYPTION_OVERHEAD = 29;
+
+/** What the driver needs from a stream (the transport's StreamConnection satisfies it). */
+export interface DriverStream {
+  readonly remote: Address;
+  setHandlers(handlers: {onData(buffered: Uint8Array): void; onClose(error?: Error): void}): void;
+  write(bytes: Uint8Array): void;
+  end(): void;
+  destroy(): void;
+}
+
+/** What the driver needs from a transport (the transport's Transport satisfies it). */
+export interface DriverTransport {
+  setHandlers(handlers: {
+    onDatagram(datagram: {data: Uint8Array; from: Address; receivedAtMs: number}): void;
+    onStream(stream: DriverStream): void;
+  }): void;
+  send(to: Address, bytes: Uint8Array): void;
+  dial(to: Address): DriverStream;
+}
+
+/** The core as the driver uses it (SwimNode, or a scripted stand-in in tests). */
+export interface CoreNode {
+  handle(nowMs: number, input: Input): Effect[];
+}
+
+/** User-supplied driver options. */
+export interface DriverInit {
+  /** The protocol config (as the user gave it; the driver lowers packetBytesMax for encryption). */
+  readonly config: SwimConfig;
+  readonly self: LocalMemberInit;
+  /** Encrypt and authenticate every packet and stream with these keys (primary first). */
+  readonly keyring?: Keyring | undefined;
+  /** LZW-compress outgoing packets (only when smaller) and streams, as serf does. Default true. */
+  readonly compress?: boolean | undefined;
+  /** Prefix outgoing packets with a CRC32 (memberlist protocol 5). Default true. */
+  readonly crc?: boolean | undefined;
+  /** Seed of the core's PRNG; random when absent. */
+  readonly seed?: number | undefined;
+}
+
+/** Injected collaborators. */
+export interface DriverComponents {
+  readonly transport: DriverTransport;
+  readonly clock?: Clock;
+  /** Builds the core; defaults to a SwimNode with the codec's encodedSize as sizeOf. */
+  readonly createNode?: (config: SwimConfig, self: LocalMemberInit, random: Random) => CoreNode;
+}
+
+/** Where the driver reports what happened. All optional; called synchronously. */
+export interface DriverListener {
+  /** A core notification (member and node events), after the core committed it. */
+  onNotify?(event: Notification): void;
+  /** Application data from the cluster. */
+  onDeliver?(payload: Uint8Array, from?: Address): void;
+  /** Bytes from the network that did not decode (already counted). */
+  onDecodeError?(error: DecodeError, from: Address, via: "udp" | "tcp"): void;
+  /** The core threw (a Lifeline bug); the input was dropped and the driver keeps running. */
+  onInternalError?(error: unknown, input: Input): void;
+}
+
+/** The outcome of a join: how many seeds answered a push-pull. */
+export interface JoinResult {
+  readonly attempted: number;
+  readonly answered: number;
+  readonly errors: readonly string[];
+}
+
+type DriverTimer =
+  | {readonly kind: "core"; readonly timer: Timer}
+  | {readonly kind: "streamOut"; readonly id: number}
+  | {readonly kind: "streamIn"; readonly id: number}
+  | {readonly kind: "leave"};
+
+interface QueuedInput {
+  readonly input: Input;
+  /** Called with each outgoing stream id the input's effects opened. */
+  readonly onStream?: (id: number) => void;
+  /** Called after the input's effects ran. */
+  readonly onDone?: () => void;
+}
+
+interface JoinTracker {
+  readonly ids: Set<number>;
+  processed: boolean;
+  answered: number;
+  readonly errors: string[];
+  readonly resolve: () => void;
+}
+
+interface OutgoingStream {
+  readonly stream: DriverStream;
+  done: boolean;
+}
+
+interface IncomingStream {
+  readonly stream: DriverStream;
+  requested: boolean;
+}
+
+/** Runs one SwimNode on a transport. Create, then `start()`. */
+export class Driver {
+  readonly node: CoreNode;
+  readonly stats: DriverStats = createDriverStats();
+  /** The config the core runs with (packetBytesMax lowered by the encryption overhead). */
+  readonly coreConfig: SwimConfig;
+  private readonly transport: DriverTransport;
+  private readonly clock: Clock;
+  private readonly listener: DriverListener;
+  private readonly keyring: Keyring | undefined;
+  private readonly compress: boolean;
+  private readonly crc: boolean;
+  private readonly heap = new Scheduler<DriverTimer>();
+  private armedAt: number | undefined;
+  private armed: ReturnType<typeof setTimeout> | undefined;
+  // BOUNDED: inputs are drained synchronously; the queue only holds inputs fed while draining.
+  private readonly queue: QueuedInput[] = [];
+  private draining = false;
+  private lastNow = 0;
+  // BOUNDED: by the transport's maxOutgoingStreams / maxIncomingStreams (dial refuses beyond).
+  private readonly outgoing = new Map<number, OutgoingStream>();
+  private readonly incoming = new Map<number, IncomingStream>();
+  private nextIncomingId = 1;
+  // BOUNDED: one per join() call in flight.
+  private readonly joins = new Set<JoinTracker>();
+  // BOUNDED: one per leave() call in flight.
+  private leaveWaiters: (() => void)[] = [];
+  private started = false;
+  private stopped = false;
+  private leftNotified = false;
+
+  constructor(init: DriverInit, components: DriverComponents, listener: DriverListener = {}) {
+    this.transport = components.transport;
+    this.clock = components.clock ?? createMonotonicClock();
+    this.listener = listener;
+    this.keyring = init.keyring;
+    this.compress = init.compress ?? true;
+    this.crc = init.crc ?? true;
+    this.coreConfig = Object.freeze({
+      ...init.config,
+      packetBytesMax: init.config.packetBytesMax - (init.keyring ? ENCRYPTION_OVERHEAD : 0),
+    });
+    const random = createRandom(init.seed ?? randomInt(0, 2 ** 32 - 1));
+    this.node = components.createNode
+      ? components.createNode(this.coreConfig, init.self, random)
+      : new SwimNode(this.coreConfig, init.self, {random, sizeOf: encodedSize});
+  }
+
+  /** Monotonic time the core sees (ms). */
+  now(): number {
+    const now = this.clock.now();
+    if (now > this.lastNow) this.lastNow = now;
+    return this.lastNow;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** Attaches to the transport and feeds the core its `start` input. Once. */
+  start(): void {
+    if (this.started) throw new Error("driver already started");
+    this.started = true;
+    this.transport.setHandlers({
+      onDatagram: (datagram) => this.handleDatagram(datagram.data, datagram.from),
+      onStream: (stream) => this.handleIncomingStream(stream),
+    });
+    this.feed({input: {type: "start"}});
+  }
+
+  /**
+   * Push-pulls with every seed (join = true). Resolves when each stream the core opened has
+   * answered or failed (each bounded by tcpTimeoutMs), with how many answered.
+   */
+  join(seeds: readonly Address[]): Promise<JoinResult> {
+    if (this.stopped) return Promise.resolve({attempted: 0, answered: 0, errors: ["agent stopped"]});
+    return new Promise((resolve) => {
+      const tracker: JoinTracker = {
+        ids: new Set(),
+        processed: false,
+        answered: 0,
+        errors: [],
+        resolve: () => resolve({attempted: seeds.length, answered: tracker.answered, errors: tracker.errors}),
+      };
+      this.joins.add(tracker);
+      this.feed({
+        input: {type: "join", seeds},
+        onStream: (id) => tracker.ids.add(id),
+        onDone: () => {
+          tracker.processed = true;
+          this.settleJoin(tracker);
+        },
+      });
+    });
+  }
+
+  /** Gossips our leave and resolves once the core reports `left` (bounded by leaveTimeoutMs + 1 s). */
+  leave(): Promise<void> {
+    if (this.stopped || this.leftNotified) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.leaveWaiters.push(resolve);
+      if (this.leaveWaiters.length === 1) {
+        this.schedule(this.now() + this.coreConfig.leaveTimeoutMs + 1_000, {kind: "leave"});
+        this.feed({input: {type: "leave"}});
+      }
+    });
+  }
+
+  /** Replaces our metadata (tags); the core bumps the incarnation and gossips it. */
+  updateMeta(meta: Uint8Array): void {
+    this.feed({input: {type: "updateMeta", meta}});
+  }
+
+  /** Queues application data to piggyback on gossip. */
+  broadcast(payload: Uint8Array): void {
+    this.feed({input: {type: "broadcast", payload}});
+  }
+
+  /**
+   * Stops driving the core: clears the timer, destroys open streams, settles pending joins and
+   * leaves. Does not close the transport (its owner does). Idempotent.
+   */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.armed !== undefined) clearTimeout(this.armed);
+    this.armed = undefined;
+    this.armedAt = undefined;
+    this.heap.clear();
+    this.queue.length = 0;
+    for (const {stream} of this.outgoing.values()) stream.destroy();
+    for (const {stream} of this.incoming.values()) stream.destroy();
+    this.outgoing.clear();
+    this.incoming.clear();
+    for (const tracker of this.joins) tracker.resolve();
+    this.joins.clear();
+    this.settleLeave();
+  }
+
+  // ---- inputs -------------------------------------------------------------------------------
+
+  private feed(item: QueuedInput): void {
+    if (this.stopped) return;
+    this.queue.push(item);
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+        let effects: Effect[] = [];
+        try {
+          effects = this.node.handle(this.now(), next.input);
+        } catch (error) {
+          this.listener.onInternalError?.(error, next.input);
+        }
+        this.execute(effects, next);
+        next.onDone?.();
+        if (this.stopped) break;
+      }
+    } finally {
+      this.draining = false;
+    }
+    this.arm();
+  }
+
+  private handleDatagram(data: Uint8Array, from: Address): void {
+    if (this.stopped) return;
+    this.stats.packetsIn++;
+    this.stats.bytesIn += data.length;
+    let messages: Message[];
+    try {
+      messages = decodePacket(data, this.keyring ? {keyring: this.keyring} : {});
+    } catch (error) {
+      this.stats.decodeErrors++;
+      this.listener.onDecodeError?.(toDecodeError(error), from, "udp");
+      return;
+    }
+    if (messages.length === 0) return;
+    this.stats.messagesIn += messages.length;
+    this.feed({input: {type: "packet", from, messages}});
+  }
+
+  private handleIncomingStream(stream: DriverStream): void {
+    if (this.stopped) {
+      stream.destroy();
+      return;
+    }
+    const id = this.nextIncomingId++;
+    const entry: IncomingStream = {stream, requested: false};
+    this.incoming.set(id, entry);
+    this.stats.streamsIn++;
+    this.schedule(this.now() + this.coreConfig.tcpTimeoutMs, {kind: "streamIn", id});
+    this.arm();
+    stream.setHandlers({
+      onData: (buffered) => {
+        if (entry.requested || this.incoming.get(id) !== entry) return;
+        let decoded: {message: StreamMessage; consumed: number} | undefined;
+        try {
+          decoded = decodeStream(buffered, this.keyring ? {keyring: this.keyring} : {});
+        } catch (error) {
+          this.stats.streamDecodeErrors++;
+          const decodeError = toDecodeError(error);
+          this.listener.onDecodeError?.(decodeError, stream.remote, "tcp");
+          this.incoming.delete(id);
+          this.writeStream(stream, {type: "err", error: `lifeline: ${decodeError.message}`});
+          stream.end();
+          return;
+        }
+        if (decoded === undefined) return;
+        entry.requested = true;
+        this.feed({input: {type: "streamRequest", id, from: stream.remote, message: decoded.message}});
+      },
+      onClose: () => {
+        // The remote finished sending (or the stream failed) before a whole request arrived.
+        if (!entry.requested && this.incoming.get(id) === entry) {
+          this.incoming.delete(id);
+          stream.destroy();
+        }
+      },
+    });
+  }
+
+  // ---- effects ------------------------------------------------------------------------------
+
+  private execute(effects: readonly Effect[], origin: QueuedInput): void {
+    for (const effect of effects) {
+      if (this.stopped) return;
+      switch (effect.type) {
+        case "send":
+          this.sendPacket(effect.to, effect.messages);
+          break;
+        case "sendStream":
+          origin.onStream?.(effect.id);
+          this.openStream(effect.id, effect.to, effect.message, effect.timeoutMs);
+          break;
+        case "streamReply": {
+          const entry = this.incoming.get(effect.id);
+          if (!entry) break;
+          this.incoming.delete(effect.id);
+          this.writeStream(entry.stream, effect.message);
+          entry.stream.end();
+          break;
+        }
+        case "streamClose": {
+          const entry = this.incoming.get(effect.id);
+          if (!entry) break;
+          this.incoming.delete(effect.id);
+          entry.stream.end();
+          break;
+        }
+        case "setTimer":
+          this.schedule(this.now() + Math.max(0, effect.delayMs), {kind: "core", timer: effect.timer});
+          break;
+        case "notify":
+          if (effect.event.type === "left") {
+            this.leftNotified = true;
+            this.settleLeave();
+          }
+          this.listener.onNotify?.(effect.event);
+          break;
+        case "deliver":
+          this.listener.onDeliver?.(effect.payload, effect.from);
+          break;
+        case "dropped":
+          countDrop(this.stats, effect.reason);
+          break;
+      }
+    }
+  }
+
+  private sendPacket(to: Address, messages: readonly Message[]): void {
+    if (messages.length === 0) return;
+    let bytes: Uint8Array;
+    try {
+      bytes = encodePacket(messages, {
+        compress: this.compress,
+        crc: this.crc,
+        ...(this.keyring ? {keyring: this.keyring} : {}),
+      });
+    } catch (error) {
+      this.listener.onInternalError?.(error, {type: "packet", from: to, messages});
+      return;
+    }
+    this.stats.packetsOut++;
+    this.stats.messagesOut += messages.length;
+    this.stats.bytesOut += bytes.length;
+    this.transport.send(to, bytes);
+  }
+
+  private writeStream(stream: DriverStream, message: StreamMessage): void {
+    try {
+      stream.write(encodeStream(message, {compress: this.compress, ...(this.keyring ? {keyring: this.keyring} : {})}));
+    } catch (error) {
+      this.listener.onInternalError?.(error, {type: "streamFailed", id: -1, reason: "encode"});
+    }
+  }
+
+  private openStream(id: number, to: Address, message: StreamMessage, timeoutMs: number): void {
+    const stream = this.transport.dial(to);
+    const entry: OutgoingStream = {stream, done: false};
+    this.outgoing.set(id, entry);
+    this.stats.streamsOut++;
+    this.schedule(this.now() + Math.max(1, timeoutMs), {kind: "streamOut", id});
+    this.writeStream(stream, message);
+    stream.setHandlers({
+      onData: (buffered) => {
+        if (entry.done) return;
+        let decoded: {message: StreamMessage; consumed: number} | undefined;
+        try {
+          decoded = decodeStream(buffered, this.keyring ? {keyring: this.keyring} : {});
+        } catch (error) {
+          this.stats.streamDecodeErrors++;
+          const decodeError = toDecodeError(error);
+          this.listener.onDecodeError?.(decodeError, to, "tcp");
+          this.failStream(id, `bad reply: ${decodeError.message}`);
+          return;
+        }
+        if (decoded === undefined) return;
+        entry.done = true;
+        this.outgoing.delete(id);
+        stream.end();
+        this.completeJoinStream(id, decoded.message.type === "pushPull" ? undefined : describeReply(decoded.message));
+        this.feed({input: {type: "streamResponse", id, message: decoded.message}});
+      },
+      onClose: (error) => {
+        if (!entry.done) this.failStream(id, error ? error.message : "closed before a reply");
+      },
+    });
+  }
+
+  private failStream(id: number, reason: string): void {
+    const entry = this.outgoing.get(id);
+    if (!entry || entry.done) return;
+    entry.done = true;
+    this.outgoing.delete(id);
+    entry.stream.destroy();
+    this.stats.streamFailures++;
+    this.completeJoinStream(id, reason);
+    this.feed({input: {type: "streamFailed", id, reason}});
+  }
+
+  // ---- timers -------------------------------------------------------------------------------
+
+  private schedule(timeMs: number, timer: DriverTimer): void {
+    this.heap.push(timeMs, timer);
+  }
+
+  /** Arms the single setTimeout for the earliest deadline (re-arming only when it changed). */
+  private arm(): void {
+    if (this.stopped) return;
+    const top = this.heap.peek();
+    if (top === undefined) {
+      if (this.armed !== undefined) clearTimeout(this.armed);
+      this.armed = undefined;
+      this.armedAt = undefined;
+      return;
+    }
+    if (this.armed !== undefined && this.armedAt === top.timeMs) return;
+    if (this.armed !== undefined) clearTimeout(this.armed);
+    this.armedAt = top.timeMs;
+    this.armed = setTimeout(() => this.fire(), Math.max(0, Math.ceil(top.timeMs - this.now())));
+    // The sockets keep the process alive while the agent runs; the timer alone must not.
+    this.armed.unref?.();
+  }
+
+  private fire(): void {
+    this.armed = undefined;
+    this.armedAt = undefined;
+    if (this.stopped) return;
+    // setTimeout has millisecond resolution; accept deadlines up to 1 ms ahead of the clock.
+    for (const item of this.heap.popDue(this.now() + 1)) {
+      if (this.stopped) return;
+      const timer = item.value;
+      switch (timer.kind) {
+        case "core":
+          this.feed({input: {type: "timer", timer: timer.timer}});
+          break;
+        case "streamOut":
+          this.failStream(timer.id, "timeout");
+          break;
+        case "streamIn": {
+          const entry = this.incoming.get(timer.id);
+          if (entry) {
+            this.incoming.delete(timer.id);
+            this.stats.streamTimeouts++;
+            entry.stream.destroy();
+          }
+          break;
+        }
+        case "leave":
+          this.settleLeave();
+          break;
+      }
+    }
+    this.arm();
+  }
+
+  // ---- join and leave bookkeeping ------------------------------------------------------------
+
+  private completeJoinStream(id: number, error: string | undefined): void {
+    for (const tracker of this.joins) {
+      if (!tracker.ids.delete(id)) continue;
+      if (error === undefined) tracker.answered++;
+      else tracker.errors.push(error);
+      this.settleJoin(tracker);
+    }
+  }
+
+  private settleJoin(tracker: JoinTracker): void {
+    if (!tracker.processed || tracker.ids.size > 0) return;
+    this.joins.delete(tracker);
+    tracker.resolve();
+  }
+
+  private settleLeave(): void {
+    const waiters = this.leaveWaiters;
+    this.leaveWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+function describeReply(message: StreamMessage): string {
+  return message.type === "err" ? `remote error: ${message.error}` : `unexpected reply ${message.type}`;
+}
+
+function toDecodeError(error: unknown): DecodeError {
+  if (error instanceof DecodeError) return error;
+  return new DecodeError("badField", `codec failure: ${error instanceof Error ? error.message : String(error)}`, {
+    cause: error,
+  });
+}

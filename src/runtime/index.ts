@@ -1,0 +1,5 @@
+/* The runtime's public surface: the driver that runs the core on real sockets and a real clock. */
+export * from "./clock.ts";
+export * from "./driver.ts";
+export * from "./scheduler.ts";
+export * from "./stats.ts";

@@ -1,0 +1,46 @@
+/* Counters the driver keeps about the bytes and messages it moves (for /metrics). */
+import type {DropReason} from "../core/index.ts";
+
+/** Monotonic counters of the driver. */
+export interface DriverStats {
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  messagesIn: number;
+  messagesOut: number;
+  /** Datagrams that failed to decode (garbage, bad CRC, undecryptable). */
+  decodeErrors: number;
+  /** Incoming streams whose bytes failed to decode. */
+  streamDecodeErrors: number;
+  streamsIn: number;
+  streamsOut: number;
+  /** Outgoing streams that failed (connect error, timeout, bad reply). */
+  streamFailures: number;
+  /** Incoming streams closed by their deadline (tcpTimeoutMs). */
+  streamTimeouts: number;
+  /** Inputs the core ignored, by reason. */
+  readonly dropped: Record<string, number>;
+}
+
+export function createDriverStats(): DriverStats {
+  return {
+    packetsIn: 0,
+    packetsOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    decodeErrors: 0,
+    streamDecodeErrors: 0,
+    streamsIn: 0,
+    streamsOut: 0,
+    streamFailures: 0,
+    streamTimeouts: 0,
+    dropped: {},
+  };
+}
+
+export function countDrop(stats: DriverStats, reason: DropReason): void {
+  stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1;
+}
