@@ -30,6 +30,7 @@ import {createTransport, type Transport, type TransportStats} from "../transport
 import {formatHostPort, type HostPort, parseHostPort, resolveSeeds} from "./address.ts";
 import {AgentStateError, InvalidInitError, JoinError} from "./errors.ts";
 import {startHttpApi} from "./http.ts";
+import {encodeSerfLeaveIntent} from "./serf-leave-intent.ts";
 
 const log = createDebug("lifeline:agent");
 const logMember = createDebug("lifeline:member");
@@ -369,6 +370,12 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.requireRunning("leave");
     this.status = "leaving";
     this.abort.abort();
+    // Serf records a member as left (not failed) only after its leave intent: send it first and
+    // give it two gossip rounds before memberlist's leave, as serf's own Leave does.
+    if (this.driver && this.node.members().some((m) => m.name !== this.name && m.state === "alive")) {
+      this.driver.broadcast(encodeSerfLeaveIntent(this.name));
+      await new Promise((resolve) => setTimeout(resolve, 2 * this.config.swim.gossipIntervalMs));
+    }
     await this.driver?.leave();
     if (this.status === "leaving") this.status = "left";
   }
