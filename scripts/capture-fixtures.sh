@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Captures real memberlist bytes from Debian's serf agent for test/fixtures/serf/.
+#
+# Runs three serf agents on loopback (127.0.77.1-3, ports 47946-47948, RPC 47373-47375), records
+# everything on those ports with tcpdump on `lo`, then converts the pcap into JSON fixtures with
+# scripts/capture-fixtures-extract.mjs. Scenario timeline (about 30 s each):
+#   s1 starts; s2 joins s1 (push-pull stream); s3 joins s1; a user event from s1 (serf user
+#   messages in compounds); s3 is frozen with SIGSTOP for 3 s (suspect, TCP fallback pings, then
+#   its refutation: alive with incarnation 2); s3 is killed with SIGKILL (suspect, then dead); s2 leaves gracefully
+#   (dead with From == Node); s1 stops.
+# Scenarios: `compressed` (serf defaults), `uncompressed` (-disable-compression), `encrypted`
+# (-encrypt with the fixed key below; serf's default compression stays on).
+#
+# Usage: sudo scripts/capture-fixtures.sh [scenario...]   (needs serf and tcpdump installed)
+# Every process it starts is stopped by PID on exit.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=$ROOT/test/fixtures/serf
+WORK=$(mktemp -d /tmp/serf-capture.XXXXXX)
+# A fixed test key (32 bytes, standard base64). Never use it for anything real.
+KEY="KbLAEHxSxvrwf9Gx5kVRakFyITTZ1qHaTgNQh7Ms1aA="
+PIDS=()
+
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+start_agent() { # name ip port rpcport extra-args...
+  local name=$1 ip=$2 port=$3 rpc=$4
+  shift 4
+  serf agent -node="$name" -bind="$ip:$port" -rpc-addr="127.0.0.1:$rpc" -log-level=debug "$@" \
+    >"$WORK/$SCENARIO-$name.log" 2>&1 &
+  PIDS+=($!)
+  echo $!
+}
+
+run_scenario() {
+  SCENARIO=$1
+  local extra=()
+  case $SCENARIO in
+    compressed) extra=() ;;
+    uncompressed) extra=(-disable-compression) ;;
+    encrypted) extra=(-encrypt="$KEY") ;;
+    *) echo "unknown scenario $SCENARIO" >&2; exit 2 ;;
+  esac
+  local pcap=$WORK/$SCENARIO.pcap
+  tcpdump -i lo -U -s 0 -w "$pcap" 'port 47946 or port 47947 or port 47948' >"$WORK/$SCENARIO-tcpdump.log" 2>&1 &
+  local dump=$!
+  PIDS+=("$dump")
+  sleep 1.5
+  local s1 s2 s3
+  s1=$(start_agent s1 127.0.77.1 47946 47373 "${extra[@]}" -tag role=seed -tag dc=lab)
+  sleep 1.5
+  s2=$(start_agent s2 127.0.77.2 47947 47374 "${extra[@]}" -tag role=web -join=127.0.77.1:47946)
+  sleep 1.5
+  s3=$(start_agent s3 127.0.77.3 47948 47375 "${extra[@]}" -join=127.0.77.1:47946)
+  sleep 5
+  serf event -rpc-addr=127.0.0.1:47373 deploy "v1.2.3" >/dev/null
+  sleep 3
+  # Freeze s3 long enough to be suspected (and to receive TCP fallback pings it cannot answer),
+  # then let it refute with a higher incarnation before the 4 s suspicion timeout ends.
+  kill -STOP "$s3"
+  sleep 3
+  kill -CONT "$s3"
+  sleep 4
+  kill -9 "$s3"
+  sleep 12
+  serf leave -rpc-addr=127.0.0.1:47374 >/dev/null || true
+  sleep 4
+  serf members -rpc-addr=127.0.0.1:47373 >"$WORK/$SCENARIO-members.txt" || true
+  kill -INT "$s1" "$s2" 2>/dev/null || true
+  sleep 2
+  kill -9 "$s1" "$s2" 2>/dev/null || true
+  kill -INT "$dump"
+  wait "$dump" 2>/dev/null || true
+  node "$ROOT/scripts/capture-fixtures-extract.mjs" "$pcap" "$OUT/$SCENARIO.json" "$SCENARIO" "$(serf version | head -1)" \
+    "$(dpkg-query -W -f='${Version}' serf 2>/dev/null || echo unknown)"
+  cp "$WORK/$SCENARIO-s1.log" "$OUT/$SCENARIO-s1.log"
+}
+
+mkdir -p "$OUT"
+if [ $# -eq 0 ]; then set -- compressed uncompressed encrypted; fi
+for s in "$@"; do run_scenario "$s"; done
+echo "fixtures written to $OUT (work dir $WORK)"
