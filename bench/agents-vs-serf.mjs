@@ -4,10 +4,13 @@
  * run (machines drift; only a same-run comparison is fair). For each cluster size N and trial,
  * and for each side in alternating order, it:
  *
- *   1. starts agent 0, waits until it answers, then spawns agents 1..N-1 at once, each joining
- *      agent 0 (a cold start: process start-up is part of the time);
+ *   1. starts N agents at once without a seed and waits until each answers on its own
+ *      (start-up: spawn → last agent answering), then asks agents 1..N-1 to join agent 0 at the
+ *      same moment (serf: RPC join; Lifeline: POST /v1/join);
  *   2. polls every agent's member list every --poll-ms until all N agents see N alive
- *      (convergence), noting when the last agent first answered (start-up);
+ *      (convergence, measured from the join request, so process start-up is not in it).
+ *      With --start cold instead: agent 0 first, then 1..N-1 spawned at once with a join flag,
+ *      and convergence is measured from that spawn (start-up included);
  *   3. waits --settle-s, then measures steady CPU (utime+stime from /proc/PID/stat over
  *      --window-s, polling paused) and RSS (VmRSS) of every agent;
  *   4. --kills times: kill -9 a random non-seed agent, polls the survivors until all mark it
@@ -20,7 +23,7 @@
  *
  * Usage:  node bench/agents-vs-serf.mjs [--n 5,16,32] [--trials 2] [--kills 2] [--window-s 20]
  *           [--settle-s 5] [--poll-ms 50] [--profile lan] [--sides serf,lifeline] [--timeout-s 60]
- *           [--kill-gap-s 3] [--out bench/results]
+ *           [--kill-gap-s 3] [--start join|cold] [--out bench/results]
  * Prints a table with Lifeline / serf ratios and writes JSON to bench/results/ (gitignored).
  */
 import {mkdirSync, writeFileSync} from "node:fs";
@@ -49,6 +52,7 @@ const {values: flags} = parseArgs({
     sides: {type: "string", default: "serf,lifeline"},
     "timeout-s": {type: "string", default: "60"},
     "kill-gap-s": {type: "string", default: "3"},
+    start: {type: "string", default: "join"},
     out: {type: "string", default: join(ROOT, "bench", "results")},
     help: {type: "boolean", default: false},
   },
@@ -65,7 +69,7 @@ function positiveInt(name, text, min = 1) {
 
 if (flags.help) {
   console.log(
-    "node bench/agents-vs-serf.mjs [--n 5,16,32] [--trials 2] [--kills 2] [--window-s 20] [--settle-s 5] [--poll-ms 50] [--profile lan|wan|local] [--sides serf,lifeline] [--timeout-s 60] [--kill-gap-s 3] [--out DIR]",
+    "node bench/agents-vs-serf.mjs [--n 5,16,32] [--trials 2] [--kills 2] [--window-s 20] [--settle-s 5] [--poll-ms 50] [--profile lan|wan|local] [--sides serf,lifeline] [--timeout-s 60] [--kill-gap-s 3] [--start join|cold] [--out DIR]",
   );
   process.exit(0);
 }
@@ -80,11 +84,16 @@ const opts = {
   timeoutS: positiveInt("timeout-s", flags["timeout-s"]),
   killGapS: positiveInt("kill-gap-s", flags["kill-gap-s"], 0),
   profile: flags.profile,
+  start: flags.start,
   sides: flags.sides.split(","),
   out: flags.out,
 };
 if (!["lan", "wan", "local"].includes(opts.profile)) {
   console.error(`invalid --profile ${opts.profile}; must be lan, wan or local`);
+  process.exit(2);
+}
+if (opts.start !== "join" && opts.start !== "cold") {
+  console.error(`invalid --start ${opts.start}; must be join or cold`);
   process.exit(2);
 }
 for (const side of opts.sides) {
@@ -132,32 +141,58 @@ async function runTrial(side, n, trial) {
   const result = {side, n, trial, load: {before: os.loadavg()}, falseFailures: [], kills: []};
   const agents = [];
   try {
-    const seed = await start({name: names[0], host: HOST, ports: ports[0], profile: opts.profile});
-    agents.push(seed);
-    const seedUp = await watch([seed], now(), (a, v) => v.get(a.name) === "alive", 30_000);
-    if (seedUp[0] === undefined)
-      throw new Error(`${side} seed agent did not answer within 30 s:\n${seed.proc.tail.join("\n")}`);
-
     const t0 = now();
-    for (let i = 1; i < n; i++) {
-      agents.push(await start({name: names[i], host: HOST, ports: ports[i], profile: opts.profile, join: seed.addr}));
+    const cold = opts.start === "cold";
+    let seed;
+    if (cold) {
+      // Cold start: agent 0 first, then 1..N-1 spawned at once with a join flag; the time
+      // includes process start-up.
+      seed = await start({name: names[0], host: HOST, ports: ports[0], profile: opts.profile});
+      agents.push(seed);
+      const up = await watch([seed], now(), (a, v) => v.get(a.name) === "alive", 30_000);
+      if (up[0] === undefined)
+        throw new Error(`${side} seed did not answer within 30 s:\n${seed.proc.tail.join("\n")}`);
     }
-    result.spawnMs = now() - t0;
+    const tSpawn = now();
+    for (let i = cold ? 1 : 0; i < n; i++) {
+      const join = cold ? seed.addr : undefined;
+      agents.push(await start({name: names[i], host: HOST, ports: ports[i], profile: opts.profile, join}));
+    }
+    seed ??= agents[0];
+    result.spawnMs = now() - tSpawn;
+    let tJoin = tSpawn;
+    const joinErrors = [];
+    if (!cold) {
+      // Join mode: wait until every agent answers on its own, then ask agents 1..N-1 to join
+      // agent 0 at the same moment; the time is the protocol's alone.
+      const up = await watch(agents, tSpawn, (a, v) => v.get(a.name) === "alive", opts.timeoutS * 1000);
+      if (up.some((t) => t === undefined)) {
+        const late = agents
+          .filter((_, i) => up[i] === undefined)
+          .map((a) => `${a.name}: ${a.proc.tail.slice(-3).join(" | ")}`);
+        throw new Error(`agents did not start within ${opts.timeoutS} s: ${late.join("; ")}`);
+      }
+      result.startupMs = Math.max(...up);
+      tJoin = now();
+      for (const a of agents.slice(1)) a.join(seed.addr).catch((e) => joinErrors.push(`${a.name}: ${e.message}`));
+    }
     const answered = new Map();
     const converged = await watch(
       agents,
-      t0,
+      tJoin,
       (_a, v) => names.every((name) => v.get(name) === "alive"),
       opts.timeoutS * 1000,
       (a, _v, t) => {
         if (!answered.has(a.name)) answered.set(a.name, t);
       },
     );
-    result.startupMs = answered.size === n ? Math.max(...answered.values()) : undefined;
+    if (cold) result.startupMs = answered.size === n ? Math.max(...answered.values()) : undefined;
+    result.joinErrors = joinErrors;
     result.convergenceMs = converged.every((t) => t !== undefined) ? Math.max(...converged) : undefined;
+    result.totalStartMs = now() - t0;
     if (result.convergenceMs === undefined) {
       const missing = agents.filter((_, i) => converged[i] === undefined).map((a) => a.name);
-      result.error = `not converged within ${opts.timeoutS} s (agents without a full view: ${missing.join(", ")})`;
+      result.error = `not converged within ${opts.timeoutS} s (agents without a full view: ${missing.join(", ")}; join errors: ${joinErrors.join("; ") || "none"})`;
       return result;
     }
 
@@ -257,8 +292,20 @@ function summarise(results, side, n) {
 
 function printTable(summaries) {
   const metrics = [
-    ["cold-start convergence, all see N (s)", "convergenceS", "convergenceP90S", 2],
-    ["  of which: spawn → last agent answering (s)", "startupS", undefined, 2],
+    [
+      opts.start === "cold" ? "cold-start convergence, all see N (s)" : "join → all see N alive (s)",
+      "convergenceS",
+      "convergenceP90S",
+      2,
+    ],
+    [
+      opts.start === "cold"
+        ? "  of which: spawn → last agent answering (s)"
+        : "start-up: spawn → last agent answering (s)",
+      "startupS",
+      undefined,
+      2,
+    ],
     ["kill -9 → first detection (s)", "firstDetectS", "firstDetectP90S", 2],
     ["kill -9 → all survivors detect (s)", "lastDetectS", "lastDetectP90S", 2],
     ["steady CPU per agent (% of a core)", "cpuPctPerAgent", undefined, 2],

@@ -28,7 +28,7 @@ export function lifelineVersion() {
   }
 }
 
-const keepAlive = new Agent({keepAlive: true, maxSockets: 1});
+const keepAlive = new Agent({keepAlive: true, maxSockets: 2});
 
 function getJson(host, port, path) {
   return new Promise((resolve, reject) => {
@@ -47,6 +47,35 @@ function getJson(host, port, path) {
     req.on("timeout", () => req.destroy(new Error("timeout")));
     req.on("error", reject);
     req.end();
+  });
+}
+
+function postJson(host, port, path, body) {
+  return new Promise((resolve, reject) => {
+    const data = Buffer.from(JSON.stringify(body));
+    const req = request(
+      {
+        host,
+        port,
+        path,
+        method: "POST",
+        agent: keepAlive,
+        timeout: 15_000,
+        headers: {"content-type": "application/json", "content-length": data.length},
+      },
+      (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}: ${text}`));
+          resolve(JSON.parse(text));
+        });
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+    req.end(data);
   });
 }
 
@@ -87,6 +116,11 @@ export async function startLifelineAgent({name, host, ports, profile, join: seed
       } catch {
         return undefined;
       }
+    },
+    /** Joins `addr` through POST /v1/join (the agent must be answering). */
+    async join(addr) {
+      const body = await postJson(host, httpPort, "/v1/join", {addrs: [addr]});
+      if (!(body.joined >= 1)) throw new Error(`lifeline ${name} could not join ${addr}: ${JSON.stringify(body)}`);
     },
     close() {},
   };

@@ -90,6 +90,12 @@ export class SerfRpc {
     return (body?.Members ?? []).map((m) => ({name: m.Name, status: m.Status, tags: m.Tags ?? {}}));
   }
 
+  /** Asks the agent to join `addrs` (push-pull with each); resolves with how many answered. */
+  async join(addrs) {
+    const body = await this.request("join", {Existing: addrs, Replay: false}, true);
+    return body?.Num ?? 0;
+  }
+
   close() {
     this.closed = true;
     this.socket?.destroy();

@@ -57,6 +57,12 @@ export async function startSerfAgent({name, host, ports, profile, join}) {
         return undefined;
       }
     },
+    /** Joins `addr` through the RPC (the agent must be answering). */
+    async join(addr) {
+      if (!rpc || rpc.closed) rpc = await new SerfRpc(host, rpcPort).open();
+      const answered = await rpc.join([addr]);
+      if (answered < 1) throw new Error(`serf ${name} could not join ${addr}`);
+    },
     close() {
       rpc?.close();
     },
