@@ -4,13 +4,16 @@
  * survive. Its membership is read over its HTTP API (GET /v1/members). The process is registered
  * with test/helpers/serf-children.ts, so the test file's afterAll kills it by PID.
  */
+import {execFile} from "node:child_process";
 import {existsSync} from "node:fs";
 import {dirname, join, resolve} from "node:path";
 import {fileURLToPath} from "node:url";
+import {promisify} from "node:util";
 import {type ChildAgent, signalChild, spawnChild} from "../helpers/serf-children.ts";
 import {freePort} from "../helpers/serf-ports.ts";
 import {waitUntil} from "../helpers/serf-wait.ts";
 
+const execFileAsync = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BIN = join(ROOT, "bin", "lifeline");
 const BUILT_CLI = join(ROOT, "dist", "src", "agent", "cli.js");
@@ -88,6 +91,20 @@ export class LifelineProcess {
           `members: ${JSON.stringify(await this.members().catch(String))}\n--- output ---\n${this.logs()}`,
       },
     );
+  }
+
+  /** Runs `lifeline <command> --http <this agent's API> args...` and returns its stdout. */
+  async cli(command: string, ...args: string[]): Promise<string> {
+    const {stdout} = await execFileAsync(process.execPath, [BIN, command, "--http", this.httpAddr, ...args], {
+      encoding: "utf8",
+      timeout: 15_000,
+    });
+    return stdout;
+  }
+
+  /** SIGTERM by PID (the CLI then leaves gracefully and exits); waits until the process is gone. */
+  async terminate(timeoutMs = 15_000): Promise<void> {
+    await signalChild(this.child, "SIGTERM", timeoutMs);
   }
 
   /** kill -9 by PID; waits until the process is gone. */

@@ -35,4 +35,20 @@ describeWithSerf("a Lifeline agent process next to real serf agents", () => {
     // Nobody else was harmed.
     expect((await s1.member("serf-p2"))?.status).toBe("alive");
   });
+
+  it("leaves gracefully on SIGTERM, which serf records as left, and lists serf in `lifeline members --json`", async () => {
+    const serf = await startSerf({name: "serf-t1"});
+    const life = await startLifelineProcess({name: "life-t", join: [serf.bindAddr]});
+    await life.waitForState("serf-t1", "alive", 15_000);
+    const listed = JSON.parse(await life.cli("members", "--json")) as {name: string; state: string}[];
+    expect(listed.map((m) => [m.name, m.state]).sort()).toEqual([
+      ["life-t", "alive"],
+      ["serf-t1", "alive"],
+    ]);
+    await serf.waitForStatus("life-t", "alive", 15_000);
+
+    await life.terminate();
+    await serf.waitForStatus("life-t", "left", 15_000);
+    expect(serf.logs()).not.toContain("EventMemberFailed: life-t");
+  });
 });
