@@ -26,7 +26,7 @@ import {
   type SwimNode,
 } from "../core/index.ts";
 import {Driver, type DriverStats, type JoinResult} from "../runtime/index.ts";
-import {createTransport, type Transport, type TransportStats} from "../transport/index.ts";
+import {BindError, createTransport, type Transport, type TransportStats} from "../transport/index.ts";
 import {formatHostPort, type HostPort, parseHostPort, resolveSeeds} from "./address.ts";
 import {AgentStateError, InvalidInitError, JoinError} from "./errors.ts";
 import {startHttpApi} from "./http.ts";
@@ -159,9 +159,7 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
     if (typeof value !== "string")
       throw new InvalidInitError("tags", `value of ${JSON.stringify(key)} must be a string`);
   }
-  if (encodeTags(tags).length > META_MAX_SIZE) {
-    throw new InvalidInitError("tags", `must encode to at most ${META_MAX_SIZE} bytes`);
-  }
+  checkTags(tags);
   const profile = init.profile ?? "lan";
   const base = profileConfig(profile);
   const overrides: Record<string, unknown> = {};
@@ -181,7 +179,7 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
       });
     }
   }
-  const http = init.http === undefined ? undefined : parseHostPort(init.http, "http", -1);
+  const http = init.http === undefined ? undefined : parseHostPort(init.http, "http");
   return Object.freeze({
     name,
     bind,
@@ -312,7 +310,10 @@ export class Agent extends EventEmitter<AgentEvents> {
         this.httpServer = await startHttpApi(this, config.http);
       } catch (error) {
         await this.stop();
-        throw error;
+        const code = (error as NodeJS.ErrnoException).code ?? "EBIND";
+        throw new BindError(`cannot serve the HTTP API on ${formatHostPort(config.http)}: ${code}`, code, {
+          cause: error,
+        });
       }
     }
     if (config.join.length > 0) {
@@ -347,9 +348,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   /** Replaces our tags; the change is gossiped (a higher incarnation). */
   setTags(tags: Readonly<Record<string, string>>): void {
-    const meta = encodeTags({...tags});
-    if (meta.length > META_MAX_SIZE)
-      throw new InvalidInitError("tags", `must encode to at most ${META_MAX_SIZE} bytes`);
+    const meta = checkTags({...tags});
     this.requireRunning("set tags");
     this.tags = {...tags};
     this.driver?.updateMeta(meta);
@@ -532,6 +531,18 @@ export function toAgentMember(view: MemberView): AgentMember {
     incarnation: view.incarnation,
     tags,
   };
+}
+
+/** Encodes tags as serf does; throws InvalidInitError("tags") when they do not fit in node meta. */
+function checkTags(tags: Record<string, string>): Uint8Array {
+  let meta: Uint8Array;
+  try {
+    meta = encodeTags(tags);
+  } catch (error) {
+    throw new InvalidInitError("tags", (error as Error).message, {cause: error});
+  }
+  if (meta.length > META_MAX_SIZE) throw new InvalidInitError("tags", `must encode to at most ${META_MAX_SIZE} bytes`);
+  return meta;
 }
 
 /** The advertise host for a bind host: itself, or a local IP when bound to a wildcard. */

@@ -230,7 +230,11 @@ async function runAgent(args: readonly string[], io: CliIo): Promise<number> {
     agent = await createAgent(init);
   } catch (error) {
     if (error instanceof InvalidConfigError || error instanceof InvalidInitError) {
-      const rule = error.message.replace(/^invalid [^;]+; /, "");
+      const rule = error.message
+        .replace(/^invalid [^;]+; /, "")
+        .replace(/\b[a-z]+(?:[A-Z][a-z]*)+\b/g, (word) =>
+          CONFIG_FIELDS.includes(word as never) ? `--${toKebab(word)}` : word,
+        );
       throw new UsageError(`invalid ${flagForField(error.field)}; ${rule}`);
     }
     if (error instanceof BindError) {

@@ -1,0 +1,94 @@
+import {describe, expect, it} from "vitest";
+import {Agent, resolveAgentConfig} from "../../../src/agent/agent.ts";
+import {formatMemberTable} from "../../../src/agent/cli.ts";
+import {encodeTags} from "../../../src/codec/index.ts";
+import {DEFAULT_VSN, type MemberView} from "../../../src/core/index.ts";
+
+function view(name: string, tags: Record<string, string> = {}): MemberView {
+  return {
+    name,
+    addr: {host: "127.0.0.1", port: 7946},
+    state: "alive",
+    incarnation: 3,
+    meta: encodeTags(tags),
+    vsn: DEFAULT_VSN,
+    stateChangeMs: 0,
+  };
+}
+
+describe("resolveAgentConfig", () => {
+  it("defaults to 127.0.0.1:7946, the LAN profile, no HTTP and no encryption", () => {
+    const config = resolveAgentConfig({name: "a"});
+    expect(config.bind).toEqual({host: "127.0.0.1", port: 7946});
+    expect(config.profile).toBe("lan");
+    expect(config.swim.probeIntervalMs).toBe(1_000);
+    expect(config.http).toBeUndefined();
+    expect(config.keyring).toBeUndefined();
+  });
+
+  it("applies SwimConfig fields given directly over the chosen profile", () => {
+    const config = resolveAgentConfig({name: "a", profile: "local", probeIntervalMs: 300, probeTimeoutMs: 100});
+    expect(config.swim).toMatchObject({probeIntervalMs: 300, probeTimeoutMs: 100, suspicionMult: 3});
+  });
+
+  it.each([
+    {init: {bind: "nope:99999"}, field: "bind", name: "InvalidInitError"},
+    {init: {join: ["a:b"]}, field: "join", name: "InvalidInitError"},
+    {init: {retryJoinMax: -1}, field: "retryJoinMax", name: "InvalidInitError"},
+    {init: {tags: {big: "x".repeat(600)}}, field: "tags", name: "InvalidInitError"},
+    {init: {encrypt: "short"}, field: "encrypt", name: "InvalidInitError"},
+    {init: {probeTimeoutMs: 5_000}, field: "probeTimeoutMs", name: "InvalidConfigError"},
+    {init: {name: ""}, field: "name", name: "InvalidInitError"},
+  ])("rejects a bad $field with $name naming it", ({init, field, name}) => {
+    expect(() => resolveAgentConfig(init as never)).toThrow(expect.objectContaining({name, field}));
+  });
+});
+
+describe("Agent events", () => {
+  it("isolates a throwing listener: it is logged and the other listeners still run", () => {
+    const agent = new Agent({name: "a"});
+    const seen: string[] = [];
+    agent.on("member:up", () => {
+      throw new Error("listener bug");
+    });
+    agent.on("member:up", (m) => seen.push(m.name));
+    const deliver = (agent as unknown as {handleNotification(e: unknown): void}).handleNotification.bind(agent);
+    expect(() => deliver({type: "memberUp", member: view("b", {role: "web"})})).not.toThrow();
+    expect(seen).toEqual(["b"]);
+  });
+
+  it("maps memberDown to member:down failed and memberLeft to member:down left, with decoded tags", () => {
+    const agent = new Agent({name: "a"});
+    const seen: [string, string, Record<string, string>][] = [];
+    agent.on("member:down", (m, reason) => seen.push([m.name, reason, {...m.tags}]));
+    const deliver = (agent as unknown as {handleNotification(e: unknown): void}).handleNotification.bind(agent);
+    deliver({type: "memberDown", member: view("b", {dc: "x"})});
+    deliver({type: "memberLeft", member: view("c")});
+    expect(seen).toEqual([
+      ["b", "failed", {dc: "x"}],
+      ["c", "left", {}],
+    ]);
+  });
+
+  it("refuses join before start with AgentStateError", async () => {
+    const agent = new Agent({name: "a"});
+    await expect(agent.join(["127.0.0.1:1"])).rejects.toMatchObject({name: "AgentStateError"});
+  });
+});
+
+describe("formatMemberTable", () => {
+  it("prints aligned columns sorted by name, tags as k=v", () => {
+    const text = formatMemberTable([
+      {name: "web-2", addr: "10.0.0.2", port: 7946, state: "suspect", incarnation: 4, tags: {}},
+      {name: "db", addr: "::1", port: 7000, state: "alive", incarnation: 1, tags: {role: "db", dc: "a"}},
+    ]);
+    expect(text).toBe(
+      [
+        "NAME   ADDRESS        STATE    INCARNATION  TAGS",
+        "db     [::1]:7000     alive    1            role=db,dc=a",
+        "web-2  10.0.0.2:7946  suspect  4            -",
+        "",
+      ].join("\n"),
+    );
+  });
+});
