@@ -45,13 +45,13 @@ const source = fc.record({source: fc.oneof(sourceAddress, address), sourceNode: 
 
 export const ping: fc.Arbitrary<Message> = fc
   .tuple(uint32, name, source)
-  .map(([seqNo, node, s]) => ({type: "ping", seqNo, node, ...s}));
+  .map(([seqNo, node, s]): Message => ({type: "ping", seqNo, node, ...s}));
 
 export const message: fc.Arbitrary<Message> = fc.oneof(
   ping,
   fc
     .tuple(uint32, address, name, fc.boolean(), source)
-    .map(([seqNo, target, node, nack, s]) => ({type: "indirectPing", seqNo, target, node, nack, ...s})),
+    .map(([seqNo, target, node, nack, s]): Message => ({type: "indirectPing", seqNo, target, node, nack, ...s})),
   fc.record({type: fc.constant("ack" as const), seqNo: uint32, payload: bytes(300)}),
   fc.record({type: fc.constant("nack" as const), seqNo: uint32}),
   fc.record({type: fc.constant("suspect" as const), incarnation: uint32, node: name, from: name}),
