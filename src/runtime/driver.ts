@@ -21,6 +21,7 @@
  * Datagrams that fail to decode are counted and dropped; nothing from the network throws.
  */
 import {randomInt} from "node:crypto";
+import createDebug from "debug";
 import {
   DecodeError,
   decodePacket,
@@ -47,6 +48,36 @@ import {
 import {type Clock, createMonotonicClock} from "./clock.ts";
 import {Scheduler} from "./scheduler.ts";
 import {countDrop, createDriverStats, type DriverStats} from "./stats.ts";
+
+const logStream = createDebug("lifeline:stream");
+const logDrop = createDebug("lifeline:drop");
+const logProbe = createDebug("lifeline:probe");
+const logGossip = createDebug("lifeline:gossip");
+const logSuspicion = createDebug("lifeline:suspicion");
+const logPushPull = createDebug("lifeline:pushpull");
+
+/** The debug namespace for a timer or datagram, by what it is about. */
+function protocolLog(kind: string): createDebug.Debugger {
+  switch (kind) {
+    case "probe":
+    case "probeTimeout":
+    case "probeDeadline":
+    case "indirectTimeout":
+    case "ping":
+    case "ack":
+    case "nack":
+    case "indirectPing":
+      return logProbe;
+    case "suspicionTimeout":
+    case "suspect":
+      return logSuspicion;
+    case "pushPull":
+    case "reconnect":
+      return logPushPull;
+    default:
+      return logGossip;
+  }
+}
 
 /** Bytes AES-GCM encryption adds to a datagram (version byte + 12-byte nonce + 16-byte tag; spec §3.5). */
 export const ENCRYPTION_OVERHEAD = 29;
@@ -327,6 +358,9 @@ export class Driver {
     }
     if (messages.length === 0) return;
     this.stats.messagesIn += messages.length;
+    const log = protocolLog((messages[0] as Message).type);
+    if (log.enabled)
+      log("recv %s from %s:%d (%d bytes)", messages.map((m) => m.type).join("+"), from.host, from.port, data.length);
     this.feed({input: {type: "packet", from, messages}});
   }
 
@@ -413,6 +447,14 @@ export class Driver {
           break;
         case "dropped":
           countDrop(this.stats, effect.reason);
+          if (logDrop.enabled) {
+            logDrop(
+              "core dropped input: %s%s%s",
+              effect.reason,
+              effect.from ? ` from ${effect.from.host}:${effect.from.port}` : "",
+              effect.detail ? ` (${effect.detail})` : "",
+            );
+          }
           break;
       }
     }
@@ -434,6 +476,9 @@ export class Driver {
     this.stats.packetsOut++;
     this.stats.messagesOut += messages.length;
     this.stats.bytesOut += bytes.length;
+    const log = protocolLog((messages[0] as Message).type);
+    if (log.enabled)
+      log("send %s to %s:%d (%d bytes)", messages.map((m) => m.type).join("+"), to.host, to.port, bytes.length);
     this.transport.send(to, bytes);
   }
 
@@ -485,6 +530,7 @@ export class Driver {
     this.outgoing.delete(id);
     entry.stream.destroy();
     this.stats.streamFailures++;
+    logStream("outgoing stream %d to %s:%d failed: %s", id, entry.stream.remote.host, entry.stream.remote.port, reason);
     this.completeJoinStream(id, reason);
     this.feed({input: {type: "streamFailed", id, reason}});
   }
@@ -523,6 +569,10 @@ export class Driver {
       const timer = item.value;
       switch (timer.kind) {
         case "core":
+          {
+            const log = protocolLog(timer.timer.type);
+            if (log.enabled) log("timer %o fired %d ms late", timer.timer, Math.round(this.now() - item.timeMs));
+          }
           this.feed({input: {type: "timer", timer: timer.timer}});
           break;
         case "streamOut":
@@ -533,6 +583,12 @@ export class Driver {
           if (entry) {
             this.incoming.delete(timer.id);
             this.stats.streamTimeouts++;
+            logStream(
+              "incoming stream %d from %s:%d closed at its deadline",
+              timer.id,
+              entry.stream.remote.host,
+              entry.stream.remote.port,
+            );
             entry.stream.destroy();
           }
           break;
