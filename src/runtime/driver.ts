@@ -54,26 +54,18 @@ const logDrop = createDebug("lifeline:drop");
 const logProbe = createDebug("lifeline:probe");
 const logGossip = createDebug("lifeline:gossip");
 const logSuspicion = createDebug("lifeline:suspicion");
-const logPushPull = createDebug("lifeline:pushpull");
+const logTimer = createDebug("lifeline:timer");
 
-/** The debug namespace for a timer or datagram, by what it is about. */
-function protocolLog(kind: string): createDebug.Debugger {
+/** The debug namespace for a datagram, by what its first message is about. */
+function protocolLog(kind: Message["type"]): createDebug.Debugger {
   switch (kind) {
-    case "probe":
-    case "probeTimeout":
-    case "probeDeadline":
-    case "indirectTimeout":
     case "ping":
     case "ack":
     case "nack":
     case "indirectPing":
       return logProbe;
-    case "suspicionTimeout":
     case "suspect":
       return logSuspicion;
-    case "pushPull":
-    case "reconnect":
-      return logPushPull;
     default:
       return logGossip;
   }
@@ -569,10 +561,7 @@ export class Driver {
       const timer = item.value;
       switch (timer.kind) {
         case "core":
-          {
-            const log = protocolLog(timer.timer.type);
-            if (log.enabled) log("timer %o fired %d ms late", timer.timer, Math.round(this.now() - item.timeMs));
-          }
+          if (logTimer.enabled) logTimer("%o fired %d ms late", timer.timer, Math.round(this.now() - item.timeMs));
           this.feed({input: {type: "timer", timer: timer.timer}});
           break;
         case "streamOut":
