@@ -25,6 +25,8 @@ const log = createDebug("lifeline:http");
 const BODY_BYTES_MAX = 64 * 1024;
 /** Concurrent /v1/events subscribers. */
 const SUBSCRIBERS_MAX = 64;
+/** A comment line on every event stream this often, so idle proxies and clients keep it open. */
+const KEEPALIVE_MS = 15_000;
 
 /** A running HTTP API. */
 export interface HttpApi {
@@ -73,8 +75,15 @@ export async function startHttpApi(agent: Agent, at: HostPort): Promise<HttpApi>
     agent.on(event as "member:down", fn);
     listeners.push({event, fn});
   }
+  const keepalive = setInterval(() => {
+    for (const res of subscribers) res.write(": keepalive\n\n");
+  }, KEEPALIVE_MS);
+  keepalive.unref();
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (error) => {
+      clearInterval(keepalive);
+      reject(error);
+    });
     server.listen({host: at.host, port: at.port}, () => {
       server.off("error", reject);
       resolve();
@@ -87,6 +96,7 @@ export async function startHttpApi(agent: Agent, at: HostPort): Promise<HttpApi>
     address,
     close: () =>
       new Promise<void>((resolve) => {
+        clearInterval(keepalive);
         for (const {event, fn} of listeners) agent.off(event as "member:down", fn as never);
         for (const res of subscribers) res.end();
         subscribers.clear();
