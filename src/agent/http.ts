@@ -80,12 +80,14 @@ export async function startHttpApi(agent: Agent, at: HostPort): Promise<HttpApi>
   }, KEEPALIVE_MS);
   keepalive.unref();
   await new Promise<void>((resolve, reject) => {
-    server.once("error", (error) => {
+    const onError = (error: Error): void => {
       clearInterval(keepalive);
       reject(error);
-    });
+    };
+    server.once("error", onError);
     server.listen({host: at.host, port: at.port}, () => {
-      server.off("error", reject);
+      server.off("error", onError);
+      server.on("error", (error) => log("HTTP server error: %O", error));
       resolve();
     });
   });
