@@ -10,7 +10,7 @@
  * Nothing here knows what a message is.
  */
 import {createSocket, type Socket as UdpSocket} from "node:dgram";
-import {connect, createServer, type Server, type Socket} from "node:net";
+import {connect, createServer, type Server, Socket} from "node:net";
 import {hostFamily, normalizeHost} from "./address.ts";
 import {BindError, StreamError} from "./errors.ts";
 import {StreamConnection} from "./stream.ts";
@@ -136,14 +136,20 @@ export class Transport {
    * connect failure arrives as `onClose(StreamError{code:"connect"})`. Deadlines are the caller's.
    */
   dial(to: TransportAddress): StreamConnection {
+    if (this.closed || this.outgoing >= this.config.maxOutgoingStreams) {
+      // Refused before any connection is attempted; the caller sees onClose(StreamError).
+      this.stats.streamsRefused++;
+      const refused = new StreamConnection(new Socket(), to, "out", 0, () => {});
+      refused.destroy(
+        this.closed
+          ? new StreamError("closed", "transport closed")
+          : new StreamError("tooMany", `more than ${this.config.maxOutgoingStreams} outgoing streams`),
+      );
+      return refused;
+    }
     const socket = connect({host: to.host, port: to.port, allowHalfOpen: true});
     socket.setNoDelay(true);
     const stream = new StreamConnection(socket, to, "out", this.config.maxStreamBytes, (d, n) => this.countBytes(d, n));
-    if (this.closed || this.outgoing >= this.config.maxOutgoingStreams) {
-      this.stats.streamsRefused++;
-      stream.destroy(new StreamError("tooMany", `more than ${this.config.maxOutgoingStreams} outgoing streams`));
-      return stream;
-    }
     this.outgoing++;
     this.stats.streamsOut++;
     this.track(stream, socket, () => this.outgoing--);

@@ -108,6 +108,17 @@ describe("transport", () => {
     expect(server.stats.streamsRefused).toBe(1);
   });
 
+  it("fails outgoing streams beyond maxOutgoingStreams without connecting", async () => {
+    const server = await bind();
+    server.setHandlers({onDatagram: () => {}, onStream: () => {}});
+    const client = await bind("127.0.0.1", 0, {maxOutgoingStreams: 1});
+    client.dial(server.address).write(Uint8Array.of(1));
+    const second = client.dial(server.address);
+    expect(await waitClosed(second)).toMatchObject({name: "StreamError", code: "tooMany"});
+    expect(client.stats.streamsOut).toBe(1);
+    expect(client.stats.streamsRefused).toBe(1);
+  });
+
   it("reports a refused connection as a connect StreamError", async () => {
     const gone = await bind();
     const port = gone.address.port;
