@@ -1,0 +1,32 @@
+/* The simulator's public surface: createSimulation, scenarios, reports and the safety checker. */
+export {SafetyChecker, type SafetyCheckerInit, type SafetyViolation} from "./checkers.ts";
+export {type Fault, type SimTime, scheduleFault} from "./faults.ts";
+export {renderHtml} from "./html.ts";
+export {type CrashRecord, Metrics} from "./metrics.ts";
+export {type BlockRule, type Latency, Network, type NetworkOptions, type NetworkStats} from "./network.ts";
+export {InvalidSimOptionError, resolveSimOptions, type SimInit, type SimOptions} from "./options.ts";
+export {buildReport, type CheckResult, formatSummary, type SimReport} from "./report.ts";
+export {
+  judge,
+  loadScenarioFile,
+  parseScenario,
+  prepareScenario,
+  type RunHooks,
+  runScenario,
+  type Scenario,
+  type ScenarioExpect,
+  type ScenarioOverrides,
+  type ScenarioRun,
+} from "./scenario.ts";
+export {resolveSelector, type Selector} from "./selector.ts";
+export {
+  createSimulation,
+  type FlapOptions,
+  type RunUntilOptions,
+  SIM_PORT,
+  Simulation,
+  type TimelineEntry,
+} from "./simulation.ts";
+export {type Summary, summarize} from "./stats.ts";
+export {TraceHash} from "./trace.ts";
+export {ClusterViews} from "./views.ts";

@@ -1,0 +1,164 @@
+/*
+ * SimOptions: everything that shapes a simulated run, as one plain object (the VOPR's
+ * PacketSimulatorOptions, turmoil's config). `resolveSimOptions` fills the defaults documented on
+ * each field, checks every rule, and throws InvalidSimOptionError naming the field and the rule.
+ */
+import {type ProfileName, profileConfig, resolveConfig, type SwimConfig} from "../src/core/index.ts";
+
+/** A user-supplied option set; every field but `nodes` has a default. */
+export interface SimInit {
+  /** Cluster size, 1..100000. */
+  readonly nodes: number;
+  /** The one seed everything derives from (32-bit unsigned). Default 1. */
+  readonly seed?: number;
+  /** Core preset the config starts from. Default "lan". */
+  readonly profile?: ProfileName;
+  /** Core config fields over the preset. */
+  readonly config?: Partial<SwimConfig>;
+  /** One-way latency: `minMs` plus an exponential jitter of mean `jitterMeanMs`. Default {minMs: 1, jitterMeanMs: 1}. */
+  readonly latency?: {readonly minMs: number; readonly jitterMeanMs: number};
+  /** Uniform datagram loss on every link, [0, 1). Default 0. */
+  readonly lossRate?: number;
+  /** Probability that a datagram arrives twice, [0, 1]. Default 0. */
+  readonly duplicateRate?: number;
+  /** Probability that a datagram gets an extra uniform [0, reorderMs) delay, [0, 1]. Default 0. */
+  readonly reorderRate?: number;
+  /** Reordering window. Default 20. */
+  readonly reorderMs?: number;
+  /** The first `seedNodes` nodes are the seeds everyone joins through. Default 1. */
+  readonly seedNodes?: number;
+  /** Nodes other than the first start at uniform random times in [0, joinSpreadMs]. Default 1000. */
+  readonly joinSpreadMs?: number;
+  /** Datagram framing: LZW compression (when smaller) and CRC, as memberlist can. Default both false. */
+  readonly compress?: boolean;
+  readonly crc?: boolean;
+  /** Base64 AES keys: encrypt every datagram and stream with this keyring (the first is primary). */
+  readonly keys?: readonly string[];
+  /** Run the safety checker (n² × 13 bytes of memory). Default: on up to 3,000 nodes. */
+  readonly safety?: boolean;
+  /** Period of the cluster-size and load samples. Default 1000 ms. */
+  readonly sampleIntervalMs?: number;
+  /** Called with one line per event when set (slow; for debugging small runs). */
+  readonly trace?: (line: string) => void;
+}
+
+/** Resolved options: every field set and checked. */
+export interface SimOptions {
+  readonly nodes: number;
+  readonly seed: number;
+  readonly profile: ProfileName;
+  readonly config: SwimConfig;
+  readonly latency: {readonly minMs: number; readonly jitterMeanMs: number};
+  readonly lossRate: number;
+  readonly duplicateRate: number;
+  readonly reorderRate: number;
+  readonly reorderMs: number;
+  readonly seedNodes: number;
+  readonly joinSpreadMs: number;
+  readonly compress: boolean;
+  readonly crc: boolean;
+  readonly keys: readonly string[];
+  readonly safety: boolean;
+  readonly sampleIntervalMs: number;
+  readonly trace: ((line: string) => void) | undefined;
+}
+
+/** A simulator option (or scenario field, or CLI flag) broke a rule. Nothing was run. */
+export class InvalidSimOptionError extends Error {
+  static override name = "InvalidSimOptionError";
+  readonly field: string;
+  constructor(field: string, rule: string, options?: ErrorOptions) {
+    super(`invalid ${field}; ${rule}`, options);
+    this.name = "InvalidSimOptionError";
+    this.field = field;
+  }
+}
+
+/** Throws unless `value` is a number in [min, max] (and an integer when asked). */
+export function checkNumber(field: string, value: unknown, min: number, max: number, integer = false): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
+    throw new InvalidSimOptionError(field, `must be ${integer ? "an integer" : "a number"} between ${min} and ${max}`);
+  }
+  if (integer && !Number.isInteger(value)) throw new InvalidSimOptionError(field, `must be an integer`);
+  return value;
+}
+
+const SIM_FIELDS = new Set([
+  "nodes",
+  "seed",
+  "profile",
+  "config",
+  "latency",
+  "lossRate",
+  "duplicateRate",
+  "reorderRate",
+  "reorderMs",
+  "seedNodes",
+  "joinSpreadMs",
+  "compress",
+  "crc",
+  "keys",
+  "safety",
+  "sampleIntervalMs",
+  "trace",
+]);
+
+/** Applies defaults and checks every rule; the core config goes through the core's resolveConfig. */
+export function resolveSimOptions(init: SimInit): SimOptions {
+  if (typeof init !== "object" || init === null) throw new InvalidSimOptionError("options", "must be an object");
+  for (const key of Object.keys(init)) {
+    if (!SIM_FIELDS.has(key)) throw new InvalidSimOptionError(key, `is not a simulator option`);
+  }
+  const nodes = checkNumber("nodes", init.nodes, 1, 100_000, true);
+  const seed = checkNumber("seed", init.seed ?? 1, 0, 0xffff_ffff, true);
+  const profile = init.profile ?? "lan";
+  let base: SwimConfig;
+  try {
+    base = profileConfig(profile);
+  } catch {
+    throw new InvalidSimOptionError("profile", "must be one of lan, wan, local");
+  }
+  let config: SwimConfig;
+  try {
+    config = resolveConfig(init.config ?? {}, base);
+  } catch (error) {
+    const field = (error as {field?: string}).field ?? "config";
+    throw new InvalidSimOptionError(`config.${field}`, (error as Error).message.replace(/^invalid \S+; /, ""), {
+      cause: error,
+    });
+  }
+  const latency = init.latency ?? {minMs: 1, jitterMeanMs: 1};
+  if (typeof latency !== "object" || latency === null) throw new InvalidSimOptionError("latency", "must be an object");
+  checkNumber("latency.minMs", latency.minMs, 0, 600_000);
+  checkNumber("latency.jitterMeanMs", latency.jitterMeanMs, 0, 600_000);
+  const keys = init.keys ?? [];
+  if (!Array.isArray(keys) || keys.some((k) => typeof k !== "string")) {
+    throw new InvalidSimOptionError("keys", "must be an array of base64 strings");
+  }
+  for (const field of ["compress", "crc", "safety"] as const) {
+    const v = init[field];
+    if (v !== undefined && typeof v !== "boolean") throw new InvalidSimOptionError(field, "must be a boolean");
+  }
+  if (init.trace !== undefined && typeof init.trace !== "function") {
+    throw new InvalidSimOptionError("trace", "must be a function");
+  }
+  return {
+    nodes,
+    seed,
+    profile,
+    config,
+    latency: {minMs: latency.minMs, jitterMeanMs: latency.jitterMeanMs},
+    lossRate: checkNumber("lossRate", init.lossRate ?? 0, 0, 0.999),
+    duplicateRate: checkNumber("duplicateRate", init.duplicateRate ?? 0, 0, 1),
+    reorderRate: checkNumber("reorderRate", init.reorderRate ?? 0, 0, 1),
+    reorderMs: checkNumber("reorderMs", init.reorderMs ?? 20, 0, 600_000),
+    seedNodes: checkNumber("seedNodes", init.seedNodes ?? 1, 1, nodes, true),
+    joinSpreadMs: checkNumber("joinSpreadMs", init.joinSpreadMs ?? 1_000, 0, 86_400_000),
+    compress: init.compress ?? false,
+    crc: init.crc ?? false,
+    keys,
+    safety: init.safety ?? nodes <= 3_000,
+    sampleIntervalMs: checkNumber("sampleIntervalMs", init.sampleIntervalMs ?? 1_000, 1, 86_400_000, true),
+    trace: init.trace,
+  };
+}

@@ -1,0 +1,922 @@
+/*
+ * The simulation: n virtual nodes, each a real SwimNode, exchanging real codec bytes over the
+ * virtual network, on the virtual clock. One loop pops the next event and hands it to its node:
+ *
+ *   event ──▶ node paused? ──yes──▶ parked until resume (timers and packets pile up)
+ *               │ no
+ *               ▼
+ *            node slow and not yet delayed? ──yes──▶ re-queued slowMs later (once)
+ *               │ no
+ *               ▼
+ *            decode bytes (decodePacket / decodeStream) ──▶ node.handle(now, input) ──▶ effects:
+ *              send        → encodePacket → Network.datagram → packet event(s) at now + latency
+ *              sendStream  → encodeStream → Network.stream → streamRequest event; timeout event
+ *              streamReply → encodeStream → Network.stream → streamResponse event to the opener
+ *              setTimer    → timer event at now + delay (tagged with the process generation)
+ *              notify      → views, metrics, safety checker, trace
+ *
+ * Sub-seeds for the network, for each node process (index, generation) and for scenario
+ * choices are drawn from the one seed, so a run is a pure function of (seed, options, faults);
+ * the trace hash proves it. A crash bumps the node's generation: its timers and its pending
+ * stream exchanges die with it; packets to its address are dropped until a restart brings up
+ * a new SwimNode with the same name and address (incarnation 1, so it must refute its way back).
+ */
+import {
+  decodePacket,
+  decodeStream,
+  encodedSize,
+  encodePacket,
+  encodeStream,
+  Keyring,
+  type PacketOptions,
+} from "../src/codec/index.ts";
+import {
+  type Address,
+  createRandom,
+  type Effect,
+  type Input,
+  type Message,
+  type Notification,
+  type Random,
+  type StreamMessage,
+  SwimNode,
+  type Timer,
+} from "../src/core/index.ts";
+import {SafetyChecker} from "./checkers.ts";
+import {VirtualClock} from "./clock.ts";
+import {Metrics} from "./metrics.ts";
+import {type BlockRule, Network} from "./network.ts";
+import {InvalidSimOptionError, resolveSimOptions, type SimInit, type SimOptions} from "./options.ts";
+import {TraceHash} from "./trace.ts";
+import {ClusterViews, VIEW_ALIVE, VIEW_DEAD, VIEW_LEFT, VIEW_SUSPECT} from "./views.ts";
+
+/** The port every virtual node listens on. */
+export const SIM_PORT = 7946;
+
+const K_TIMER = 0;
+const K_PACKET = 1;
+const K_STREAM_REQUEST = 2;
+const K_STREAM_RESPONSE = 3;
+const K_STREAM_TIMEOUT = 4;
+const K_ACTION = 5;
+const K_SAMPLE = 6;
+const K_BOOT = 7;
+const K_STREAM_FAILED = 8;
+
+interface NodeEvent {
+  readonly k: typeof K_TIMER | typeof K_PACKET | typeof K_STREAM_REQUEST | typeof K_STREAM_RESPONSE;
+  readonly node: number;
+  readonly gen: number;
+  readonly from: number;
+  readonly timer: Timer | undefined;
+  readonly bytes: Uint8Array | undefined;
+  readonly key: number;
+  delayed: boolean;
+}
+
+interface OtherEvent {
+  readonly k: typeof K_STREAM_TIMEOUT | typeof K_STREAM_FAILED | typeof K_ACTION | typeof K_SAMPLE | typeof K_BOOT;
+  readonly node: number;
+  readonly gen: number;
+  readonly key: number;
+  readonly reason: string;
+  readonly action: (() => void) | undefined;
+  delayed: boolean;
+}
+
+type SimEvent = NodeEvent | OtherEvent;
+
+interface Slot {
+  readonly index: number;
+  readonly name: string;
+  readonly addr: Address;
+  node: SwimNode | undefined;
+  /** Process generation: bumped at every crash and restart. */
+  gen: number;
+  paused: boolean;
+  // BOUNDED: what arrives during one pause (timers the core set plus packets addressed to it).
+  parked: SimEvent[];
+  slowMs: number;
+  everStarted: boolean;
+}
+
+interface StreamRecord {
+  readonly opener: number;
+  readonly openerGen: number;
+  readonly openerId: number;
+  readonly target: number;
+  readonly bytes: Uint8Array;
+}
+
+/** A fault or operator action, as shown on the report's timeline. */
+export interface TimelineEntry {
+  readonly atMs: number;
+  readonly kind: string;
+  readonly label: string;
+  /** For interval faults (a partition until healed, a pause, a flap's down phase). */
+  endMs: number | null;
+}
+
+/** Options of runUntil. */
+export interface RunUntilOptions {
+  /** Give up after this much virtual time. */
+  readonly maxMs: number;
+}
+
+/** Options of flap. */
+export interface FlapOptions {
+  /** Length of each down phase. */
+  readonly downMs: number;
+  /** Length of each up phase. */
+  readonly upMs: number;
+  /** Only from → to (default); false cuts both directions. */
+  readonly oneWay?: boolean;
+  /** Stop flapping (link up) at this absolute time. */
+  readonly untilMs?: number;
+}
+
+function mix32(x: number): number {
+  let z = x >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+function hostOf(i: number): string {
+  return `10.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}`;
+}
+
+const NOTIFY_CODE: Readonly<Record<string, number>> = {
+  memberUp: 1,
+  memberSuspect: 2,
+  memberAlive: 3,
+  memberDown: 4,
+  memberLeft: 5,
+  memberUpdated: 6,
+  refuted: 7,
+  left: 8,
+};
+
+/** A deterministic simulated cluster. Create it with createSimulation. */
+export class Simulation {
+  readonly options: SimOptions;
+  readonly network: Network;
+  readonly views: ClusterViews;
+  readonly metrics: Metrics;
+  /** Undefined when the safety checker is off (options.safety false). */
+  readonly safety: SafetyChecker | undefined;
+  /** Faults and operator actions in the order they happened. BOUNDED: one per fault scheduled. */
+  readonly timeline: TimelineEntry[] = [];
+  /** Every node name, by index. */
+  readonly names: readonly string[];
+  private readonly clock = new VirtualClock<SimEvent>();
+  private readonly hash = new TraceHash();
+  private readonly slots: Slot[];
+  // BOUNDED: one entry per node.
+  private readonly indexByName = new Map<string, number>();
+  // BOUNDED: one entry per node.
+  private readonly indexByHost = new Map<string, number>();
+  // BOUNDED: one per open stream exchange; each ends by reply, failure or its timeout event.
+  private readonly streams = new Map<number, StreamRecord>();
+  private nextStreamKey = 1;
+  private readonly nodeSeedBase: number;
+  private readonly choiceRandom: Random;
+  private readonly packetOptions: PacketOptions;
+  private readonly streamOptions: {compress?: boolean; keyring?: Keyring};
+  private readonly decodeOptions: {keyring?: Keyring};
+  private readonly delays: number[] = [0, 0];
+  private readonly trace: ((line: string) => void) | undefined;
+  private healRule: BlockRule[] = [];
+  /** Nodes whose first boot is still scheduled; agreement is not judged before all have started. */
+  private unbooted: number;
+  /** Events handled so far. */
+  eventsHandled = 0;
+  /** Inputs handed to SwimNode.handle. */
+  inputsHandled = 0;
+  /** Called every ~4096 events with the current virtual time (for progress bars). */
+  onProgress: ((nowMs: number) => void) | undefined;
+
+  constructor(init: SimInit) {
+    const options = resolveSimOptions(init);
+    this.options = options;
+    this.trace = options.trace;
+    const master = createRandom(options.seed);
+    const networkSeed = master.nextUint32();
+    this.nodeSeedBase = master.nextUint32();
+    this.choiceRandom = createRandom(master.nextUint32());
+    const bootRandom = createRandom(master.nextUint32());
+    this.network = new Network(
+      {
+        nodes: options.nodes,
+        latency: options.latency,
+        lossRate: options.lossRate,
+        duplicateRate: options.duplicateRate,
+        reorderRate: options.reorderRate,
+        reorderMs: options.reorderMs,
+      },
+      createRandom(networkSeed),
+    );
+    this.views = new ClusterViews(options.nodes);
+    this.metrics = new Metrics(options.nodes, options.sampleIntervalMs);
+    this.safety = options.safety ? new SafetyChecker({reapAfterMs: options.config.gossipToTheDeadMs}) : undefined;
+    let keyring: Keyring | undefined;
+    if (options.keys.length > 0) {
+      try {
+        keyring = Keyring.fromBase64([...options.keys]);
+      } catch (error) {
+        throw new InvalidSimOptionError("keys", `must be base64 AES keys of 16, 24 or 32 bytes`, {cause: error});
+      }
+    }
+    this.packetOptions = {compress: options.compress, crc: options.crc, ...(keyring ? {keyring} : {})};
+    this.streamOptions = {compress: options.compress, ...(keyring ? {keyring} : {})};
+    this.decodeOptions = keyring ? {keyring} : {};
+    const names: string[] = [];
+    this.slots = [];
+    for (let i = 0; i < options.nodes; i++) {
+      const name = `n${i}`;
+      const host = hostOf(i);
+      names.push(name);
+      this.indexByName.set(name, i);
+      this.indexByHost.set(host, i);
+      this.slots.push({
+        index: i,
+        name,
+        addr: {host, port: SIM_PORT},
+        node: undefined,
+        gen: 0,
+        paused: false,
+        parked: [],
+        slowMs: 0,
+        everStarted: false,
+      });
+    }
+    this.names = names;
+    this.unbooted = options.nodes;
+    // Bootstrap: node 0 at t = 0, the others spread over joinSpreadMs, all joining through the seeds.
+    for (let i = 0; i < options.nodes; i++) {
+      const at = i === 0 ? 0 : Math.floor(bootRandom.nextFloat() * options.joinSpreadMs);
+      this.clock.at(at, this.other(K_BOOT, i, 0, 0, "", undefined));
+    }
+    this.metrics.expectConvergence("bootstrap", 0);
+    this.clock.at(options.sampleIntervalMs, this.other(K_SAMPLE, -1, 0, 0, "", undefined));
+  }
+
+  // ---------------------------------------------------------------- reading the state
+
+  /** Current virtual time in ms. */
+  get nowMs(): number {
+    return this.clock.nowMs;
+  }
+
+  /** The running hash of the whole event trace (16 hex digits). Same seed and options ⇒ same hash. */
+  get traceHash(): string {
+    return this.hash.digest();
+  }
+
+  /** Records folded into the trace hash so far. */
+  get traceRecords(): number {
+    return this.hash.records;
+  }
+
+  /** Index of a node name; throws InvalidSimOptionError for an unknown name. */
+  indexOf(name: string): number {
+    const i = this.indexByName.get(name);
+    if (i === undefined) throw new InvalidSimOptionError("node", `unknown node ${JSON.stringify(name)}`);
+    return i;
+  }
+
+  /** The running SwimNode of `name` (undefined while crashed or not yet started). */
+  node(name: string): SwimNode | undefined {
+    return this.slots[this.indexOf(name)]?.node;
+  }
+
+  /** The address of `name`. */
+  addressOf(name: string): Address {
+    return (this.slots[this.indexOf(name)] as Slot).addr;
+  }
+
+  /** Is `name`'s process running (paused counts as running)? */
+  isUp(name: string): boolean {
+    return (this.slots[this.indexOf(name)] as Slot).node !== undefined;
+  }
+
+  /** Is `name` paused? */
+  isPaused(name: string): boolean {
+    return (this.slots[this.indexOf(name)] as Slot).paused;
+  }
+
+  /** Names of running nodes. */
+  live(): string[] {
+    return this.slots.filter((s) => s.node !== undefined).map((s) => s.name);
+  }
+
+  /** Every node name except `names`. */
+  others(names: string | readonly string[]): string[] {
+    const except = new Set(typeof names === "string" ? [names] : names);
+    for (const n of except) this.indexOf(n);
+    return this.names.filter((n) => !except.has(n));
+  }
+
+  /** Do all running nodes see exactly the running nodes as members (alive or suspect)? O(1). */
+  allAgree(): boolean {
+    return this.views.agree();
+  }
+
+  /** A Random for scenario choices (which nodes fail, and so on), derived from the seed. */
+  get choices(): Random {
+    return this.choiceRandom;
+  }
+
+  // ---------------------------------------------------------------- running
+
+  /** Runs every event up to now + ms; now is then exactly now + ms. */
+  runForMs(ms: number): void {
+    if (!(ms >= 0)) throw new InvalidSimOptionError("ms", "must be a number ≥ 0");
+    const until = this.clock.nowMs + ms;
+    while (this.step(until)) {
+      // keep going
+    }
+    this.clock.advanceTo(until);
+  }
+
+  /**
+   * Runs until `pred()` holds (checked before starting and after every event) or `maxMs` of
+   * virtual time passed. Returns whether it held.
+   */
+  runUntil(pred: () => boolean, options: RunUntilOptions): boolean {
+    if (!(options.maxMs >= 0)) throw new InvalidSimOptionError("maxMs", "must be a number ≥ 0");
+    if (pred()) return true;
+    const until = this.clock.nowMs + options.maxMs;
+    while (this.step(until)) {
+      if (pred()) return true;
+    }
+    this.clock.advanceTo(until);
+    return pred();
+  }
+
+  /** Calls `action` at absolute virtual time `atMs` (now if in the past). */
+  at(atMs: number, action: () => void): void {
+    this.clock.at(atMs, this.other(K_ACTION, -1, 0, 0, "", action));
+  }
+
+  // ---------------------------------------------------------------- faults
+
+  /** Cuts both directions between every node of `a` and every node of `b` until heal(). */
+  partition(a: readonly string[], b: readonly string[]): void {
+    const ia = a.map((n) => this.indexOf(n));
+    const ib = b.map((n) => this.indexOf(n));
+    this.healRule.push(this.network.block(ia, ib, "partition"), this.network.block(ib, ia, "partition"));
+    this.note("partition", `${describe(a)} | ${describe(b)}`, true);
+  }
+
+  /** Cuts only from → to (the to side still reaches the from side) until heal(). */
+  partitionOneWay(from: readonly string[], to: readonly string[]): void {
+    const rule = this.network.block(
+      from.map((n) => this.indexOf(n)),
+      to.map((n) => this.indexOf(n)),
+      "partitionOneWay",
+    );
+    this.healRule.push(rule);
+    this.note("partitionOneWay", `${describe(from)} -> ${describe(to)}`, true);
+  }
+
+  /** Removes every partition and stops every flap. Agreement is awaited from now. */
+  heal(): void {
+    this.network.clearBlocks();
+    this.healRule = [];
+    for (const entry of this.timeline) {
+      if (entry.endMs === null && (entry.kind.startsWith("partition") || entry.kind === "flap")) {
+        entry.endMs = this.nowMs;
+      }
+    }
+    this.note("heal", "all links restored", false);
+    this.metrics.expectConvergence("heal", this.nowMs);
+  }
+
+  /** A link that goes down for downMs and up for upMs, repeatedly, starting down now. */
+  flap(from: readonly string[], to: readonly string[], options: FlapOptions): void {
+    if (!(options.downMs > 0) || !(options.upMs > 0)) {
+      throw new InvalidSimOptionError("flap", "downMs and upMs must be > 0");
+    }
+    const fi = from.map((n) => this.indexOf(n));
+    const ti = to.map((n) => this.indexOf(n));
+    const rules = [this.network.block(fi, ti, "flap")];
+    if (options.oneWay === false) rules.push(this.network.block(ti, fi, "flap"));
+    const label = `${describe(from)} ${options.oneWay === false ? "<->" : "->"} ${describe(to)}`;
+    const until = options.untilMs ?? Number.POSITIVE_INFINITY;
+    let entry = this.note("flap", label, true);
+    const toggle = (down: boolean): void => {
+      if (!this.network.blockRules().includes(rules[0] as BlockRule)) return; // healed
+      if (this.nowMs >= until) {
+        for (const r of rules) this.network.unblock(r);
+        if (entry.endMs === null) entry.endMs = this.nowMs;
+        return;
+      }
+      for (const r of rules) r.active = down;
+      if (down) entry = this.note("flap", label, true);
+      else entry.endMs = this.nowMs;
+      this.at(this.nowMs + (down ? options.downMs : options.upMs), () => toggle(!down));
+    };
+    this.at(this.nowMs + options.downMs, () => toggle(false));
+  }
+
+  /** Sets extra loss on everything `name` receives and/or sends (a flaky NIC). */
+  setNodeLoss(name: string, loss: {ingress?: number; egress?: number}): void {
+    const i = this.indexOf(name);
+    if (loss.ingress !== undefined) this.network.ingressLoss[i] = checkRate("ingress", loss.ingress);
+    if (loss.egress !== undefined) this.network.egressLoss[i] = checkRate("egress", loss.egress);
+    this.note("loss", `${name} in ${loss.ingress ?? 0} out ${loss.egress ?? 0}`, false);
+  }
+
+  /** Sets the latency of the one-way link a → b. */
+  setLinkLatency(a: string, b: string, latency: {minMs: number; jitterMeanMs: number}): void {
+    this.network.setLink(this.indexOf(a), this.indexOf(b), {latency});
+  }
+
+  /** Stops `name`'s process: state lost, timers dead, packets to it dropped. */
+  crash(name: string): void {
+    const i = this.indexOf(name);
+    const slot = this.slots[i] as Slot;
+    if (slot.node === undefined) return;
+    slot.node = undefined;
+    slot.gen++;
+    slot.paused = false;
+    slot.parked = [];
+    this.views.nodeDown(i);
+    this.metrics.onCrash(this.nowMs, i, this.views);
+    this.hash.record(20, i, slot.gen);
+    this.note("crash", name, false);
+  }
+
+  /** Starts a new process for `name` (same name and address, incarnation 1) that joins through the seeds. */
+  restart(name: string): void {
+    const i = this.indexOf(name);
+    const slot = this.slots[i] as Slot;
+    if (slot.node !== undefined) this.crash(name);
+    this.boot(i, true);
+    this.note("restart", name, false);
+    this.metrics.expectConvergence("restart", this.nowMs);
+  }
+
+  /** Freezes `name` for durationMs (a GC stop / SIGSTOP): nothing is processed; all of it runs on resume. */
+  pause(name: string, durationMs?: number): void {
+    const i = this.indexOf(name);
+    const slot = this.slots[i] as Slot;
+    if (slot.node === undefined || slot.paused) return;
+    slot.paused = true;
+    const gen = slot.gen;
+    const entry = this.note("pause", name, true);
+    this.hash.record(21, i, gen);
+    if (durationMs !== undefined) {
+      this.at(this.nowMs + durationMs, () => {
+        if (slot.gen === gen) this.resume(name);
+        entry.endMs = this.nowMs;
+      });
+    }
+  }
+
+  /** Ends a pause: everything that piled up is handled now, in arrival order. */
+  resume(name: string): void {
+    const i = this.indexOf(name);
+    const slot = this.slots[i] as Slot;
+    if (!slot.paused) return;
+    slot.paused = false;
+    const parked = slot.parked;
+    slot.parked = [];
+    for (const ev of parked) this.clock.at(this.nowMs, ev);
+    for (const entry of this.timeline)
+      if (entry.kind === "pause" && entry.label === name && entry.endMs === null) entry.endMs = this.nowMs;
+    this.hash.record(22, i, parked.length);
+    this.metrics.expectConvergence("resume", this.nowMs);
+  }
+
+  /** Makes `name` handle everything `delayMs` late (0 restores it). */
+  slow(name: string, delayMs: number): void {
+    const slot = this.slots[this.indexOf(name)] as Slot;
+    if (!(delayMs >= 0)) throw new InvalidSimOptionError("delayMs", "must be a number ≥ 0");
+    slot.slowMs = delayMs;
+    this.note("slow", `${name} +${delayMs} ms`, false);
+  }
+
+  /** Asks `name` to leave gracefully. */
+  leave(name: string): void {
+    const i = this.indexOf(name);
+    const slot = this.slots[i] as Slot;
+    if (slot.node === undefined) return;
+    this.note("leave", name, false);
+    this.feed(slot, {type: "leave"});
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private note(kind: string, label: string, interval: boolean): TimelineEntry {
+    const entry: TimelineEntry = {atMs: this.nowMs, kind, label, endMs: interval ? null : this.nowMs};
+    if (this.timeline.length < 10_000) this.timeline.push(entry);
+    this.trace?.(`${this.nowMs} * ${kind} ${label}`);
+    return entry;
+  }
+
+  private other(
+    k: OtherEvent["k"],
+    node: number,
+    gen: number,
+    key: number,
+    reason: string,
+    action: (() => void) | undefined,
+  ): OtherEvent {
+    return {k, node, gen, key, reason, action, delayed: false};
+  }
+
+  private nodeEvent(
+    k: NodeEvent["k"],
+    node: number,
+    gen: number,
+    from: number,
+    timer: Timer | undefined,
+    bytes: Uint8Array | undefined,
+    key: number,
+  ): NodeEvent {
+    return {k, node, gen, from, timer, bytes, key, delayed: false};
+  }
+
+  private boot(i: number, restart: boolean): void {
+    const slot = this.slots[i] as Slot;
+    slot.gen++;
+    const seed = mix32(this.nodeSeedBase ^ mix32(Math.imul(i + 1, 0x9e3779b9) + Math.imul(slot.gen, 0x85ebca6b)));
+    const node = new SwimNode(
+      this.options.config,
+      {name: slot.name, addr: slot.addr},
+      {random: createRandom(seed), sizeOf: encodedSize},
+    );
+    slot.node = node;
+    slot.paused = false;
+    slot.parked = [];
+    if (!slot.everStarted) this.unbooted--;
+    slot.everStarted = true;
+    this.views.nodeUp(i);
+    this.safety?.resetObserver(slot.name);
+    if (restart) this.metrics.onRestart(i);
+    this.hash.record(23, i, slot.gen);
+    this.trace?.(`${this.nowMs} ${slot.name} boot gen=${slot.gen}`);
+    this.feed(slot, {type: "start"});
+    const seeds: Address[] = [];
+    for (let s = 0; s < this.options.seedNodes; s++) if (s !== i && s < i) seeds.push((this.slots[s] as Slot).addr);
+    if (restart || i >= this.options.seedNodes) {
+      seeds.length = 0;
+      for (let s = 0; s < this.options.seedNodes; s++) if (s !== i) seeds.push((this.slots[s] as Slot).addr);
+      if (seeds.length === 0) {
+        const other = this.slots.find((s) => s.index !== i && s.node !== undefined);
+        if (other !== undefined) seeds.push(other.addr);
+      }
+    }
+    if (seeds.length > 0 && slot.node === node) this.feed(slot, {type: "join", seeds});
+  }
+
+  /** Pops and handles one event due by `until`; false when none is left. */
+  private step(until: number): boolean {
+    const item = this.clock.next(until);
+    if (item === undefined) return false;
+    const ev = item.value;
+    const now = item.timeMs;
+    this.eventsHandled++;
+    if ((this.eventsHandled & 4095) === 0) this.onProgress?.(now);
+    switch (ev.k) {
+      case K_ACTION:
+        this.hash.record(K_ACTION, 0);
+        (ev.action as () => void)();
+        break;
+      case K_SAMPLE:
+        this.metrics.sample(now, this.views);
+        this.clock.at(now + this.options.sampleIntervalMs, ev);
+        break;
+      case K_BOOT:
+        if (!(this.slots[ev.node] as Slot).everStarted) this.boot(ev.node, false);
+        break;
+      case K_STREAM_TIMEOUT:
+      case K_STREAM_FAILED:
+        this.streamEnd(ev);
+        break;
+      default:
+        this.deliver(ev);
+    }
+    if (
+      this.views.disagreements === 0 &&
+      this.unbooted === 0 &&
+      this.views.live > 0 &&
+      this.metrics.awaitingAgreement()
+    ) {
+      this.metrics.onAgreement(now, this.views);
+    }
+    return true;
+  }
+
+  /** A stream timed out or was refused/closed: tell the opener if it still waits. */
+  private streamEnd(ev: OtherEvent): void {
+    const record = this.streams.get(ev.key);
+    if (record === undefined) return;
+    const slot = this.slots[record.opener] as Slot;
+    if (slot.gen !== record.openerGen || slot.node === undefined) {
+      this.streams.delete(ev.key);
+      return;
+    }
+    if (this.parkOrDelay(slot, ev)) return;
+    this.streams.delete(ev.key);
+    this.hash.record(ev.k, record.opener, ev.key);
+    this.feed(slot, {type: "streamFailed", id: record.openerId, reason: ev.reason});
+  }
+
+  /** True when the event was parked (paused node) or pushed back (slow node). */
+  private parkOrDelay(slot: Slot, ev: SimEvent): boolean {
+    if (slot.paused) {
+      slot.parked.push(ev);
+      return true;
+    }
+    if (slot.slowMs > 0 && !ev.delayed) {
+      ev.delayed = true;
+      this.clock.at(this.clock.nowMs + slot.slowMs, ev);
+      return true;
+    }
+    ev.delayed = false;
+    return false;
+  }
+
+  private deliver(ev: NodeEvent): void {
+    const slot = this.slots[ev.node] as Slot;
+    switch (ev.k) {
+      case K_TIMER: {
+        if (slot.gen !== ev.gen || slot.node === undefined) return;
+        if (this.parkOrDelay(slot, ev)) return;
+        this.hash.record(K_TIMER, ev.node, 0);
+        this.feed(slot, {type: "timer", timer: ev.timer as Timer});
+        return;
+      }
+      case K_PACKET: {
+        if (slot.node === undefined) {
+          this.metrics.toDownNode++;
+          return;
+        }
+        if (this.parkOrDelay(slot, ev)) return;
+        const bytes = ev.bytes as Uint8Array;
+        this.hash.record(K_PACKET, ev.node, ev.from, bytes.length);
+        let messages: Message[];
+        try {
+          messages = decodePacket(bytes, this.decodeOptions);
+        } catch (error) {
+          this.metrics.decodeErrors++;
+          this.trace?.(`${this.clock.nowMs} ${slot.name} decodeError ${(error as Error).message}`);
+          return;
+        }
+        this.feed(slot, {type: "packet", from: (this.slots[ev.from] as Slot).addr, messages});
+        return;
+      }
+      case K_STREAM_REQUEST: {
+        const record = this.streams.get(ev.key);
+        if (record === undefined) return; // the opener gave up already and its timeout fired
+        if (slot.node === undefined) {
+          // Connection refused: the opener learns after the RST travels back.
+          this.metrics.toDownNode++;
+          const back = this.network.stream(ev.node, record.opener);
+          if (back >= 0)
+            this.clock.at(
+              this.clock.nowMs + back,
+              this.other(K_STREAM_FAILED, record.opener, 0, ev.key, "connection refused", undefined),
+            );
+          return;
+        }
+        if (this.parkOrDelay(slot, ev)) return;
+        const bytes = ev.bytes as Uint8Array;
+        this.hash.record(K_STREAM_REQUEST, ev.node, ev.from, bytes.length);
+        const message = this.decodeStreamBytes(bytes);
+        if (message === undefined) {
+          this.clock.at(
+            this.clock.nowMs + 1,
+            this.other(K_STREAM_FAILED, record.opener, 0, ev.key, "bad stream bytes", undefined),
+          );
+          return;
+        }
+        this.feed(slot, {type: "streamRequest", id: ev.key, from: (this.slots[ev.from] as Slot).addr, message});
+        return;
+      }
+      case K_STREAM_RESPONSE: {
+        const record = this.streams.get(ev.key);
+        if (record === undefined || slot.gen !== record.openerGen || slot.node === undefined) {
+          this.metrics.lateStreamReplies++;
+          return;
+        }
+        if (this.parkOrDelay(slot, ev)) return;
+        if (!this.streams.has(ev.key)) return;
+        this.streams.delete(ev.key);
+        const bytes = ev.bytes as Uint8Array;
+        this.hash.record(K_STREAM_RESPONSE, ev.node, ev.from, bytes.length);
+        const message = this.decodeStreamBytes(bytes);
+        if (message === undefined) {
+          this.feed(slot, {type: "streamFailed", id: record.openerId, reason: "bad stream bytes"});
+          return;
+        }
+        this.feed(slot, {type: "streamResponse", id: record.openerId, message});
+        return;
+      }
+    }
+  }
+
+  private decodeStreamBytes(bytes: Uint8Array): StreamMessage | undefined {
+    try {
+      const decoded = decodeStream(bytes, this.decodeOptions);
+      if (decoded === undefined || decoded.consumed !== bytes.length) {
+        this.metrics.decodeErrors++;
+        return undefined;
+      }
+      return decoded.message;
+    } catch (error) {
+      this.metrics.decodeErrors++;
+      this.trace?.(`${this.clock.nowMs} decodeError (stream) ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** Hands one input to a node and executes its effects in order. */
+  private feed(slot: Slot, input: Input): void {
+    const node = slot.node as SwimNode;
+    const now = this.clock.nowMs;
+    this.inputsHandled++;
+    const effects = node.handle(now, input);
+    if (this.trace !== undefined) this.trace(`${now} ${slot.name} <- ${describeInput(input)}`);
+    for (let e = 0; e < effects.length; e++) {
+      this.execute(slot, effects[e] as Effect, now);
+      if (slot.node !== node) return; // crashed by an action inside? (not possible today, but safe)
+    }
+    this.safety?.observeSelf(now, slot.name, node.incarnation);
+  }
+
+  private execute(slot: Slot, effect: Effect, now: number): void {
+    const i = slot.index;
+    switch (effect.type) {
+      case "send": {
+        const bytes = encodePacket(effect.messages, this.packetOptions);
+        this.countMessages(effect.messages, bytes.length);
+        this.metrics.onSend(i, bytes.length, false);
+        this.hash.bytes(bytes);
+        const to = this.indexByHost.get(effect.to.host);
+        if (this.trace !== undefined) {
+          this.trace(
+            `${now} ${slot.name} -> ${effect.to.host} ${effect.messages.map((m) => m.type).join("+")} ${bytes.length}B`,
+          );
+        }
+        if (to === undefined || effect.to.port !== SIM_PORT) {
+          this.metrics.unknownAddress++;
+          return;
+        }
+        const count = this.network.datagram(i, to, this.delays);
+        for (let c = 0; c < count; c++) {
+          this.clock.at(now + (this.delays[c] as number), this.nodeEvent(K_PACKET, to, 0, i, undefined, bytes, 0));
+        }
+        return;
+      }
+      case "sendStream": {
+        const bytes = encodeStream(effect.message, this.streamOptions);
+        this.metrics.onSend(i, bytes.length, true);
+        this.metrics.onMessage(`stream:${effect.message.type}`, bytes.length);
+        this.hash.bytes(bytes);
+        const key = this.nextStreamKey++;
+        const timeout = this.other(K_STREAM_TIMEOUT, i, slot.gen, key, "timeout", undefined);
+        const to = this.indexByHost.get(effect.to.host);
+        if (to === undefined || effect.to.port !== SIM_PORT) {
+          this.metrics.unknownAddress++;
+          this.streams.set(key, {opener: i, openerGen: slot.gen, openerId: effect.id, target: -1, bytes});
+          this.clock.at(now + 1, this.other(K_STREAM_FAILED, i, slot.gen, key, "connection refused", undefined));
+          return;
+        }
+        this.streams.set(key, {opener: i, openerGen: slot.gen, openerId: effect.id, target: to, bytes});
+        const delay = this.network.stream(i, to);
+        if (delay >= 0) this.clock.at(now + delay, this.nodeEvent(K_STREAM_REQUEST, to, 0, i, undefined, bytes, key));
+        this.clock.at(now + effect.timeoutMs, timeout);
+        return;
+      }
+      case "streamReply": {
+        const bytes = encodeStream(effect.message, this.streamOptions);
+        this.metrics.onSend(i, bytes.length, true);
+        this.metrics.onMessage(`stream:${effect.message.type}`, bytes.length);
+        this.hash.bytes(bytes);
+        const record = this.streams.get(effect.id);
+        if (record === undefined || record.target !== i) {
+          this.metrics.lateStreamReplies++;
+          return;
+        }
+        const delay = this.network.stream(i, record.opener);
+        if (delay >= 0) {
+          this.clock.at(
+            now + delay,
+            this.nodeEvent(K_STREAM_RESPONSE, record.opener, 0, i, undefined, bytes, effect.id),
+          );
+        }
+        return;
+      }
+      case "streamClose": {
+        const record = this.streams.get(effect.id);
+        if (record === undefined || record.target !== i) return;
+        const delay = this.network.stream(i, record.opener);
+        if (delay >= 0)
+          this.clock.at(now + delay, this.other(K_STREAM_FAILED, record.opener, 0, effect.id, "closed", undefined));
+        return;
+      }
+      case "setTimer":
+        this.clock.at(now + effect.delayMs, this.nodeEvent(K_TIMER, i, slot.gen, i, effect.timer, undefined, 0));
+        return;
+      case "notify":
+        this.notify(slot, effect.event, now);
+        return;
+      case "deliver":
+        this.metrics.userDeliveries++;
+        return;
+      case "dropped":
+        this.metrics.onDropped(effect.reason);
+        return;
+    }
+  }
+
+  private countMessages(messages: readonly Message[], packetBytes: number): void {
+    if (messages.length === 1) {
+      this.metrics.onMessage((messages[0] as Message).type, packetBytes);
+      return;
+    }
+    for (let m = 0; m < messages.length; m++) {
+      const message = messages[m] as Message;
+      this.metrics.onMessage(message.type, encodedSize(message));
+    }
+  }
+
+  private notify(slot: Slot, event: Notification, now: number): void {
+    const i = slot.index;
+    this.safety?.observe(now, slot.name, event);
+    if (this.trace !== undefined) {
+      const about = "member" in event ? `${event.member.name} ${event.member.state}(${event.member.incarnation})` : "";
+      this.trace(`${now} ${slot.name} ! ${event.type} ${about}`);
+    }
+    if (!("member" in event)) {
+      this.hash.record(30 + (NOTIFY_CODE[event.type] ?? 0), i, event.type === "refuted" ? event.incarnation : 0);
+      if (event.type === "left") {
+        // A graceful leave finished: the process stops, as an agent would exit.
+        this.at(now, () => this.stopAfterLeave(slot.index));
+      }
+      return;
+    }
+    const j = this.indexByName.get(event.member.name);
+    this.hash.record(30 + (NOTIFY_CODE[event.type] ?? 0), i, j ?? -1, event.member.incarnation);
+    if (j === undefined || j === i) return;
+    let code: number;
+    switch (event.member.state) {
+      case "alive":
+        code = VIEW_ALIVE;
+        break;
+      case "suspect":
+        code = VIEW_SUSPECT;
+        break;
+      case "dead":
+        code = VIEW_DEAD;
+        break;
+      default:
+        code = VIEW_LEFT;
+    }
+    const prev = this.views.set(i, j, code);
+    this.metrics.onTransition(now, i, j, prev, code, this.views, (this.slots[j] as Slot).paused);
+  }
+
+  private stopAfterLeave(i: number): void {
+    const slot = this.slots[i] as Slot;
+    if (slot.node === undefined) return;
+    slot.node = undefined;
+    slot.gen++;
+    this.views.nodeDown(i);
+    this.note("left", slot.name, false);
+  }
+}
+
+function checkRate(field: string, value: number): number {
+  if (typeof value !== "number" || !(value >= 0 && value <= 1))
+    throw new InvalidSimOptionError(field, "must be between 0 and 1");
+  return value;
+}
+
+function describe(names: readonly string[]): string {
+  if (names.length <= 3) return names.join(",");
+  return `${names.slice(0, 2).join(",")},… (${names.length} nodes)`;
+}
+
+function describeInput(input: Input): string {
+  switch (input.type) {
+    case "packet":
+      return `packet ${input.from.host} ${input.messages.map((m) => m.type).join("+")}`;
+    case "timer":
+      return `timer ${input.timer.type}`;
+    case "streamRequest":
+    case "streamResponse":
+      return `${input.type} ${input.message.type}`;
+    default:
+      return input.type;
+  }
+}
+
+/** Creates a simulation and schedules the bootstrap (node 0 first, the others joining through the seeds). */
+export function createSimulation(init: SimInit): Simulation {
+  return new Simulation(init);
+}
