@@ -132,8 +132,10 @@ function parseIpv6Into(text: string, out: Uint8Array): boolean {
   return true;
 }
 
-/** Scratch space for encoders; holds the last parsed address. */
+/** Scratch space for encoders; holds the last address parsed by `parseHostToScratch`. */
 const scratch = new Uint8Array(16);
+/** The scratch bytes filled by `parseHostToScratch` (valid until the next call). */
+export const HOST_SCRATCH: Readonly<Uint8Array> = scratch;
 
 /**
  * Parses `host` into the shared scratch buffer and returns the byte length of its wire form (4 or
@@ -150,11 +152,6 @@ export function parseHostToScratch(host: string): 0 | 4 | 16 {
     return 16;
   }
   return 4;
-}
-
-/** The scratch bytes filled by the last `parseHostToScratch`. */
-export function scratchBytes(length: number): Uint8Array {
-  return scratch.subarray(0, length);
 }
 
 /** The wire byte length of `host` (4 or 16), or 0 if it is not an IP literal. Does not allocate for IPv4. */

@@ -14,7 +14,7 @@
 import type {Message} from "../core/index.ts";
 import {encodedSize, writeMessage} from "./encode.ts";
 import {DecodeError, EncodeError} from "./errors.ts";
-import {MsgpackWriter} from "./msgpack-writer.ts";
+import {allocOutput, assertFilled, MsgpackWriter} from "./msgpack-writer.ts";
 import {COMPOUND_PART_BYTES_MAX, COMPOUND_PARTS_MAX, MessageType} from "./wire.ts";
 
 /**
@@ -51,8 +51,10 @@ export function writeCompound(w: MsgpackWriter, messages: readonly Message[], si
 /** Encodes `messages` as one compound message. Throws EncodeError. */
 export function encodeCompound(messages: readonly Message[]): Uint8Array {
   const sizes: number[] = [];
-  const out = new Uint8Array(compoundSize(messages, sizes));
-  writeCompound(new MsgpackWriter(out), messages, sizes);
+  const out = allocOutput(compoundSize(messages, sizes));
+  const w = new MsgpackWriter(out);
+  writeCompound(w, messages, sizes);
+  assertFilled(w, "compound");
   return out;
 }
 

@@ -22,7 +22,7 @@ import type {
 } from "../core/index.ts";
 import {bytesToHost} from "./address.ts";
 import {DecodeError} from "./errors.ts";
-import {MsgpackReader} from "./msgpack-reader.ts";
+import {copyBytes, MsgpackReader} from "./msgpack-reader.ts";
 import {
   MEMBER_STATES,
   META_MAX_SIZE,
@@ -56,7 +56,7 @@ function checkMeta(field: string, meta: Uint8Array): Uint8Array {
   if (meta.length > META_MAX_SIZE) {
     throw new DecodeError("badField", `${field}: meta is ${meta.length} bytes, more than ${META_MAX_SIZE}`);
   }
-  return meta.slice();
+  return copyBytes(meta);
 }
 
 function readPing(r: MsgpackReader): WirePing {
@@ -177,7 +177,7 @@ function readAck(r: MsgpackReader): Message {
         r.skip();
     }
   }
-  return {type: "ack", seqNo, payload: payload.slice()};
+  return {type: "ack", seqNo, payload: copyBytes(payload)};
 }
 
 function readNack(r: MsgpackReader): Message {
@@ -189,20 +189,26 @@ function readNack(r: MsgpackReader): Message {
   return {type: "nack", seqNo};
 }
 
+const FIELD_NAMES = {
+  suspect: {From: "suspect.From", Incarnation: "suspect.Incarnation", Node: "suspect.Node"},
+  dead: {From: "dead.From", Incarnation: "dead.Incarnation", Node: "dead.Node"},
+} as const;
+
 function readSuspectOrDead(r: MsgpackReader, type: "suspect" | "dead"): Message {
+  const names = FIELD_NAMES[type];
   let from = "";
   let incarnation = 0;
   let node = "";
   for (let n = r.mapHeader(type); n > 0; n--) {
     switch (r.key()) {
       case "From":
-        from = r.string(`${type}.From`);
+        from = r.string(names.From);
         break;
       case "Incarnation":
-        incarnation = r.uint(`${type}.Incarnation`, UINT32_MAX);
+        incarnation = r.uint(names.Incarnation, UINT32_MAX);
         break;
       case "Node":
-        node = r.string(`${type}.Node`);
+        node = r.string(names.Node);
         break;
       default:
         r.skip();
@@ -255,7 +261,7 @@ function readAlive(r: MsgpackReader): AliveMessage {
 export function decodeMessage(bytes: Uint8Array, start = 0, end = bytes.length): Message {
   if (start >= end) throw new DecodeError("truncated", "empty message");
   const type = bytes[start] as number;
-  if (type === MessageType.User) return {type: "user", payload: bytes.slice(start + 1, end)};
+  if (type === MessageType.User) return {type: "user", payload: copyBytes(bytes, start + 1, end)};
   const r = new MsgpackReader(bytes, start + 1, end);
   // Like Go's decoder, bytes after the body are ignored.
   return decodeBody(r, type);
@@ -397,7 +403,7 @@ export function readPushPullBody(r: MsgpackReader, maxBytes: number): PushPullMe
   const h = readPushPullHeader(r, maxBytes);
   const states: PushNodeState[] = [];
   for (let i = 0; i < h.Nodes; i++) states.push(readPushNodeState(r));
-  const userState = r.take(h.UserStateLen).slice();
+  const userState = copyBytes(r.take(h.UserStateLen));
   return {type: "pushPull", join: h.Join, states, userState};
 }
 

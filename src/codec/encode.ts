@@ -18,20 +18,35 @@
  * bytes, integers out of their Go type's range, meta over 512 bytes, bad addresses.
  */
 import type {Address, Message, PushNodeState, PushPullMessage, Vsn} from "../core/index.ts";
-import {parseHostToScratch, scratchBytes} from "./address.ts";
+import {HOST_SCRATCH, parseHostToScratch} from "./address.ts";
 import {EncodeError} from "./errors.ts";
-import {bytesSize, MsgpackWriter, rawHeaderSize, strSize, uintSize} from "./msgpack-writer.ts";
+import {
+  allocOutput,
+  assertFilled,
+  bytesSize,
+  MsgpackWriter,
+  rawHeaderSize,
+  strSize,
+  uintSize,
+} from "./msgpack-writer.ts";
 import {KEY, MEMBER_STATE_CODES, META_MAX_SIZE, MessageType, UINT8_MAX, UINT16_MAX, UINT32_MAX} from "./wire.ts";
 
+function isUint(v: number, max: number): boolean {
+  return Number.isInteger(v) && v >= 0 && v <= max;
+}
+
+// Field names are passed as constants and only formatted when a check fails (no per-call strings).
 function checkUint(field: string, v: number, max: number): void {
-  if (!Number.isInteger(v) || v < 0 || v > max) {
-    throw new EncodeError(field, `must be an integer in 0..${max}, got ${v}`);
-  }
+  if (!isUint(v, max)) throw new EncodeError(field, `must be an integer in 0..${max}, got ${v}`);
 }
 
 function checkVsn(field: string, vsn: Vsn): void {
   if (vsn.length !== 6) throw new EncodeError(field, `must have exactly 6 entries, got ${vsn.length}`);
-  for (let i = 0; i < 6; i++) checkUint(`${field}[${i}]`, vsn[i] as number, UINT8_MAX);
+  for (let i = 0; i < 6; i++) {
+    if (!isUint(vsn[i] as number, UINT8_MAX)) {
+      throw new EncodeError(`${field}[${i}]`, `must be an integer in 0..${UINT8_MAX}, got ${vsn[i]}`);
+    }
+  }
 }
 
 function checkMeta(field: string, meta: Uint8Array): void {
@@ -44,19 +59,26 @@ function checkMeta(field: string, meta: Uint8Array): void {
 function addrSize(field: string, a: Address): number {
   const n = parseHostToScratch(a.host);
   if (n === 0) throw new EncodeError(`${field}.host`, `must be an IPv4 or IPv6 literal, got ${JSON.stringify(a.host)}`);
-  checkUint(`${field}.port`, a.port, UINT16_MAX);
+  if (!isUint(a.port, UINT16_MAX))
+    throw new EncodeError(`${field}.port`, `must be an integer in 0..65535, got ${a.port}`);
   return 1 + n;
 }
 
 function writeAddr(w: MsgpackWriter, a: Address): void {
   const n = parseHostToScratch(a.host);
-  w.rawBytes(scratchBytes(n));
+  w.rawHeader(n);
+  const buf = w.buf;
+  let p = w.pos;
+  for (let i = 0; i < n; i++) buf[p++] = HOST_SCRATCH[i] as number;
+  w.pos = p;
 }
 
-const vsnScratch = new Uint8Array(6);
 function writeVsn(w: MsgpackWriter, vsn: Vsn): void {
-  for (let i = 0; i < 6; i++) vsnScratch[i] = vsn[i] as number;
-  w.rawBytes(vsnScratch);
+  const buf = w.buf;
+  let p = w.pos;
+  buf[p++] = 0xa6;
+  for (let i = 0; i < 6; i++) buf[p++] = vsn[i] as number;
+  w.pos = p;
 }
 
 /** Size of a ping or indirect-ping's optional Source* fields, and how many keys they add. */
@@ -256,37 +278,44 @@ export function writeMessage(w: MsgpackWriter, m: Message): void {
  * raw payload). Throws EncodeError if a field cannot be put on the wire.
  */
 export function encodeMessage(m: Message): Uint8Array {
-  const out = new Uint8Array(encodedSize(m));
-  writeMessage(new MsgpackWriter(out), m);
+  const out = allocOutput(encodedSize(m));
+  const w = new MsgpackWriter(out);
+  writeMessage(w, m);
+  assertFilled(w, m.type);
   return out;
 }
 
 // ---- stream bodies (spec §5.9–5.11, §6.2, §6.6) ----
 
 function pushNodeStateSize(i: number, s: PushNodeState): number {
-  const f = `states[${i}]`;
-  checkUint(`${f}.incarnation`, s.incarnation, UINT32_MAX);
-  checkMeta(`${f}.meta`, s.meta);
-  checkVsn(`${f}.vsn`, s.vsn);
-  const code = MEMBER_STATE_CODES[s.state];
-  if (code === undefined) throw new EncodeError(`${f}.state`, `must be alive, suspect, dead or left`);
-  return (
-    1 +
-    KEY.Addr.length +
-    addrSize(`${f}.addr`, s.addr) +
-    KEY.Incarnation.length +
-    uintSize(s.incarnation) +
-    KEY.Meta.length +
-    bytesSize(s.meta) +
-    KEY.Name.length +
-    strSize(s.name) +
-    KEY.Port.length +
-    uintSize(s.addr.port) +
-    KEY.State.length +
-    1 +
-    KEY.Vsn.length +
-    7
-  );
+  try {
+    checkUint("incarnation", s.incarnation, UINT32_MAX);
+    checkMeta("meta", s.meta);
+    checkVsn("vsn", s.vsn);
+    if (MEMBER_STATE_CODES[s.state] === undefined)
+      throw new EncodeError("state", "must be alive, suspect, dead or left");
+    return (
+      1 +
+      KEY.Addr.length +
+      addrSize("addr", s.addr) +
+      KEY.Incarnation.length +
+      uintSize(s.incarnation) +
+      KEY.Meta.length +
+      bytesSize(s.meta) +
+      KEY.Name.length +
+      strSize(s.name) +
+      KEY.Port.length +
+      uintSize(s.addr.port) +
+      KEY.State.length +
+      1 +
+      KEY.Vsn.length +
+      7
+    );
+  } catch (e) {
+    // Name the offending state only on failure, so the common path builds no strings.
+    if (e instanceof EncodeError) throw new EncodeError(`states[${i}].${e.field}`, e.message, {cause: e});
+    throw e;
+  }
 }
 
 /** Bytes of a push-pull stream message: `0x06` + header + N states + user state. */

@@ -26,6 +26,18 @@ export const NEED_MORE: unique symbol = Symbol("needMoreBytes");
 
 const utf8 = new TextDecoder("utf-8");
 
+/** Known map keys by byte length, so that reading a key allocates no string (see `internKeys`). */
+// BOUNDED: one entry per field name registered by wire.ts (a fixed list of about 25).
+const internedKeys: {bytes: Uint8Array; name: string}[][] = [];
+
+/** Registers ASCII field names that `key()` returns as interned constants. */
+export function internKeys(names: readonly string[]): void {
+  for (const name of names) {
+    const bytes = Uint8Array.from(name, (c) => c.charCodeAt(0));
+    (internedKeys[bytes.length] ??= []).push({bytes, name});
+  }
+}
+
 export class MsgpackReader {
   readonly buf: Uint8Array;
   pos: number;
@@ -126,6 +138,14 @@ export class MsgpackReader {
     const b = this.buf;
     const p = this.pos;
     this.pos += n;
+    const candidates = internedKeys[n];
+    if (candidates !== undefined) {
+      for (const c of candidates) {
+        let i = 0;
+        while (i < n && b[p + i] === c.bytes[i]) i++;
+        if (i === n) return c.name;
+      }
+    }
     if (n <= 16) {
       let ascii = true;
       for (let i = 0; i < n; i++) if ((b[p + i] as number) >= 0x80) ascii = false;
@@ -356,3 +376,13 @@ export class MsgpackReader {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * A fresh plain Uint8Array holding `src[start..end)`. Not `src.slice()`: on a Node Buffer (what
+ * sockets deliver) `slice` returns a view that would keep aliasing the packet buffer.
+ */
+export function copyBytes(src: Uint8Array, start = 0, end = src.length): Uint8Array {
+  const out = new Uint8Array(end - start);
+  out.set(src.subarray(start, end));
+  return out;
+}

@@ -69,6 +69,45 @@ export function keyBytes(name: string): Uint8Array {
   return out;
 }
 
+const SLAB_BYTES = 16 * 1024;
+const SLAB_PART_MAX = 2048;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabUsed = 0;
+
+/**
+ * A Uint8Array of `n` bytes for an encoder that will write every byte. Small outputs are carved
+ * from a shared 16 KiB slab (like Node's Buffer pool): allocating a small typed array costs far
+ * more than encoding a ping. A retained output keeps at most its slab alive. Callers must fill all
+ * `n` bytes (the encoders check `pos === length`).
+ */
+export function allocOutput(n: number): Uint8Array {
+  if (n > SLAB_PART_MAX) return new Uint8Array(n);
+  if (slabUsed + n > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = new Uint8Array(slab.buffer, slabUsed, n);
+  slabUsed += (n + 7) & ~7;
+  return out;
+}
+
+/** Checks that an encoder filled exactly the bytes it sized (a bug otherwise: never send garbage). */
+export function assertFilled(w: MsgpackWriter, what: string): void {
+  if (w.pos !== w.buf.length) {
+    throw new Error(`internal codec error: ${what} wrote ${w.pos} of ${w.buf.length} bytes`);
+  }
+}
+
+/** Copies `src` into `dst` at `at`; a loop beats `TypedArray.set` for the short keys and fields we write. */
+function copyBytes(src: Uint8Array, dst: Uint8Array, at: number): void {
+  const n = src.length;
+  if (n > 48) {
+    dst.set(src, at);
+    return;
+  }
+  for (let i = 0; i < n; i++) dst[at + i] = src[i] as number;
+}
+
 /** Writes into a buffer whose exact size was computed beforehand. */
 export class MsgpackWriter {
   buf: Uint8Array;
@@ -84,7 +123,7 @@ export class MsgpackWriter {
   }
 
   raw(bytes: Uint8Array): void {
-    this.buf.set(bytes, this.pos);
+    copyBytes(bytes, this.buf, this.pos);
     this.pos += bytes.length;
   }
 
@@ -192,14 +231,14 @@ export class MsgpackWriter {
       return;
     }
     this.rawHeader(v.length);
-    this.buf.set(v, this.pos);
+    copyBytes(v, this.buf, this.pos);
     this.pos += v.length;
   }
 
   /** A Go byte slice that is never nil (Vsn, addresses): raw header + bytes, even when empty. */
   rawBytes(v: Uint8Array): void {
     this.rawHeader(v.length);
-    this.buf.set(v, this.pos);
+    copyBytes(v, this.buf, this.pos);
     this.pos += v.length;
   }
 }

@@ -18,7 +18,7 @@ import {DecodeError, EncodeError} from "./errors.ts";
 import {decryptPayload, type EncryptionVersion, encryptPacket, type Keyring} from "./keyring.ts";
 import {lzwCompress, lzwDecompress} from "./lzw.ts";
 import {MsgpackReader} from "./msgpack-reader.ts";
-import {MsgpackWriter} from "./msgpack-writer.ts";
+import {allocOutput, assertFilled, MsgpackWriter} from "./msgpack-writer.ts";
 import {CRC_HEADER_BYTES, MessageType} from "./wire.ts";
 
 /** How to wrap an outgoing datagram. */
@@ -62,21 +62,24 @@ export function encodePacket(messages: readonly Message[], opts?: PacketOptions)
     sizes = [];
     size = compoundSize(messages, sizes);
   }
-  let buf = new Uint8Array(head + size);
+  let buf = allocOutput(head + size);
   const w = new MsgpackWriter(buf, head);
   if (sizes === undefined) writeMessage(w, messages[0] as Message);
   else writeCompound(w, messages, sizes);
+  assertFilled(w, "packet");
 
   if (compress) {
     const lz = lzwCompress(buf);
     const wrapped = 1 + compressBodySize(lz.length);
     if (wrapped < buf.length) {
       const h = crc ? CRC_HEADER_BYTES : 0;
-      const out = new Uint8Array(h + wrapped);
-      writeCompress(new MsgpackWriter(out, h), lz);
+      const out = allocOutput(h + wrapped);
+      const cw = new MsgpackWriter(out, h);
+      writeCompress(cw, lz);
+      assertFilled(cw, "compress wrapper");
       buf = out;
     } else if (crc) {
-      const out = new Uint8Array(CRC_HEADER_BYTES + buf.length);
+      const out = allocOutput(CRC_HEADER_BYTES + buf.length);
       out.set(buf, CRC_HEADER_BYTES);
       buf = out;
     }

@@ -33,7 +33,7 @@ import {
 import {DecodeError, EncodeError} from "./errors.ts";
 import {decryptPayload, type EncryptionVersion, encryptedLength, encryptInto, type Keyring} from "./keyring.ts";
 import {lzwCompress, lzwDecompress} from "./lzw.ts";
-import {MsgpackReader, NEED_MORE} from "./msgpack-reader.ts";
+import {copyBytes, MsgpackReader, NEED_MORE} from "./msgpack-reader.ts";
 import {MsgpackWriter} from "./msgpack-writer.ts";
 import {ENCRYPT_STREAM_HEADER_BYTES, MAX_PUSH_STATE_BYTES, MessageType} from "./wire.ts";
 
@@ -130,7 +130,7 @@ function readStreamBody(r: MsgpackReader, type: number): StreamMessage {
       return readAckBody(r) as StreamMessage;
     case MessageType.User: {
       const len = readUserMsgHeader(r, MAX_PUSH_STATE_BYTES);
-      return {type: "user", payload: r.take(len).slice()};
+      return {type: "user", payload: copyBytes(r.take(len))};
     }
     case MessageType.Err:
       return readErrBody(r);

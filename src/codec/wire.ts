@@ -8,6 +8,7 @@
  * care about order when decoding, but writing the same order makes our bytes identical to Go's.
  */
 import type {MemberState} from "../core/index.ts";
+import {internKeys} from "./msgpack-reader.ts";
 import {keyBytes} from "./msgpack-writer.ts";
 
 // WARNING: append-only. Values are memberlist's `messageType` iota (net.go) and are part of the
@@ -153,6 +154,8 @@ export const KEY = {
   UserStateLen: keyBytes("UserStateLen"),
   Vsn: keyBytes("Vsn"),
 } as const;
+
+internKeys(Object.keys(KEY));
 
 /** Largest values of Go's unsigned field types. */
 export const UINT8_MAX = 0xff;
