@@ -207,7 +207,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private driver: Driver | undefined;
   private advertised: Address | undefined;
   private httpServer: {close(): Promise<void>; address: Address} | undefined;
-  private startupJoin: Promise<void> | undefined;
+  private startupJoin: Promise<boolean> | undefined;
   private readonly abort = new AbortController();
   private tags: Readonly<Record<string, string>>;
 
@@ -319,6 +319,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (config.join.length > 0) {
       this.startupJoin = this.joinWithRetry(config.join).catch((error: unknown) => {
         logJoin("startup join gave up: %s", (error as Error).message);
+        return false;
       });
     }
   }
@@ -335,9 +336,12 @@ export class Agent extends EventEmitter<AgentEvents> {
     return this.joinOnce(seeds);
   }
 
-  /** The startup join's promise (settles when joined, or when retries are exhausted). */
-  get joined(): Promise<void> {
-    return this.startupJoin ?? Promise.resolve();
+  /**
+   * The startup join's outcome: true once a seed answered; false when retryJoinMax attempts
+   * failed or the agent left or stopped first. True at once when no seeds were configured.
+   */
+  get joined(): Promise<boolean> {
+    return this.startupJoin ?? Promise.resolve(true);
   }
 
   /** Every known member, self included. */
@@ -421,25 +425,26 @@ export class Agent extends EventEmitter<AgentEvents> {
     return result.answered;
   }
 
-  private async joinWithRetry(seeds: readonly HostPort[]): Promise<void> {
+  private async joinWithRetry(seeds: readonly HostPort[]): Promise<boolean> {
     const {retryJoinMax, retryJoinIntervalMs} = this.config;
     const signal = this.abort.signal;
     for (let attempt = 1; retryJoinMax === 0 || attempt <= retryJoinMax; attempt++) {
-      if (signal.aborted || this.status !== "running") return;
+      if (signal.aborted || this.status !== "running") return false;
       try {
         const answered = await this.joinOnce(seeds);
         this.dispatch("join:attempt", {attempt, answered, errors: []});
-        return;
+        return true;
       } catch (error) {
         const errors = error instanceof JoinError ? error.errors : [(error as Error).message];
         this.dispatch("join:attempt", {attempt, answered: 0, errors});
-        if (signal.aborted || this.status !== "running") return;
+        if (signal.aborted || this.status !== "running") return false;
         if (retryJoinMax !== 0 && attempt >= retryJoinMax) throw error;
         const waitMs = retryJoinIntervalMs * 2 ** Math.min(attempt - 1, 5);
         logJoin("join attempt %d failed (%s); retrying in %d ms", attempt, (error as Error).message, waitMs);
         await sleep(waitMs, signal);
       }
     }
+    return false;
   }
 
   private handleNotification(event: Notification): void {

@@ -288,6 +288,20 @@ async function runAgent(args: readonly string[], io: CliIo): Promise<number> {
           resolve(0);
         });
     });
+    if (agent.config.join.length > 0 && agent.config.retryJoinMax > 0) {
+      // Like serf's -retry-max: give up (and exit 1) when no seed answered in time.
+      void agent.joined.then((joined) => {
+        if (joined || stopping || agent.state !== "running") return;
+        stopping = true;
+        line(
+          `could not join any of ${agent.config.join.length} seed(s) in ${agent.config.retryJoinMax} attempt(s); stopping`,
+        );
+        void agent.stop().then(() => {
+          unsubscribe?.();
+          resolve(1);
+        });
+      });
+    }
     agent.once("left", () => {
       // Left through the HTTP API: stop and exit.
       if (stopping) return;

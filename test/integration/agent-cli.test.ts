@@ -142,6 +142,22 @@ describe("lifeline agent, members, join, leave", () => {
     );
   });
 
+  it("exits 1 when --retry-join-max attempts all fail", async () => {
+    const gone = await cluster.add({name: "gone"});
+    const deadSeed = addressOf(gone);
+    await gone.stop();
+    const io = captureIo();
+    const args = ["agent", "--name", "cli-3", "--bind", "127.0.0.1:0", "--http", "0", "--join", deadSeed];
+    const code = await run(
+      [...args, "--retry-join-max", "2", "--retry-join-interval-ms", "50", "--tcp-timeout-ms", "300"],
+      io,
+    );
+    expect(code).toBe(1);
+    const text = io.err.join("");
+    expect(text.match(/join attempt \d failed/g)).toHaveLength(2);
+    expect(text).toContain("could not join any of 1 seed(s) in 2 attempt(s)");
+  });
+
   it("`lifeline leave` makes a running agent leave and exit 0", async () => {
     const peer = await cluster.add({name: "peer-2"});
     const io = captureIo();

@@ -141,7 +141,7 @@ describe("joining", () => {
       expect(attempts[0]).toBe(0);
       const seed = await createAgent({name: "seed", bind: `127.0.0.1:${port}`, profile: "local"});
       try {
-        await joiner.joined;
+        expect(await joiner.joined).toBe(true);
         expect(attempts[attempts.length - 1]).toBeGreaterThan(0);
         await eventually(
           () => allSee([seed, joiner], ["seed", "joiner"], "alive"),
