@@ -94,17 +94,21 @@ export function phiOf(timeDiffMs: number, meanMs: number, stdDeviationMs: number
 
 /**
  * A sliding window of inter-arrival times with running sums, so mean and variance are O(1).
+ * The buffer starts small and doubles up to `maxSampleSize`, so a detector that heard a few
+ * beats costs a few hundred bytes, not 8 KB.
  * BOUNDED: at most `maxSampleSize` samples (a ring buffer).
  */
 class IntervalWindow {
-  readonly #samples: Float64Array;
+  readonly #maxSampleSize: number;
+  #samples: Float64Array;
   #start = 0;
   #count = 0;
   #sum = 0;
   #squaredSum = 0;
 
   constructor(maxSampleSize: number) {
-    this.#samples = new Float64Array(maxSampleSize);
+    this.#maxSampleSize = maxSampleSize;
+    this.#samples = new Float64Array(Math.min(16, maxSampleSize));
   }
 
   get count(): number {
@@ -112,6 +116,7 @@ class IntervalWindow {
   }
 
   add(intervalMs: number): void {
+    if (this.#count === this.#samples.length && this.#count < this.#maxSampleSize) this.#grow();
     const capacity = this.#samples.length;
     if (this.#count === capacity) {
       const oldest = this.#samples[this.#start] as number;
@@ -125,6 +130,13 @@ class IntervalWindow {
     }
     this.#sum += intervalMs;
     this.#squaredSum += intervalMs * intervalMs;
+  }
+
+  #grow(): void {
+    const next = new Float64Array(Math.min(this.#samples.length * 2, this.#maxSampleSize));
+    for (let i = 0; i < this.#count; i++) next[i] = this.#samples[(this.#start + i) % this.#samples.length] as number;
+    this.#samples = next;
+    this.#start = 0;
   }
 
   mean(): number {

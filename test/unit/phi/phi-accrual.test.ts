@@ -145,6 +145,16 @@ describe("PhiAccrualDetector", () => {
     expect(snapshot.meanMs).toBeCloseTo(20, 6);
   });
 
+  it("grows its buffer past the first 16 samples and still slides correctly", () => {
+    const detector = new PhiAccrualDetector({maxSampleSize: 40, acceptableHeartbeatPauseMs: 0, minStdDeviationMs: 1});
+    const last = beat(detector, 0, 100, 30);
+    expect(detector.snapshot().samples).toBe(31); // 2 seeds + 29 intervals
+    const end = beat(detector, last + 20, 20, 40);
+    expect(detector.snapshot().samples).toBe(40);
+    expect(detector.snapshot().meanMs).toBeCloseTo(20, 6);
+    expect(end).toBe(last + 800);
+  });
+
   it("ignores a heartbeat stamped before the last one", () => {
     const detector = new PhiAccrualDetector();
     detector.heartbeat(1000);
