@@ -189,6 +189,9 @@ async function runTrial(side, n, trial) {
     if (cold) result.startupMs = answered.size === n ? Math.max(...answered.values()) : undefined;
     result.joinErrors = joinErrors;
     result.convergenceMs = converged.every((t) => t !== undefined) ? Math.max(...converged) : undefined;
+    result.convergencePerAgentMs = Object.fromEntries(
+      agents.map((a, i) => [a.name, converged[i] === undefined ? null : Math.round(converged[i])]),
+    );
     result.totalStartMs = now() - t0;
     if (result.convergenceMs === undefined) {
       const missing = agents.filter((_, i) => converged[i] === undefined).map((a) => a.name);
@@ -231,6 +234,9 @@ async function runTrial(side, n, trial) {
         firstMs: defined.length > 0 ? Math.min(...defined) : undefined,
         lastMs: defined.length === survivors.length ? Math.max(...defined) : undefined,
         detectedBy: defined.length,
+        perSurvivorMs: Object.fromEntries(
+          survivors.map((a, i) => [a.name, seen[i] === undefined ? null : Math.round(seen[i])]),
+        ),
         survivors: survivors.length,
       });
       if (k + 1 < opts.kills) await sleep(opts.killGapS * 1000);
@@ -386,6 +392,10 @@ async function main() {
     lifeline: opts.sides.includes("lifeline") ? summarise(results, "lifeline", n) : undefined,
   }));
   printTable(summaries);
+  const loads = results.flatMap((r) => [r.load.before?.[0], r.load.after?.[0]]).filter((x) => x !== undefined);
+  console.log(
+    `\n1-minute load average seen at trial boundaries: ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} on ${machine.cpus} cores (other work on the machine skews CPU and timing; both sides share it)`,
+  );
   mkdirSync(opts.out, {recursive: true});
   const file = join(opts.out, `agents-vs-serf-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, `${JSON.stringify({opts, machine, summaries, results}, null, 2)}\n`);

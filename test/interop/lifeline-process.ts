@@ -125,7 +125,10 @@ export async function startLifelineProcess(init: LifelineProcessInit): Promise<L
   for (const addr of init.join ?? []) args.push("--join", addr);
   for (const [key, value] of Object.entries(init.tags ?? {})) args.push("--tag", `${key}=${value}`);
   if (init.encrypt !== undefined) args.push("--encrypt", init.encrypt);
-  const child = spawnChild(`lifeline ${init.name}`, process.execPath, args, {...process.env, DEBUG: "lifeline:*"});
+  const child = spawnChild(`lifeline ${init.name}`, process.execPath, args, {
+    ...process.env,
+    DEBUG: "lifeline:agent,lifeline:member,lifeline:join",
+  });
   const agent = new LifelineProcess(init.name, bindAddr, httpAddr, child);
   await waitUntil(
     async () => {
