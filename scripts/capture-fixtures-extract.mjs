@@ -3,10 +3,10 @@
 // every UDP datagram (hex) and every TCP connection (client->server and server->client bytes,
 // reassembled by sequence number). Used by scripts/capture-fixtures.sh.
 //
-// Usage: node scripts/capture-fixtures-extract.mjs in.pcap out.json scenario serfVersion debVersion
+// Usage: node scripts/capture-fixtures-extract.mjs in.pcap out.json scenario serfVersion debVersion [nodesJson]
 import {readFileSync, writeFileSync} from "node:fs";
 
-const [, , input, output, scenario, serfVersion, debianVersion] = process.argv;
+const [, , input, output, scenario, serfVersion, debianVersion, nodesJson] = process.argv;
 const buf = readFileSync(input);
 const magic = buf.readUInt32LE(0);
 const le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
@@ -31,13 +31,27 @@ while (off + 16 <= buf.length) {
   t0 ??= tMs;
   const t = Math.round((tMs - t0) * 1000) / 1000;
   const ip = pkt.subarray(linkHeader);
-  if (ip.length < 20 || ip[0] >> 4 !== 4) continue;
-  const ihl = (ip[0] & 0x0f) * 4;
-  const totalLen = ip.readUInt16BE(2);
-  const proto = ip[9];
-  const src = `${ip[12]}.${ip[13]}.${ip[14]}.${ip[15]}`;
-  const dst = `${ip[16]}.${ip[17]}.${ip[18]}.${ip[19]}`;
-  const l4 = ip.subarray(ihl, totalLen);
+  let proto;
+  let src;
+  let dst;
+  let l4;
+  if (ip.length >= 20 && ip[0] >> 4 === 4) {
+    const ihl = (ip[0] & 0x0f) * 4;
+    proto = ip[9];
+    src = `${ip[12]}.${ip[13]}.${ip[14]}.${ip[15]}`;
+    dst = `${ip[16]}.${ip[17]}.${ip[18]}.${ip[19]}`;
+    l4 = ip.subarray(ihl, ip.readUInt16BE(2));
+  } else if (ip.length >= 40 && ip[0] >> 4 === 6) {
+    // IPv6 on loopback: no extension headers.
+    proto = ip[6];
+    const v6 = (b) =>
+      `[${new URL(`http://[${[...Array(8)].map((_, i) => b.readUInt16BE(i * 2).toString(16)).join(":")}]`).hostname.slice(1, -1)}]`;
+    src = v6(ip.subarray(8, 24));
+    dst = v6(ip.subarray(24, 40));
+    l4 = ip.subarray(40, 40 + ip.readUInt16BE(4));
+  } else {
+    continue;
+  }
   const sport = l4.readUInt16BE(0);
   const dport = l4.readUInt16BE(2);
   const from = `${src}:${sport}`;
@@ -108,7 +122,9 @@ const fixture = {
   scenario,
   serf: {version: serfVersion, debianPackage: debianVersion},
   capturedAt: new Date().toISOString(),
-  nodes: {"127.0.77.1:47946": "s1", "127.0.77.2:47947": "s2", "127.0.77.3:47948": "s3"},
+  nodes: nodesJson
+    ? JSON.parse(nodesJson)
+    : {"127.0.77.1:47946": "s1", "127.0.77.2:47947": "s2", "127.0.77.3:47948": "s3"},
   note: "see README.md in this folder",
   udp,
   tcp,

@@ -9,7 +9,8 @@
 #   its refutation: alive with incarnation 2); s3 is killed with SIGKILL (suspect, then dead); s2 leaves gracefully
 #   (dead with From == Node); s1 stops.
 # Scenarios: `compressed` (serf defaults), `uncompressed` (-disable-compression), `encrypted`
-# (-encrypt with the fixed key below; serf's default compression stays on).
+# (-encrypt with the fixed key below; serf's default compression stays on), and `ipv6` (two agents
+# on [::1], see run_ipv6).
 #
 # Usage: sudo scripts/capture-fixtures.sh [scenario...]   (needs serf and tcpdump installed)
 # Every process it starts is stopped by PID on exit.
@@ -81,7 +82,34 @@ run_scenario() {
   cp "$WORK/$SCENARIO-s1.log" "$OUT/$SCENARIO-s1.log"
 }
 
+# Two agents on IPv6 loopback (16-byte addresses on the wire), uncompressed so the bytes are
+# readable: s1 starts, s2 joins, pings flow for 4 s, s2 leaves, s1 stops.
+run_ipv6() {
+  SCENARIO=ipv6
+  local pcap=$WORK/ipv6.pcap
+  tcpdump -i lo -U -s 0 -w "$pcap" 'port 47956 or port 47957' >"$WORK/ipv6-tcpdump.log" 2>&1 &
+  local dump=$!
+  PIDS+=("$dump")
+  sleep 1.5
+  local s1 s2
+  s1=$(start_agent s1 "[::1]" 47956 47376 -disable-compression -tag role=seed)
+  sleep 1.5
+  s2=$(start_agent s2 "[::1]" 47957 47377 -disable-compression -join="[::1]:47956")
+  sleep 5
+  serf leave -rpc-addr=127.0.0.1:47377 >/dev/null || true
+  sleep 2
+  kill -INT "$s1" 2>/dev/null || true
+  sleep 2
+  kill -9 "$s1" "$s2" 2>/dev/null || true
+  kill -INT "$dump"
+  wait "$dump" 2>/dev/null || true
+  node "$ROOT/scripts/capture-fixtures-extract.mjs" "$pcap" "$OUT/ipv6.json" ipv6 "$(serf version | head -1)" \
+    "$(dpkg-query -W -f='${Version}' serf 2>/dev/null || echo unknown)" '{"[::1]:47956":"s1","[::1]:47957":"s2"}'
+}
+
 mkdir -p "$OUT"
-if [ $# -eq 0 ]; then set -- compressed uncompressed encrypted; fi
-for s in "$@"; do run_scenario "$s"; done
+if [ $# -eq 0 ]; then set -- compressed uncompressed encrypted ipv6; fi
+for s in "$@"; do
+  if [ "$s" = ipv6 ]; then run_ipv6; else run_scenario "$s"; fi
+done
 echo "fixtures written to $OUT (work dir $WORK)"

@@ -204,3 +204,33 @@ describe("decodePacket handles compound parts like Go", () => {
     expect(codeOf(() => decodePacket(Uint8Array.from([9, ...body])))).toBe("badCompression");
   });
 });
+
+describe("decoded byte fields are copies", () => {
+  it("never alias a Node Buffer input (sockets deliver Buffers, whose slice() is a view)", () => {
+    const alive: Message = {
+      type: "alive",
+      incarnation: 1,
+      node: "a",
+      addr: {host: "10.0.0.1", port: 1},
+      meta: Uint8Array.from([0xff, 0x80]),
+      vsn: [1, 5, 2, 2, 5, 5],
+    };
+    const user: Message = {type: "user", payload: Uint8Array.from([3, 4, 5])};
+    const ack: Message = {type: "ack", seqNo: 1, payload: Uint8Array.from([1, 2])};
+    const input = Buffer.from(encodePacketForTest([alive, user, ack]));
+    const decoded = decodePacket(input);
+    input.fill(0);
+    expect(decoded).toEqual([alive, user, ack]);
+    for (const m of decoded) {
+      const b = m.type === "alive" ? m.meta : m.type === "user" || m.type === "ack" ? m.payload : undefined;
+      expect(b).toBeDefined();
+      expect(Buffer.isBuffer(b)).toBe(false);
+    }
+  });
+});
+
+function encodePacketForTest(ms: Message[]): Uint8Array {
+  const parts = ms.map((m) => encodeMessage(m));
+  const header = [7, parts.length, ...parts.flatMap((p) => [p.length >> 8, p.length & 0xff])];
+  return Uint8Array.from([...header, ...parts.flatMap((p) => [...p])]);
+}

@@ -222,3 +222,31 @@ for (const scenario of ["compressed", "uncompressed", "encrypted"] as const) {
     }
   });
 }
+
+describe("serf fixture: ipv6 (two agents on [::1], uncompressed)", () => {
+  const f = load("ipv6");
+  const datagrams = f.udp.map((p) => hex(p.hex));
+  const messages = datagrams.flatMap((d) => decodePacket(d));
+
+  it("decodes 16-byte addresses as IPv6 text and re-encodes every datagram and stream exactly", () => {
+    expect(datagrams.length).toBeGreaterThan(10);
+    const alive = messages.find((m) => m.type === "alive" && m.node === "s1");
+    expect(alive).toMatchObject({addr: {host: "::1", port: 47956}, vsn: SERF_VSN});
+    const ping = messages.find((m) => m.type === "ping");
+    expect(ping?.type === "ping" && ping.source?.host).toBe("::1");
+    for (const d of datagrams) {
+      expect(toHex(encodePacket(decodePacket(d), {crc: d[0] === 12}))).toBe(toHex(d));
+    }
+    for (const c of f.tcp) {
+      for (const side of [c.request, c.response]) {
+        const r = decodeStream(hex(side));
+        expect(r?.consumed).toBe(side.length / 2);
+        if (r !== undefined) expect(toHex(encodeStream(r.message))).toBe(side);
+      }
+    }
+  });
+
+  it("contains s2's graceful leave", () => {
+    expect(messages).toContainEqual({type: "dead", incarnation: 1, node: "s2", from: "s2"});
+  });
+});
