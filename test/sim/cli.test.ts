@@ -1,0 +1,124 @@
+import {mkdtempSync, readFileSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import process from "node:process";
+import {afterEach, describe, expect, it, vi} from "vitest";
+import {main} from "../../sim/cli.ts";
+
+async function run(args: string[]): Promise<{out: string[]; err: string[]; code: number}> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const o = vi.spyOn(process.stdout, "write").mockImplementation((s) => {
+    out.push(
+      ...String(s)
+        .split("\n")
+        .filter((l) => l !== ""),
+    );
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, "write").mockImplementation((s) => {
+    err.push(
+      ...String(s)
+        .split("\n")
+        .filter((l) => l !== ""),
+    );
+    return true;
+  });
+  process.exitCode = 0;
+  try {
+    await main(args);
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return {out, err, code};
+}
+
+afterEach(() => {
+  process.exitCode = 0;
+});
+
+describe("lifeline sim", () => {
+  it.each([
+    [["--nodes", "abc"], "--nodes"],
+    [["--nodes", "0"], "--nodes"],
+    [["--bogus"], "--bogus"],
+    [["--loss", "1.5"], "--loss"],
+    [["--duration-ms", "soon"], "--duration-ms"],
+    [["--crash", "n1"], "--crash"],
+    [["--partition", "0%-50%@10s"], "--partition"],
+    [["--probe-timeout-ms", "5000"], "--probe-timeout-ms"],
+    [["--probe-interval-ms", "x"], "--probe-interval-ms"],
+    [["--profile", "moon"], "--profile"],
+    [["--nodes", "5", "--crash", "n9@1s"], "n9"],
+  ])("exits 2 with one line naming the problem for %j", async (args, flag) => {
+    const r = await run(args);
+    expect(r.code).toBe(2);
+    expect(r.err).toHaveLength(1);
+    expect(r.err[0]).toContain(flag);
+  });
+
+  it("prints the seed first, a summary, and a reproduce line last; writes JSON and HTML", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lifeline-sim-"));
+    const r = await run([
+      "--nodes",
+      "8",
+      "--seed",
+      "77",
+      "--duration-ms",
+      "40s",
+      "--crash",
+      "n3@10s",
+      "--probe-interval-ms",
+      "800",
+      "--json",
+      join(dir, "r.json"),
+      "--html",
+      join(dir, "r.html"),
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toMatch(/^SEED=77 /);
+    expect(r.out.at(-1)).toBe(
+      "reproduce with: lifeline sim --nodes 8 --duration-ms 40s --crash n3@10s --probe-interval-ms 800 --seed 77",
+    );
+    expect(r.out.some((l) => l.startsWith("full detection"))).toBe(true);
+    const report = JSON.parse(readFileSync(join(dir, "r.json"), "utf8"));
+    expect(report.seed).toBe(77);
+    expect(report.config.probeIntervalMs).toBe(800);
+    expect(report.detection.crashes).toBe(1);
+    const html = readFileSync(join(dir, "r.html"), "utf8");
+    expect(html).toContain("<svg");
+    expect(html).toContain("crash");
+    expect(html).not.toContain("<script");
+  });
+
+  it("gives the same trace hash for the same command twice", async () => {
+    const args = ["--nodes", "6", "--duration-ms", "15s", "--loss", "0.1", "--seed", "5"];
+    const hash = (lines: string[]) => lines.find((l) => l.startsWith("trace hash"));
+    const a = await run(args);
+    const b = await run(args);
+    expect(hash(a.out)).toBeDefined();
+    expect(hash(a.out)).toBe(hash(b.out));
+  });
+
+  it("runs a scenario file with overrides and exits 1 when an expectation fails", async () => {
+    const file = join(import.meta.dirname, "../../sim/scenarios/crash-one.json");
+    const ok = await run(["--scenario", file, "--nodes", "10", "--quiet"]);
+    expect(ok.code).toBe(0);
+    expect(ok.out[0]).toBe("SEED=1 scenario=crash-one nodes=10 durationMs=150000");
+    const failing = await run(["--scenario", file, "--nodes", "10", "--duration-ms", "61s", "--quiet"]);
+    expect(failing.code).toBe(1);
+    expect(failing.out.some((l) => l.startsWith("FAILED:"))).toBe(true);
+    expect(failing.out.at(-1)).toMatch(
+      /^reproduce with: lifeline sim --scenario .*crash-one.json --nodes 10 --duration-ms 61s --seed 1$/,
+    );
+  });
+
+  it("names a bad scenario file", async () => {
+    const r = await run(["--scenario", "/nonexistent/x.json"]);
+    expect(r.code).toBe(2);
+    expect(r.err[0]).toContain("/nonexistent/x.json");
+  });
+});
