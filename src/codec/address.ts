@@ -154,11 +154,6 @@ export function parseHostToScratch(host: string): 0 | 4 | 16 {
   return 4;
 }
 
-/** The wire byte length of `host` (4 or 16), or 0 if it is not an IP literal. Does not allocate for IPv4. */
-export function hostWireLength(host: string): 0 | 4 | 16 {
-  return parseHostToScratch(host);
-}
-
 /** `host` as wire bytes (a fresh copy), or undefined if it is not an IP literal. */
 export function hostToBytes(host: string): Uint8Array | undefined {
   const n = parseHostToScratch(host);

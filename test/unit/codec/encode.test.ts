@@ -1,3 +1,4 @@
+import {Packr} from "msgpackr";
 import {describe, expect, it} from "vitest";
 import {decodePacket, EncodeError, encodedSize, encodeMessage, encodeStream} from "../../../src/codec/index.ts";
 import type {Message} from "../../../src/core/index.ts";
@@ -129,6 +130,25 @@ describe("encodeMessage uses Go's exact msgpack forms", () => {
     expect(toHex(encodeMessage({type: "ping", seqNo: 1, node: "x"}))).toBe(
       toHex(hex("00 82 a4 4e6f6465 a1 78 a5 5365714e6f 01")),
     );
+  });
+
+  it("writes lone UTF-16 surrogates as U+FFFD and sizes them exactly", () => {
+    const m: Message = {type: "suspect", incarnation: 1, node: "a\ud800b", from: "\udc00"};
+    const bytes = encodeMessage(m);
+    expect(encodedSize(m)).toBe(bytes.length);
+    expect(decodePacket(bytes)).toEqual([{...m, node: "a\ufffdb", from: "\ufffd"}]);
+  });
+
+  it("differs from msgpackr exactly where Go's forms need hand-writing (bin and str8)", () => {
+    // msgpackr, configured as spec §4.4 suggests, writes a Buffer as bin8 (c4) and a 40-byte
+    // string as str8 (d9); go-msgpack writes both as raw str (a0+n / da). Go accepts either, but
+    // only the hand-written encoder reproduces serf's bytes.
+    const packr = new Packr({useRecords: false, variableMapSize: true, encodeUndefinedAsNil: true});
+    expect(toHex(packr.pack(Buffer.from([10, 0, 0, 1])))).toBe("c4040a000001");
+    expect(toHex(packr.pack("n".repeat(40))).slice(0, 4)).toBe("d928");
+    const ours = encodeMessage({type: "ping", seqNo: 1, node: "n".repeat(40), source: {host: "10.0.0.1", port: 1}});
+    expect(toHex(ours)).toContain("da0028");
+    expect(toHex(ours)).toContain("a40a000001");
   });
 
   it("encodes a user message as 0x08 followed by the raw payload", () => {
