@@ -8,6 +8,8 @@
  *   - Meta at most 512 bytes (META_MAX_SIZE); addresses 4 or 16 bytes;
  *   - missing keys take Go's zero values, unknown keys are skipped (Go's ErrorIfNoField = false).
  * Byte fields (meta, payload, user state) are copied, so results never alias the input buffer.
+ * A ping or indirect ping gets `source` whenever SourceAddr is non-empty; its port is 0 when
+ * SourcePort is absent, and memberlist then replies to the UDP source instead — the core decides.
  * See msgpack-reader.ts for why the reader is hand-written rather than @msgpack/msgpack.
  */
 import type {
