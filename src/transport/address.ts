@@ -7,8 +7,10 @@ import {isIP} from "node:net";
 
 /** "::ffff:10.0.0.1" → "10.0.0.1"; other hosts unchanged. */
 export function normalizeHost(host: string): string {
-  const lower = host.toLowerCase();
-  if (lower.startsWith("::ffff:") && isIP(host.slice(7)) === 4) return host.slice(7);
+  // Fast path first: this runs for every datagram received.
+  if (!host.includes(":")) return host;
+  if (host.length > 7 && host.slice(0, 7).toLowerCase() === "::ffff:" && isIP(host.slice(7)) === 4)
+    return host.slice(7);
   return host;
 }
 

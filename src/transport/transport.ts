@@ -72,6 +72,8 @@ export class Transport {
   // BOUNDED: at most maxIncomingStreams + maxOutgoingStreams open streams.
   private readonly open = new Set<StreamConnection>();
   private incoming = 0;
+  /** Address family of the bound sockets (computed once: isIP is not free on every send). */
+  private readonly family: 4 | 6;
   private outgoing = 0;
   private closed = false;
 
@@ -88,6 +90,7 @@ export class Transport {
     this.server = server;
     this.address = address;
     this.components = components;
+    this.family = hostFamily(address.host);
     udp.on("message", (msg, rinfo) => {
       const receivedAtMs = this.components.now();
       this.stats.datagramsIn++;
@@ -215,7 +218,7 @@ export class Transport {
 
   /** An IPv6 socket reaches IPv4 peers through their mapped form. */
   private udpHost(host: string): string {
-    if (hostFamily(this.address.host) === 6 && hostFamily(host) === 4) return `::ffff:${host}`;
+    if (this.family === 6 && !host.includes(":")) return `::ffff:${host}`;
     return host;
   }
 }
