@@ -16,7 +16,7 @@ import createDebug from "debug";
 import type {Address} from "../core/index.ts";
 import type {HostPort} from "./address.ts";
 import type {Agent, AgentEvents, AgentMember} from "./agent.ts";
-import {InvalidInitError, JoinError} from "./errors.ts";
+import {AgentStateError, InvalidInitError, JoinError} from "./errors.ts";
 import {renderMetrics} from "./metrics.ts";
 
 const log = createDebug("lifeline:http");
@@ -153,6 +153,7 @@ async function route(
       } catch (error) {
         if (error instanceof InvalidInitError) throw new HttpError(400, error.message, error.field);
         if (error instanceof JoinError) throw new HttpError(502, error.message);
+        if (error instanceof AgentStateError) throw new HttpError(409, error.message);
         throw error;
       }
       return;

@@ -131,6 +131,12 @@ describe("the HTTP API", () => {
       5_000,
       "other sees api left",
     );
+    const lateJoin = await fetch(`${base}/v1/join`, {
+      method: "POST",
+      headers: {"content-type": "application/json"},
+      body: JSON.stringify({addrs: [addressOf(other)]}),
+    });
+    expect(lateJoin.status).toBe(409);
     const health = await fetch(`${base}/v1/health`);
     expect(health.status).toBe(503);
     expect(await health.json()).toMatchObject({status: "left"});
