@@ -107,9 +107,38 @@ run_ipv6() {
     "$(dpkg-query -W -f='${Version}' serf 2>/dev/null || echo unknown)" '{"[::1]:47956":"s1","[::1]:47957":"s2"}'
 }
 
+# A large compressed push/pull: s1 (serf defaults) records 120 user events with ~200-byte
+# pseudo-random payloads, then s2 joins; s1's push/pull reply carries them all in serf's user state,
+# so Go's LZW output runs through every code width and several dictionary resets (4095 codes).
+run_bigstate() {
+  SCENARIO=bigstate
+  local pcap=$WORK/bigstate.pcap
+  tcpdump -i lo -U -s 0 -w "$pcap" 'tcp and (port 47966 or port 47967)' >"$WORK/bigstate-tcpdump.log" 2>&1 &
+  local dump=$!
+  PIDS+=("$dump")
+  sleep 1.5
+  local s1 s2
+  s1=$(start_agent s1 127.0.77.6 47966 47378)
+  sleep 1.5
+  for i in $(seq 1 120); do
+    serf event -rpc-addr=127.0.0.1:47378 "ev$i" "$(head -c 150 /dev/urandom | base64 -w0)" >/dev/null
+  done
+  s2=$(start_agent s2 127.0.77.7 47967 47379 -join=127.0.77.6:47966)
+  sleep 3
+  kill -9 "$s1" "$s2" 2>/dev/null || true
+  kill -INT "$dump"
+  wait "$dump" 2>/dev/null || true
+  node "$ROOT/scripts/capture-fixtures-extract.mjs" "$pcap" "$OUT/bigstate.json" bigstate "$(serf version | head -1)" \
+    "$(dpkg-query -W -f='${Version}' serf 2>/dev/null || echo unknown)" '{"127.0.77.6:47966":"s1","127.0.77.7:47967":"s2"}'
+}
+
 mkdir -p "$OUT"
-if [ $# -eq 0 ]; then set -- compressed uncompressed encrypted ipv6; fi
+if [ $# -eq 0 ]; then set -- compressed uncompressed encrypted ipv6 bigstate; fi
 for s in "$@"; do
-  if [ "$s" = ipv6 ]; then run_ipv6; else run_scenario "$s"; fi
+  case $s in
+    ipv6) run_ipv6 ;;
+    bigstate) run_bigstate ;;
+    *) run_scenario "$s" ;;
+  esac
 done
 echo "fixtures written to $OUT (work dir $WORK)"

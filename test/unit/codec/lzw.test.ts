@@ -1,5 +1,8 @@
+import {readFileSync} from "node:fs";
 import {describe, expect, it} from "vitest";
+import {readCompress} from "../../../src/codec/decode.ts";
 import {DecodeError, lzwCompress, lzwDecompress} from "../../../src/codec/index.ts";
+import {MsgpackReader} from "../../../src/codec/msgpack-reader.ts";
 
 const toHex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
@@ -22,6 +25,27 @@ function pack(codes: [code: number, width: number][]): Uint8Array {
 }
 
 describe("LZW (Go compress/lzw, LSB, litWidth 8)", () => {
+  it("decompresses every LZW payload serf sent and recompresses it to Go's exact bytes", () => {
+    type Fixture = {udp: {hex: string}[]; tcp: {request: string; response: string}[]};
+    const load = (name: string) =>
+      JSON.parse(readFileSync(new URL(`../../fixtures/serf/${name}.json`, import.meta.url), "utf8")) as Fixture;
+    // "bigstate" holds a 27 KB LZW stream: every code width and several 4095-code resets.
+    const hexes = ["compressed", "bigstate"]
+      .map(load)
+      .flatMap((f) => [...f.udp.map((p) => p.hex), ...f.tcp.flatMap((c) => [c.request, c.response])]);
+    const wrapped = hexes
+      .map((h) => Uint8Array.from(Buffer.from(h, "hex")))
+      .map((b) => (b[0] === 12 ? b.subarray(5) : b))
+      .filter((b) => b[0] === 9);
+    expect(wrapped.length).toBeGreaterThan(10);
+    for (const w of wrapped) {
+      const goLzw = readCompress(new MsgpackReader(w, 1, w.length));
+      const plain = lzwDecompress(goLzw, 1 << 20);
+      expect(plain.length).toBeGreaterThan(0);
+      expect(toHex(lzwCompress(plain))).toBe(toHex(goLzw));
+    }
+  });
+
   it("compresses empty input to Clear + End, like Go's Close", () => {
     expect(toHex(lzwCompress(new Uint8Array(0)))).toBe(
       toHex(

@@ -250,3 +250,25 @@ describe("serf fixture: ipv6 (two agents on [::1], uncompressed)", () => {
     expect(messages).toContainEqual({type: "dead", incarnation: 1, node: "s2", from: "s2"});
   });
 });
+
+describe("serf fixture: bigstate (27 KB compressed push/pull reply)", () => {
+  const f = load("bigstate");
+  const reply = hex(f.tcp[0]?.response ?? "");
+
+  it("decodes the reply with serf's 120 user events in its user state", () => {
+    const r = decodeStream(reply);
+    expect(r?.consumed).toBe(reply.length);
+    const m = r?.message;
+    expect(m?.type).toBe("pushPull");
+    if (m?.type !== "pushPull") return;
+    expect(m.states.map((s) => s.name)).toEqual(["s1"]);
+    expect(m.userState.length).toBeGreaterThan(20_000);
+    expect(Buffer.from(m.userState).includes(Buffer.from("ev120"))).toBe(true);
+  });
+
+  it("re-encodes it to serf's exact bytes, through several LZW dictionary resets", () => {
+    const r = decodeStream(reply);
+    if (r === undefined) throw new Error("incomplete");
+    expect(toHex(encodeStream(r.message, {compress: true}))).toBe(toHex(reply));
+  });
+});
