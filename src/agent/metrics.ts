@@ -59,6 +59,11 @@ export function renderMetrics(agent: Agent): string {
     counter("lifeline_messages_out_total", "Messages sent in datagrams.", driver.messagesOut),
     counter("lifeline_decode_errors_total", "Datagrams dropped because they did not decode.", driver.decodeErrors),
     counter(
+      "lifeline_part_decode_errors_total",
+      "Parts of compound datagrams dropped because they did not decode.",
+      driver.partDecodeErrors,
+    ),
+    counter(
       "lifeline_stream_decode_errors_total",
       "TCP streams dropped because they did not decode.",
       driver.streamDecodeErrors,

@@ -24,7 +24,7 @@ import {randomInt} from "node:crypto";
 import createDebug from "debug";
 import {
   DecodeError,
-  decodePacket,
+  decodePacketParts,
   decodeStream,
   encodedSize,
   encodePacket,
@@ -340,15 +340,27 @@ export class Driver {
     if (this.stopped) return;
     this.stats.packetsIn++;
     this.stats.bytesIn += data.length;
-    let messages: Message[];
+    let decoded: {messages: Message[]; errors: DecodeError[]};
     try {
-      messages = decodePacket(data, this.keyring ? {keyring: this.keyring} : {});
+      decoded = decodePacketParts(data, this.keyring ? {keyring: this.keyring} : {});
     } catch (error) {
+      decoded = {messages: [], errors: [toDecodeError(error)]};
+    }
+    const messages = decoded.messages;
+    if (messages.length === 0) {
       this.stats.decodeErrors++;
-      this.listener.onDecodeError?.(toDecodeError(error), from, "udp");
+      this.listener.onDecodeError?.(
+        decoded.errors[0] ?? new DecodeError("truncated", "no message in packet"),
+        from,
+        "udp",
+      );
       return;
     }
-    if (messages.length === 0) return;
+    // Parts of a compound that failed are dropped one by one; the others are still used.
+    for (const error of decoded.errors) {
+      this.stats.partDecodeErrors++;
+      this.listener.onDecodeError?.(error, from, "udp");
+    }
     this.stats.messagesIn += messages.length;
     const log = protocolLog((messages[0] as Message).type);
     if (log.enabled)

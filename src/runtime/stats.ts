@@ -11,6 +11,8 @@ export interface DriverStats {
   messagesOut: number;
   /** Datagrams that failed to decode (garbage, bad CRC, undecryptable). */
   decodeErrors: number;
+  /** Parts of compound datagrams dropped because they did not decode (the other parts were used). */
+  partDecodeErrors: number;
   /** Incoming streams whose bytes failed to decode. */
   streamDecodeErrors: number;
   streamsIn: number;
@@ -32,6 +34,7 @@ export function createDriverStats(): DriverStats {
     messagesIn: 0,
     messagesOut: 0,
     decodeErrors: 0,
+    partDecodeErrors: 0,
     streamDecodeErrors: 0,
     streamsIn: 0,
     streamsOut: 0,

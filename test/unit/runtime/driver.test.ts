@@ -1,5 +1,12 @@
 import {afterEach, beforeEach, describe, expect, it, vi} from "vitest";
-import {decodePacket, decodeStream, encodePacket, encodeStream, Keyring} from "../../../src/codec/index.ts";
+import {
+  decodePacket,
+  decodeStream,
+  encodeMessage,
+  encodePacket,
+  encodeStream,
+  Keyring,
+} from "../../../src/codec/index.ts";
 import {type Effect, lanConfig, type Message, type SwimConfig} from "../../../src/core/index.ts";
 import {Driver, ENCRYPTION_OVERHEAD} from "../../../src/runtime/index.ts";
 import {FakeTransport, fakeClock, ScriptedCore} from "../../helpers/agent-fakes.ts";
@@ -99,6 +106,19 @@ describe("Driver", () => {
     expect(core.of("packet")).toHaveLength(0);
     expect(driver.stats.decodeErrors).toBe(2);
     expect(listener.decodeErrors).toHaveLength(2);
+  });
+
+  it("uses the good parts of a compound datagram and counts each bad part", () => {
+    const {core, transport, driver, listener} = setup();
+    driver.start();
+    const good = encodeMessage(PING);
+    // compound: 2 parts; the second is an unknown type byte.
+    const packet = Uint8Array.from([7, 2, 0, good.length, 0, 2, ...good, 0xee, 0x01]);
+    transport.deliver(PEER, packet);
+    expect(core.of("packet")).toEqual([{type: "packet", from: PEER, messages: [PING]}]);
+    expect(driver.stats.partDecodeErrors).toBe(1);
+    expect(driver.stats.decodeErrors).toBe(0);
+    expect(listener.decodeErrors).toHaveLength(1);
   });
 
   it("encodes send effects with CRC through the bound transport", () => {
