@@ -35,8 +35,13 @@ export interface PacketOptions {
 
 /** How to unwrap an incoming datagram. */
 export interface PacketDecodeOptions {
-  /** When set, every packet must decrypt with one of its keys (memberlist's GossipVerifyIncoming). */
+  /** Decrypt with these keys (each tried in order). */
   keyring?: Keyring;
+  /**
+   * memberlist's GossipVerifyIncoming (default true): packets that do not decrypt are dropped.
+   * False treats them as plaintext instead — for turning encryption on in a running cluster.
+   */
+  verifyIncoming?: boolean;
 }
 
 /** Largest plaintext a datagram may decompress to (Go packets are ≤ 1400 bytes before compression). */
@@ -144,7 +149,13 @@ export function decodePacketParts(bytes: Uint8Array, opts?: PacketDecodeOptions)
   try {
     if (bytes.length === 0) throw new DecodeError("truncated", "empty packet");
     let buf = bytes;
-    if (opts?.keyring !== undefined) buf = decryptPayload(opts.keyring, bytes);
+    if (opts?.keyring !== undefined) {
+      try {
+        buf = decryptPayload(opts.keyring, bytes);
+      } catch (e) {
+        if (opts.verifyIncoming !== false) throw e;
+      }
+    }
     let start = 0;
     if (buf.length >= CRC_HEADER_BYTES && buf[0] === MessageType.HasCrc) {
       const want =

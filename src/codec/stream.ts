@@ -49,8 +49,13 @@ export interface StreamOptions {
 
 /** How to read an incoming stream. */
 export interface StreamDecodeOptions {
-  /** When set, the stream must be encrypted with one of its keys (plaintext → "notEncrypted"). */
+  /** Decrypt encrypted streams with these keys. */
   keyring?: Keyring;
+  /**
+   * memberlist's GossipVerifyIncoming (default true): with a keyring, a plaintext stream is
+   * refused ("notEncrypted"). False accepts plaintext streams too.
+   */
+  verifyIncoming?: boolean;
 }
 
 /** What `decodeStream` found: one message, and how many input bytes it occupied. */
@@ -179,7 +184,7 @@ export function decodeStream(bytes: Uint8Array, opts?: StreamDecodeOptions): Dec
       const plain = decryptPayload(keyring, bytes.subarray(ENCRYPT_STREAM_HEADER_BYTES, consumed), header);
       return {message: decodeComplete(plain, true), consumed};
     }
-    if (keyring !== undefined) {
+    if (keyring !== undefined && opts?.verifyIncoming !== false) {
       throw new DecodeError("notEncrypted", "encryption is configured but remote state is not encrypted");
     }
     const r = new MsgpackReader(bytes, 1, bytes.length, true);

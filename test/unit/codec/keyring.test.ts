@@ -101,6 +101,23 @@ describe("AES-GCM packets", () => {
   });
 });
 
+describe("verifyIncoming: false (memberlist's GossipVerifyIncoming off, for enabling encryption live)", () => {
+  const kr = Keyring.fromBase64([generateKeyBase64()]);
+
+  it("accepts plaintext packets and streams as well as encrypted ones", () => {
+    const opts = {keyring: kr, verifyIncoming: false};
+    expect(decodePacket(encodePacket([ping]), opts)).toEqual([ping]);
+    expect(decodePacket(encodePacket([ping], {keyring: kr}), opts)).toEqual([ping]);
+    expect(decodeStream(encodeStream(ping), opts)?.message).toEqual(ping);
+    expect(decodeStream(encodeStream(ping, {keyring: kr}), opts)?.message).toEqual(ping);
+  });
+
+  it("is off by default: plaintext is refused when a keyring is set", () => {
+    expect(() => decodePacket(encodePacket([ping]), {keyring: kr})).toThrow(DecodeError);
+    expect(() => decodeStream(encodeStream(ping), {keyring: kr})).toThrow(DecodeError);
+  });
+});
+
 describe("AES-GCM streams", () => {
   const kr = Keyring.fromBase64([generateKeyBase64()]);
 
