@@ -175,6 +175,9 @@ export class SwimNode {
   private gossipPhaseMs = 0;
   private leaveItem: QueuedBroadcast | undefined;
   private leaveTransmitted = false;
+  private readonly ctx: {selfName: string; leaving: boolean; nowMs: number; deadNodeReclaimMs: number};
+  // Scratch list for sendWithPiggyback (cleared on every use).
+  private readonly picked: QueuedBroadcast[] = [];
   // The input being handled: its time and the effects it produces.
   private now = 0;
   private fx: Effect[] = [];
@@ -210,6 +213,7 @@ export class SwimNode {
     // BOUNDED (membership queue): one keyed entry per member, so membersMax + 1.
     this.membership = new BroadcastQueue(config.membersMax + 1);
     this.failed = new FailedMembers(Math.min(FAILED_MEMBERS_MAX, config.membersMax));
+    this.ctx = {selfName: self.name, leaving: false, nowMs: 0, deadNodeReclaimMs: config.deadNodeReclaimMs};
   }
 
   /** Our current incarnation number. */
@@ -345,7 +349,8 @@ export class SwimNode {
     this.statusValue = "leaving";
     const self = this.table.self;
     this.onDead({type: "dead", incarnation: self.incarnation, node: self.name, from: self.name});
-    if (this.table.counts.alive === 0 || this.config.leaveTimeoutMs === 0) {
+    // memberlist's anyAlive: any other member not dead or left (suspects count).
+    if (this.table.liveCount === 0 || this.config.leaveTimeoutMs === 0) {
       this.finishLeave();
     } else {
       this.setTimer({type: "leaveTimeout", token: this.loopToken}, this.config.leaveTimeoutMs);
@@ -765,12 +770,11 @@ export class SwimNode {
   // ---------------------------------------------------------------- membership rules
 
   private selfContext(): SelfContext {
-    return {
-      selfName: this.name,
-      leaving: this.statusValue === "leaving" || this.statusValue === "left",
-      nowMs: this.now,
-      deadNodeReclaimMs: this.config.deadNodeReclaimMs,
-    };
+    // One reused object: this runs for every membership message.
+    const ctx = this.ctx;
+    ctx.leaving = this.statusValue === "leaving" || this.statusValue === "left";
+    ctx.nowMs = this.now;
+    return ctx;
   }
 
   /** Applies an alive message (from gossip or push-pull). Returns why it was ignored, if it was. */
@@ -780,6 +784,15 @@ export class SwimNode {
       msg = {...msg, addr: {host: msg.addr.host, port: this.table.self.addr.port}};
     }
     const known = this.table.get(msg.node);
+    if (
+      known !== undefined &&
+      known !== this.table.self &&
+      msg.incarnation <= known.incarnation &&
+      sameAddress(known.addr, msg.addr)
+    ) {
+      // Fast path for the most common message of all: old news about a known member.
+      return msg.incarnation < known.incarnation ? "oldIncarnation" : undefined;
+    }
     const verdict = aliveVerdict(known, msg, this.selfContext());
     switch (verdict) {
       case "noop":
@@ -992,7 +1005,8 @@ export class SwimNode {
     for (const m of primary) used += this.sizeOf(m) + COMPOUND_PART_OVERHEAD;
     const budget = this.config.packetBytesMax - used;
     const maxParts = PACKET_PARTS_MAX - primary.length;
-    const picked: QueuedBroadcast[] = [];
+    const picked = this.picked;
+    picked.length = 0;
     if (budget > 0 && (this.membership.size > 0 || this.userBroadcasts.size > 0)) {
       const limit = retransmitLimit(this.config.retransmitMult, this.table.size);
       const usedByMembership = this.membership.take(budget, maxParts, limit, picked);
