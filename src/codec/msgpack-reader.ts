@@ -44,13 +44,22 @@ export class MsgpackReader {
   readonly end: number;
   /** When true, running out of bytes throws NEED_MORE instead of DecodeError("truncated"). */
   readonly streaming: boolean;
+  /** Largest str/bin value accepted; a longer declared length fails at once ("tooLarge") instead of waiting for it. */
+  readonly maxValueBytes: number;
   private view: DataView | undefined;
 
-  constructor(buf: Uint8Array, pos = 0, end = buf.length, streaming = false) {
+  constructor(buf: Uint8Array, pos = 0, end = buf.length, streaming = false, maxValueBytes = Number.POSITIVE_INFINITY) {
     this.buf = buf;
     this.pos = pos;
     this.end = end;
     this.streaming = streaming;
+    this.maxValueBytes = maxValueBytes;
+  }
+
+  private checkLength(n: number): number {
+    if (n > this.maxValueBytes)
+      throw new DecodeError("tooLarge", `a value of ${n} bytes exceeds ${this.maxValueBytes}`);
+    return n;
   }
 
   /** Throws unless `n` more bytes are available. */
@@ -125,7 +134,7 @@ export class MsgpackReader {
     if (t >= 0xa0 && t <= 0xbf) return t - 0xa0;
     if (t === 0xd9) return this.u8();
     if (t === 0xda) return this.u16();
-    if (t === 0xdb) return this.u32();
+    if (t === 0xdb) return this.checkLength(this.u32());
     return -1;
   }
 
@@ -188,7 +197,7 @@ export class MsgpackReader {
     if (n < 0) {
       if (t === 0xc4) n = this.u8();
       else if (t === 0xc5) n = this.u16();
-      else if (t === 0xc6) n = this.u32();
+      else if (t === 0xc6) n = this.checkLength(this.u32());
       else if ((t >= 0x90 && t <= 0x9f) || t === 0xdc || t === 0xdd) {
         this.pos--;
         const count = this.arrayHeader(field);

@@ -187,7 +187,7 @@ export function decodeStream(bytes: Uint8Array, opts?: StreamDecodeOptions): Dec
     if (keyring !== undefined && opts?.verifyIncoming !== false) {
       throw new DecodeError("notEncrypted", "encryption is configured but remote state is not encrypted");
     }
-    const r = new MsgpackReader(bytes, 1, bytes.length, true);
+    const r = new MsgpackReader(bytes, 1, bytes.length, true, STREAM_BUFFER_MAX);
     if (type === MessageType.Compress) {
       const lz = readCompress(r);
       const inner = lzwDecompress(lz, STREAM_DECOMPRESSED_MAX);

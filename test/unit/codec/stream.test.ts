@@ -103,6 +103,12 @@ describe("decodeStream enforces memberlist's limits", () => {
     expect(codeOf(() => decodeStream(big, {keyring: kr}))).toBe("tooLarge");
   });
 
+  it("rejects at once a compressed stream declaring a buffer longer than the stream limit", () => {
+    // 09 {Algo: 0, Buf: str32 of 0x7fffffff bytes} — failing now beats buffering 40 MiB first.
+    const head = hex(`09 82 a4 416c676f 00 a3 427566 db 7fffffff`);
+    expect(codeOf(() => decodeStream(head))).toBe("tooLarge");
+  });
+
   it("rejects unknown stream types and datagram-only types", () => {
     expect(codeOf(() => decodeStream(hex("0e 80")))).toBe("unknownType");
     expect(codeOf(() => decodeStream(hex("04 80")))).toBe("unknownType");
