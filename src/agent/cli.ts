@@ -110,17 +110,20 @@ export async function run(args: readonly string[], io: CliIo = processIo()): Pro
         return 0;
       }
       case "demo": {
-        const parsed = parseFlags(rest, [{name: "nodes", kind: "int", help: "agents to start (3..9, default 5)"}]);
+        const parsed = parseFlags(rest, [
+          {name: "nodes", kind: "int", help: "agents to start (3..9, default 5)"},
+          {name: "quick", kind: "bool", help: "no pauses for watching"},
+        ]);
         if (parsed.help) {
           io.stdout(
-            "Usage: lifeline demo [--nodes N]\n  Starts agents on loopback, SIGKILLs one, stops one gracefully, reports timings.\n",
+            "Usage: lifeline demo [--nodes N] [--quick]\n  Starts agents on loopback, SIGKILLs one, stops one gracefully, reports timings.\n",
           );
           return 0;
         }
         const nodes = (parsed.values.get("nodes") as number | undefined) ?? 5;
         if (nodes < 3 || nodes > 9) throw new UsageError("invalid --nodes; must be an integer between 3 and 9");
         const {runDemo} = await import("./demo.ts");
-        return await runDemo({nodes, io});
+        return await runDemo({nodes, io, quick: parsed.values.get("quick") === true});
       }
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)} (try lifeline --help)`);

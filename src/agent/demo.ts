@@ -23,6 +23,8 @@ export interface DemoOptions {
   readonly io: CliIo;
   /** Use ANSI colours and redraw the table in place (default: stdout is a TTY and NO_COLOR unset). */
   readonly color?: boolean;
+  /** Skip the pauses that let a human watch the table (for tests). Default false. */
+  readonly quick?: boolean;
 }
 
 const PROBE_INTERVAL_MS = 200;
@@ -54,6 +56,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const bold = (t: string): string => paint("1", t);
   const dim = (t: string): string => paint("2", t);
   const bin = findBin();
+  const pause = (ms: number): number => (options.quick ? 0 : ms);
   const config: SwimConfig = resolveConfig(
     {probeIntervalMs: PROBE_INTERVAL_MS, probeTimeoutMs: PROBE_TIMEOUT_MS},
     localConfig(),
@@ -105,7 +108,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       say(paint("31", "✗ the agents did not converge within 10 s"));
       return 1;
     }
-    await watch(nodes, table, 2_500);
+    await watch(nodes, table, pause(2_500));
     say(
       `  every agent sees ${n} alive members ${dim(`(${fmt(joinedMs)} after the last agent started; ${fmt(convergedMs)} after the first was spawned)`)}`,
     );
@@ -123,7 +126,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       table?.draw();
       return observers.every((o) => findEvent(events, o.name, victim.name, "member:down", killAt));
     }, bound.totalMs + 5_000);
-    await watch(nodes, table, 1_000);
+    await watch(nodes, table, pause(1_000));
     const suspects = observers
       .map((o) => findEvent(events, o.name, victim.name, "member:suspect", killAt))
       .filter((e): e is SeenEvent => e !== undefined);
@@ -162,7 +165,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       else leaver.child.once("exit", () => resolve());
       setTimeout(resolve, 8_000).unref();
     });
-    await watch(nodes, table, 1_000);
+    await watch(nodes, table, pause(1_000));
     const lefts = remaining
       .map((o) => findEvent(events, o.name, leaver.name, "member:down", leaveAt))
       .filter((e): e is SeenEvent => e !== undefined)
