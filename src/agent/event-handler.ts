@@ -271,7 +271,12 @@ export class EventHandlerRunner {
       this.stats.queued++;
       this.#queue.push({spec, event});
     }
-    if (!this.#working && this.#queue.length > 0) void this.#work();
+    if (!this.#working && this.#queue.length > 0) {
+      // Start on a later turn: spawning is synchronous and can take milliseconds; the caller
+      // (the protocol's event dispatch) must not wait for it.
+      this.#working = true;
+      setImmediate(() => void this.#work());
+    }
   }
 
   /** Resolves when no run is queued or running. */
@@ -289,7 +294,6 @@ export class EventHandlerRunner {
   }
 
   async #work(): Promise<void> {
-    this.#working = true;
     try {
       while (this.#queue.length > 0 && !this.#stopped) {
         const job = this.#queue.shift() as Job;

@@ -186,9 +186,9 @@ describe("EventHandlerRunner", () => {
     const before = performance.now();
     for (let i = 0; i < 5; i++) runner.enqueue(failed);
     expect(performance.now() - before).toBeLessThan(100);
-    expect(runner.stats.dropped).toBe(2); // one running, two waiting
+    expect(runner.stats.dropped).toBe(3); // two waiting; the worker starts on a later turn
     await runner.idle();
-    expect(outcomes).toHaveLength(3);
+    expect(outcomes).toHaveLength(2);
   });
 
   it("logs a failing handler's output and exit code and carries on", async () => {
