@@ -25,17 +25,29 @@ import {
   type SwimConfig,
   type SwimNode,
 } from "../core/index.ts";
+import {DEFAULT_VNODES, HashRing, type RingChange} from "../ring/index.ts";
 import {Driver, type DriverStats, type JoinResult} from "../runtime/index.ts";
 import {BindError, createTransport, type Transport, type TransportStats} from "../transport/index.ts";
 import {formatHostPort, type HostPort, parseHostPort, resolveSeeds} from "./address.ts";
 import {AgentStateError, InvalidInitError, JoinError} from "./errors.ts";
+import {
+  EventHandlerRunner,
+  type EventHandlerSpec,
+  type HandlerEventName,
+  type HandlerMember,
+  parseEventHandler,
+} from "./event-handler.ts";
+import {type DeviceView, type HeartbeatRegistryInit, resolveHeartbeatRegistryConfig} from "./heartbeat-registry.ts";
+import {HeartbeatService} from "./heartbeat-service.ts";
 import {startHttpApi} from "./http.ts";
+import {isUp, LeaderElector, type LeaderOptions} from "./leader.ts";
 import {encodeSerfLeaveIntent} from "./serf-leave-intent.ts";
 
 const log = createDebug("lifeline:agent");
 const logMember = createDebug("lifeline:member");
 const logNet = createDebug("lifeline:net");
 const logJoin = createDebug("lifeline:join");
+const logRecovery = createDebug("lifeline:recovery");
 
 /** memberlist's and serf's default port, for UDP and TCP. */
 export const DEFAULT_PORT = 7946;
@@ -73,6 +85,25 @@ export interface AgentInit extends Partial<SwimConfig> {
   readonly maxStreamBytes?: number;
   /** Concurrent incoming streams. Default 128. */
   readonly maxIncomingStreams?: number;
+  /**
+   * Commands run on member and heartbeat events, each "[FILTER=]COMMAND" (serf's form; FILTER is
+   * a comma list of member-join, member-leave, member-failed, member-update, member-suspect,
+   * heartbeat-up, heartbeat-down, or *). See event-handler.ts.
+   */
+  readonly eventHandlers?: readonly string[];
+  /** A handler still running after this long is killed with its process group. Default 30000. */
+  readonly eventHandlerTimeoutMs?: number;
+  /** Accept plain heartbeats ("name\n" over TCP and UDP) on "HOST:PORT". Default: not listening. */
+  readonly heartbeatListen?: string;
+  /** Phi-accrual and flood-control settings for plain heartbeats. */
+  readonly heartbeat?: HeartbeatRegistryInit & {
+    /** How often devices are re-judged. Default 200. */
+    readonly evaluateIntervalMs?: number;
+    /** How often devices heard here are reported to the cluster. Default 2000. */
+    readonly reportIntervalMs?: number;
+  };
+  /** Positions per member on the hash ring. Default 256. */
+  readonly ringVnodes?: number;
 }
 
 /** The agent's resolved settings. */
@@ -92,6 +123,11 @@ export interface AgentConfig {
   readonly seed: number | undefined;
   readonly maxStreamBytes: number | undefined;
   readonly maxIncomingStreams: number | undefined;
+  readonly eventHandlers: readonly EventHandlerSpec[];
+  readonly eventHandlerTimeoutMs: number;
+  readonly heartbeatListen: HostPort | undefined;
+  readonly heartbeat: NonNullable<AgentInit["heartbeat"]>;
+  readonly ringVnodes: number;
 }
 
 /** One member as the agent shows it (also the JSON of the HTTP API and `lifeline members --json`). */
@@ -133,6 +169,17 @@ export interface AgentEvents {
   message: [payload: Uint8Array];
   /** An internal error (a Lifeline bug) was caught; the agent keeps running. */
   internalError: [error: unknown];
+  /**
+   * The hash ring's members changed (a member came up or went down): which arcs moved from whom
+   * to whom. Emitted after the member event that caused it.
+   */
+  "ring:changed": [change: RingChange];
+  /** A plain-heartbeat device was heard for the first time, or again after being down. */
+  "heartbeat:up": [device: DeviceView];
+  /** A plain-heartbeat device's φ crossed the threshold (or no agent hears it any more). */
+  "heartbeat:down": [device: DeviceView];
+  /** A line from an event handler (its output, or how it ended). */
+  "handler:log": [line: string];
 }
 
 type AgentStatus = "created" | "starting" | "running" | "leaving" | "left" | "stopped";
@@ -180,6 +227,30 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
     }
   }
   const http = init.http === undefined ? undefined : parseHostPort(init.http, "http");
+  const eventHandlers = (init.eventHandlers ?? []).map((text) => {
+    try {
+      return parseEventHandler(text);
+    } catch (error) {
+      throw new InvalidInitError("eventHandlers", (error as Error).message.replace(/^invalid [^;]+; /, ""));
+    }
+  });
+  const eventHandlerTimeoutMs = init.eventHandlerTimeoutMs ?? 30_000;
+  if (!Number.isInteger(eventHandlerTimeoutMs) || eventHandlerTimeoutMs < 1 || eventHandlerTimeoutMs > 86_400_000) {
+    throw new InvalidInitError("eventHandlerTimeoutMs", "must be an integer between 1 and 86400000");
+  }
+  const heartbeatListen =
+    init.heartbeatListen === undefined ? undefined : parseHostPort(init.heartbeatListen, "heartbeatListen");
+  const heartbeat = {...(init.heartbeat ?? {})};
+  try {
+    resolveHeartbeatRegistryConfig(heartbeat);
+  } catch (error) {
+    const field = (error as {field?: string}).field ?? "";
+    throw new InvalidInitError(`heartbeat.${field}`, (error as Error).message.replace(/^invalid [^;]+; /, ""));
+  }
+  const ringVnodes = init.ringVnodes ?? DEFAULT_VNODES;
+  if (!Number.isInteger(ringVnodes) || ringVnodes < 1 || ringVnodes > 4096) {
+    throw new InvalidInitError("ringVnodes", "must be an integer between 1 and 4096");
+  }
   return Object.freeze({
     name,
     bind,
@@ -196,6 +267,11 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
     seed: init.seed,
     maxStreamBytes: init.maxStreamBytes,
     maxIncomingStreams: init.maxIncomingStreams,
+    eventHandlers,
+    eventHandlerTimeoutMs,
+    heartbeatListen,
+    heartbeat,
+    ringVnodes,
   });
 }
 
@@ -210,11 +286,58 @@ export class Agent extends EventEmitter<AgentEvents> {
   private startupJoin: Promise<boolean> | undefined;
   private readonly abort = new AbortController();
   private tags: Readonly<Record<string, string>>;
+  private readonly hashRing: HashRing;
+  private readonly elector: LeaderElector;
+  private heartbeatService: HeartbeatService | undefined;
+  private eventHandlerRunner: EventHandlerRunner | undefined;
 
   constructor(init: AgentInit = {}) {
     super();
     this.config = resolveAgentConfig(init);
     this.tags = this.config.tags;
+    this.hashRing = new HashRing({vnodes: this.config.ringVnodes});
+    this.elector = new LeaderElector(this.config.ringVnodes);
+  }
+
+  /**
+   * The consistent-hash ring over the up (alive or suspect) members, self included, updated
+   * before each member event is emitted. Read-only: `owner(key)`, `owners(key, n)`, `members()`.
+   */
+  get ring(): Pick<HashRing, "owner" | "owners" | "members" | "size" | "has" | "position" | "ownership" | "vnodes"> {
+    return this.hashRing;
+  }
+
+  /**
+   * The leader for `options.key` (default "lifeline/leader") among up members carrying
+   * `options.tags`: the ring owner of the key. Deterministic — agents with the same view agree —
+   * but not consensus: see leader.ts for exactly what it guarantees.
+   */
+  leader(options: LeaderOptions = {}): string | undefined {
+    return this.elector.leader(this.members(), options, options.tags ? undefined : this.hashRing);
+  }
+
+  /** Plain-heartbeat devices known here (heard directly or reported by other agents). */
+  heartbeats(): DeviceView[] {
+    return this.heartbeatService?.devices() ?? [];
+  }
+
+  /** Where plain heartbeats are accepted, when listening. */
+  get heartbeatAddress(): Address | undefined {
+    return this.heartbeatService?.address;
+  }
+
+  /** Counters of the heartbeat service and the event handlers (undefined parts are not running). */
+  get recoveryStats(): {
+    heartbeats: HeartbeatService["stats"] | undefined;
+    eventHandlers: EventHandlerRunner["stats"] | undefined;
+  } {
+    return {heartbeats: this.heartbeatService?.stats, eventHandlers: this.eventHandlerRunner?.stats};
+  }
+
+  /** Queues application data for the cluster (a memberlist user message; serf ignores unknown types). */
+  broadcast(payload: Uint8Array): void {
+    this.requireRunning("broadcast");
+    this.driver?.broadcast(payload);
   }
 
   /** The node name. */
@@ -280,6 +403,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       host: config.advertise?.host ?? advertiseHostFor(bound.host),
       port: config.advertise && config.advertise.port >= 0 ? config.advertise.port : bound.port,
     };
+    this.startRecovery();
     this.driver = new Driver(
       {
         config: config.swim,
@@ -291,7 +415,9 @@ export class Agent extends EventEmitter<AgentEvents> {
       {transport: this.transport},
       {
         onNotify: (event) => this.handleNotification(event),
-        onDeliver: (payload) => this.dispatch("message", payload),
+        onDeliver: (payload) => {
+          if (!this.heartbeatService?.handleMessage(payload)) this.dispatch("message", payload);
+        },
         onDecodeError: (error, from, via) => {
           logNet("dropped undecodable %s bytes from %s: %s", via, formatHostPort(from), error.message);
           this.dispatch("decodeError", error, from);
@@ -304,6 +430,17 @@ export class Agent extends EventEmitter<AgentEvents> {
     );
     this.driver.start();
     this.status = "running";
+    this.updateRing();
+    if (this.heartbeatService) {
+      try {
+        await this.heartbeatService.start();
+      } catch (error) {
+        await this.stop();
+        const code = (error as NodeJS.ErrnoException).code ?? "EBIND";
+        const at = config.heartbeatListen as HostPort;
+        throw new BindError(`cannot accept heartbeats on ${formatHostPort(at)}: ${code}`, code, {cause: error});
+      }
+    }
     log("%s listening on %s, advertising %s", config.name, formatHostPort(bound), formatHostPort(this.advertised));
     if (config.http) {
       try {
@@ -393,6 +530,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.abort.abort();
     this.driver?.stop();
     const closing: Promise<void>[] = [];
+    if (this.heartbeatService) closing.push(this.heartbeatService.stop());
+    if (this.eventHandlerRunner) closing.push(this.eventHandlerRunner.stop());
     if (this.httpServer) closing.push(this.httpServer.close());
     if (this.transport) closing.push(this.transport.close());
     await Promise.all(closing);
@@ -448,6 +587,76 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   private handleNotification(event: Notification): void {
+    // The ring (and so leader()) reflects the change before anyone hears of it.
+    const ringChange = event.type === "refuted" || event.type === "left" ? undefined : this.updateRing();
+    this.handleMemberNotification(event);
+    if (event.type === "refuted" || event.type === "left") return;
+    if (ringChange && ringChange.moved.length > 0) this.dispatch("ring:changed", ringChange);
+    if (event.type === "memberDown" || event.type === "memberLeft")
+      this.heartbeatService?.memberGone(event.member.name);
+    const handlerEvent = HANDLER_EVENT_OF[event.type];
+    if (handlerEvent && this.eventHandlerRunner) {
+      const member = toAgentMember(event.member);
+      this.eventHandlerRunner.enqueue({
+        event: handlerEvent,
+        members: [
+          {
+            name: member.name,
+            addr: formatHostPort({host: member.addr, port: member.port}),
+            state: event.type === "memberDown" ? "failed" : event.type === "memberLeft" ? "left" : member.state,
+            tags: member.tags,
+          },
+        ],
+      });
+    }
+  }
+
+  /** Creates the heartbeat service (always: it also learns devices from other agents) and the handler runner. */
+  private startRecovery(): void {
+    const config = this.config;
+    const {evaluateIntervalMs, reportIntervalMs, ...registry} = config.heartbeat;
+    this.heartbeatService = new HeartbeatService({
+      name: config.name,
+      ...(config.heartbeatListen ? {listen: config.heartbeatListen} : {}),
+      registry,
+      ...(evaluateIntervalMs !== undefined ? {evaluateIntervalMs} : {}),
+      ...(reportIntervalMs !== undefined ? {reportIntervalMs} : {}),
+      broadcast: (payload) => {
+        if (this.status === "running") this.driver?.broadcast(payload);
+      },
+      log: (line) => logRecovery("%s", line),
+    });
+    if (config.eventHandlers.length > 0) {
+      this.eventHandlerRunner = new EventHandlerRunner({
+        handlers: config.eventHandlers,
+        timeoutMs: config.eventHandlerTimeoutMs,
+        self: () => ({name: this.name, tags: this.tags}),
+        log: (line) => {
+          logRecovery("%s", line);
+          this.dispatch("handler:log", line);
+        },
+      });
+    }
+    for (const type of ["up", "down"] as const) {
+      this.heartbeatService.on(`heartbeat:${type}`, (device) => {
+        this.dispatch(`heartbeat:${type}`, device);
+        this.eventHandlerRunner?.enqueue({event: `heartbeat-${type}`, members: [deviceToHandlerMember(device)]});
+      });
+    }
+  }
+
+  /** Puts the up members on the ring; returns what moved. */
+  private updateRing(): RingChange | undefined {
+    if (!this.driver) return undefined;
+    return this.hashRing.setMembers(
+      this.node
+        .members()
+        .filter((m) => isUp(m.state))
+        .map((m) => m.name),
+    );
+  }
+
+  private handleMemberNotification(event: Notification): void {
     switch (event.type) {
       case "memberUp":
         this.emitMember("member:up", event.member);
@@ -518,6 +727,25 @@ export async function createAgent(init: AgentInit = {}): Promise<Agent> {
   const agent = new Agent(init);
   await agent.start();
   return agent;
+}
+
+/** The handler event for each member notification (a refuted suspicion runs no handler, as in serf). */
+const HANDLER_EVENT_OF: Partial<Record<Notification["type"], HandlerEventName>> = {
+  memberUp: "member-join",
+  memberDown: "member-failed",
+  memberLeft: "member-leave",
+  memberUpdated: "member-update",
+  memberSuspect: "member-suspect",
+};
+
+/** A heartbeat device as a handler's stdin line: name, last source address, up|down, phi and sources as tags. */
+function deviceToHandlerMember(device: DeviceView): HandlerMember {
+  return {
+    name: device.name,
+    addr: device.addr ?? "",
+    state: device.state,
+    tags: {phi: device.phi === null ? "inf" : String(device.phi), sources: device.sources.join(" ")},
+  };
 }
 
 /** A member snapshot for users: tags decoded from serf's meta format. */
