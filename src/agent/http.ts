@@ -7,6 +7,10 @@
  *   POST /v1/leave     leave gracefully → {"left": true}
  *   GET  /v1/events    Server-Sent Events: one `event: member:up|suspect|alive|down|updated` per change
  *   GET  /metrics      Prometheus text format
+ *   GET  /v1/ring?key=K[&n=N]   {key, position, owner, owners} (n distinct owners, default 1);
+ *                      without key: {members, vnodes, ownership}
+ *   GET  /v1/leader[?key=K][&tag=k=v]...   {key, tags, leader}  (leader null when no candidate)
+ *   GET  /v1/heartbeats    JSON array of plain-heartbeat devices {name, state, phi, lastBeatAgoMs, addr, sources, …}
  *
  * Bad requests get 400 with {"error": "...", "field": "..."} naming the field.
  */
@@ -17,6 +21,7 @@ import type {Address} from "../core/index.ts";
 import type {HostPort} from "./address.ts";
 import type {Agent, AgentEvents, AgentMember} from "./agent.ts";
 import {AgentStateError, InvalidInitError, JoinError} from "./errors.ts";
+import {DEFAULT_LEADER_KEY} from "./leader.ts";
 import {renderMetrics} from "./metrics.ts";
 
 const log = createDebug("lifeline:http");
@@ -178,6 +183,48 @@ async function route(
       res.write(`: lifeline ${agent.name} events\n\n`);
       subscribers.add(res);
       req.on("close", () => subscribers.delete(res));
+      return;
+    case "/v1/ring": {
+      allow("GET");
+      const key = url.searchParams.get("key");
+      const ring = agent.ring;
+      if (key === null) {
+        sendJson(res, 200, {
+          members: ring.members(),
+          vnodes: ring.vnodes,
+          ownership: Object.fromEntries(ring.ownership()),
+        });
+        return;
+      }
+      const nText = url.searchParams.get("n") ?? "1";
+      const n = Number(nText);
+      if (!/^\d+$/.test(nText) || n < 1 || n > 1000) {
+        throw new HttpError(400, "invalid n; must be an integer between 1 and 1000", "n");
+      }
+      sendJson(res, 200, {
+        key,
+        position: ring.position(key),
+        owner: ring.owner(key) ?? null,
+        owners: ring.owners(key, n),
+      });
+      return;
+    }
+    case "/v1/leader": {
+      allow("GET");
+      const key = url.searchParams.get("key") ?? undefined;
+      const tags: Record<string, string> = {};
+      for (const tag of url.searchParams.getAll("tag")) {
+        const eq = tag.indexOf("=");
+        if (eq <= 0) throw new HttpError(400, "invalid tag; must be KEY=VALUE with a non-empty KEY", "tag");
+        tags[tag.slice(0, eq)] = tag.slice(eq + 1);
+      }
+      const options = {...(key !== undefined ? {key} : {}), ...(Object.keys(tags).length > 0 ? {tags} : {})};
+      sendJson(res, 200, {key: key ?? DEFAULT_LEADER_KEY, tags, leader: agent.leader(options) ?? null});
+      return;
+    }
+    case "/v1/heartbeats":
+      allow("GET");
+      sendJson(res, 200, agent.heartbeats());
       return;
     case "/metrics":
       allow("GET");
