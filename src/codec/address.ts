@@ -9,27 +9,40 @@
  * One trap: memberlist compares addresses with `bytes.Equal`, so if we re-gossip a peer's
  * `alive` (or list it in push-pull) in a different byte form than it advertised, every Go node
  * logs "Conflicting address" and ignores it, and the peer itself may start serf's name-conflict
- * resolution. So when we decode an IPv4-mapped address we remember that host, and encode that host
- * in the same 16-byte form afterwards. The memory is bounded (MAPPED_HOSTS_MAX, oldest forgotten).
+ * resolution. So when we decode an IPv4-mapped address we remember that host *and port*, and
+ * encode that address in the same 16-byte form afterwards. Keying on the port too keeps our own
+ * address (same host, other port) in the 4-byte form even if a serf agent on our machine, bound to
+ * 0.0.0.0, advertises the mapped form. The memory is bounded (MAPPED_ADDRESSES_MAX, oldest
+ * host forgotten first) and costs nothing while empty (the simulator never fills it).
  */
 
-/** Hosts seen on the wire in the 16-byte IPv4-mapped form, re-encoded the same way. */
-// BOUNDED: MAPPED_HOSTS_MAX entries; the oldest entry is evicted first.
-const mappedHosts = new Set<string>();
-const MAPPED_HOSTS_MAX = 4096;
+/** IPv4 host → ports seen on the wire in the 16-byte IPv4-mapped form, re-encoded the same way. */
+// BOUNDED: at most MAPPED_ADDRESSES_MAX ports in total; the oldest host is evicted first.
+const mappedAddresses = new Map<string, Set<number>>();
+let mappedCount = 0;
+const MAPPED_ADDRESSES_MAX = 4096;
 
-function rememberMapped(host: string): void {
-  if (mappedHosts.has(host)) return;
-  if (mappedHosts.size >= MAPPED_HOSTS_MAX) {
-    const oldest = mappedHosts.values().next().value;
-    if (oldest !== undefined) mappedHosts.delete(oldest);
+function rememberMapped(host: string, port: number): void {
+  let ports = mappedAddresses.get(host);
+  if (ports?.has(port)) return;
+  while (mappedCount >= MAPPED_ADDRESSES_MAX) {
+    const oldest = mappedAddresses.entries().next().value;
+    if (oldest === undefined) break;
+    mappedAddresses.delete(oldest[0]);
+    mappedCount -= oldest[1].size;
   }
-  mappedHosts.add(host);
+  if (ports === undefined) {
+    ports = new Set();
+    mappedAddresses.set(host, ports);
+  }
+  ports.add(port);
+  mappedCount++;
 }
 
-/** Forget every remembered IPv4-mapped host (tests). */
+/** Forget every remembered IPv4-mapped address (tests). */
 export function clearMappedHosts(): void {
-  mappedHosts.clear();
+  mappedAddresses.clear();
+  mappedCount = 0;
 }
 
 /** Parses a dotted quad into `out[off..off+4)`. Returns false if `s` is not one. */
@@ -139,12 +152,13 @@ export const HOST_SCRATCH: Readonly<Uint8Array> = scratch;
 
 /**
  * Parses `host` into the shared scratch buffer and returns the byte length of its wire form (4 or
- * 16), or 0 if it is not an IP literal. The bytes are valid until the next call.
+ * 16), or 0 if it is not an IP literal. An IPv4 address remembered in the mapped form (with this
+ * `port`) gets 16 bytes. The bytes are valid until the next call; no allocation for IPv4.
  */
-export function parseHostToScratch(host: string): 0 | 4 | 16 {
+export function parseHostToScratch(host: string, port = -1): 0 | 4 | 16 {
   if (host.includes(":")) return parseIpv6Into(host, scratch) ? 16 : 0;
   if (!parseIpv4Into(host, 0, scratch, 0)) return 0;
-  if (mappedHosts.size > 0 && mappedHosts.has(host)) {
+  if (mappedCount > 0 && mappedAddresses.get(host)?.has(port) === true) {
     scratch.copyWithin(12, 0, 4);
     scratch.fill(0, 0, 10);
     scratch[10] = 0xff;
@@ -154,9 +168,12 @@ export function parseHostToScratch(host: string): 0 | 4 | 16 {
   return 4;
 }
 
-/** `host` as wire bytes (a fresh copy), or undefined if it is not an IP literal. */
-export function hostToBytes(host: string): Uint8Array | undefined {
-  const n = parseHostToScratch(host);
+/**
+ * `host` as wire bytes (a fresh copy), or undefined if it is not an IP literal. With `port`, an
+ * address remembered in the IPv4-mapped form comes out as 16 bytes.
+ */
+export function hostToBytes(host: string, port?: number): Uint8Array | undefined {
+  const n = parseHostToScratch(host, port);
   return n === 0 ? undefined : scratch.slice(0, n);
 }
 
@@ -185,17 +202,18 @@ function formatIpv6(b: Uint8Array): string {
 }
 
 /**
- * Wire bytes (4 or 16) to host text; `::ffff:a.b.c.d` becomes `a.b.c.d` (and is remembered so it is
- * re-encoded in the same form). Returns undefined for any other length.
+ * Wire bytes (4 or 16) to host text; `::ffff:a.b.c.d` becomes `a.b.c.d`, and when the `port` it
+ * came with is given, that address is remembered so it is re-encoded in the same 16-byte form.
+ * Returns undefined for any other length.
  */
-export function bytesToHost(b: Uint8Array): string | undefined {
+export function bytesToHost(b: Uint8Array, port?: number): string | undefined {
   if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
   if (b.length !== 16) return undefined;
   let mapped = b[10] === 0xff && b[11] === 0xff;
   for (let i = 0; i < 10 && mapped; i++) if (b[i] !== 0) mapped = false;
   if (mapped) {
     const host = `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
-    rememberMapped(host);
+    if (port !== undefined) rememberMapped(host, port);
     return host;
   }
   return formatIpv6(b);

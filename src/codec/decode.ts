@@ -44,7 +44,7 @@ import {
 const EMPTY = new Uint8Array(0);
 
 function toAddress(field: string, ip: Uint8Array, port: number): Address {
-  const host = bytesToHost(ip);
+  const host = bytesToHost(ip, port);
   if (host === undefined) throw new DecodeError("badField", `${field}: an IP must be 4 or 16 bytes, got ${ip.length}`);
   return {host, port};
 }

@@ -57,7 +57,7 @@ function checkMeta(field: string, meta: Uint8Array): void {
 
 /** Bytes of an address's raw form (header + 4 or 16 bytes); validates host and port. */
 function addrSize(field: string, a: Address): number {
-  const n = parseHostToScratch(a.host);
+  const n = parseHostToScratch(a.host, a.port);
   if (n === 0) throw new EncodeError(`${field}.host`, `must be an IPv4 or IPv6 literal, got ${JSON.stringify(a.host)}`);
   if (!isUint(a.port, UINT16_MAX))
     throw new EncodeError(`${field}.port`, `must be an integer in 0..65535, got ${a.port}`);
@@ -65,7 +65,7 @@ function addrSize(field: string, a: Address): number {
 }
 
 function writeAddr(w: MsgpackWriter, a: Address): void {
-  const n = parseHostToScratch(a.host);
+  const n = parseHostToScratch(a.host, a.port);
   w.rawHeader(n);
   const buf = w.buf;
   let p = w.pos;

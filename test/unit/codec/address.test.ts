@@ -56,11 +56,13 @@ describe("IP addresses between text and wire bytes", () => {
     }
   });
 
-  it("maps ::ffff:a.b.c.d to IPv4 text and remembers the 16-byte form for that host", () => {
-    expect(toHex(hostToBytes("10.1.2.3"))).toBe("0a010203");
-    expect(bytesToHost(Uint8Array.from(Buffer.from(`${"00".repeat(10)}ffff0a010203`, "hex")))).toBe("10.1.2.3");
-    expect(toHex(hostToBytes("10.1.2.3"))).toBe(`${"00".repeat(10)}ffff0a010203`);
-    expect(toHex(hostToBytes("10.1.2.4"))).toBe("0a010204");
+  it("maps ::ffff:a.b.c.d to IPv4 text and remembers the 16-byte form for that host and port", () => {
+    expect(toHex(hostToBytes("10.1.2.3", 7946))).toBe("0a010203");
+    expect(bytesToHost(Uint8Array.from(Buffer.from(`${"00".repeat(10)}ffff0a010203`, "hex")), 7946)).toBe("10.1.2.3");
+    expect(toHex(hostToBytes("10.1.2.3", 7946))).toBe(`${"00".repeat(10)}ffff0a010203`);
+    // Another port on the same host (e.g. our own agent next to a serf bound to 0.0.0.0) keeps 4 bytes.
+    expect(toHex(hostToBytes("10.1.2.3", 7947))).toBe("0a010203");
+    expect(toHex(hostToBytes("10.1.2.4", 7946))).toBe("0a010204");
   });
 
   it("returns undefined for byte strings that are not 4 or 16 long", () => {
