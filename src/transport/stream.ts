@@ -24,8 +24,9 @@ export class StreamConnection {
   readonly direction: "in" | "out";
   private readonly socket: Socket;
   private readonly maxBytes: number;
-  // BOUNDED: at most maxBytes bytes (the stream is destroyed beyond that).
-  private chunks: Buffer[] = [];
+  // BOUNDED: at most maxBytes bytes (the stream is destroyed beyond that). Grows by doubling, so
+  // reading n bytes copies O(n) bytes in total.
+  private buffer: Buffer = Buffer.alloc(0);
   private length = 0;
   private handlers: StreamHandlers | undefined;
   private closed = false;
@@ -96,9 +97,7 @@ export class StreamConnection {
   }
 
   private buffered(): Uint8Array {
-    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.length)];
-    const only = this.chunks[0];
-    return only ? new Uint8Array(only.buffer, only.byteOffset, only.byteLength) : new Uint8Array(0);
+    return new Uint8Array(this.buffer.buffer, this.buffer.byteOffset, this.length);
   }
 
   private handleData(chunk: Buffer): void {
@@ -108,8 +107,14 @@ export class StreamConnection {
       this.destroy(new StreamError("tooLarge", `stream exceeded ${this.maxBytes} bytes`));
       return;
     }
-    this.chunks.push(chunk);
-    this.length += chunk.length;
+    const needed = this.length + chunk.length;
+    if (needed > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.maxBytes, Math.max(needed, this.buffer.length * 2, 4096)));
+      this.buffer.copy(grown, 0, 0, this.length);
+      this.buffer = grown;
+    }
+    chunk.copy(this.buffer, this.length);
+    this.length = needed;
     this.handlers?.onData(this.buffered());
   }
 
