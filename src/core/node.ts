@@ -31,6 +31,7 @@ import {type SwimConfig, validateConfig} from "./config.ts";
 import {assert, assertNever, InvalidConfigError, InvalidStateError} from "./errors.ts";
 import type {MemberView, Notification} from "./events.ts";
 import {FailedMembers} from "./failed-members.ts";
+import {internAddress, internMeta, internName, internVsn} from "./intern.ts";
 import type {DropReason, Effect, Input} from "./io.ts";
 import {
   aliveVerdict,
@@ -41,6 +42,7 @@ import {
   MemberTable,
   type SelfContext,
   suspectVerdict,
+  vsnEqual,
 } from "./members.ts";
 import {estimateMessageSize} from "./message-size.ts";
 import {
@@ -802,7 +804,15 @@ export class SwimNode {
         return undefined;
       case "insert": {
         if (this.table.size >= this.config.membersMax) return "membersFull";
-        const entry = new MemberEntry(msg.node, msg.addr, msg.incarnation, msg.meta, msg.vsn, "alive", this.now);
+        const entry = new MemberEntry(
+          internName(msg.node),
+          internAddress(msg.addr),
+          msg.incarnation,
+          internMeta(msg.meta),
+          internVsn(msg.vsn),
+          "alive",
+          this.now,
+        );
         this.table.add(entry);
         this.ring.add(entry, this.random);
         this.failed.forget(entry.name);
@@ -817,9 +827,11 @@ export class SwimNode {
         const oldState = known.state;
         const changed = !sameAddress(known.addr, msg.addr) || !bytesEqual(known.meta, msg.meta);
         known.incarnation = msg.incarnation;
-        known.meta = msg.meta;
-        known.addr = msg.addr;
-        known.vsn = msg.vsn;
+        if (changed) {
+          known.meta = internMeta(msg.meta);
+          known.addr = internAddress(msg.addr);
+        }
+        if (!vsnEqual(known.vsn, msg.vsn)) known.vsn = internVsn(msg.vsn);
         this.table.setState(known, "alive", this.now);
         if (oldState === "dead" || oldState === "left") {
           this.failed.forget(known.name);

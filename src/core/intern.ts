@@ -1,0 +1,73 @@
+/*
+ * Value interning for member entries. A simulated cluster of 2,000 nodes holds 2,000 × 2,000
+ * member entries; without sharing, each keeps its own copy of the member's address object, Vsn
+ * tuple and metadata bytes as decoded from some packet. Members of one cluster have a handful of
+ * distinct Vsn tuples and metas and one name and address each, so entries share one frozen instance per
+ * distinct value instead. The pools are process-wide, bounded, and only ever map a value to an
+ * equal value, so interning never changes behaviour (it cannot break replay determinism).
+ *
+ * Interned values are frozen (addresses, Vsn) or shared (meta bytes): never mutate what
+ * MemberView hands out.
+ */
+import type {Address, Vsn} from "./messages.ts";
+import {DEFAULT_VSN} from "./messages.ts";
+
+/** Interned values per pool; beyond it values are kept as given (still correct, just not shared). */
+const POOL_MAX = 65_536;
+/** Metas longer than this are not interned (tags are small; long metas are rare). */
+const META_INTERN_MAX = 128;
+
+// BOUNDED: POOL_MAX entries each.
+const addresses = new Map<string, Address>();
+const vsns = new Map<number, Vsn>();
+const metas = new Map<string, Uint8Array>();
+const names = new Map<string, string>();
+const EMPTY_META = new Uint8Array(0);
+
+function vsnKey(vsn: Vsn): number {
+  let key = 0;
+  for (let i = 0; i < 6; i++) key = key * 256 + ((vsn[i] as number) & 255);
+  return key;
+}
+vsns.set(vsnKey(DEFAULT_VSN), DEFAULT_VSN);
+
+/** The shared instance of `addr` (frozen). */
+export function internAddress(addr: Address): Address {
+  const key = `${addr.host}|${addr.port}`;
+  const hit = addresses.get(key);
+  if (hit !== undefined) return hit;
+  const frozen = Object.isFrozen(addr) ? addr : Object.freeze({host: addr.host, port: addr.port});
+  if (addresses.size < POOL_MAX) addresses.set(key, frozen);
+  return frozen;
+}
+
+/** The shared instance of `vsn` (frozen). */
+export function internVsn(vsn: Vsn): Vsn {
+  if (vsn === DEFAULT_VSN) return vsn;
+  const key = vsnKey(vsn);
+  const hit = vsns.get(key);
+  if (hit !== undefined) return hit;
+  const frozen = Object.freeze([vsn[0], vsn[1], vsn[2], vsn[3], vsn[4], vsn[5]]) as unknown as Vsn;
+  if (vsns.size < POOL_MAX) vsns.set(key, frozen);
+  return frozen;
+}
+
+/** The shared instance of small `meta` bytes. */
+export function internMeta(meta: Uint8Array): Uint8Array {
+  if (meta.length === 0) return EMPTY_META;
+  if (meta.length > META_INTERN_MAX) return meta;
+  let key = "";
+  for (let i = 0; i < meta.length; i++) key += String.fromCharCode(meta[i] as number);
+  const hit = metas.get(key);
+  if (hit !== undefined) return hit;
+  if (metas.size < POOL_MAX) metas.set(key, meta);
+  return meta;
+}
+
+/** The shared instance of a member name (each decoded packet carries its own copy of the string). */
+export function internName(name: string): string {
+  const hit = names.get(name);
+  if (hit !== undefined) return hit;
+  if (names.size < POOL_MAX) names.set(name, name);
+  return name;
+}
