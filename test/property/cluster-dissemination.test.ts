@@ -1,0 +1,69 @@
+/*
+ * Dissemination (SWIM §4.1, infection-style): in a loss-free network an update reaches every
+ * node within c · ceil(log2 N) gossip rounds, c = DISSEMINATION_C (4; justified in
+ * property-bounds.ts). The update is a graceful leave: the leaving node queues "dead about
+ * myself", piggybacks it on its next packet or gossip round and stops as soon as it was sent
+ * once, so every other node must learn it from the others — pure epidemic spread. A round is
+ * gossipIntervalMs plus the network's latency allowance.
+ */
+import fc from "fast-check";
+import {describe, expect, it} from "vitest";
+import {disseminationBoundMs, disseminationRounds} from "../helpers/property-bounds.ts";
+import {
+  bootstrap,
+  caseLatencyMs,
+  clusterCase,
+  configOf,
+  describeCase,
+  simulate,
+  watchEvents,
+} from "../helpers/property-cluster.ts";
+import {checkProperty, recordRatio} from "../helpers/property-run.ts";
+
+const leaveCase = clusterCase({maxLoss: 0, disorder: false}).chain((c) =>
+  fc.record({
+    cluster: fc.constant(c),
+    node: fc.integer({min: 1, max: c.nodes - 1}),
+    /** Delay after bootstrap, in tenths of a probe period (lets the bootstrap broadcasts drain or not). */
+    after: fc.integer({min: 0, max: 300}),
+  }),
+);
+
+describe("dissemination", () => {
+  it("in a loss-free network an update reaches every node within c log N gossip rounds", () => {
+    checkProperty(
+      "in a loss-free network an update reaches every node within c log N gossip rounds",
+      leaveCase,
+      ({cluster, node, after}) => {
+        const sim = simulate(cluster);
+        const name = `n${node}`;
+        const learnt = new Map<string, number>();
+        watchEvents(sim, ({timeMs, observer, event}) => {
+          if (event.type === "memberLeft" && event.member.name === name && observer !== name && !learnt.has(observer)) {
+            learnt.set(observer, timeMs);
+          }
+        });
+        bootstrap(sim);
+        const config = configOf(sim);
+        sim.runForMs((after * config.probeIntervalMs) / 10);
+        const t0 = sim.nowMs;
+        sim.leave(name);
+        const latency = caseLatencyMs(cluster);
+        const bound = disseminationBoundMs(config, cluster.nodes, latency);
+        const others = sim.others(name);
+        sim.runUntil(() => learnt.size >= others.length, {maxMs: bound});
+        const missing = others.filter((o) => !learnt.has(o));
+        const slowest = Math.max(0, ...[...learnt.values()].map((t) => t - t0));
+        const rounds = slowest / (config.gossipIntervalMs + latency);
+        expect(
+          missing,
+          `${describeCase(cluster)}; ${name} left at ${t0} ms; bound ${disseminationRounds(cluster.nodes)} rounds = ${bound} ms`,
+        ).toEqual([]);
+        expect(sim.isUp(name), "the leaving node stopped after sending its leave").toBe(false);
+        recordRatio("dissemination", rounds / disseminationRounds(cluster.nodes));
+        return true;
+      },
+      {numRuns: 25, file: import.meta.url},
+    );
+  });
+});
