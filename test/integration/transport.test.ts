@@ -82,6 +82,25 @@ describe("transport", () => {
     expect([...(await reply)]).toEqual([2, 4, 6, 8]);
   });
 
+  it("accumulates a large stream across many chunks without losing or reordering bytes", async () => {
+    const server = await bind();
+    const payload = Uint8Array.from({length: 3 * 1024 * 1024 + 17}, (_, i) => (i * 7919) & 0xff);
+    const received = new Promise<Uint8Array>((resolve) =>
+      server.setHandlers({
+        onDatagram: () => {},
+        onStream: (stream) =>
+          stream.setHandlers({onData: (b) => b.length >= payload.length && resolve(b.slice()), onClose: () => {}}),
+      }),
+    );
+    const client = await bind();
+    const stream = client.dial(server.address);
+    for (let at = 0; at < payload.length; at += 60_000) stream.write(payload.subarray(at, at + 60_000));
+    const got = await received;
+    expect(got.length).toBe(payload.length);
+    expect(Buffer.compare(Buffer.from(got), Buffer.from(payload))).toBe(0);
+    stream.destroy();
+  });
+
   it("destroys a stream that sends more than maxStreamBytes", async () => {
     const server = await bind("127.0.0.1", 0, {maxStreamBytes: 1_000});
     const closed = new Promise<Error | undefined>((resolve) =>
