@@ -47,6 +47,36 @@ const AGENT_FLAGS: readonly FlagSpec[] = [
   {name: "disable-compression", kind: "bool", help: "do not LZW-compress outgoing packets and streams"},
   {name: "seed", kind: "int", help: "PRNG seed of the protocol (default random)"},
   {name: "quiet", kind: "bool", help: "do not log member state changes to stderr"},
+  {
+    name: "event-handler",
+    kind: "list",
+    value: "[FILTER=]CMD",
+    help: "run CMD (sh -c) on events; FILTER: member-join,member-leave,member-failed,member-update,member-suspect,heartbeat-up,heartbeat-down or * (repeatable)",
+  },
+  {name: "event-handler-timeout-ms", kind: "int", help: "kill a handler's process group after this (default 30000)"},
+  {
+    name: "heartbeat-listen",
+    kind: "string",
+    value: "HOST:PORT",
+    help: 'accept plain heartbeats ("name\\n" over TCP and UDP)',
+  },
+  {name: "heartbeat-threshold", kind: "string", value: "PHI", help: "phi at which a device is down (default 8)"},
+  {name: "heartbeat-min-std-deviation-ms", kind: "int", help: "phi's floor of the standard deviation (default 100)"},
+  {
+    name: "heartbeat-acceptable-pause-ms",
+    kind: "int",
+    help: "silence tolerated on top of the mean interval (default 3000)",
+  },
+  {name: "heartbeat-max-sample-size", kind: "int", help: "phi's window of intervals (default 1000)"},
+  {name: "heartbeat-first-estimate-ms", kind: "int", help: "expected interval before any is measured (default 1000)"},
+  {name: "heartbeat-rate-per-second", kind: "int", help: "beats accepted per second per source host (default 50)"},
+  {name: "heartbeat-devices-max", kind: "int", help: "devices tracked (default 1024)"},
+  {
+    name: "heartbeat-report-interval-ms",
+    kind: "int",
+    help: "how often devices are shared with the cluster (default 2000)",
+  },
+  {name: "ring-vnodes", kind: "int", help: "hash ring positions per member (default 256)"},
   ...CONFIG_FIELDS.map(
     (field): FlagSpec => ({
       name: toKebab(field),
@@ -63,7 +93,23 @@ const HTTP_FLAG: FlagSpec = {
   help: `agent HTTP API (default ${DEFAULT_HTTP})`,
 };
 
-const MEMBERS_FLAGS: readonly FlagSpec[] = [HTTP_FLAG, {name: "json", kind: "bool", help: "print a JSON array"}];
+const MEMBERS_FLAGS: readonly FlagSpec[] = [
+  HTTP_FLAG,
+  {name: "json", kind: "bool", help: "print a JSON array"},
+  {name: "heartbeats", kind: "bool", help: "list plain-heartbeat devices (name, state, phi) instead of members"},
+];
+
+const RING_FLAGS: readonly FlagSpec[] = [
+  HTTP_FLAG,
+  {name: "n", kind: "int", help: "list the first N distinct owners (replicas), default 1"},
+  {name: "json", kind: "bool", help: "print the JSON answer"},
+];
+
+const LEADER_FLAGS: readonly FlagSpec[] = [
+  HTTP_FLAG,
+  {name: "key", kind: "string", value: "KEY", help: "the role's ring key (default lifeline/leader)"},
+  {name: "tag", kind: "list", value: "KEY=VALUE", help: "only members with this tag are candidates (repeatable)"},
+];
 
 const USAGE = `Usage: lifeline <command> [flags]
 
@@ -72,6 +118,8 @@ Commands:
   members   list the members a running agent knows (--json for JSON)
   join      ask a running agent to join ADDR...
   leave     ask a running agent to leave the cluster gracefully
+  ring      print which member owns KEY on the hash ring (ring KEY [--n N])
+  leader    print the leader a running agent computes (--key K, --tag k=v)
   keygen    print a new base64 encryption key
   demo      start 5 agents on loopback, kill one, stop one, print detection times
   sim       run the deterministic cluster simulator (lifeline sim --help)
@@ -98,6 +146,10 @@ export async function run(args: readonly string[], io: CliIo = processIo()): Pro
         return await runJoin(rest, io);
       case "leave":
         return await runLeave(rest, io);
+      case "ring":
+        return await runRing(rest, io);
+      case "leader":
+        return await runLeader(rest, io);
       case "keygen": {
         const parsed = parseFlags(rest, []);
         if (parsed.help) {
@@ -197,6 +249,23 @@ export function agentInitFromFlags(values: ReadonlyMap<string, unknown>): AgentI
   if (keys) init.encrypt = keys;
   if (values.get("disable-compression") === true) init.compress = false;
   if (values.has("seed")) init.seed = values.get("seed");
+  const handlers = values.get("event-handler") as string[] | undefined;
+  if (handlers) init.eventHandlers = handlers;
+  if (values.has("event-handler-timeout-ms")) init.eventHandlerTimeoutMs = values.get("event-handler-timeout-ms");
+  if (str("heartbeat-listen") !== undefined) init.heartbeatListen = str("heartbeat-listen");
+  if (values.has("ring-vnodes")) init.ringVnodes = values.get("ring-vnodes");
+  const phi: Record<string, unknown> = {};
+  const heartbeat: Record<string, unknown> = {};
+  if (str("heartbeat-threshold") !== undefined) {
+    const threshold = Number(str("heartbeat-threshold"));
+    if (!Number.isFinite(threshold) || threshold <= 0)
+      throw new UsageError("invalid --heartbeat-threshold; must be a number > 0");
+    phi.threshold = threshold;
+  }
+  for (const [flag, field] of HEARTBEAT_PHI_FLAGS) if (values.has(flag)) phi[field] = values.get(flag);
+  for (const [flag, field] of HEARTBEAT_FLAGS) if (values.has(flag)) heartbeat[field] = values.get(flag);
+  if (Object.keys(phi).length > 0) heartbeat.phi = phi;
+  if (Object.keys(heartbeat).length > 0) init.heartbeat = heartbeat;
   for (const field of CONFIG_FIELDS) {
     const flag = toKebab(field);
     if (values.has(flag)) init[field] = values.get(flag);
@@ -204,9 +273,32 @@ export function agentInitFromFlags(values: ReadonlyMap<string, unknown>): AgentI
   return init as AgentInit;
 }
 
+/** Flags for the heartbeat detector's phi settings: flag → PhiAccrualConfig field. */
+const HEARTBEAT_PHI_FLAGS: readonly (readonly [string, string])[] = [
+  ["heartbeat-min-std-deviation-ms", "minStdDeviationMs"],
+  ["heartbeat-acceptable-pause-ms", "acceptableHeartbeatPauseMs"],
+  ["heartbeat-max-sample-size", "maxSampleSize"],
+  ["heartbeat-first-estimate-ms", "firstHeartbeatEstimateMs"],
+];
+
+/** Flags for the heartbeat service: flag → AgentInit.heartbeat field. */
+const HEARTBEAT_FLAGS: readonly (readonly [string, string])[] = [
+  ["heartbeat-rate-per-second", "ratePerSecond"],
+  ["heartbeat-devices-max", "devicesMax"],
+  ["heartbeat-report-interval-ms", "reportIntervalMs"],
+];
+
 /** Maps an agent/config error field to the flag that sets it. */
 function flagForField(field: string): string {
-  const map: Record<string, string> = {tags: "tag", addrs: "join", retryJoinMax: "retry-join-max"};
+  const map: Record<string, string> = {
+    tags: "tag",
+    addrs: "join",
+    retryJoinMax: "retry-join-max",
+    eventHandlers: "event-handler",
+    "heartbeat.phi.threshold": "heartbeat-threshold",
+  };
+  for (const [flag, name] of HEARTBEAT_PHI_FLAGS) map[`heartbeat.phi.${name}`] = flag;
+  for (const [flag, name] of HEARTBEAT_FLAGS) map[`heartbeat.${name}`] = flag;
   return `--${map[field] ?? toKebab(field)}`;
 }
 
@@ -264,12 +356,17 @@ async function runAgent(args: readonly string[], io: CliIo): Promise<number> {
           : `join attempt ${r.attempt} failed: ${r.errors.join("; ")}`,
       ),
     );
+    agent.on("heartbeat:up", (d) => line(`heartbeat up ${d.name} from ${d.addr ?? d.sources.join(",")}`));
+    agent.on("heartbeat:down", (d) => line(`heartbeat down ${d.name} phi ${d.phi ?? "inf"}`));
   }
+  agent.on("handler:log", (text) => line(text));
   const http = agent.httpAddress;
   line(
     `agent ${agent.name} listening on ${formatHostPort(agent.address)} advertise ${formatHostPort(agent.advertiseAddress)}` +
       ` http ${http ? formatHostPort(http) : "off"} profile ${agent.config.profile}` +
-      `${agent.config.keyring ? " encrypted" : ""}`,
+      `${agent.config.keyring ? " encrypted" : ""}` +
+      `${agent.heartbeatAddress ? ` heartbeats ${formatHostPort(agent.heartbeatAddress)}` : ""}` +
+      `${agent.config.eventHandlers.length > 0 ? ` event-handlers ${agent.config.eventHandlers.length}` : ""}`,
   );
   return await new Promise<number>((resolve) => {
     let stopping = false;
@@ -392,6 +489,7 @@ async function runMembers(args: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
   const base = httpBase(parsed.values);
+  if (parsed.values.get("heartbeats") === true) return runHeartbeats(base, parsed.values.get("json") === true, io);
   return clientCommand("members", io, async () => {
     const {status, body} = await request(base, "/v1/members");
     if (status !== 200 || !Array.isArray(body)) {
@@ -462,6 +560,113 @@ async function runLeave(args: readonly string[], io: CliIo): Promise<number> {
       return 1;
     }
     io.stdout("left the cluster\n");
+    return 0;
+  });
+}
+
+/** One plain-heartbeat device as GET /v1/heartbeats returns it. */
+interface DeviceRow {
+  readonly name: string;
+  readonly state: string;
+  readonly phi: number | null;
+  readonly lastBeatAgoMs: number | null;
+  readonly addr: string | null;
+  readonly sources: readonly string[];
+}
+
+async function runHeartbeats(base: string, json: boolean, io: CliIo): Promise<number> {
+  return clientCommand("members", io, async () => {
+    const {status, body} = await request(base, "/v1/heartbeats");
+    if (status !== 200 || !Array.isArray(body)) {
+      io.stderr(`lifeline members: ${errorText(body)}\n`);
+      return 1;
+    }
+    const devices = body as DeviceRow[];
+    if (json) {
+      io.stdout(`${JSON.stringify(devices, null, 2)}\n`);
+      return 0;
+    }
+    const rows = devices.map((d) => [
+      d.name,
+      d.state,
+      d.phi === null ? "inf" : d.phi.toFixed(2),
+      d.lastBeatAgoMs === null ? "-" : `${d.lastBeatAgoMs}ms`,
+      d.addr ?? "-",
+      d.sources.join(",") || "-",
+    ]);
+    io.stdout(formatTable(["DEVICE", "STATE", "PHI", "LAST BEAT", "ADDRESS", "HEARD BY"], rows));
+    return 0;
+  });
+}
+
+function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const format = (cells: readonly string[]): string =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] as number)))
+      .join("  ")
+      .trimEnd();
+  return `${[format(header), ...rows.map(format)].join("\n")}\n`;
+}
+
+async function runRing(args: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseFlags(args, RING_FLAGS, true);
+  if (parsed.help) {
+    io.stdout(
+      `Usage: lifeline ring KEY [flags]\n  Prints the member that owns KEY on the agent's hash ring (and the next N-1 with --n).\n\nFlags:\n${formatFlagHelp(RING_FLAGS)}\n`,
+    );
+    return 0;
+  }
+  if (parsed.positionals.length !== 1) throw new UsageError("needs exactly one KEY");
+  const key = parsed.positionals[0] as string;
+  const n = (parsed.values.get("n") as number | undefined) ?? 1;
+  if (n < 1 || n > 1000) throw new UsageError("invalid --n; must be an integer between 1 and 1000");
+  const base = httpBase(parsed.values);
+  return clientCommand("ring", io, async () => {
+    const {status, body} = await request(base, `/v1/ring?key=${encodeURIComponent(key)}&n=${n}`);
+    if (status !== 200) {
+      io.stderr(`lifeline ring: ${errorText(body)}\n`);
+      return 1;
+    }
+    const answer = body as {owner: string | null; owners: string[]};
+    if (parsed.values.get("json") === true) io.stdout(`${JSON.stringify(body, null, 2)}\n`);
+    else if (answer.owner === null) {
+      io.stderr("lifeline ring: the ring is empty\n");
+      return 1;
+    } else io.stdout(`${answer.owners.join("\n")}\n`);
+    return 0;
+  });
+}
+
+async function runLeader(args: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseFlags(args, LEADER_FLAGS);
+  if (parsed.help) {
+    io.stdout(
+      `Usage: lifeline leader [flags]\n  Prints the leader the agent computes: the ring owner of KEY among up members with the tags.\n  Deterministic, not consensus: agents agree once their member lists agree.\n\nFlags:\n${formatFlagHelp(LEADER_FLAGS)}\n`,
+    );
+    return 0;
+  }
+  const query = new URLSearchParams();
+  const key = parsed.values.get("key") as string | undefined;
+  if (key !== undefined) query.set("key", key);
+  for (const tag of (parsed.values.get("tag") as string[] | undefined) ?? []) {
+    if (tag.indexOf("=") <= 0)
+      throw new UsageError(`invalid --tag; must be KEY=VALUE with a non-empty KEY, got ${JSON.stringify(tag)}`);
+    query.append("tag", tag);
+  }
+  const base = httpBase(parsed.values);
+  return clientCommand("leader", io, async () => {
+    const {status, body} = await request(base, `/v1/leader?${query}`);
+    if (status !== 200) {
+      io.stderr(`lifeline leader: ${errorText(body)}\n`);
+      return 1;
+    }
+    const leader = (body as {leader: string | null}).leader;
+    if (leader === null) {
+      io.stderr("lifeline leader: no candidate\n");
+      return 1;
+    }
+    io.stdout(`${leader}\n`);
     return 0;
   });
 }
