@@ -3,29 +3,55 @@
  * per member (the built CLI from dist/), its member list read over the agent's HTTP API
  * (/v1/members) with a keep-alive connection. States are normalised to alive, failed, left.
  */
-import {existsSync, readFileSync} from "node:fs";
+import {spawnSync} from "node:child_process";
+import {cpSync, existsSync, readFileSync, rmSync} from "node:fs";
 import {Agent, request} from "node:http";
 import {dirname, join, resolve} from "node:path";
 import {fileURLToPath} from "node:url";
 import {spawnAgent} from "./agent-procs.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const BIN = join(ROOT, "bin", "lifeline");
 const CLI = join(ROOT, "dist", "src", "agent", "cli.js");
+// The agents run from a private copy of dist/ (inside the repo, so node_modules still resolves):
+// other engineers rebuilding dist/ during a long run must not change the code under test.
+const SNAPSHOT = join(ROOT, "bench", "results", `.lifeline-dist-${process.pid}`);
+let bin = join(ROOT, "bin", "lifeline");
 
-/** Why Lifeline agents cannot be started, or undefined when they can. */
+/**
+ * Copies dist/ and bin/ to a private snapshot and checks that the CLI loads from it. Returns why
+ * Lifeline agents cannot be started, or undefined when they can.
+ */
 export function lifelineReady() {
   if (!existsSync(CLI)) return `Lifeline is not built (${CLI} is missing): run \`npm run build\` first`;
-  return undefined;
+  let lastError = "";
+  for (let attempt = 0; attempt < 5; attempt++) {
+    rmSync(SNAPSHOT, {recursive: true, force: true});
+    cpSync(join(ROOT, "dist"), join(SNAPSHOT, "dist"), {recursive: true});
+    cpSync(join(ROOT, "bin"), join(SNAPSHOT, "bin"), {recursive: true});
+    const check = spawnSync(process.execPath, [join(SNAPSHOT, "bin", "lifeline"), "agent", "--help"], {
+      encoding: "utf8",
+    });
+    if (check.status === 0) {
+      bin = join(SNAPSHOT, "bin", "lifeline");
+      process.once("exit", () => rmSync(SNAPSHOT, {recursive: true, force: true}));
+      return undefined;
+    }
+    lastError = `${check.stdout}${check.stderr}`.trim();
+    spawnSync("sleep", ["2"]);
+  }
+  return `the built Lifeline CLI does not load (is dist/ being rebuilt?): ${lastError}`;
 }
 
-/** package.json version plus the git state is recorded by the caller; here just the version. */
+/** package.json version and the git commit the run measured. */
 export function lifelineVersion() {
+  let version;
   try {
-    return JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version;
+    version = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version;
   } catch {
-    return undefined;
+    version = undefined;
   }
+  const head = spawnSync("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"], {encoding: "utf8"});
+  return `${version ?? "?"} (git ${head.status === 0 ? head.stdout.trim() : "?"})`;
 }
 
 const keepAlive = new Agent({keepAlive: true, maxSockets: 2});
@@ -89,7 +115,7 @@ function normalise(state) {
 export async function startLifelineAgent({name, host, ports, profile, join: seed}) {
   const [port, httpPort] = ports;
   const args = [
-    BIN,
+    bin,
     "agent",
     "--name",
     name,
