@@ -46,10 +46,12 @@ function refute(m: Model, accused: number): void {
 }
 
 class AliveCmd implements fc.Command<Model, Real> {
-  constructor(
-    readonly name: string,
-    readonly inc: number,
-  ) {}
+  readonly name: string;
+  readonly inc: number;
+  constructor(name: string, inc: number) {
+    this.name = name;
+    this.inc = inc;
+  }
   check(): boolean {
     return true;
   }
@@ -69,11 +71,14 @@ class AliveCmd implements fc.Command<Model, Real> {
 }
 
 class SuspectCmd implements fc.Command<Model, Real> {
-  constructor(
-    readonly name: string,
-    readonly inc: number,
-    readonly from: string,
-  ) {}
+  readonly name: string;
+  readonly inc: number;
+  readonly from: string;
+  constructor(name: string, inc: number, from: string) {
+    this.name = name;
+    this.inc = inc;
+    this.from = from;
+  }
   check(): boolean {
     return true;
   }
@@ -94,11 +99,14 @@ class SuspectCmd implements fc.Command<Model, Real> {
 }
 
 class DeadCmd implements fc.Command<Model, Real> {
-  constructor(
-    readonly name: string,
-    readonly inc: number,
-    readonly from: string,
-  ) {}
+  readonly name: string;
+  readonly inc: number;
+  readonly from: string;
+  constructor(name: string, inc: number, from: string) {
+    this.name = name;
+    this.inc = inc;
+    this.from = from;
+  }
   check(): boolean {
     return true;
   }
@@ -120,7 +128,10 @@ class DeadCmd implements fc.Command<Model, Real> {
 }
 
 class FireSuspicionCmd implements fc.Command<Model, Real> {
-  constructor(readonly name: string) {}
+  readonly name: string;
+  constructor(name: string) {
+    this.name = name;
+  }
   check(): boolean {
     return true;
   }
