@@ -116,6 +116,42 @@ export function checkProperty<T>(
 }
 
 /**
+ * The async twin of checkProperty (for properties that touch real sockets): same environment,
+ * same record, same replayable report.
+ */
+export async function checkAsyncProperty<Ts extends unknown[]>(
+  name: string,
+  property: fc.IAsyncProperty<Ts>,
+  options: CheckOptions,
+): Promise<void> {
+  const seed = propertySeed();
+  const path = process.env.LIFELINE_PROP_PATH;
+  const numRuns = Math.max(1, Math.round(options.numRuns * runsMultiplier()));
+  const details = await fc.check(property, {seed, numRuns, ...(path !== undefined && path !== "" ? {path} : {})});
+  record({
+    property: name,
+    seed,
+    runs: details.numRuns,
+    ok: !details.failed,
+    ...(details.failed ? {path: details.counterexamplePath, counterexample: fc.stringify(details.counterexample)} : {}),
+    at: new Date().toISOString(),
+  });
+  if (!details.failed) return;
+  const failurePath = details.counterexamplePath ?? undefined;
+  const message = [
+    `Property "${name}" failed.`,
+    `  seed: ${seed}`,
+    `  path: ${failurePath}`,
+    `  counterexample: ${fc.stringify(details.counterexample)}`,
+    `  replay: ${replayCommand(name, options.file, seed, failurePath)}`,
+    "",
+    fc.defaultReportMessage(details) ?? "",
+  ].join("\n");
+  console.error(message);
+  throw new Error(message, {cause: details.errorInstance});
+}
+
+/**
  * Prints "RATIO <property> <observed/bound>" when LIFELINE_PROP_RATIOS is set: the soak collects
  * these to report how close the properties came to their bounds.
  */
