@@ -10,8 +10,9 @@
  *                                      confirmations only shorten it)
  *   dissemination of `dead`          ≤ retransmitMult · ceil(log10(n+1)) gossip rounds · gossipIntervalMs
  *
- * The awareness score can stretch probe periods up to awarenessMaxMultiplier× on an unhealthy
- * node; the bound assumes healthy observers (score 0), true on an idle loopback.
+ * Lifeguard stretches the probe interval of a node that sees its own probes fail (an overloaded
+ * host): interval × (awarenessScore + 1). Pass the highest awareness score the observers had to
+ * scale the two probe terms; 0 (healthy observers, the default) gives the nominal bound.
  */
 import type {SwimConfig} from "../core/index.ts";
 
@@ -27,10 +28,11 @@ export interface DetectionBound {
 }
 
 /** The detection bound for a cluster of `n` members (the failed one included). */
-export function detectionBound(config: SwimConfig, n: number): DetectionBound {
+export function detectionBound(config: SwimConfig, n: number, awarenessScore = 0): DetectionBound {
   const interval = config.probeIntervalMs;
-  const firstProbeMs = 2 * Math.max(1, n - 1) * interval;
-  const probePeriodMs = interval;
+  const scaled = interval * (Math.min(Math.max(0, awarenessScore), config.awarenessMaxMultiplier - 1) + 1);
+  const firstProbeMs = 2 * Math.max(1, n - 1) * scaled;
+  const probePeriodMs = scaled;
   const suspicionMinMs = config.suspicionMult * Math.max(1, Math.log10(Math.max(1, n))) * interval;
   const suspicionMaxMs = config.suspicionMaxTimeoutMult * suspicionMinMs;
   const disseminationMs = config.retransmitMult * Math.ceil(Math.log10(n + 1)) * config.gossipIntervalMs;

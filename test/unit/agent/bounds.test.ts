@@ -46,4 +46,14 @@ describe("detectionBound", () => {
   ])("$title", ({config, n, expected}) => {
     expect(detectionBound(config, n)).toEqual(expected);
   });
+
+  it("scales the probe terms (not the suspicion timeout) by the observers' awareness score + 1, capped", () => {
+    const config = lanConfig();
+    expect(detectionBound(config, 5, 2)).toMatchObject({
+      firstProbeMs: 24_000,
+      probePeriodMs: 3_000,
+      suspicionMaxMs: 24_000,
+    });
+    expect(detectionBound(config, 5, 99).probePeriodMs).toBe(8_000);
+  });
 });
