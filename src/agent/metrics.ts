@@ -82,6 +82,7 @@ export function renderMetrics(agent: Agent): string {
       type: "counter",
       values: Object.entries(driver.dropped).map(([reason, value]) => ({labels: {reason}, value})),
     },
+    ...recoverySamples(agent),
   ];
   const lines: string[] = [];
   for (const sample of samples) {
@@ -96,4 +97,74 @@ export function renderMetrics(agent: Agent): string {
     }
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** Plain heartbeats and event handlers (heartbeat-service.ts, event-handler.ts). */
+function recoverySamples(agent: Agent): Sample[] {
+  const {heartbeats, eventHandlers} = agent.recoveryStats;
+  const samples: Sample[] = [];
+  if (heartbeats) {
+    const devices = agent.heartbeats();
+    const {registry, listener} = heartbeats;
+    samples.push(
+      {
+        name: "lifeline_heartbeat_devices",
+        help: "Plain-heartbeat devices known, by state.",
+        type: "gauge",
+        values: (["up", "down"] as const).map((state) => ({
+          labels: {state},
+          value: devices.filter((d) => d.state === state).length,
+        })),
+      },
+      {
+        name: "lifeline_heartbeats_total",
+        help: "Plain heartbeats received here, by outcome.",
+        type: "counter",
+        values: [
+          {labels: {outcome: "accepted"}, value: registry.beatsAccepted},
+          {labels: {outcome: "rate_limited"}, value: registry.beatsRateLimited},
+          {labels: {outcome: "devices_full"}, value: registry.beatsRefusedFull},
+        ],
+      },
+      {
+        name: "lifeline_heartbeat_lines_dropped_total",
+        help: "Heartbeat lines or datagrams dropped before parsing, by reason.",
+        type: "counter",
+        values: [
+          {labels: {reason: "too_long"}, value: listener?.linesTooLong ?? 0},
+          {labels: {reason: "not_utf8"}, value: listener?.linesNotUtf8 ?? 0},
+          {labels: {reason: "bad_name"}, value: listener?.linesBadName ?? 0},
+          {labels: {reason: "datagram_too_large"}, value: listener?.datagramsTooLarge ?? 0},
+          {labels: {reason: "connection_refused"}, value: listener?.connectionsRefused ?? 0},
+        ],
+      },
+      counter("lifeline_heartbeat_transitions_up_total", "Devices that came up.", registry.transitionsUp),
+      counter("lifeline_heartbeat_transitions_down_total", "Devices that went down.", registry.transitionsDown),
+      counter("lifeline_heartbeat_reports_sent_total", "Heartbeat reports broadcast.", heartbeats.reportsSent),
+      counter(
+        "lifeline_heartbeat_reports_received_total",
+        "New heartbeat reports received.",
+        heartbeats.reportsReceived,
+      ),
+      counter(
+        "lifeline_heartbeat_reports_malformed_total",
+        "Heartbeat reports dropped as malformed.",
+        heartbeats.reportsMalformed,
+      ),
+    );
+  }
+  if (eventHandlers) {
+    samples.push({
+      name: "lifeline_event_handler_runs_total",
+      help: "Event handler runs, by outcome.",
+      type: "counter",
+      values: [
+        {labels: {outcome: "succeeded"}, value: eventHandlers.succeeded},
+        {labels: {outcome: "failed"}, value: eventHandlers.failed},
+        {labels: {outcome: "timed_out"}, value: eventHandlers.timedOut},
+        {labels: {outcome: "dropped"}, value: eventHandlers.dropped},
+      ],
+    });
+  }
+  return samples;
 }
