@@ -121,6 +121,10 @@ describe("recovery features on a four-agent loopback cluster", () => {
       const io = captureIo();
       expect(await run(["members", "--heartbeats", "--http", http], io)).toBe(0);
       expect(io.out.join("")).toMatch(/^DEVICE\s+STATE\s+PHI.*\ndoor-sensor\s+up\s+\d+\.\d\d\s/);
+      const metrics = await (await fetch(`http://${r1.httpAddress?.host}:${r1.httpAddress?.port}/metrics`)).text();
+      expect(metrics).toMatch(/^lifeline_heartbeat_devices\{state="up"\} 1$/m);
+      expect(metrics).toMatch(/^lifeline_heartbeats_total\{outcome="accepted"\} [1-9]\d*$/m);
+      expect(metrics).toMatch(/^lifeline_event_handler_runs_total\{outcome="failed"\} 0$/m);
 
       clearInterval(beating);
 
