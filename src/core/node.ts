@@ -321,6 +321,9 @@ export class SwimNode {
     this.statusValue = "running";
     const self = this.table.self;
     self.stateChangeMs = this.now;
+    // Tokens start at a random point, so that timers a previous run of this node left in a
+    // driver's heap (same name, restarted) are very unlikely to match.
+    this.tokenSeq = this.random.nextUint32();
     this.loopToken = this.nextToken();
     this.notify({type: "memberUp", member: self.toView()});
     this.queueMembership(self.name, this.selfAlive());
