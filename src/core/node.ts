@@ -178,7 +178,7 @@ export class SwimNode {
   private leaveItem: QueuedBroadcast | undefined;
   private leaveTransmitted = false;
   private readonly ctx: {selfName: string; leaving: boolean; nowMs: number; deadNodeReclaimMs: number};
-  // Scratch list for sendWithPiggyback (cleared on every use).
+  // BOUNDED: PACKET_PARTS_MAX; scratch list for sendWithPiggyback, cleared on every use.
   private readonly picked: QueuedBroadcast[] = [];
   // The input being handled: its time and the effects it produces.
   private now = 0;
@@ -854,6 +854,7 @@ export class SwimNode {
   private onSuspect(msg: SuspectMessage): DropReason | undefined {
     const known = this.table.get(msg.node);
     const verdict = suspectVerdict(known, msg, this.suspicions.has(msg.node), this.name);
+    if (verdict === "oldIncarnation") this.reannounce(msg.node, msg.from);
     switch (verdict) {
       case "noop":
         return undefined;
@@ -911,6 +912,7 @@ export class SwimNode {
   private onDead(msg: DeadMessage): DropReason | undefined {
     const known = this.table.get(msg.node);
     const verdict = deadVerdict(known, msg, this.selfContext());
+    if (verdict === "oldIncarnation") this.reannounce(msg.node, msg.from);
     if (verdict === "unknownMember" || verdict === "oldIncarnation") return verdict;
     this.suspicions.delete(msg.node);
     switch (verdict) {
@@ -939,6 +941,22 @@ export class SwimNode {
       }
       default:
         return verdict;
+    }
+  }
+
+  /**
+   * A suspect or dead message about us at an incarnation older than ours: its sender missed our
+   * last refutation. memberlist drops it silently, and then the sender keeps its stale suspicion
+   * until it declares us dead (a false positive at that node, healed only by a later push-pull;
+   * found by the refutation property, seed 2830806970). Instead we gossip our current alive again
+   * — same incarnation, so nobody else changes anything — and send it straight to the accuser.
+   */
+  private reannounce(node: string, accusedBy: string): void {
+    if (node !== this.name || this.statusValue !== "running") return;
+    this.queueMembership(this.name, this.selfAlive());
+    const accuser = this.table.get(accusedBy);
+    if (accuser !== undefined && accuser !== this.table.self && accuser.liveIndex >= 0) {
+      this.sendWithPiggyback(accuser.addr, []);
     }
   }
 
