@@ -29,6 +29,9 @@ export interface DemoOptions {
 
 const PROBE_INTERVAL_MS = 200;
 const PROBE_TIMEOUT_MS = 100;
+/** Anti-entropy every 5 s (local profile: 15 s), so a start-up on a busy machine converges quickly. */
+const PUSH_PULL_INTERVAL_MS = 5_000;
+const CONVERGE_TIMEOUT_MS = 20_000;
 
 interface DemoNode {
   readonly name: string;
@@ -37,6 +40,8 @@ interface DemoNode {
   http: string;
   status: "running" | "killed" | "left";
   view: readonly AgentMember[];
+  /** Highest Lifeguard awareness score seen on /v1/health since the last reset. */
+  awareness: number;
   events?: IncomingMessage;
 }
 
@@ -58,7 +63,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const bin = findBin();
   const pause = (ms: number): number => (options.quick ? 0 : ms);
   const config: SwimConfig = resolveConfig(
-    {probeIntervalMs: PROBE_INTERVAL_MS, probeTimeoutMs: PROBE_TIMEOUT_MS},
+    {probeIntervalMs: PROBE_INTERVAL_MS, probeTimeoutMs: PROBE_TIMEOUT_MS, pushPullIntervalMs: PUSH_PULL_INTERVAL_MS},
     localConfig(),
   );
   const n = options.nodes;
@@ -82,7 +87,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say(
       bold(`Lifeline demo — ${n} agents on 127.0.0.1, SWIM + Lifeguard, one process each`) +
         dim(
-          `\n  local profile, probe every ${PROBE_INTERVAL_MS} ms (timeout ${PROBE_TIMEOUT_MS} ms), suspicion ${config.suspicionMult}×, gossip every ${config.gossipIntervalMs} ms`,
+          `\n  local profile, probe every ${PROBE_INTERVAL_MS} ms (timeout ${PROBE_TIMEOUT_MS} ms), suspicion ${config.suspicionMult}×, gossip every ${config.gossipIntervalMs} ms, push-pull every ${PUSH_PULL_INTERVAL_MS / 1000} s`,
         ),
     );
     // 1. Start the agents: the first one, then the others joining it.
@@ -100,12 +105,12 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       await refreshViews(nodes);
       table?.draw();
       return nodes.every((x) => x.view.filter((m) => m.state === "alive").length === n);
-    }, 10_000);
+    }, CONVERGE_TIMEOUT_MS);
     const convergedMs = clock() - startedAt;
     const joinedMs = clock() - listeningAt;
     if (!converged) {
       table.freeze();
-      say(paint("31", "✗ the agents did not converge within 10 s"));
+      say(paint("31", `✗ the agents did not converge within ${fmt(CONVERGE_TIMEOUT_MS)}`));
       return 1;
     }
     await watch(nodes, table, pause(2_500));
@@ -117,15 +122,24 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const victim = nodes[Math.floor(n / 2)] as DemoNode;
     const observers = nodes.filter((x) => x !== victim);
     say(`\n${bold(`▸ kill -9 ${victim.name}`)} ${dim(`(pid ${victim.child.pid}; no leave, its sockets just vanish)`)}`);
+    for (const o of observers) o.awareness = 0;
     const killAt = clock();
     victim.child.kill("SIGKILL");
     victim.status = "killed";
     victim.events?.destroy();
-    const failedAll = await waitFor(async () => {
-      await refreshViews(nodes);
-      table?.draw();
-      return observers.every((o) => findEvent(events, o.name, victim.name, "member:down", killAt));
-    }, bound.totalMs + 5_000);
+    // Lifeguard stretches an overloaded observer's probe interval by (awareness score + 1): the
+    // bound follows the highest score the observers reported.
+    const awareness = (): number => Math.max(0, ...observers.map((o) => o.awareness));
+    const boundNow = (): number => detectionBound(config, n, awareness()).totalMs;
+    const failedAll = await waitFor(
+      async () => {
+        await refreshViews(nodes);
+        table?.draw();
+        return observers.every((o) => findEvent(events, o.name, victim.name, "member:down", killAt));
+      },
+      detectionBound(config, n, config.awarenessMaxMultiplier).totalMs + 5_000,
+      () => clock() - killAt > boundNow() + 5_000,
+    );
     await watch(nodes, table, pause(1_000));
     const suspects = observers
       .map((o) => findEvent(events, o.name, victim.name, "member:suspect", killAt))
@@ -142,9 +156,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     }
     if (!failedAll) {
       const missing = observers.filter((o) => !findEvent(events, o.name, victim.name, "member:down", killAt));
-      say(
-        paint("31", `✗ ${missing.map((m) => m.name).join(", ")} did not notice within ${fmt(bound.totalMs + 5_000)}`),
-      );
+      say(paint("31", `✗ ${missing.map((m) => m.name).join(", ")} did not notice within ${fmt(boundNow() + 5_000)}`));
       return 1;
     }
 
@@ -191,11 +203,16 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     if (firstSuspect) row("kill -9 → first suspicion", fmt(firstSuspect.atMs - killAt));
     row("failure detection (kill -9 → first 'failed')", fmt(firstDown));
     row("dissemination (first → last 'failed')", fmt(lastDown - firstDown));
-    row("kill -9 → every agent marked it failed", fmt(lastDown), `config bound ${fmt(bound.totalMs)}`);
+    const score = awareness();
+    row(
+      "kill -9 → every agent marked it failed",
+      fmt(lastDown),
+      `config bound ${fmt(boundNow())}${score > 0 ? ` (observers' awareness score reached ${score})` : ""}`,
+    );
     row("graceful leave → every agent saw 'left'", fmt(lastLeft));
     say(
       dim(
-        `  bound = first probe 2·(n−1)·${PROBE_INTERVAL_MS} + probe period ${PROBE_INTERVAL_MS} + max suspicion ${fmt(bound.suspicionMaxMs)} + gossip ${fmt(bound.disseminationMs)}`,
+        `  bound = first probe 2·(n−1)·${PROBE_INTERVAL_MS}·(score+1) + probe period ${PROBE_INTERVAL_MS}·(score+1) + max suspicion ${fmt(bound.suspicionMaxMs)} + gossip ${fmt(bound.disseminationMs)}`,
       ),
     );
     return 0;
@@ -237,6 +254,8 @@ function startNode(bin: string, name: string, join: readonly string[]): Promise<
     String(PROBE_INTERVAL_MS),
     "--probe-timeout-ms",
     String(PROBE_TIMEOUT_MS),
+    "--push-pull-interval-ms",
+    String(PUSH_PULL_INTERVAL_MS),
     "--retry-join-interval-ms",
     "200",
     "--quiet",
@@ -255,7 +274,15 @@ function startNode(bin: string, name: string, join: readonly string[]): Promise<
       const match = LISTENING.exec(line);
       if (!match) return;
       clearTimeout(timer);
-      resolve({name, child, gossip: match[3] as string, http: match[4] as string, status: "running", view: []});
+      resolve({
+        name,
+        child,
+        gossip: match[3] as string,
+        http: match[4] as string,
+        status: "running",
+        view: [],
+        awareness: 0,
+      });
     });
     child.once("exit", (code, signal) => {
       clearTimeout(timer);
@@ -313,8 +340,13 @@ async function refreshViews(nodes: DemoNode[]): Promise<void> {
       .filter((node) => node.status === "running")
       .map(async (node) => {
         try {
-          const response = await fetch(`http://${node.http}/v1/members`, {signal: AbortSignal.timeout(1_000)});
-          if (response.ok) node.view = (await response.json()) as AgentMember[];
+          const [members, health] = await Promise.all([
+            fetch(`http://${node.http}/v1/members`, {signal: AbortSignal.timeout(1_000)}),
+            fetch(`http://${node.http}/v1/health`, {signal: AbortSignal.timeout(1_000)}),
+          ]);
+          if (members.ok) node.view = (await members.json()) as AgentMember[];
+          const score = ((await health.json()) as {awarenessScore?: unknown}).awarenessScore;
+          if (typeof score === "number") node.awareness = Math.max(node.awareness, score);
         } catch {
           // the agent is going away; keep the last view
         }
@@ -322,9 +354,13 @@ async function refreshViews(nodes: DemoNode[]): Promise<void> {
   );
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+async function waitFor(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  giveUp: () => boolean = () => false,
+): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
+  while (performance.now() < deadline && !giveUp()) {
     if (await check()) return true;
     await sleep(100);
   }
