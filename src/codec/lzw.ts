@@ -75,11 +75,12 @@ export function lzwDecompress(input: Uint8Array, maxOutput: number): Uint8Array 
     } else if (code === EOF_CODE) {
       return out.subarray(0, o);
     } else if (code <= hi) {
-      if (code === hi && last < 0) throw new DecodeError("badCompression", `LZW code ${code} has no prefix`);
-      // Expansion of `code`; when code == hi (KwKwK) it is expansion(last) + first byte of it.
-      const kwk = code === hi;
+      // Expansion of `code`; when code == hi (KwKwK) it is expansion(last) + first byte of it. With
+      // no `last` (only in the frozen 12-bit state) code == hi is an ordinary, already stored entry.
+      const kwk = code === hi && last >= 0;
       const base = kwk ? last : code;
       const baseLen = base < CLEAR ? 1 : (length[base] as number);
+      if (baseLen === 0) throw new DecodeError("badCompression", `LZW code ${code} was never defined`);
       const total = kwk ? baseLen + 1 : baseLen;
       if (o + total > out.length) grow(total);
       let c = base;

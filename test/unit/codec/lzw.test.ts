@@ -94,6 +94,36 @@ describe("LZW (Go compress/lzw, LSB, litWidth 8)", () => {
     }
   });
 
+  it("keeps decoding with a frozen dictionary when an encoder does not clear at 4095 codes", () => {
+    // A non-Go encoder that never emits Clear: literals 0..255 repeated in pairs fill the
+    // dictionary up to code 4095 (width 12), after which Go's reader freezes it and still expands
+    // existing codes, including 4095 itself.
+    const codes: [number, number][] = [];
+    const literals: number[] = [];
+    // Mirror the reader's state: no leading Clear, so next = 257 and no previous code.
+    let hi = 257;
+    let width = 9;
+    let frozen = false;
+    for (let i = 0; !frozen; i++) {
+      const lit = i % 251;
+      codes.push([lit, width]);
+      literals.push(lit);
+      hi++;
+      if (hi >= 1 << width) {
+        if (width === 12) {
+          frozen = true;
+        } else {
+          width++;
+        }
+      }
+    }
+    // Entry 4095 was defined by the last two literals; emit it (code == next, no previous code).
+    const expected = [...literals, ...literals.slice(-2)];
+    codes.push([4095, 12], [257, 12]);
+    const out = lzwDecompress(pack(codes), 1 << 20);
+    expect(toHex(out)).toBe(toHex(Uint8Array.from(expected)));
+  });
+
   it("rejects data without an End code, invalid codes and oversized output", () => {
     const code = (f: () => unknown) => {
       try {
