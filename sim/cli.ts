@@ -378,7 +378,7 @@ export async function main(args: string[]): Promise<void> {
     }
     throw error;
   }
-  if (tty) process.stderr.write(`${progressBar(1, 1, startedWall)}\n`);
+  if (tty) process.stderr.write(`${progressBar(durationMs, durationMs, startedWall)}\n`);
   const {report} = run;
   const reproduce = ["lifeline sim", ...parsed.reproduce.map(shellQuote), "--seed", String(seed)].join(" ");
   out(formatSummary(report));

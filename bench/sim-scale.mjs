@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+/*
+ * Simulator scale benchmark: simulated node-seconds per wall-second (and per CPU-second) for
+ * 100, 500, 1,000 and 2,000 nodes, each run in a fresh child process so memory figures are its
+ * own. Every run is a real cluster: every node a SwimNode, every packet real codec bytes, all
+ * nodes joining through one seed at t = 0..1 s, then steady state. The bootstrap phase
+ * (until every node sees every other, memberlist's O(n²) alive flood) and the steady phase are
+ * reported separately because they cost very differently.
+ *
+ *   npm run build && node bench/sim-scale.mjs                     # 100 500 1000 2000, 300 s each
+ *   node bench/sim-scale.mjs --sizes 1000 --duration-ms 300000    # the target: < 30 s wall
+ *   node bench/sim-scale.mjs --sizes 10000 --duration-ms 60000    # the stretch goal
+ *
+ * Flags: --sizes a,b,c  --duration-ms N  --seed N  --json FILE  --safety (on; off by default).
+ * Node flags for the children: --max-semi-space-size=64 (fewer scavenges: the alive flood
+ * allocates a lot of short-lived message objects).
+ */
+import {spawnSync} from "node:child_process";
+import {writeFileSync} from "node:fs";
+import os from "node:os";
+import {fileURLToPath} from "node:url";
+
+const args = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const k = args.indexOf(name);
+  return k >= 0 ? args[k + 1] : fallback;
+};
+
+if (args[0] === "--child") {
+  const n = Number(args[1]);
+  const durationMs = Number(args[2]);
+  const seed = Number(args[3]);
+  const safety = args[4] === "true";
+  const {createSimulation} = await import("../dist/sim/index.js");
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const sim = createSimulation({nodes: n, seed, safety, joinSpreadMs: 1000, sampleIntervalMs: 5000});
+  let peakRss = 0;
+  const sampleMem = () => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  };
+  // Phase 1: bootstrap, until all agree (or the run ends).
+  const agreed = sim.runUntil(() => sim.metrics.settledAtMs !== null, {maxMs: durationMs});
+  sampleMem();
+  const bootVirtualMs = sim.nowMs;
+  const tBoot = performance.now();
+  const cpuBoot = process.cpuUsage(cpu0);
+  // Phase 2: steady state for the rest of the run, in slices so the memory peak is seen.
+  while (sim.nowMs < durationMs) {
+    sim.runForMs(Math.min(10_000, durationMs - sim.nowMs));
+    sampleMem();
+  }
+  const t1 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
+  const cpuBootS = (cpuBoot.user + cpuBoot.system) / 1e6;
+  const wallS = (t1 - t0) / 1000;
+  const bootWallS = (tBoot - t0) / 1000;
+  const steadyVirtualS = (durationMs - bootVirtualMs) / 1000;
+  const result = {
+    nodes: n,
+    virtualS: durationMs / 1000,
+    wallS,
+    cpuS,
+    nodeSecPerWallS: (n * durationMs) / 1000 / wallS,
+    nodeSecPerCpuS: (n * durationMs) / 1000 / cpuS,
+    bootstrap: {
+      agreed,
+      virtualS: bootVirtualMs / 1000,
+      wallS: bootWallS,
+      cpuS: cpuBootS,
+    },
+    steady: {
+      virtualS: steadyVirtualS,
+      wallS: wallS - bootWallS,
+      cpuS: cpuS - cpuBootS,
+      nodeSecPerCpuS: steadyVirtualS > 0 ? (n * steadyVirtualS) / (cpuS - cpuBootS) : null,
+    },
+    events: sim.eventsHandled,
+    inputs: sim.inputsHandled,
+    datagrams: sim.metrics.datagrams,
+    datagramBytes: sim.metrics.datagramBytes,
+    peakRssMb: Math.round(peakRss / 1048576),
+    heapUsedMb: Math.round(process.memoryUsage().heapUsed / 1048576),
+    agreesAtEnd: sim.allAgree(),
+    traceHash: sim.traceHash,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(0);
+}
+
+const sizes = flag("--sizes", "100,500,1000,2000").split(",").map(Number);
+const durationMs = Number(flag("--duration-ms", "300000"));
+const seed = Number(flag("--seed", "1"));
+const safety = args.includes("--safety");
+const jsonOut = flag("--json", undefined);
+const machine = {
+  cpu: os.cpus()[0]?.model ?? "unknown",
+  cores: os.cpus().length,
+  memGb: Math.round(os.totalmem() / 1e9),
+  node: process.version,
+  loadAvg1m: os.loadavg()[0],
+};
+console.log(
+  `sim scale benchmark: ${durationMs / 1000} s virtual per size, seed ${seed}, safety ${safety ? "on" : "off"}`,
+);
+console.log(
+  `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGb} GB, node ${machine.node}, load ${machine.loadAvg1m.toFixed(1)}`,
+);
+console.log(
+  "nodes | virtual s | wall s | cpu s | node-s/wall-s | node-s/cpu-s | bootstrap: virtual s, cpu s | steady node-s/cpu-s | peak RSS MB | agrees",
+);
+const results = [];
+for (const n of sizes) {
+  const child = spawnSync(
+    process.execPath,
+    [
+      "--max-semi-space-size=64",
+      "--max-old-space-size=16384",
+      fileURLToPath(import.meta.url),
+      "--child",
+      String(n),
+      String(durationMs),
+      String(seed),
+      String(safety),
+    ],
+    {encoding: "utf8", maxBuffer: 1 << 24},
+  );
+  if (child.status !== 0) {
+    console.log(
+      `${n} | failed (exit ${child.status} ${child.signal ?? ""}): ${(child.stderr || "").trim().split("\n").slice(-3).join(" / ")}`,
+    );
+    results.push({nodes: n, failed: true, stderr: child.stderr.slice(-2000)});
+    continue;
+  }
+  const r = JSON.parse(child.stdout.trim().split("\n").at(-1));
+  results.push(r);
+  const f = (v, d = 1) => (v === null ? "-" : v.toFixed(d));
+  console.log(
+    `${n} | ${r.virtualS} | ${f(r.wallS)} | ${f(r.cpuS)} | ${Math.round(r.nodeSecPerWallS)} | ${Math.round(r.nodeSecPerCpuS)} | ` +
+      `${r.bootstrap.agreed ? f(r.bootstrap.virtualS) : "not reached"}, ${f(r.bootstrap.cpuS)} | ` +
+      `${r.steady.nodeSecPerCpuS === null ? "-" : Math.round(r.steady.nodeSecPerCpuS)} | ${r.peakRssMb} | ${r.agreesAtEnd}`,
+  );
+}
+if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify({machine, durationMs, seed, safety, results}, null, 1)}\n`);
