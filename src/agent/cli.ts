@@ -191,6 +191,9 @@ export async function run(args: readonly string[], io: CliIo = processIo()): Pro
 
 /** The bin entry point: runs the CLI and exits with its code. */
 export async function main(args: readonly string[]): Promise<void> {
+  // A closed pipe (`lifeline demo | head`) must not crash the CLI before it cleans up.
+  process.stdout.on("error", () => {});
+  process.stderr.on("error", () => {});
   let code: number;
   try {
     code = await run(args);
