@@ -330,3 +330,27 @@ describe("ProbeRing", () => {
     expect(ring.next(() => false, onWrap, random)).toBeUndefined();
   });
 });
+
+describe("probe failure and bounds", () => {
+  it("gossips suspect{from: self} about a target that stayed silent", () => {
+    const p = firstProbe(["a", "b", "c"]);
+    p.node.handle(p.now + 500, timerInput(expectTimer(p.fx, "probeTimeout")));
+    p.node.handle(p.now + 1000, timerInput(expectTimer(p.fx, "probeDeadline")));
+    const ack = p.node.handle(p.now + 1001, packetFrom("a", {type: "ping", seqNo: 5, node: "self"}));
+    const s = expectSent(ack, {to: "a", type: "suspect", where: (m) => m.node === p.target});
+    expect(s).toMatchObject({from: "self", incarnation: 1});
+  });
+
+  it("refuses indirect ping requests beyond its bound and reports overload", () => {
+    const {node} = createTestNodeWithEffects({members: ["a", "b"]});
+    const reasons: string[] = [];
+    for (let i = 0; i < 1_030; i++) {
+      const fx = node.handle(
+        0,
+        packetFrom("a", {type: "indirectPing", seqNo: i, target: addrOf("b"), node: "b", nack: false}),
+      );
+      reasons.push(...droppedReasons(fx));
+    }
+    expect(reasons).toEqual(Array(6).fill("overloaded"));
+  });
+});
