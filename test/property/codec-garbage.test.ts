@@ -103,11 +103,13 @@ describe("decoders on garbage (property)", () => {
     );
   });
 
-  it("reject every bit flip of an encrypted serf packet with decryptFailed", () => {
+  it("reject every bit flip in the nonce, ciphertext or tag of an encrypted serf packet", () => {
+    // Byte 0 (the encryption version) is not authenticated in memberlist's scheme: flipping 1 → 0
+    // decrypts fine and then strips "padding". That is Go's behaviour too, so it is excluded here.
     fc.assert(
       fc.property(fc.constantFrom(...encrypted), fc.nat(), fc.integer({min: 0, max: 7}), (base, at, bit) => {
         const b = base.slice();
-        const i = at % b.length;
+        const i = 1 + (at % (b.length - 1));
         b[i] = (b[i] as number) ^ (1 << bit);
         expect(() => decryptPayload(keyring, b)).toThrow(DecodeError);
       }),
