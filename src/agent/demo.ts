@@ -72,11 +72,19 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const events: SeenEvent[] = [];
   const t0 = performance.now();
   const clock = (): number => performance.now() - t0;
+  // BOUNDED: the demo's N child processes.
+  const spawned = new Set<ChildProcess>();
   const killAll = (): void => {
-    for (const node of nodes)
-      if (node.child.exitCode === null && node.child.signalCode === null) node.child.kill("SIGKILL");
+    for (const child of spawned) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   };
   process.once("exit", killAll);
+  // Interrupted (Ctrl-C, kill): take the agents down too, then exit as the signal would.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    killAll();
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   let table: LiveTable | undefined;
   const say = (text: string): void => {
     table?.freeze();
@@ -93,9 +101,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     // 1. Start the agents: the first one, then the others joining it.
     const names = Array.from({length: n}, (_, i) => `node${i + 1}`);
     const startedAt = clock();
-    const first = await startNode(bin, names[0] as string, []);
+    const first = await startNode(bin, names[0] as string, [], spawned);
     nodes.push(first);
-    const rest = await Promise.all(names.slice(1).map((name) => startNode(bin, name, [first.gossip])));
+    const rest = await Promise.all(names.slice(1).map((name) => startNode(bin, name, [first.gossip], spawned)));
     nodes.push(...rest);
     const listeningAt = clock();
     for (const node of nodes) subscribe(node, events, clock);
@@ -220,7 +228,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     table?.freeze();
     for (const node of nodes) node.events?.destroy();
     await stopAll(nodes);
+    killAll(); // any agent that was spawned but never reported it was listening
     process.off("exit", killAll);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
   }
 }
 
@@ -238,7 +249,7 @@ function findBin(): string {
 
 const LISTENING = /agent (\S+) listening on (\S+) advertise (\S+) http (\S+)/;
 
-function startNode(bin: string, name: string, join: readonly string[]): Promise<DemoNode> {
+function startNode(bin: string, name: string, join: readonly string[], spawned: Set<ChildProcess>): Promise<DemoNode> {
   const args = [
     bin,
     "agent",
@@ -262,6 +273,7 @@ function startNode(bin: string, name: string, join: readonly string[]): Promise<
     ...join.flatMap((seed) => ["--join", seed]),
   ];
   const child = spawn(process.execPath, args, {stdio: ["ignore", "ignore", "pipe"]});
+  spawned.add(child);
   return new Promise((resolve, reject) => {
     const lines = createInterface({input: child.stderr as NodeJS.ReadableStream});
     const timer = setTimeout(() => {
