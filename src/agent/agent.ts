@@ -170,8 +170,9 @@ export interface AgentEvents {
   /** An internal error (a Lifeline bug) was caught; the agent keeps running. */
   internalError: [error: unknown];
   /**
-   * The hash ring's members changed (a member came up or went down): which arcs moved from whom
-   * to whom. Emitted after the member event that caused it.
+   * The hash ring's members changed (members came up or went down): which arcs moved from whom
+   * to whom. Emitted on the tick after the member events that caused it, one per rebuild (a
+   * burst of member events gives one event listing all of them).
    */
   "ring:changed": [change: RingChange];
   /** A plain-heartbeat device was heard for the first time, or again after being down. */
@@ -287,6 +288,9 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly abort = new AbortController();
   private tags: Readonly<Record<string, string>>;
   private readonly hashRing: HashRing;
+  private ringStale = false;
+  private ringFlushScheduled = false;
+  private pendingRingChanges: RingChange[] = [];
   private readonly elector: LeaderElector;
   private heartbeatService: HeartbeatService | undefined;
   private eventHandlerRunner: EventHandlerRunner | undefined;
@@ -300,10 +304,13 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   /**
-   * The consistent-hash ring over the up (alive or suspect) members, self included, updated
-   * before each member event is emitted. Read-only: `owner(key)`, `owners(key, n)`, `members()`.
+   * The consistent-hash ring over the up (alive or suspect) members, self included. Always
+   * current: a member event marks it stale and the next read (or the next tick) rebuilds it, so
+   * a burst of events (a join that brings in 1000 members) costs one rebuild. Read-only:
+   * `owner(key)`, `owners(key, n)`, `members()`.
    */
   get ring(): Pick<HashRing, "owner" | "owners" | "members" | "size" | "has" | "position" | "ownership" | "vnodes"> {
+    this.refreshRing();
     return this.hashRing;
   }
 
@@ -313,6 +320,7 @@ export class Agent extends EventEmitter<AgentEvents> {
    * but not consensus: see leader.ts for exactly what it guarantees.
    */
   leader(options: LeaderOptions = {}): string | undefined {
+    this.refreshRing();
     return this.elector.leader(this.members(), options, options.tags ? undefined : this.hashRing);
   }
 
@@ -430,7 +438,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     );
     this.driver.start();
     this.status = "running";
-    this.updateRing();
+    this.markRingStale();
     if (this.heartbeatService) {
       try {
         await this.heartbeatService.start();
@@ -587,11 +595,11 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   private handleNotification(event: Notification): void {
-    // The ring (and so leader()) reflects the change before anyone hears of it.
-    const ringChange = event.type === "refuted" || event.type === "left" ? undefined : this.updateRing();
+    // The ring is rebuilt lazily: any read (agent.ring, leader()) in a listener below sees the
+    // change; ring:changed follows on the next tick, once per burst of member events.
+    if (event.type !== "refuted" && event.type !== "left") this.markRingStale();
     this.handleMemberNotification(event);
     if (event.type === "refuted" || event.type === "left") return;
-    if (ringChange && ringChange.moved.length > 0) this.dispatch("ring:changed", ringChange);
     if (event.type === "memberDown" || event.type === "memberLeft")
       this.heartbeatService?.memberGone(event.member.name);
     const handlerEvent = HANDLER_EVENT_OF[event.type];
@@ -645,15 +653,31 @@ export class Agent extends EventEmitter<AgentEvents> {
     }
   }
 
-  /** Puts the up members on the ring; returns what moved. */
-  private updateRing(): RingChange | undefined {
-    if (!this.driver) return undefined;
-    return this.hashRing.setMembers(
+  private markRingStale(): void {
+    this.ringStale = true;
+    if (this.ringFlushScheduled) return;
+    this.ringFlushScheduled = true;
+    setImmediate(() => {
+      this.ringFlushScheduled = false;
+      this.refreshRing();
+      const changes = this.pendingRingChanges;
+      this.pendingRingChanges = [];
+      for (const change of changes) this.dispatch("ring:changed", change);
+    });
+  }
+
+  /** Puts the up members on the ring if a member event made it stale; queues what moved. */
+  private refreshRing(): void {
+    if (!this.ringStale || !this.driver) return;
+    this.ringStale = false;
+    const change = this.hashRing.setMembers(
       this.node
         .members()
         .filter((m) => isUp(m.state))
         .map((m) => m.name),
     );
+    // BOUNDED: drained on the next tick (markRingStale schedules it whenever the ring goes stale).
+    if (change.moved.length > 0) this.pendingRingChanges.push(change);
   }
 
   private handleMemberNotification(event: Notification): void {
