@@ -231,39 +231,53 @@ export class HashRing {
   #applyChange(removed: readonly string[], added: readonly string[]): Tokens {
     const gone = new Set(removed);
     const old = this.#tokens;
-    const keptPositions: number[] = [];
-    const keptOwners: string[] = [];
-    for (let i = 0; i < old.owners.length; i++) {
-      const owner = old.owners[i] as string;
-      if (gone.has(owner)) continue;
-      keptPositions.push(old.positions[i] as number);
-      keptOwners.push(owner);
-    }
-    const fresh: {position: number; owner: string}[] = [];
+    // The new members' positions, sorted by (position, name) through an index array.
+    const freshCount = added.length * this.vnodes;
+    const freshPositions = new Float64Array(freshCount);
+    const freshOwners: string[] = new Array(freshCount);
+    let f = 0;
     for (const owner of added) {
-      for (const position of this.#positionsByMember.get(owner) as Float64Array) fresh.push({position, owner});
+      for (const position of this.#positionsByMember.get(owner) as Float64Array) {
+        freshPositions[f] = position;
+        freshOwners[f] = owner;
+        f++;
+      }
     }
-    fresh.sort((a, b) => a.position - b.position || compareNames(a.owner, b.owner));
-    const total = keptPositions.length + fresh.length;
+    const order = Uint32Array.from({length: freshCount}, (_, k) => k).sort(
+      (x, y) =>
+        (freshPositions[x] as number) - (freshPositions[y] as number) ||
+        compareNames(freshOwners[x] as string, freshOwners[y] as string),
+    );
+    let keptCount = 0;
+    for (const owner of old.owners) if (!gone.has(owner)) keptCount++;
+    const total = keptCount + freshCount;
     const positions = new Float64Array(total);
     const owners: string[] = new Array(total);
-    let i = 0;
-    let j = 0;
+    let i = 0; // index into old (skipping removed owners)
+    let j = 0; // index into order
+    const skipGone = (): void => {
+      while (i < old.owners.length && gone.has(old.owners[i] as string)) i++;
+    };
+    skipGone();
     for (let k = 0; k < total; k++) {
-      const takeKept =
-        j >= fresh.length ||
-        (i < keptPositions.length &&
-          ((keptPositions[i] as number) < (fresh[j] as {position: number}).position ||
-            ((keptPositions[i] as number) === (fresh[j] as {position: number}).position &&
-              compareNames(keptOwners[i] as string, (fresh[j] as {owner: string}).owner) < 0)));
-      if (takeKept) {
-        positions[k] = keptPositions[i] as number;
-        owners[k] = keptOwners[i] as string;
+      let takeOld = j >= freshCount;
+      if (!takeOld && i < old.owners.length) {
+        const oldPosition = old.positions[i] as number;
+        const freshIndex = order[j] as number;
+        const freshPosition = freshPositions[freshIndex] as number;
+        takeOld =
+          oldPosition < freshPosition ||
+          (oldPosition === freshPosition && compareNames(old.owners[i] as string, freshOwners[freshIndex] as string) < 0);
+      }
+      if (takeOld) {
+        positions[k] = old.positions[i] as number;
+        owners[k] = old.owners[i] as string;
         i++;
+        skipGone();
       } else {
-        const entry = fresh[j] as {position: number; owner: string};
-        positions[k] = entry.position;
-        owners[k] = entry.owner;
+        const freshIndex = order[j] as number;
+        positions[k] = freshPositions[freshIndex] as number;
+        owners[k] = freshOwners[freshIndex] as string;
         j++;
       }
     }
@@ -283,11 +297,16 @@ function diffTokens(before: Tokens, after: Tokens): RingMove[] {
   const boundaries = mergeSorted(before.positions, after.positions);
   if (boundaries.length === 0) return [];
   const arcs: RingMove[] = [];
+  // Boundaries ascend, so each table's successor index only moves forward: one pass, no search.
+  let bi = 0;
+  let ai = 0;
   for (let i = 0; i < boundaries.length; i++) {
     const end = boundaries[i] as number;
     const start = boundaries[(i - 1 + boundaries.length) % boundaries.length] as number;
-    const from = ownerAt(before, end);
-    const to = ownerAt(after, end);
+    while (bi < before.positions.length && (before.positions[bi] as number) < end) bi++;
+    while (ai < after.positions.length && (after.positions[ai] as number) < end) ai++;
+    const from = before.owners.length === 0 ? null : (before.owners[bi % before.owners.length] as string);
+    const to = after.owners.length === 0 ? null : (after.owners[ai % after.owners.length] as string);
     if (from === to) continue;
     const last = arcs[arcs.length - 1];
     if (last !== undefined && last.end === start && last.from === from && last.to === to) {
@@ -309,8 +328,9 @@ function diffTokens(before: Tokens, after: Tokens): RingMove[] {
 }
 
 /** Union of two ascending arrays, ascending, without duplicates. */
-function mergeSorted(a: Float64Array, b: Float64Array): number[] {
-  const out: number[] = [];
+function mergeSorted(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length + b.length);
+  let n = 0;
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
@@ -319,9 +339,9 @@ function mergeSorted(a: Float64Array, b: Float64Array): number[] {
     const next = Math.min(x, y);
     if (x === next) i++;
     if (y === next) j++;
-    if (out.length === 0 || out[out.length - 1] !== next) out.push(next);
+    if (n === 0 || out[n - 1] !== next) out[n++] = next;
   }
-  return out;
+  return out.subarray(0, n);
 }
 
 /** Whether ring position `hash` lies in the arc `(start, end]` (wrapping when start ≥ end). */

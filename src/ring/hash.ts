@@ -19,6 +19,21 @@ const C3 = 0x38b34ae5;
 const C4 = 0xa1e38b93;
 
 const encoder = new TextEncoder();
+/** Scratch buffer for string keys (grown on demand), so hashing a string allocates nothing. */
+let scratch = new Uint8Array(256);
+
+/** The UTF-8 bytes of `text` in the scratch buffer (a view valid until the next call). */
+function utf8(text: string): Uint8Array {
+  // UTF-8 needs at most 3 bytes per UTF-16 code unit.
+  if (text.length * 3 > scratch.length) scratch = new Uint8Array(text.length * 3);
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return encoder.encode(text); // non-ASCII: let the platform encoder do it
+    scratch[n++] = c;
+  }
+  return scratch.subarray(0, n);
+}
 
 function rotl(x: number, r: number): number {
   return (x << r) | (x >>> (32 - r));
@@ -47,7 +62,7 @@ function readWord(bytes: Uint8Array, i: number): number {
  * Returns the four 32-bit words h1..h4 as unsigned numbers, in the reference's output order.
  */
 export function murmur3x86x128(input: Uint8Array | string, seed = 0): [number, number, number, number] {
-  const bytes = typeof input === "string" ? encoder.encode(input) : input;
+  const bytes = typeof input === "string" ? utf8(input) : input;
   const length = bytes.length;
   const blocks = length - (length % 16);
   let h1 = seed | 0;
