@@ -267,7 +267,8 @@ export class HashRing {
         const freshPosition = freshPositions[freshIndex] as number;
         takeOld =
           oldPosition < freshPosition ||
-          (oldPosition === freshPosition && compareNames(old.owners[i] as string, freshOwners[freshIndex] as string) < 0);
+          (oldPosition === freshPosition &&
+            compareNames(old.owners[i] as string, freshOwners[freshIndex] as string) < 0);
       }
       if (takeOld) {
         positions[k] = old.positions[i] as number;
