@@ -41,6 +41,11 @@ export interface HeartbeatServiceInit {
   readonly evaluateIntervalMs?: number;
   /** How often devices heard here are reported to the cluster. Default 2000. Integer 100..600000. */
   readonly reportIntervalMs?: number;
+  /**
+   * Share devices heard here with the cluster (and relay others' reports). Default true. Turn it
+   * off in a cluster with serf agents if their "unknown type: 76" warnings are unwelcome.
+   */
+  readonly share?: boolean;
   /** Queues a user message for the cluster (the core's broadcast input). */
   readonly broadcast: (payload: Uint8Array) => void;
   readonly log?: (line: string) => void;
@@ -161,6 +166,7 @@ export class HeartbeatService extends EventEmitter<HeartbeatServiceEvents> {
 
   /** Broadcasts reports of the devices heard here (the timer calls this). */
   report(): void {
+    if (this.#init.share === false) return;
     const entries = this.registry.localReports(this.#now());
     if (entries.length === 0) return;
     for (const payload of encodeHeartbeatReports(this.#init.name, entries, () => this.#seq++)) {
@@ -195,8 +201,10 @@ export class HeartbeatService extends EventEmitter<HeartbeatServiceEvents> {
     for (const transition of this.registry.applyReport(this.#now(), report.reporter, report.entries)) {
       this.#emit(transition);
     }
-    this.#safeBroadcast(payload);
-    this.#counters.reportsRelayed++;
+    if (this.#init.share !== false) {
+      this.#safeBroadcast(payload);
+      this.#counters.reportsRelayed++;
+    }
     return true;
   }
 

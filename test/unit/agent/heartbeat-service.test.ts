@@ -84,6 +84,17 @@ describe("HeartbeatService", () => {
     expect(service.stats.reportsReceived).toBe(1);
   });
 
+  it("neither reports nor relays when sharing is off, but still learns from others", () => {
+    const sent: Uint8Array[] = [];
+    const service = new HeartbeatService({name: "x", share: false, broadcast: (p) => void sent.push(p)});
+    service.beat("d", "h");
+    service.report();
+    const [valid] = encodeHeartbeatReports("y", [{name: "e", agoMs: 1, meanMs: 4000, stdDeviationMs: 100}], () => 1);
+    service.handleMessage(valid as Uint8Array);
+    expect(sent).toEqual([]);
+    expect(service.devices().map((d) => d.name)).toEqual(["d", "e"]);
+  });
+
   it("keeps running when broadcasting fails (e.g. while leaving)", () => {
     const service = new HeartbeatService({
       name: "x",
