@@ -37,7 +37,12 @@ import {
   type HandlerMember,
   parseEventHandler,
 } from "./event-handler.ts";
-import {type DeviceView, type HeartbeatRegistryInit, resolveHeartbeatRegistryConfig} from "./heartbeat-registry.ts";
+import {
+  type DeviceView,
+  type HeartbeatRegistryInit,
+  InvalidHeartbeatConfigError,
+  resolveHeartbeatRegistryConfig,
+} from "./heartbeat-registry.ts";
 import {HeartbeatService} from "./heartbeat-service.ts";
 import {startHttpApi} from "./http.ts";
 import {isUp, LeaderElector, type LeaderOptions} from "./leader.ts";
@@ -101,6 +106,8 @@ export interface AgentInit extends Partial<SwimConfig> {
     readonly evaluateIntervalMs?: number;
     /** How often devices heard here are reported to the cluster. Default 2000. */
     readonly reportIntervalMs?: number;
+    /** Share devices with the cluster as user messages (serf logs a warning per copy). Default true. */
+    readonly share?: boolean;
   };
   /** Positions per member on the hash ring. Default 256. */
   readonly ringVnodes?: number;
@@ -244,6 +251,15 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
   const heartbeat = {...(init.heartbeat ?? {})};
   try {
     resolveHeartbeatRegistryConfig(heartbeat);
+    for (const [field, min, max] of [
+      ["evaluateIntervalMs", 10, 60_000],
+      ["reportIntervalMs", 100, 600_000],
+    ] as const) {
+      const value = heartbeat[field];
+      if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
+        throw new InvalidHeartbeatConfigError(field, `must be an integer between ${min} and ${max}`);
+      }
+    }
   } catch (error) {
     const field = (error as {field?: string}).field ?? "";
     throw new InvalidInitError(`heartbeat.${field}`, (error as Error).message.replace(/^invalid [^;]+; /, ""));
@@ -622,13 +638,14 @@ export class Agent extends EventEmitter<AgentEvents> {
   /** Creates the heartbeat service (always: it also learns devices from other agents) and the handler runner. */
   private startRecovery(): void {
     const config = this.config;
-    const {evaluateIntervalMs, reportIntervalMs, ...registry} = config.heartbeat;
+    const {evaluateIntervalMs, reportIntervalMs, share, ...registry} = config.heartbeat;
     this.heartbeatService = new HeartbeatService({
       name: config.name,
       ...(config.heartbeatListen ? {listen: config.heartbeatListen} : {}),
       registry,
       ...(evaluateIntervalMs !== undefined ? {evaluateIntervalMs} : {}),
       ...(reportIntervalMs !== undefined ? {reportIntervalMs} : {}),
+      ...(share !== undefined ? {share} : {}),
       broadcast: (payload) => {
         if (this.status === "running") this.driver?.broadcast(payload);
       },
