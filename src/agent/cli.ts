@@ -76,6 +76,11 @@ const AGENT_FLAGS: readonly FlagSpec[] = [
     kind: "int",
     help: "how often devices are shared with the cluster (default 2000)",
   },
+  {
+    name: "heartbeat-share",
+    kind: "bool",
+    help: "share devices with the cluster (default true; =false in serf clusters)",
+  },
   {name: "ring-vnodes", kind: "int", help: "hash ring positions per member (default 256)"},
   ...CONFIG_FIELDS.map(
     (field): FlagSpec => ({
@@ -267,6 +272,7 @@ export function agentInitFromFlags(values: ReadonlyMap<string, unknown>): AgentI
   }
   for (const [flag, field] of HEARTBEAT_PHI_FLAGS) if (values.has(flag)) phi[field] = values.get(flag);
   for (const [flag, field] of HEARTBEAT_FLAGS) if (values.has(flag)) heartbeat[field] = values.get(flag);
+  if (values.has("heartbeat-share")) heartbeat.share = values.get("heartbeat-share");
   if (Object.keys(phi).length > 0) heartbeat.phi = phi;
   if (Object.keys(heartbeat).length > 0) init.heartbeat = heartbeat;
   for (const field of CONFIG_FIELDS) {

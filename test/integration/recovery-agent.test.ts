@@ -210,6 +210,7 @@ describe("recovery flags on the CLI", () => {
     {args: ["agent", "--heartbeat-min-std-deviation-ms", "0"], flag: "--heartbeat-min-std-deviation-ms"},
     {args: ["agent", "--heartbeat-devices-max", "0"], flag: "--heartbeat-devices-max"},
     {args: ["agent", "--ring-vnodes", "0"], flag: "--ring-vnodes"},
+    {args: ["agent", "--heartbeat-report-interval-ms", "5"], flag: "--heartbeat-report-interval-ms"},
     {args: ["ring"], flag: "KEY"},
     {args: ["ring", "k", "--n", "0"], flag: "--n"},
     {args: ["leader", "--tag", "novalue"], flag: "--tag"},
