@@ -325,6 +325,8 @@ export class SwimNode {
     // driver's heap (same name, restarted) are very unlikely to match.
     this.tokenSeq = this.random.nextUint32();
     this.loopToken = this.nextToken();
+    // Likewise for sequence numbers: a late ack to the previous run's ping must not match a new probe.
+    this.seq = this.random.nextUint32();
     this.notify({type: "memberUp", member: self.toView()});
     this.queueMembership(self.name, this.selfAlive());
     const c = this.config;
@@ -1051,7 +1053,10 @@ export class SwimNode {
     const messages = primary;
     for (const item of picked) {
       messages.push(item.message);
-      if (item === this.leaveItem) this.leaveTransmitted = true;
+      // Like memberlist's Leave, wait until the leave broadcast reached its retransmit limit (the
+      // queue's Finished), not just its first packet: a leaving node that stops after one send
+      // leaves the spread to a thin epidemic (found by the dissemination property, local preset).
+      if (item === this.leaveItem && !item.queued) this.leaveTransmitted = true;
     }
     this.fx.push({type: "send", to, messages});
     return true;

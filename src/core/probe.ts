@@ -39,15 +39,18 @@ export class ProbeRing {
    * shuffled. Returns undefined when a whole pass finds nobody eligible.
    */
   next(eligible: (e: MemberEntry) => boolean, onWrap: () => MemberEntry[], random: Random): MemberEntry | undefined {
-    let checked = 0;
+    // At most one wrap per call: the rest of this round, then one full pass over the new round.
+    // (memberlist counts the wrap against the old round's length and can skip a tick.)
+    let wrapped = false;
     for (;;) {
       if (this.index >= this.order.length) {
+        if (wrapped) return undefined;
+        wrapped = true;
         this.order = shuffle(onWrap(), random);
         this.index = 0;
+        if (this.order.length === 0) return undefined;
       }
-      if (checked >= this.order.length) return undefined;
       const e = this.order[this.index++] as MemberEntry;
-      checked++;
       if (eligible(e)) return e;
     }
   }

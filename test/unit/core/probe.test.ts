@@ -313,6 +313,26 @@ describe("serving an indirect probe", () => {
 });
 
 describe("ProbeRing", () => {
+  it("always finds the one eligible member, wherever the reshuffle puts it", () => {
+    const members = ["a", "b", "c"].map(
+      (n) => new MemberEntry(n, addrOf(n), 1, new Uint8Array(), DEFAULT_VSN, "alive", 0),
+    );
+    for (let seed = 0; seed < 50; seed++) {
+      const ring = new ProbeRing();
+      const random = createRandom(seed);
+      for (let i = 0; i < 10; i++) {
+        expect(
+          ring.next(
+            (e) => e.name === "c",
+            () => members.slice(),
+            random,
+          )?.name,
+          `seed ${seed} call ${i}`,
+        ).toBe("c");
+      }
+    }
+  });
+
   it("calls onWrap once per round and returns undefined when nobody is eligible", () => {
     const ring = new ProbeRing();
     const random = createRandom(3);
