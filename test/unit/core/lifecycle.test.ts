@@ -102,16 +102,21 @@ describe("lifecycle", () => {
 });
 
 describe("leave", () => {
-  it("queues dead about itself from itself and becomes left once it was transmitted", () => {
+  it("queues dead about itself from itself and becomes left once it was transmitted its retransmit limit", () => {
     const {node, startEffects} = createTestNodeWithEffects({members: ["a", "b"]});
     const fx = node.handle(0, {type: "leave"});
     expect(node.status).toBe("leaving");
     expect(node.member("self")?.state).toBe("left");
     expectTimer(fx, "leaveTimeout", 5000);
-    const gossipTick = expectTimer(startEffects, "gossip");
-    const round = node.handle(200, timerInput(gossipTick));
-    expectSent(round, {toAny: true, type: "dead", where: (m) => m.node === "self" && m.from === "self"});
-    expectNotified(round, "left");
+    // 3 members: limit 4 × ceil(log10 4) = 4 sends; a gossip round reaches the 2 others.
+    let gossipTick = expectTimer(startEffects, "gossip");
+    const first = node.handle(200, timerInput(gossipTick));
+    expectSent(first, {toAny: true, type: "dead", where: (m) => m.node === "self" && m.from === "self"});
+    rejectNotified(first, "left");
+    expect(node.status).toBe("leaving");
+    gossipTick = expectTimer(first, "gossip");
+    const second = node.handle(400, timerInput(gossipTick));
+    expectNotified(second, "left");
     expect(node.status).toBe("left");
   });
 
