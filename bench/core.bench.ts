@@ -9,6 +9,9 @@
  *   6. the gossip timer (→ up to gossipNodes packets)
  * so inputs/s = 6 × the reported hz. Fixed seeds; the machine is printed once.
  *
+ * It also prints the heap cost of one member entry (300 nodes × 300 members, broadcasts drained),
+ * exact when run with NODE_OPTIONS=--expose-gc.
+ *
  * Run: npx vitest bench --run bench/core.bench.ts
  */
 import {cpus} from "node:os";
@@ -20,6 +23,7 @@ import {
   type Effect,
   type Input,
   lanConfig,
+  type Message,
   SwimNode,
   type Timer,
 } from "../src/core/index.ts";
@@ -107,6 +111,39 @@ function cycle(f: Fixture): void {
   const g = node.handle(f.now, {type: "timer", timer: f.gossip});
   for (const e of g) if (e.type === "setTimer" && e.timer.type === "gossip") f.gossip = e.timer;
 }
+
+function measureEntryBytes(nodes: number): string {
+  const gc = (globalThis as {gc?: () => void}).gc;
+  gc?.();
+  const before = process.memoryUsage().heapUsed;
+  const keep: SwimNode[] = [];
+  for (let i = 0; i < nodes; i++) {
+    const node = new SwimNode(lanConfig(), {name: `node-${i}`, addr: addr(i)}, {random: createRandom(i)});
+    node.handle(0, {type: "start"});
+    for (let j = 0; j < nodes; j++) {
+      if (j === i) continue;
+      const alive = {
+        type: "alive",
+        incarnation: 1,
+        node: `node-${j}`,
+        addr: addr(j),
+        meta: new Uint8Array([0xff, 0x80]),
+        vsn: [1, 5, 2, 2, 5, 5],
+      };
+      node.handle(0, {type: "packet", from: addr(j), messages: [alive as unknown as Message]});
+    }
+    for (let k = 0; node.queuedBroadcasts > 0; k++) {
+      node.handle(1, {type: "packet", from: addr(1), messages: [{type: "ping", seqNo: k, node: ""}]});
+    }
+    keep.push(node);
+  }
+  gc?.();
+  const perEntry = (process.memoryUsage().heapUsed - before) / (nodes * nodes);
+  const members = keep.reduce((sum, node) => sum + node.memberCount, 0);
+  return `${perEntry.toFixed(0)} B per member entry (${nodes} nodes, ${members} entries${gc ? "" : ", no --expose-gc: approximate"})`;
+}
+
+console.log(`memory: ${measureEntryBytes(300)}`);
 
 for (const n of [100, 1_000]) {
   describe(`SwimNode.handle with ${n} members (6 inputs per iteration)`, () => {
