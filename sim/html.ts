@@ -205,8 +205,9 @@ function histogramChart(r: SimReport): string {
     parts.push(
       `<line x1="${xx}" x2="${xx}" y1="${PAD.top}" y2="${H - PAD.bottom}" stroke="${color}" stroke-dasharray="4 3"/>`,
     );
+    const right = xx > W - PAD.right - 110;
     parts.push(
-      `<text x="${xx + 3}" y="${PAD.top + 12 + 13 * k}" class="mark" fill="${color}">${esc(`${label} ${fmtTime(v)}`)}</text>`,
+      `<text x="${right ? xx - 3 : xx + 3}" y="${PAD.top + 12 + 13 * k}" text-anchor="${right ? "end" : "start"}" class="mark" fill="${color}">${esc(`${label} ${fmtTime(v)}`)}</text>`,
     );
   });
   return svg(parts.join(""), "detection latency distribution");
