@@ -10,6 +10,9 @@
  *     stdin: one line per member:  name<TAB>addr<TAB>state<TAB>tags   (tags as k=v,k=v)
  *     stdout/stderr → the agent's log, line by line
  *
+ * Like serf, waiting runs coalesce: an event joins the handler's latest waiting run when it is
+ * the same event (several stdin lines, one run), so a burst of joins runs a handler once.
+ *
  * Handlers run one at a time per agent, in event order, each under a timeout (the whole
  * process group is killed on timeout, so `sh -c 'sleep 100; …'` dies too). The protocol never
  * waits for them: `enqueue` only appends to a bounded queue; when the queue is full the event is
@@ -178,8 +181,10 @@ export interface HandlerOutcome {
 
 /** Counters, monotonic. */
 export interface EventHandlerStats {
-  /** Runs queued (one per matching handler per event). */
+  /** Runs queued (one per matching handler per event, unless coalesced). */
   queued: number;
+  /** Events merged into a waiting run of the same handler and event. */
+  coalesced: number;
   started: number;
   succeeded: number;
   /** Non-zero exit, killed by a signal, or could not start. */
@@ -193,13 +198,19 @@ export interface EventHandlerStats {
 
 interface Job {
   readonly spec: EventHandlerSpec;
-  readonly event: HandlerEvent;
+  readonly event: HandlerEventName;
+  // BOUNDED: at most COALESCE_MEMBERS_MAX members (then a new job starts).
+  readonly members: HandlerMember[];
 }
+
+/** Members one coalesced run gets on stdin, at most. */
+const COALESCE_MEMBERS_MAX = 1024;
 
 /** Runs event handlers one at a time, in order, never blocking the caller. */
 export class EventHandlerRunner {
   readonly stats: EventHandlerStats = {
     queued: 0,
+    coalesced: 0,
     started: 0,
     succeeded: 0,
     failed: 0,
@@ -263,13 +274,27 @@ export class EventHandlerRunner {
     if (this.#stopped) return;
     for (const spec of this.#handlers) {
       if (!handlesEvent(spec, event.event)) continue;
+      // Coalesce, as serf does: when this handler's latest waiting run is for the same event, the
+      // members join it (one run, several stdin lines). A join that brings in 500 members runs
+      // the member-join handler once or twice, not 500 times. Each handler still sees its
+      // events in order: only its latest waiting run is extended.
+      const latest = this.#latestWaiting(spec);
+      if (
+        latest &&
+        latest.event === event.event &&
+        latest.members.length + event.members.length <= COALESCE_MEMBERS_MAX
+      ) {
+        latest.members.push(...event.members);
+        this.stats.coalesced++;
+        continue;
+      }
       if (this.#queue.length >= this.#queueMax) {
         this.stats.dropped++;
         this.#log(`event handler queue full (${this.#queueMax}); dropped ${event.event} for ${spec.command}`);
         continue;
       }
       this.stats.queued++;
-      this.#queue.push({spec, event});
+      this.#queue.push({spec, event: event.event, members: [...event.members]});
     }
     if (!this.#working && this.#queue.length > 0) {
       // Start on a later turn: spawning is synchronous and can take milliseconds; the caller
@@ -277,6 +302,14 @@ export class EventHandlerRunner {
       this.#working = true;
       setImmediate(() => void this.#work());
     }
+  }
+
+  #latestWaiting(spec: EventHandlerSpec): Job | undefined {
+    for (let i = this.#queue.length - 1; i >= 0; i--) {
+      const job = this.#queue[i] as Job;
+      if (job.spec === spec) return job;
+    }
+    return undefined;
   }
 
   /** Resolves when no run is queued or running. */
@@ -328,7 +361,7 @@ export class EventHandlerRunner {
   }
 
   #run(job: Job): Promise<HandlerOutcome> {
-    const {spec, event} = job;
+    const {spec, event, members} = job;
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     this.stats.started++;
@@ -336,13 +369,13 @@ export class EventHandlerRunner {
       let child: ChildProcess;
       try {
         child = spawn(this.#shell, ["-c", spec.command], {
-          env: {...this.#env, ...handlerEnvironment(event.event, this.#self())},
+          env: {...this.#env, ...handlerEnvironment(event, this.#self())},
           stdio: ["pipe", "pipe", "pipe"],
           detached: true, // own process group, so a timeout kills the whole tree
         });
       } catch (error) {
         resolve({
-          event: event.event,
+          event: event,
           command: spec.command,
           exitCode: null,
           signal: null,
@@ -374,17 +407,17 @@ export class EventHandlerRunner {
           partial += chunk;
           const lines = partial.split("\n");
           partial = lines.pop() ?? "";
-          for (const line of lines) this.#log(`event handler ${event.event} ${name}: ${line}`);
+          for (const line of lines) this.#log(`event handler ${event} ${name}: ${line}`);
         });
         stream.on("end", () => {
-          if (partial !== "") this.#log(`event handler ${event.event} ${name}: ${partial}`);
+          if (partial !== "") this.#log(`event handler ${event} ${name}: ${partial}`);
         });
       };
       pipeLines(child.stdout, "stdout");
       pipeLines(child.stderr, "stderr");
       // A handler that does not read stdin closes it early: EPIPE is expected, not an error.
       child.stdin?.on("error", () => undefined);
-      child.stdin?.end(formatHandlerInput(event.members));
+      child.stdin?.end(formatHandlerInput(members));
       let exit: {code: number | null; signal: string | null} | undefined;
       let done = false;
       const finish = (): void => {
@@ -397,7 +430,7 @@ export class EventHandlerRunner {
         child.stdout?.destroy();
         child.stderr?.destroy();
         resolve({
-          event: event.event,
+          event: event,
           command: spec.command,
           exitCode: spawnError ? null : (exit?.code ?? null),
           signal: exit?.signal ?? null,

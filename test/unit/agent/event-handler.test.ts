@@ -184,11 +184,43 @@ describe("EventHandlerRunner", () => {
   it("drops and counts events when the queue is full, without blocking the caller", async () => {
     const {runner, outcomes} = createRunner(["sleep 0.2"], {queueMax: 2});
     const before = performance.now();
-    for (let i = 0; i < 5; i++) runner.enqueue(failed);
+    // Five different events, so nothing coalesces.
+    for (const event of ["member-failed", "member-join", "member-leave", "member-update", "member-suspect"] as const) {
+      runner.enqueue({event, members: []});
+    }
     expect(performance.now() - before).toBeLessThan(100);
     expect(runner.stats.dropped).toBe(3); // two waiting; the worker starts on a later turn
     await runner.idle();
     expect(outcomes).toHaveLength(2);
+  });
+
+  it("coalesces waiting runs of the same event into one run with several stdin lines, keeping order", async () => {
+    const {runner, outcomes} = createRunner(['{ echo "$LIFELINE_EVENT"; cat; } >> "$DIR/log"']);
+    const joined = (name: string): HandlerEvent => ({
+      event: "member-join",
+      members: [{name, addr: "127.0.0.1:1", state: "alive", tags: {}}],
+    });
+    for (const name of ["a", "b", "c"]) runner.enqueue(joined(name));
+    runner.enqueue(failed);
+    runner.enqueue(joined("d"));
+    runner.enqueue(joined("e"));
+    await runner.idle();
+    expect(outcomes.map((o) => o.event)).toEqual(["member-join", "member-failed", "member-join"]);
+    expect(readFileSync(join(dir, "log"), "utf8")).toBe(
+      [
+        "member-join",
+        "a\t127.0.0.1:1\talive\t",
+        "b\t127.0.0.1:1\talive\t",
+        "c\t127.0.0.1:1\talive\t",
+        "member-failed",
+        "web-2\t127.0.0.1:7001\tfailed\trole=web",
+        "member-join",
+        "d\t127.0.0.1:1\talive\t",
+        "e\t127.0.0.1:1\talive\t",
+        "",
+      ].join("\n"),
+    );
+    expect(runner.stats.coalesced).toBe(3);
   });
 
   it("logs a failing handler's output and exit code and carries on", async () => {
