@@ -174,7 +174,7 @@ describe("broadcast queue model", () => {
         );
         return true;
       },
-      {numRuns: 300, file: import.meta.url, maxShrinks: 500},
+      {numRuns: 150, file: import.meta.url, maxShrinks: 500},
     );
   });
 });

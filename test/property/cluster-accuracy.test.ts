@@ -43,7 +43,7 @@ describe("accuracy", () => {
         expect(sim.safety?.violations ?? []).toEqual([]);
         return true;
       },
-      {numRuns: 10, file: import.meta.url},
+      {numRuns: 6, file: import.meta.url},
     );
   });
 
@@ -82,7 +82,7 @@ describe("accuracy", () => {
         row.nodeHours += (cluster.nodes * ms) / 3_600_000;
         return true;
       },
-      {numRuns: 6, file: import.meta.url},
+      {numRuns: 4, file: import.meta.url},
     );
     rows.sort((a, b) => a.loss - b.loss);
     for (const r of rows) {

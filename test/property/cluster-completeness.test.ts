@@ -81,7 +81,7 @@ describe("completeness", () => {
         recordRatio("completeness", worst / bound);
         return true;
       },
-      {numRuns: 12, file: import.meta.url},
+      {numRuns: 8, file: import.meta.url},
     );
   });
 });

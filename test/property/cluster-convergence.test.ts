@@ -52,7 +52,7 @@ describe("convergence", () => {
         recordRatio("convergence", (took as number) / bound);
         return true;
       },
-      {numRuns: 10, file: import.meta.url},
+      {numRuns: 8, file: import.meta.url},
     );
   });
 });

@@ -2,9 +2,9 @@
  * Dissemination (SWIM §4.1, infection-style): in a loss-free network an update reaches every
  * node within c · ceil(log2 N) gossip rounds, c = DISSEMINATION_C (4; justified in
  * property-bounds.ts). The update is a graceful leave: the leaving node queues "dead about
- * myself", piggybacks it on its next packet or gossip round and stops as soon as it was sent
- * once, so every other node must learn it from the others — pure epidemic spread. A round is
- * gossipIntervalMs plus the network's latency allowance.
+ * myself", piggybacks it on its packets and gossip rounds until it was sent its retransmit limit
+ * (memberlist's Leave waits for exactly that), then stops; the others spread it on — epidemic
+ * spread from one source. A round is gossipIntervalMs plus the network's latency allowance.
  *
  * Presets: LAN and WAN (retransmitMult 4: each node sends an update in 4 packets for N ≤ 9, 8 up
  * to 99). The local preset's retransmitMult 2 gives each node only 2 sends per update at N ≤ 9,
@@ -66,11 +66,15 @@ describe("dissemination", () => {
           missing,
           `${describeCase(cluster)}; ${name} left at ${t0} ms; bound ${disseminationRounds(cluster.nodes)} rounds = ${bound} ms`,
         ).toEqual([]);
-        expect(sim.isUp(name), "the leaving node stopped after sending its leave").toBe(false);
+        // The leaving node stops once its leave was sent its retransmit limit, or at leaveTimeoutMs.
+        expect(
+          sim.runUntil(() => !sim.isUp(name), {maxMs: config.leaveTimeoutMs}),
+          "the leaving node stopped",
+        ).toBe(true);
         recordRatio("dissemination", rounds / disseminationRounds(cluster.nodes));
         return true;
       },
-      {numRuns: 25, file: import.meta.url},
+      {numRuns: 15, file: import.meta.url},
     );
   });
 
@@ -99,7 +103,7 @@ describe("dissemination", () => {
         expect(rest, `${describeCase(cluster)}: ${others.filter((o) => !learnt.has(o))} never learnt`).toBe(true);
         return true;
       },
-      {numRuns: 15, file: import.meta.url},
+      {numRuns: 10, file: import.meta.url},
     );
     console.log(`local preset: ${missed} of ${runs} leaves needed push-pull to reach everyone`);
   });

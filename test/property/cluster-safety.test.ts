@@ -88,7 +88,7 @@ describe("safety", () => {
         expect(violations, describeCase(cluster)).toEqual([]);
         return true;
       },
-      {numRuns: 10, file: import.meta.url},
+      {numRuns: 6, file: import.meta.url},
     );
   });
 });

@@ -293,7 +293,7 @@ describe("member table model", () => {
         fc.modelRun(setup, cmds);
         return true;
       },
-      {numRuns: 300, file: import.meta.url, maxShrinks: 500},
+      {numRuns: 150, file: import.meta.url, maxShrinks: 500},
     );
   });
 });
