@@ -5,7 +5,8 @@
  *   GET  /v1/health    {status, name, incarnation, awarenessScore, members: {alive, suspect, dead, left}}
  *   POST /v1/join      {"addrs": ["HOST:PORT", ...]} → {"joined": n}   (502 when none answered)
  *   POST /v1/leave     leave gracefully → {"left": true}
- *   GET  /v1/events    Server-Sent Events: one `event: member:up|suspect|alive|down|updated` per change
+ *   GET  /v1/events    Server-Sent Events: one `event: member:up|suspect|alive|down|updated` per change,
+ *                      and `event: heartbeat:up|down` ({type, device, time}) for plain-heartbeat devices
  *   GET  /metrics      Prometheus text format
  *   GET  /v1/ring?key=K[&n=N]   {key, position, owner, owners} (n distinct owners, default 1);
  *                      without key: {members, vnodes, ownership}
@@ -21,6 +22,7 @@ import type {Address} from "../core/index.ts";
 import type {HostPort} from "./address.ts";
 import type {Agent, AgentEvents, AgentMember} from "./agent.ts";
 import {AgentStateError, InvalidInitError, JoinError} from "./errors.ts";
+import type {DeviceView} from "./heartbeat-registry.ts";
 import {DEFAULT_LEADER_KEY} from "./leader.ts";
 import {renderMetrics} from "./metrics.ts";
 
@@ -79,6 +81,14 @@ export async function startHttpApi(agent: Agent, at: HostPort): Promise<HttpApi>
     };
     agent.on(event as "member:down", fn);
     listeners.push({event, fn});
+  }
+  for (const event of ["heartbeat:up", "heartbeat:down"] as const) {
+    const fn = (device: DeviceView): void => {
+      const data = JSON.stringify({type: event, device, time: new Date().toISOString()});
+      for (const res of subscribers) res.write(`event: ${event}\ndata: ${data}\n\n`);
+    };
+    agent.on(event, fn);
+    listeners.push({event, fn: fn as (...args: never[]) => void});
   }
   const keepalive = setInterval(() => {
     for (const res of subscribers) res.write(": keepalive\n\n");
