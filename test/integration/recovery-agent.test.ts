@@ -105,6 +105,18 @@ describe("recovery features on a four-agent loopback cluster", () => {
     const udp = createSocket("udp4");
     const port = r1.heartbeatAddress?.port as number;
     const beat = () => new Promise<void>((resolve) => udp.send("door-sensor\n", port, "127.0.0.1", () => resolve()));
+    // Watch r2's event stream for the device.
+    const r2http = cluster.get("r2").httpAddress;
+    const abort = new AbortController();
+    let stream = "";
+    const watching = fetch(`http://${r2http?.host}:${r2http?.port}/v1/events`, {signal: abort.signal})
+      .then(async (response) => {
+        const decoder = new TextDecoder();
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+          stream += decoder.decode(chunk, {stream: true});
+        }
+      })
+      .catch(() => undefined);
     // The device beats every 100 ms until the test stops it.
     const beating = setInterval(() => void beat(), 100);
     try {
@@ -113,6 +125,8 @@ describe("recovery features on a four-agent loopback cluster", () => {
         3_000,
         "every agent knows door-sensor up",
       );
+      await eventually(() => stream.includes("event: heartbeat:up"), 2_000, "r2 streams heartbeat:up");
+      expect(stream).toMatch(/event: heartbeat:up\ndata: \{"type":"heartbeat:up","device":\{"name":"door-sensor"/);
       const far = cluster.get("r4").heartbeats()[0];
       expect(far?.sources).toEqual(["r1"]);
       expect(far?.phi).not.toBeNull();
@@ -150,6 +164,8 @@ describe("recovery features on a four-agent loopback cluster", () => {
         "the heartbeat-down handler saw the device",
       );
     } finally {
+      abort.abort();
+      await watching;
       clearInterval(beating);
       udp.close();
     }
