@@ -9,9 +9,14 @@
  *               φ_remote(now) = phiOf(ago + (now − receivedAt), mean, σ)
  *           A report is trusted for `reportTtlMs`; the reporter re-sends it while it hears the
  *           device, and a reporter that dies simply stops refreshing it.
+ *           The gossip delay (usually well under a second) is not added, so an agent that only
+ *           hears of a device through reports judges it down that much later than its reporter.
  * The device's φ is the smallest over its sources (someone hears it: it is up), and its state
  * is up while φ < threshold. `beat`, `applyReport` and `evaluate` return the up/down
  * transitions, which the agent turns into heartbeat:up / heartbeat:down events.
+ *
+ * There is no authentication, as in the classic protocol: any host that reaches the listener
+ * can beat for any name. Bind the listener to a trusted network.
  *
  * Flood control: a token bucket per source host (`ratePerSecond`, `burst`); beats over it are
  * dropped and counted. The device table, the per-host buckets and the reporters per device are
