@@ -1,6 +1,6 @@
 import {describe, expect, it} from "vitest";
 import {droppedReasons, expectNotified, expectSent, rejectNotified} from "../../helpers/core-expect.ts";
-import {alive, createTestNode, dead, packetFrom, suspect} from "../../helpers/core-harness.ts";
+import {addrOf, alive, createTestNode, dead, packetFrom, pushState, suspect} from "../../helpers/core-harness.ts";
 
 /** Sends a ping from `peer` and returns the alive messages about `self` piggybacked on the ack. */
 function piggybackedSelfAlive(node: ReturnType<typeof createTestNode>, peer: string) {
@@ -101,5 +101,29 @@ describe("refutation", () => {
     const fx = node.handle(0, packetFrom("b", suspect("self", 1, "b")));
     expect(fx.some((e) => e.type === "setTimer" && e.timer.type === "suspicionTimeout")).toBe(false);
     expect(node.member("self")?.state).toBe("alive");
+  });
+});
+
+describe("restart recovery (spec §7.6)", () => {
+  it("a restarted node at incarnation 1 refutes the death its join reply shows", () => {
+    const node = createTestNode();
+    const fx = node.handle(0, {type: "join", seeds: [addrOf("seed")]});
+    const stream = fx.find((e) => e.type === "sendStream");
+    if (stream?.type !== "sendStream") throw new Error("no join stream");
+    const reply = node.handle(5, {
+      type: "streamResponse",
+      id: stream.id,
+      message: {
+        type: "pushPull",
+        join: true,
+        userState: new Uint8Array(),
+        states: [pushState("seed", "alive", 3), pushState("self", "dead", 7)],
+      },
+    });
+    expect(node.incarnation).toBe(8);
+    expectNotified(reply, "memberUp", "seed");
+    expect(expectNotified(reply, "refuted").incarnation).toBe(8);
+    const ack = node.handle(6, packetFrom("seed", {type: "ping", seqNo: 1, node: "self"}));
+    expectSent(ack, {to: "seed", type: "alive", where: (m) => m.node === "self" && m.incarnation === 8});
   });
 });
