@@ -276,6 +276,10 @@ export function writeMessage(w: MsgpackWriter, m: Message): void {
 /**
  * Encodes one message: the type byte followed by its msgpack body (a user message is `0x08` +
  * raw payload). Throws EncodeError if a field cannot be put on the wire.
+ *
+ * Like every small encoder output, the result may be a view on a shared slab (see
+ * `allocOutput`): use `byteOffset`/`byteLength`, never transfer or detach its `.buffer`, and copy
+ * it (`slice()`) if it is kept for long.
  */
 export function encodeMessage(m: Message): Uint8Array {
   const out = allocOutput(encodedSize(m));

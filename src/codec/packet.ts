@@ -52,7 +52,8 @@ const NESTING_MAX = 8;
 /**
  * Encodes `messages` into one datagram: a single message alone, several as a compound (at most
  * 64), then optional compression (only if smaller), CRC and encryption. Throws EncodeError for
- * an empty list or a message the wire cannot carry.
+ * an empty list or a message the wire cannot carry. The result may share its ArrayBuffer with
+ * other outputs (as `encodeMessage`'s does): never transfer or detach its `.buffer`.
  */
 export function encodePacket(messages: readonly Message[], opts?: PacketOptions): Uint8Array {
   if (messages.length === 0) throw new EncodeError("messages", "a packet needs at least one message");
