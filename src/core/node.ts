@@ -687,8 +687,9 @@ export class SwimNode {
     } else {
       this.sendWithPiggyback(target.addr, [ping]);
     }
+    // The deadline timer is armed only when the timeout finds no ack: most probes succeed, and a
+    // stale timer per probe would be wasted work for the driver (and the simulator's heap).
     this.setTimer({type: "probeTimeout", seqNo}, this.config.probeTimeoutMs);
-    this.setTimer({type: "probeDeadline", seqNo}, deadlineMs - this.now);
   }
 
   /** Probe-wrap housekeeping: reap dead/left members older than gossipToTheDeadMs; return the rest. */
@@ -713,6 +714,7 @@ export class SwimNode {
     const probe = this.activeProbe;
     if (probe === undefined || probe.seqNo !== seqNo) return;
     this.counters.indirectProbes++;
+    this.setTimer({type: "probeDeadline", seqNo}, Math.max(0, probe.deadlineMs - this.now));
     const target = probe.target;
     const helpers = this.table.sample(
       this.config.indirectChecks,

@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {DEFAULT_VSN, type Effect, type PingMessage, type SwimNode} from "../../../src/core/index.ts";
+import {DEFAULT_VSN, type Effect, type PingMessage, type SwimNode, type Timer} from "../../../src/core/index.ts";
 import {MemberEntry} from "../../../src/core/members.ts";
 import {ProbeRing} from "../../../src/core/probe.ts";
 import {createRandom} from "../../../src/core/random.ts";
@@ -20,6 +20,10 @@ interface Probing {
   ping: PingMessage;
   target: string;
   now: number;
+  /** Fires the probe timeout (once, at now + 500) and returns its effects. */
+  timeout(): Effect[];
+  /** The deadline timer, armed when the timeout found no ack. */
+  deadline(): Timer;
 }
 
 /** Starts a node with `members`, fires its first probe tick, and returns the ping it sent. */
@@ -32,7 +36,12 @@ function firstProbe(members: string[], config = {}, vsn = DEFAULT_VSN): Probing 
   const sent = findSent(fx, {toAny: true, type: "ping"});
   expect(sent).toHaveLength(1);
   const ping = sent[0]!.message;
-  return {node, fx, ping, target: ping.node, now};
+  let timeoutFx: Effect[] | undefined;
+  const timeout = (): Effect[] => {
+    timeoutFx ??= node.handle(now + 500, timerInput(expectTimer(fx, "probeTimeout")));
+    return timeoutFx;
+  };
+  return {node, fx, ping, target: ping.node, now, timeout, deadline: () => expectTimer(timeout(), "probeDeadline")};
 }
 
 describe("direct probe", () => {
@@ -42,7 +51,8 @@ describe("direct probe", () => {
     expect(ping.source).toEqual(addrOf("self"));
     expectSent(fx, {to: target, type: "ping"});
     expectTimer(fx, "probeTimeout", 500);
-    expectTimer(fx, "probeDeadline", 1000);
+    // The deadline is armed only if the timeout finds no ack (fewer stale timers).
+    expect(findTimers(fx, "probeDeadline")).toEqual([]);
     expectTimer(fx, "probe", 1000);
   });
 
@@ -112,8 +122,7 @@ describe("direct probe", () => {
     const tick = expectTimer(p.fx, "probe");
     const during = p.node.handle(p.now + 1000 - 1, timerInput(tick));
     rejectSent(during, {toAny: true, type: "ping"});
-    const deadline = expectTimer(p.fx, "probeDeadline");
-    const after = p.node.handle(p.now + 1000, timerInput(deadline));
+    const after = p.node.handle(p.now + 1000, timerInput(p.deadline()));
     expect(findSent(after, {toAny: true, type: "ping"})).toHaveLength(1);
   });
 });
@@ -121,7 +130,7 @@ describe("direct probe", () => {
 describe("indirect probe", () => {
   it("asks indirectChecks alive members with nack requested from pMax ≥ 4 peers, and pings over TCP", () => {
     const p = firstProbe(["a", "b", "c", "d", "e"]);
-    const fx = p.node.handle(p.now + 500, timerInput(expectTimer(p.fx, "probeTimeout")));
+    const fx = p.timeout();
     const reqs = findSent(fx, {toAny: true, type: "indirectPing"});
     expect(reqs).toHaveLength(3);
     for (const r of reqs) {
@@ -140,10 +149,10 @@ describe("indirect probe", () => {
 
   it("succeeds on an indirect ack and does not suspect the target", () => {
     const p = firstProbe(["a", "b", "c", "d"]);
-    p.node.handle(p.now + 500, timerInput(expectTimer(p.fx, "probeTimeout")));
+    p.timeout();
     const helper = ["a", "b", "c", "d"].find((n) => n !== p.target)!;
     p.node.handle(p.now + 700, packetFrom(helper, {type: "ack", seqNo: p.ping.seqNo, payload: new Uint8Array()}));
-    const fx = p.node.handle(p.now + 1000, timerInput(expectTimer(p.fx, "probeDeadline")));
+    const fx = p.node.handle(p.now + 1000, timerInput(p.deadline()));
     expect(findSent(fx, {toAny: true, type: "suspect"})).toEqual([]);
     expect(p.node.member(p.target)?.state).toBe("alive");
     expect(p.node.awarenessScore).toBe(0);
@@ -151,7 +160,7 @@ describe("indirect probe", () => {
 
   it("suspects the target at the deadline and raises awareness by the missing nacks", () => {
     const p = firstProbe(["a", "b", "c", "d", "e"]);
-    const fx1 = p.node.handle(p.now + 500, timerInput(expectTimer(p.fx, "probeTimeout")));
+    const fx1 = p.timeout();
     const [first] = findSent(fx1, {toAny: true, type: "indirectPing"});
     p.node.handle(p.now + 900, {
       type: "packet",
@@ -159,7 +168,7 @@ describe("indirect probe", () => {
       messages: [{type: "nack", seqNo: p.ping.seqNo}],
     });
     expect(p.node.stats.nacksReceived).toBe(1);
-    p.node.handle(p.now + 1000, timerInput(expectTimer(p.fx, "probeDeadline")));
+    p.node.handle(p.now + 1000, timerInput(p.deadline()));
     expect(p.node.member(p.target)?.state).toBe("suspect");
     expect(p.node.awarenessScore).toBe(2);
     expect(p.node.stats.probeFailures).toBe(1);
@@ -167,24 +176,28 @@ describe("indirect probe", () => {
 
   it("raises awareness by one when no helper would send nacks", () => {
     const p = firstProbe(["a", "b", "c"], {}, [1, 3, 2, 2, 5, 5]);
-    const fx1 = p.node.handle(p.now + 500, timerInput(expectTimer(p.fx, "probeTimeout")));
+    const fx1 = p.timeout();
     for (const r of findSent(fx1, {toAny: true, type: "indirectPing"})) expect(r.message.nack).toBe(false);
-    p.node.handle(p.now + 1000, timerInput(expectTimer(p.fx, "probeDeadline")));
+    p.node.handle(p.now + 1000, timerInput(p.deadline()));
     expect(p.node.awarenessScore).toBe(1);
   });
 
   it("scales the next probe's deadline by the awareness score", () => {
     const p = firstProbe(["a", "b", "c"], {}, [1, 3, 2, 2, 5, 5]);
-    p.node.handle(p.now + 500, timerInput(expectTimer(p.fx, "probeTimeout")));
-    const fx = p.node.handle(p.now + 1000, timerInput(expectTimer(p.fx, "probeDeadline")));
+    p.timeout();
+    const fx = p.node.handle(p.now + 1000, timerInput(p.deadline()));
     expect(p.node.awarenessScore).toBe(1);
     const tick = p.node.handle(p.now + 1000, timerInput(expectTimer(p.fx, "probe")));
-    expect(findTimers([...fx, ...tick], "probeDeadline").at(-1)?.delayMs).toBe(2000);
+    const next = [...fx, ...tick];
+    const nextTimeout = p.node.handle(p.now + 1500, timerInput(expectTimer(next, "probeTimeout")));
+    // Scaled interval 2000 from the probe's start at now + 1000, minus the 500 already waited.
+    expect(expectTimer(nextTimeout, "probeDeadline").type).toBe("probeDeadline");
+    expect(findTimers(nextTimeout, "probeDeadline")[0]?.delayMs).toBe(1500);
   });
 
   it("counts a TCP fallback ack as success", () => {
     const p = firstProbe(["a", "b", "c"]);
-    const fx1 = p.node.handle(p.now + 500, timerInput(expectTimer(p.fx, "probeTimeout")));
+    const fx1 = p.timeout();
     const [tcp] = findStreams(fx1, "ping");
     expect(tcp!.message).toMatchObject({type: "ping", node: p.target, seqNo: p.ping.seqNo});
     p.node.handle(p.now + 600, {
@@ -192,19 +205,15 @@ describe("indirect probe", () => {
       id: tcp!.id,
       message: {type: "ack", seqNo: p.ping.seqNo, payload: new Uint8Array()},
     });
-    p.node.handle(p.now + 1000, timerInput(expectTimer(p.fx, "probeDeadline")));
+    p.node.handle(p.now + 1000, timerInput(p.deadline()));
     expect(p.node.member(p.target)?.state).toBe("alive");
   });
 
   it("skips the TCP fallback for peers with pMax < 3 and when disabled", () => {
     const old = firstProbe(["a", "b", "c"], {}, [1, 2, 2, 2, 5, 5]);
-    expect(
-      findStreams(old.node.handle(old.now + 500, timerInput(expectTimer(old.fx, "probeTimeout"))), "ping"),
-    ).toEqual([]);
+    expect(findStreams(old.timeout(), "ping")).toEqual([]);
     const off = firstProbe(["a", "b", "c"], {disableTcpPings: true});
-    expect(
-      findStreams(off.node.handle(off.now + 500, timerInput(expectTimer(off.fx, "probeTimeout"))), "ping"),
-    ).toEqual([]);
+    expect(findStreams(off.timeout(), "ping")).toEqual([]);
   });
 });
 
@@ -354,8 +363,8 @@ describe("ProbeRing", () => {
 describe("probe failure and bounds", () => {
   it("gossips suspect{from: self} about a target that stayed silent", () => {
     const p = firstProbe(["a", "b", "c"]);
-    p.node.handle(p.now + 500, timerInput(expectTimer(p.fx, "probeTimeout")));
-    p.node.handle(p.now + 1000, timerInput(expectTimer(p.fx, "probeDeadline")));
+    p.timeout();
+    p.node.handle(p.now + 1000, timerInput(p.deadline()));
     const ack = p.node.handle(p.now + 1001, packetFrom("a", {type: "ping", seqNo: 5, node: "self"}));
     const s = expectSent(ack, {to: "a", type: "suspect", where: (m) => m.node === p.target});
     expect(s).toMatchObject({from: "self", incarnation: 1});
