@@ -95,7 +95,8 @@ export class Transport {
       const receivedAtMs = this.components.now();
       this.stats.datagramsIn++;
       this.stats.bytesIn += msg.length;
-      if (msg.length < 1) return;
+      // An empty datagram is passed on too: the driver counts it as a decode error, like any
+      // other garbage (memberlist logs "missing packet type byte"); found by the agent fuzzer.
       this.handlers?.onDatagram({
         data: new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength),
         from: {host: normalizeHost(rinfo.address), port: rinfo.port},

@@ -137,6 +137,12 @@ describe("fuzzing a real agent's UDP and TCP ports", () => {
     await Promise.all([peer?.stop(), target?.stop()]);
   });
 
+  it("counts an empty datagram as a decode error (regression: soak seed 280099442, the transport used to drop it uncounted)", async () => {
+    const before = target.stats.driver.decodeErrors;
+    await sendDatagram(client, target.address.port, new Uint8Array(0));
+    expect(await eventually(() => target.stats.driver.decodeErrors === before + 1, 3_000)).toBe(true);
+  });
+
   it("keeps running, answers pings and counts every garbage datagram and stream it is sent", async () => {
     const port = target.address.port;
     const clientPort = client.address().port;
