@@ -57,7 +57,7 @@ export interface RingChange {
   readonly removed: readonly string[];
   /** The members after the change, sorted. */
   readonly members: readonly string[];
-  /** Arcs that changed owner, in ring order, adjacent arcs with the same from/to merged. */
+  /** Arcs that changed owner, in ring order, adjacent arcs with the same from/to merged (computed on first read). */
   readonly moved: readonly RingMove[];
   /** Share of the key space (0..1) that changed owner. */
   readonly movedFraction: number;
@@ -204,22 +204,34 @@ export class HashRing {
     for (const name of added) this.#positionsByMember.set(name, this.#positionsOf(name));
     const before = this.#tokens;
     this.#tokens = this.#applyChange(removed, added);
-    const moved = diffTokens(before, this.#tokens);
-    let movedLength = 0;
-    for (const move of moved) movedLength += arcLength(move.start, move.end);
+    const after = this.#tokens;
+    // The diff is computed on first read: a large change (a join that brings in a thousand
+    // members) has hundreds of thousands of arcs, and most callers only need who came and went.
+    let moved: RingMove[] | undefined;
+    let movedFraction: number | undefined;
     return {
       added: added.sort(),
       removed: removed.sort(),
       members,
-      moved,
-      movedFraction: movedLength / RING_SIZE,
+      get moved() {
+        moved ??= diffTokens(before, after);
+        return moved;
+      },
+      get movedFraction() {
+        if (movedFraction === undefined) {
+          let movedLength = 0;
+          for (const move of this.moved) movedLength += arcLength(move.start, move.end);
+          movedFraction = movedLength / RING_SIZE;
+        }
+        return movedFraction;
+      },
     };
   }
 
   #positionsOf(name: string): Float64Array {
     const positions = new Float64Array(this.vnodes);
     for (let i = 0; i < this.vnodes; i++) positions[i] = ringHash(`${name}#${i}`);
-    return positions;
+    return positions.sort(); // typed arrays sort numerically
   }
 
   /**
@@ -231,22 +243,10 @@ export class HashRing {
   #applyChange(removed: readonly string[], added: readonly string[]): Tokens {
     const gone = new Set(removed);
     const old = this.#tokens;
-    // The new members' positions, sorted by (position, name) through an index array.
+    // The new members' positions (each member's already sorted), merged by (position, name).
     const freshCount = added.length * this.vnodes;
-    const freshPositions = new Float64Array(freshCount);
-    const freshOwners: string[] = new Array(freshCount);
-    let f = 0;
-    for (const owner of added) {
-      for (const position of this.#positionsByMember.get(owner) as Float64Array) {
-        freshPositions[f] = position;
-        freshOwners[f] = owner;
-        f++;
-      }
-    }
-    const order = Uint32Array.from({length: freshCount}, (_, k) => k).sort(
-      (x, y) =>
-        (freshPositions[x] as number) - (freshPositions[y] as number) ||
-        compareNames(freshOwners[x] as string, freshOwners[y] as string),
+    const {positions: freshSorted, owners: freshSortedOwners} = mergeMembers(
+      added.map((owner) => ({owner, positions: this.#positionsByMember.get(owner) as Float64Array})),
     );
     let keptCount = 0;
     for (const owner of old.owners) if (!gone.has(owner)) keptCount++;
@@ -254,7 +254,7 @@ export class HashRing {
     const positions = new Float64Array(total);
     const owners: string[] = new Array(total);
     let i = 0; // index into old (skipping removed owners)
-    let j = 0; // index into order
+    let j = 0; // index into the sorted new tokens
     const skipGone = (): void => {
       while (i < old.owners.length && gone.has(old.owners[i] as string)) i++;
     };
@@ -263,12 +263,10 @@ export class HashRing {
       let takeOld = j >= freshCount;
       if (!takeOld && i < old.owners.length) {
         const oldPosition = old.positions[i] as number;
-        const freshIndex = order[j] as number;
-        const freshPosition = freshPositions[freshIndex] as number;
+        const freshPosition = freshSorted[j] as number;
         takeOld =
           oldPosition < freshPosition ||
-          (oldPosition === freshPosition &&
-            compareNames(old.owners[i] as string, freshOwners[freshIndex] as string) < 0);
+          (oldPosition === freshPosition && compareNames(old.owners[i] as string, freshSortedOwners[j] as string) < 0);
       }
       if (takeOld) {
         positions[k] = old.positions[i] as number;
@@ -276,14 +274,64 @@ export class HashRing {
         i++;
         skipGone();
       } else {
-        const freshIndex = order[j] as number;
-        positions[k] = freshPositions[freshIndex] as number;
-        owners[k] = freshOwners[freshIndex] as string;
+        positions[k] = freshSorted[j] as number;
+        owners[k] = freshSortedOwners[j] as string;
         j++;
       }
     }
     return {positions, owners};
   }
+}
+
+/**
+ * K-way merge of members' sorted positions into one table ordered by (position, owner name),
+ * with a binary heap of member cursors: O(T log m) for T tokens of m members, and no per-token
+ * allocation (a comparator sort of 256k tokens spent most of its time in the garbage collector).
+ */
+function mergeMembers(groups: readonly {readonly owner: string; readonly positions: Float64Array}[]): Tokens {
+  let total = 0;
+  for (const group of groups) total += group.positions.length;
+  const positions = new Float64Array(total);
+  const owners: string[] = new Array(total);
+  const cursor = new Int32Array(groups.length);
+  const heap = new Int32Array(groups.length);
+  let size = 0;
+  const head = (g: number): number => (groups[g] as {positions: Float64Array}).positions[cursor[g] as number] as number;
+  const less = (g: number, h: number): boolean => {
+    const a = head(g);
+    const b = head(h);
+    return (
+      a < b || (a === b && compareNames((groups[g] as {owner: string}).owner, (groups[h] as {owner: string}).owner) < 0)
+    );
+  };
+  const siftDown = (from: number): void => {
+    let i = from;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= size) return;
+      const right = left + 1;
+      let smallest = right < size && less(heap[right] as number, heap[left] as number) ? right : left;
+      if (!less(heap[smallest] as number, heap[i] as number)) return;
+      const swap = heap[i] as number;
+      heap[i] = heap[smallest] as number;
+      heap[smallest] = swap;
+      i = smallest;
+      smallest = 0;
+    }
+  };
+  for (let g = 0; g < groups.length; g++)
+    if ((groups[g] as {positions: Float64Array}).positions.length > 0) heap[size++] = g;
+  for (let i = (size >> 1) - 1; i >= 0; i--) siftDown(i);
+  for (let k = 0; k < total; k++) {
+    const g = heap[0] as number;
+    positions[k] = head(g);
+    owners[k] = (groups[g] as {owner: string}).owner;
+    cursor[g] = (cursor[g] as number) + 1;
+    if ((cursor[g] as number) >= (groups[g] as {positions: Float64Array}).positions.length)
+      heap[0] = heap[--size] as number;
+    siftDown(0);
+  }
+  return {positions, owners};
 }
 
 function compareNames(a: string, b: string): number {
