@@ -694,7 +694,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         .map((m) => m.name),
     );
     // BOUNDED: drained on the next tick (markRingStale schedules it whenever the ring goes stale).
-    if (change.moved.length > 0) this.pendingRingChanges.push(change);
+    if (change.added.length > 0 || change.removed.length > 0) this.pendingRingChanges.push(change);
   }
 
   private handleMemberNotification(event: Notification): void {
