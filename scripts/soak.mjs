@@ -58,12 +58,29 @@ function parseArgs(argv) {
   return opts;
 }
 
+/** The running vitest, so that an interrupted soak stops it (and its workers) too. */
+let current;
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    if (current?.pid !== undefined) {
+      try {
+        process.kill(-current.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+    }
+    process.exit(130);
+  });
+}
+
 function runIteration(files, env) {
   return new Promise((done) => {
     const child = spawn("npx", ["vitest", "run", "--testTimeout=0", "--hookTimeout=120000", ...files], {
       env: {...process.env, ...env},
       stdio: ["ignore", "pipe", "pipe"],
+      detached: true, // its own process group, killed as a whole on interrupt
     });
+    current = child;
     let output = "";
     child.stdout.on("data", (d) => {
       output += d;

@@ -35,6 +35,7 @@ const chaosCase = clusterCase({maxLoss: 0.1, maxNodes: 10}).chain((c) =>
 
 describe("safety", () => {
   it("incarnations never decrease, transitions are legal and a node that left never comes back without rejoining higher", () => {
+    const exercised = {events: 0, leaves: 0, rejoins: 0};
     checkProperty(
       "incarnations never decrease, transitions are legal and a node that left never comes back without rejoining higher",
       chaosCase,
@@ -86,9 +87,15 @@ describe("safety", () => {
         expect(safety?.checked ?? 0, "the checker saw events").toBeGreaterThan(0);
         expect(safety?.violations ?? [], describeCase(cluster)).toEqual([]);
         expect(violations, describeCase(cluster)).toEqual([]);
+        exercised.events += safety?.checked ?? 0;
+        exercised.leaves += leftWith.size;
+        exercised.rejoins += rejoined.size;
         return true;
       },
       {numRuns: 6, file: import.meta.url},
+    );
+    console.log(
+      `safety: ${exercised.events} member events checked, ${exercised.leaves} graceful leaves, ${exercised.rejoins} rejoins after a leave`,
     );
   });
 });
