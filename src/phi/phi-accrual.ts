@@ -20,6 +20,11 @@
  * meaningful before any interval was observed. An interval is recorded only while the sender is
  * still judged available: the first beat after a failure would otherwise skew the statistics.
  *
+ * One deviation from Akka: the first LEARNING_INTERVALS (3) intervals are always recorded. Akka
+ * knows each sender's rhythm in advance (firstHeartbeatEstimate = heartbeat-interval); plain
+ * heartbeat devices do not tell theirs, and a device beating every 10 s against the 1 s
+ * estimate would otherwise be "unavailable" at every beat, never learn, and flap for ever.
+ *
  * Pure: time is passed in (`nowMs`), nothing here reads a clock.
  */
 
@@ -36,6 +41,9 @@ export interface PhiAccrualConfig {
   /** Expected interval (ms) before any was measured; seeds the window. Default 1000. Must be > 0. */
   readonly firstHeartbeatEstimateMs: number;
 }
+
+/** Intervals always recorded, whatever φ said, before Akka's "skip the beat after a failure" rule applies. */
+export const LEARNING_INTERVALS = 3;
 
 /** Pekko Cluster's failure-detector defaults. */
 export const PHI_ACCRUAL_DEFAULTS: PhiAccrualConfig = Object.freeze({
@@ -171,6 +179,7 @@ export class PhiAccrualDetector {
   readonly config: PhiAccrualConfig;
   readonly #window: IntervalWindow;
   #lastHeartbeatMs: number | undefined;
+  #intervalsLearned = 0;
 
   constructor(init: Partial<PhiAccrualConfig> = {}) {
     this.config = resolvePhiConfig(init);
@@ -186,8 +195,12 @@ export class PhiAccrualDetector {
       this.#window.add(estimate + estimate / 4);
     } else {
       if (nowMs < last) return;
-      // Akka: do not learn from the first beat after a failure; it would skew the window.
-      if (this.isAvailable(nowMs)) this.#window.add(nowMs - last);
+      // Akka: do not learn from the first beat after a failure; it would skew the window. But
+      // always learn the first few intervals: the first-beat estimate may be far off.
+      if (this.#intervalsLearned < LEARNING_INTERVALS || this.isAvailable(nowMs)) {
+        this.#window.add(nowMs - last);
+        this.#intervalsLearned++;
+      }
     }
     this.#lastHeartbeatMs = nowMs;
   }

@@ -124,6 +124,27 @@ describe("PhiAccrualDetector", () => {
     expect(detector.snapshot().meanMs).toBeCloseTo(4000, 6);
   });
 
+  it("learns a sender much slower than the first-beat estimate instead of flapping at every beat", () => {
+    const detector = new PhiAccrualDetector(); // estimate 1 s; the device beats every 10 s
+    for (let i = 0; i <= 20; i++) {
+      const t = i * 10_000;
+      if (i >= 2) expect(detector.isAvailable(t - 1)).toBe(true); // still up just before each beat
+      detector.heartbeat(t);
+    }
+    expect(detector.snapshot().meanMs).toBeGreaterThan(9_000 + 3_000);
+    // …and still judges it down when it stops: the bound follows the learned 10 s rhythm.
+    expect(detector.isAvailable(200_000 + 60_000)).toBe(false);
+  });
+
+  it("does not learn the gap of an outage once it knows the rhythm", () => {
+    const detector = new PhiAccrualDetector({acceptableHeartbeatPauseMs: 0});
+    for (let i = 0; i <= 10; i++) detector.heartbeat(i * 1000);
+    const before = detector.snapshot();
+    detector.heartbeat(10_000 + 60_000); // back after a minute
+    expect(detector.snapshot().samples).toBe(before.samples);
+    expect(detector.snapshot().meanMs).toBe(before.meanMs);
+  });
+
   it("tolerates jittery senders more than regular ones", () => {
     const regular = new PhiAccrualDetector({acceptableHeartbeatPauseMs: 0});
     const jittery = new PhiAccrualDetector({acceptableHeartbeatPauseMs: 0});
