@@ -18,7 +18,8 @@
  *   5. kills everything by PID.
  *
  * Both sides run the same memberlist timing profile (--profile, LAN by default). Lifeline agents
- * are `node bin/lifeline agent ...` child processes (run `npm run build` first); serf agents are
+ * are `node bin/lifeline agent ...` child processes, run from a private copy of dist/ taken at
+ * start so that a rebuild during the run cannot change them (run `npm run build` first); serf agents are
  * `serf agent ...`. Membership is read over serf's RPC and Lifeline's HTTP /v1/members.
  *
  * Usage:  node bench/agents-vs-serf.mjs [--n 5,16,32] [--trials 2] [--kills 2] [--window-s 20]
