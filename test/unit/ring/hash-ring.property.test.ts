@@ -41,7 +41,7 @@ describe("HashRing properties", () => {
           owners = now;
         }
       }),
-      {seed: 0x5eed, numRuns: 60},
+      {seed: 0x5eed, numRuns: 30},
     );
   });
 });
