@@ -6,11 +6,17 @@
  * (memberlist's Leave waits for exactly that), then stops; the others spread it on — epidemic
  * spread from one source. A round is gossipIntervalMs plus the network's latency allowance.
  *
- * Presets: LAN and WAN (retransmitMult 4: each node sends an update in 4 packets for N ≤ 9, 8 up
- * to 99). The local preset's retransmitMult 2 gives each node only 2 sends per update at N ≤ 9,
- * too few for an epidemic to reach everyone with high probability (the soak found a 7-node miss,
- * seed 2830806970); there push-pull (every 15 s) completes the spread, and the second property
- * asserts exactly that.
+ * What is asserted, and why not "always within c · log N": memberlist bounds every update to
+ * retransmitMult × ceil(log10(N + 1)) sends per node — 4 on LAN/WAN and 2 on the local preset
+ * for N ≤ 9 — so an epidemic can die out before it reaches everyone. With 5 informed nodes each
+ * sending 4 times to 3-of-4 random peers, a given node is missed with probability about
+ * (1/4)^5 · (3/4)^5 ≈ 2·10⁻⁴ (the soak found one: seed 1429322644, 6 nodes, LAN); with the
+ * local preset's 2 sends it is a few percent. Push-pull (every pushPullIntervalMs) repairs every
+ * miss. So, per run:
+ *   - always: every node holds the member left (or dead, when its own probe beat the news) within
+ *     pushPullIntervalMs + dissemination(N);
+ *   - and the c · log N bound held for all nodes in all but at most max(1, 2%) of the LAN/WAN runs;
+ *     the local preset's miss rate is printed.
  */
 import fc from "fast-check";
 import {describe, expect, it} from "vitest";
@@ -38,17 +44,19 @@ const leaveCase = (profiles: readonly ("lan" | "wan" | "local")[]) =>
 
 describe("dissemination", () => {
   it("in a loss-free network an update reaches every node within c log N gossip rounds", () => {
+    const tally = new Map<string, {runs: number; missed: number}>();
     checkProperty(
       "in a loss-free network an update reaches every node within c log N gossip rounds",
-      leaveCase(["lan", "wan"]),
+      leaveCase(["lan", "wan", "local"]),
       ({cluster, node, after}) => {
         const sim = simulate(cluster);
         const name = `n${node}`;
         const learnt = new Map<string, number>();
+        const outAt = new Set<string>();
         watchEvents(sim, ({timeMs, observer, event}) => {
-          if (event.type === "memberLeft" && event.member.name === name && observer !== name && !learnt.has(observer)) {
-            learnt.set(observer, timeMs);
-          }
+          if (observer === name || !("member" in event) || event.member.name !== name) return;
+          if (event.type === "memberLeft" && !learnt.has(observer)) learnt.set(observer, timeMs);
+          if (event.type === "memberLeft" || event.type === "memberDown") outAt.add(observer);
         });
         bootstrap(sim);
         const config = configOf(sim);
@@ -58,53 +66,37 @@ describe("dissemination", () => {
         const latency = caseLatencyMs(cluster);
         const bound = disseminationBoundMs(config, cluster.nodes, latency);
         const others = sim.others(name);
-        sim.runUntil(() => learnt.size >= others.length, {maxMs: bound});
-        const missing = others.filter((o) => !learnt.has(o));
-        const slowest = Math.max(0, ...[...learnt.values()].map((t) => t - t0));
-        const rounds = slowest / (config.gossipIntervalMs + latency);
-        expect(
-          missing,
-          `${describeCase(cluster)}; ${name} left at ${t0} ms; bound ${disseminationRounds(cluster.nodes)} rounds = ${bound} ms`,
-        ).toEqual([]);
+        const inRounds = sim.runUntil(() => learnt.size >= others.length, {maxMs: bound});
+        const row = tally.get(cluster.profile) ?? {runs: 0, missed: 0};
+        row.runs++;
+        if (!inRounds) row.missed++;
+        tally.set(cluster.profile, row);
+        const all = sim.runUntil(() => outAt.size >= others.length, {maxMs: config.pushPullIntervalMs + bound});
+        const context = `${describeCase(cluster)}; ${name} left at ${t0} ms; bound ${disseminationRounds(cluster.nodes)} rounds = ${bound} ms`;
+        expect(all, `${context}: ${others.filter((o) => !outAt.has(o))} never learnt`).toBe(true);
         // The leaving node stops once its leave was sent its retransmit limit, or at leaveTimeoutMs.
         expect(
           sim.runUntil(() => !sim.isUp(name), {maxMs: config.leaveTimeoutMs}),
           "the leaving node stopped",
         ).toBe(true);
-        recordRatio("dissemination", rounds / disseminationRounds(cluster.nodes));
+        if (inRounds) {
+          const slowest = Math.max(0, ...[...learnt.values()].map((t) => t - t0));
+          recordRatio(
+            "dissemination",
+            slowest / (config.gossipIntervalMs + latency) / disseminationRounds(cluster.nodes),
+          );
+        }
         return true;
       },
-      {numRuns: 15, file: import.meta.url},
+      {numRuns: 25, file: import.meta.url},
     );
-  });
-
-  it("with the local preset an update reaches every node within c log N rounds or, failing that, one push-pull period", () => {
-    let missed = 0;
-    let runs = 0;
-    checkProperty(
-      "with the local preset an update reaches every node within c log N rounds or, failing that, one push-pull period",
-      leaveCase(["local"]),
-      ({cluster, node, after}) => {
-        const sim = simulate(cluster);
-        const name = `n${node}`;
-        const learnt = new Set<string>();
-        watchEvents(sim, ({observer, event}) => {
-          if (event.type === "memberLeft" && event.member.name === name && observer !== name) learnt.add(observer);
-        });
-        bootstrap(sim);
-        const config = configOf(sim);
-        sim.runForMs((after * config.probeIntervalMs) / 10);
-        sim.leave(name);
-        const others = sim.others(name);
-        const rounds = disseminationBoundMs(config, cluster.nodes, caseLatencyMs(cluster));
-        runs++;
-        if (!sim.runUntil(() => learnt.size >= others.length, {maxMs: rounds})) missed++;
-        const rest = sim.runUntil(() => learnt.size >= others.length, {maxMs: config.pushPullIntervalMs + rounds});
-        expect(rest, `${describeCase(cluster)}: ${others.filter((o) => !learnt.has(o))} never learnt`).toBe(true);
-        return true;
-      },
-      {numRuns: 10, file: import.meta.url},
-    );
-    console.log(`local preset: ${missed} of ${runs} leaves needed push-pull to reach everyone`);
+    for (const [profile, r] of tally) {
+      console.log(`DISSEMINATION ${profile}: ${r.missed} of ${r.runs} leaves missed a node within c log N rounds`);
+      if (profile !== "local" && !process.env.LIFELINE_PROP_PATH) {
+        expect(r.missed, `${profile} runs beyond c log N rounds`).toBeLessThanOrEqual(
+          Math.max(1, Math.ceil(r.runs * 0.02)),
+        );
+      }
+    }
   });
 });

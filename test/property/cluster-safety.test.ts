@@ -78,6 +78,8 @@ describe("safety", () => {
         const restart = sim.restart.bind(sim);
         sim.restart = (name: string) => {
           if (leftWith.has(name)) rejoined.add(name);
+          // A new process remembers nothing: forget what its predecessor had recorded as left.
+          for (const key of [...seenLeftAt.keys()]) if (key.startsWith(`${name}>`)) seenLeftAt.delete(key);
           restart(name);
         };
         const end = applySchedule(sim, steps, WINDOW);
