@@ -958,6 +958,16 @@ export class SwimNode {
   private reannounce(node: string, accusedBy: string): void {
     if (node !== this.name || this.statusValue !== "running") return;
     this.queueMembership(this.name, this.selfAlive());
+    this.tellAccuser(accusedBy);
+  }
+
+  /**
+   * Sends our queued alive straight to the member that accused us, besides gossiping it: the
+   * accuser's suspicion timer started first, and random gossip may miss it before it fires (found
+   * by the refutation property: 7 nodes, LAN, 4.9% loss, seed 3115564514 — every node but the
+   * accuser got the refutation, and the accuser declared the healthy node dead).
+   */
+  private tellAccuser(accusedBy: string): void {
     const accuser = this.table.get(accusedBy);
     if (accuser !== undefined && accuser !== this.table.self && accuser.liveIndex >= 0) {
       this.sendWithPiggyback(accuser.addr, []);
@@ -974,6 +984,7 @@ export class SwimNode {
     this.counters.refutations++;
     this.queueMembership(self.name, this.selfAlive());
     this.notify({type: "refuted", incarnation: self.incarnation, accusedBy});
+    this.tellAccuser(accusedBy);
   }
 
   private bumpIncarnation(incarnation: number): number {

@@ -15,7 +15,9 @@
  * whole-cluster behaviour.
  */
 import {describe, expect, it} from "vitest";
+import {createSimulation} from "../../sim/index.ts";
 import {alive, createTestNode, dead, packetFrom, suspect} from "../helpers/core-harness.ts";
+import {memberListMismatch, watchEvents} from "../helpers/property-cluster.ts";
 
 function sentTo(fx: ReturnType<ReturnType<typeof createTestNode>["handle"]>, host: string) {
   return fx.flatMap((e) => (e.type === "send" && e.to.host === host ? e.messages : []));
@@ -58,5 +60,47 @@ describe("regression: stale suspicion (seed 2830806970)", () => {
     drainBroadcasts(node);
     const fx = node.handle(10, packetFrom("b", suspect("c", 4, "b")));
     expect(fx.filter((e) => e.type === "send")).toEqual([]);
+  });
+});
+
+/*
+ * Regression: the accuser must hear the refutation. Found by the refutation property (soak seed
+ * 3115564514, path 57:56:2 region; 7 nodes, LAN, 4.9% loss, n0 paused 2852 ms): n0 refuted with
+ * alive(2), gossip carried it to every node but n4 — the one that accused it first — and n4
+ * declared the healthy n0 dead when its (confirmed, so 4 s) suspicion ran out. Fix
+ * (src/core/node.ts `tellAccuser`): a refutation is also sent straight to the accuser.
+ */
+describe("regression: refutation reaches the accuser (seed 3115564514)", () => {
+  it("sends its new alive straight to the member whose suspicion it refutes", () => {
+    const node = createTestNode({members: ["b", "c", "d", "e"]});
+    const fx = node.handle(0, packetFrom("c", suspect("self", 1, "b")));
+    expect(node.incarnation).toBe(2);
+    expect(sentTo(fx, node.member("b")?.addr.host ?? "?")).toContainEqual(
+      expect.objectContaining({type: "alive", node: "self", incarnation: 2}),
+    );
+  });
+
+  it("the paused node of the soak case is never declared dead", () => {
+    const sim = createSimulation({
+      nodes: 7,
+      seed: 3115564514,
+      profile: "lan",
+      lossRate: 0.049,
+      latency: {minMs: 7, jitterMeanMs: 4},
+      reorderRate: 0.049,
+      seedNodes: 3,
+    });
+    const downs: string[] = [];
+    watchEvents(sim, ({timeMs, observer, event}) => {
+      if (event.type === "memberDown") downs.push(`${timeMs} ms: ${observer} declared ${event.member.name} dead`);
+    });
+    expect(sim.runUntil(() => sim.live().length === 7 && memberListMismatch(sim) === undefined, {maxMs: 30_000})).toBe(
+      true,
+    );
+    sim.runForMs(4_300);
+    sim.pause("n0", 2_852);
+    sim.runForMs(2_852 + 16_408);
+    expect(downs).toEqual([]);
+    expect(memberListMismatch(sim) ?? "agree").toBe("agree");
   });
 });
