@@ -124,6 +124,22 @@ const OUTGOING_STREAMS_MAX = 1_024;
 const SEEDS_MAX = 64;
 /** Failed members remembered for healing (also capped by membersMax). */
 const FAILED_MEMBERS_MAX = 1_024;
+/** Reaped members remembered so that stale news cannot resurrect them; beyond it the oldest is forgotten. */
+const TOMBSTONES_MAX = 1_024;
+
+/**
+ * A reaped dead or left member. memberlist forgets such a member entirely after GossipToTheDead,
+ * and then an alive at the same incarnation from a node that missed the death or leave (one that
+ * was paused or cut off meanwhile) inserts it again as a new member (memberlist issue #312; found
+ * here by the safety property, soak seeds 2350975446 and 988291260). The tombstone refuses such an
+ * alive and tells the member's address it is dead, so a real rejoin refutes to a higher incarnation.
+ */
+interface Tombstone {
+  readonly incarnation: number;
+  readonly left: boolean;
+  readonly reapedAtMs: number;
+}
+
 /** User broadcasts queued; beyond it the most-transmitted one is evicted. */
 const USER_BROADCASTS_MAX = 1_024;
 
@@ -154,6 +170,8 @@ export class SwimNode {
   private readonly failed: FailedMembers;
   // BOUNDED: SEEDS_MAX.
   private readonly seeds: Address[] = [];
+  // BOUNDED: TOMBSTONES_MAX (oldest evicted; entries older than reconnectTimeoutMs are ignored and dropped).
+  private readonly tombstones = new Map<string, Tombstone>();
   private readonly counters: SwimStats = {
     probes: 0,
     probeFailures: 0,
@@ -706,6 +724,11 @@ export class SwimNode {
     for (const e of reap) {
       this.table.remove(e);
       this.suspicions.delete(e.name);
+      this.tombstones.delete(e.name);
+      if (this.tombstones.size >= TOMBSTONES_MAX) {
+        this.tombstones.delete(this.tombstones.keys().next().value as string);
+      }
+      this.tombstones.set(e.name, {incarnation: e.incarnation, left: e.state === "left", reapedAtMs: this.now});
     }
     return keep;
   }
@@ -811,6 +834,24 @@ export class SwimNode {
         return undefined;
       case "insert": {
         if (this.table.size >= this.config.membersMax) return "membersFull";
+        const tomb = this.tombstones.get(msg.node);
+        if (tomb !== undefined) {
+          if (this.now - tomb.reapedAtMs > this.config.reconnectTimeoutMs) {
+            this.tombstones.delete(msg.node);
+          } else if (msg.incarnation <= tomb.incarnation) {
+            // Stale news, or a restarted process at a low incarnation: tell its address it is
+            // dead/left; a live process there refutes with a higher incarnation, which we accept.
+            const from = tomb.left ? msg.node : this.name;
+            this.fx.push({
+              type: "send",
+              to: msg.addr,
+              messages: [{type: "dead", incarnation: tomb.incarnation, node: msg.node, from}],
+            });
+            return "oldIncarnation";
+          } else {
+            this.tombstones.delete(msg.node);
+          }
+        }
         const entry = new MemberEntry(
           internName(msg.node),
           internAddress(msg.addr),
