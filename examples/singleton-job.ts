@@ -11,10 +11,11 @@
  * whole of a network partition, two agents may run it (or none). Fence real side effects (a
  * lease, a compare-and-set) if two copies at once would do harm.
  *
- * Run three of them (Node ≥ 22.18 runs .ts directly; or build and run the .js):
- *   node examples/singleton-job.ts --name a --bind 127.0.0.1:7101 --http 127.0.0.1:7201
- *   node examples/singleton-job.ts --name b --bind 127.0.0.1:7102 --http 0 --join 127.0.0.1:7101
- *   node examples/singleton-job.ts --name c --bind 127.0.0.1:7103 --http 0 --join 127.0.0.1:7101
+ * Run three of them (`npm install` compiles this file to dist/examples/singleton-job.js; Node ≥ 22.18
+ * can also run the .ts directly):
+ *   node dist/examples/singleton-job.js --name a --bind 127.0.0.1:7101 --http 127.0.0.1:7201
+ *   node dist/examples/singleton-job.js --name b --bind 127.0.0.1:7102 --http 0 --join 127.0.0.1:7101
+ *   node dist/examples/singleton-job.js --name c --bind 127.0.0.1:7103 --http 0 --join 127.0.0.1:7101
  * One prints "nightly-report: running on …" every second; kill it and another takes over.
  */
 import {pathToFileURL} from "node:url";
