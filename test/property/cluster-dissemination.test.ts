@@ -10,17 +10,22 @@
  * retransmitMult × ceil(log10(N + 1)) sends per node — 4 on LAN/WAN and 2 on the local preset
  * for N ≤ 9 — so an epidemic can die out before it reaches everyone. With 5 informed nodes each
  * sending 4 times to 3-of-4 random peers, a given node is missed with probability about
- * (1/4)^5 · (3/4)^5 ≈ 2·10⁻⁴ (the soak found one: seed 1429322644, 6 nodes, LAN); with the
- * local preset's 2 sends it is a few percent. Push-pull (every pushPullIntervalMs) repairs every
+ * (1/4)^5 · (3/4)^5 ≈ 2·10⁻⁴ — but piggybacks on acks to already informed nodes use up sends too,
+ * and the soak measured 2–4% on LAN (seed 1429322644: 6 nodes, n1 missed); with the local
+ * preset's 2 sends it is 15–25%. Push-pull (every pushPullIntervalMs) repairs every
  * miss. So, per run:
  *   - always: every node holds the member left (or dead, when its own probe beat the news) within
- *     pushPullIntervalMs + dissemination(N);
- *   - and the c · log N bound held for all nodes in all but at most max(1, 2%) of the LAN/WAN runs;
- *     the local preset's miss rate is printed.
+ *     max(pushPullIntervalMs + dissemination(N), completeness(N)) — a node that missed the leave
+ *     may even get "suspect" from a push-pull partner that missed it too (memberlist merges a
+ *     remote suspect as its own suspicion), and then only its probes or timer settle it, which is
+ *     the crash case (soak seed 312569805: 8 nodes, local preset);
+ *   - the c · log N bound held for every node in all but max(2, 10%) of the LAN/WAN runs (the soak
+ *     measured about 2–4% on LAN, gossipNodes 3, and 0% on WAN, gossipNodes 4); the local
+ *     preset's miss rate (15–25%) is printed.
  */
 import fc from "fast-check";
 import {describe, expect, it} from "vitest";
-import {disseminationBoundMs, disseminationRounds} from "../helpers/property-bounds.ts";
+import {completenessBoundMs, disseminationBoundMs, disseminationRounds} from "../helpers/property-bounds.ts";
 import {
   bootstrap,
   caseLatencyMs,
@@ -71,7 +76,11 @@ describe("dissemination", () => {
         row.runs++;
         if (!inRounds) row.missed++;
         tally.set(cluster.profile, row);
-        const all = sim.runUntil(() => outAt.size >= others.length, {maxMs: config.pushPullIntervalMs + bound});
+        const fallback = Math.max(
+          config.pushPullIntervalMs + bound,
+          completenessBoundMs(config, cluster.nodes, latency),
+        );
+        const all = sim.runUntil(() => outAt.size >= others.length, {maxMs: fallback});
         const context = `${describeCase(cluster)}; ${name} left at ${t0} ms; bound ${disseminationRounds(cluster.nodes)} rounds = ${bound} ms`;
         expect(all, `${context}: ${others.filter((o) => !outAt.has(o))} never learnt`).toBe(true);
         // The leaving node stops once its leave was sent its retransmit limit, or at leaveTimeoutMs.
