@@ -104,3 +104,45 @@ describe("regression: refutation reaches the accuser (seed 3115564514)", () => {
     expect(memberListMismatch(sim) ?? "agree").toBe("agree");
   });
 });
+
+/*
+ * Regression: the node relaying an accusation holds the suspicion too. Found by the refutation
+ * property (soak seed 1720880210; 8 nodes, LAN, 4.4% loss, n1 paused 2798 ms): n7 gossiped a
+ * suspicion about n1 whose `from` was another node; n1 refuted to that other node and by gossip,
+ * n7 missed it and declared n1 dead. Fix (src/core/node.ts `answerAccusation`): an accusation
+ * about us is answered with our alive to the packet's sender as well.
+ */
+describe("regression: the relay of an accusation is answered (seed 1720880210)", () => {
+  it("answers a relayed suspicion with its alive to the relaying node", () => {
+    const node = createTestNode({members: ["b", "c", "d"]});
+    const fx = node.handle(0, packetFrom("c", suspect("self", 1, "b")));
+    expect(node.incarnation).toBe(2);
+    expect(sentTo(fx, node.member("c")?.addr.host ?? "?")).toContainEqual(
+      expect.objectContaining({type: "alive", node: "self", incarnation: 2}),
+    );
+  });
+
+  it("the paused node of the soak case is never declared dead", () => {
+    const sim = createSimulation({
+      nodes: 8,
+      seed: 118881352,
+      profile: "lan",
+      lossRate: 0.044,
+      latency: {minMs: 8, jitterMeanMs: 1},
+      duplicateRate: 0.02,
+      reorderRate: 0.003,
+      seedNodes: 3,
+    });
+    const downs: string[] = [];
+    watchEvents(sim, ({timeMs, observer, event}) => {
+      if (event.type === "memberDown") downs.push(`${timeMs} ms: ${observer} declared ${event.member.name} dead`);
+    });
+    expect(sim.runUntil(() => sim.live().length === 8 && memberListMismatch(sim) === undefined, {maxMs: 30_000})).toBe(
+      true,
+    );
+    sim.runForMs(4_900);
+    sim.pause("n1", 2_798);
+    sim.runForMs(2_798 + 15_712);
+    expect(downs).toEqual([]);
+  });
+});
