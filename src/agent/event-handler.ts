@@ -162,7 +162,10 @@ export interface EventHandlerRunnerInit {
   readonly log?: (line: string) => void;
   /** The shell. Default "/bin/sh". */
   readonly shell?: string;
-  /** Base environment. Default: the agent's process.env. */
+  /**
+   * Base environment. Default: the agent's process.env. Inherited `LIFELINE_*` variables are
+   * removed, so a handler's `LIFELINE_*` variables always describe the event it runs for.
+   */
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -251,7 +254,7 @@ export class EventHandlerRunner {
     this.#outputBytesMax = init.outputBytesMax ?? 64 * 1024;
     this.#log = init.log ?? (() => undefined);
     this.#shell = init.shell ?? "/bin/sh";
-    this.#env = init.env ?? process.env;
+    this.#env = withoutLifelineVariables(init.env ?? process.env);
   }
 
   /** Number of configured handlers. */
@@ -469,4 +472,11 @@ function killGroup(child: ChildProcess): void {
       // already gone
     }
   }
+}
+
+/** A copy of `env` without `LIFELINE_*` variables (those are set per event). */
+function withoutLifelineVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(env)) if (!key.startsWith("LIFELINE_")) out[key] = value;
+  return out;
 }
