@@ -19,6 +19,10 @@ export interface HostPort {
  * Throws InvalidInitError naming `field` when the text is not an address.
  */
 export function parseHostPort(text: string, field: string, defaultPort?: number): HostPort {
+  // JavaScript callers can pass anything; say so instead of failing inside string methods.
+  if (typeof text !== "string") {
+    throw new InvalidInitError(field, `must be a "HOST:PORT" string, got ${typeof text}`);
+  }
   const value = text.trim();
   const rule = `must be HOST:PORT (IPv6 as [::1]:PORT), got ${JSON.stringify(text)}`;
   if (value === "") throw new InvalidInitError(field, rule);

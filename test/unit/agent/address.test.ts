@@ -22,6 +22,12 @@ describe("parseHostPort", () => {
     },
   );
 
+  it.each([false, 7946, null, undefined, {host: "x"}])("rejects the non-string %j naming the field", (value) => {
+    expect(() => parseHostPort(value as unknown as string, "http", 7947)).toThrow(
+      expect.objectContaining({name: "InvalidInitError", field: "http"}),
+    );
+  });
+
   it("requires the port when there is no default", () => {
     expect(() => parseHostPort("10.0.0.1", "http")).toThrow(/port is required/);
   });
