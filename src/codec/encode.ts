@@ -116,6 +116,53 @@ function writeSource(w: MsgpackWriter, source: Address | undefined, sourceNode: 
 }
 
 /**
+ * Size of the fields an alive message and a push-pull state share, in Go's sorted order: Addr,
+ * Incarnation, Meta, the node's name under `nameKey` (Node or Name), Port. Validates the address;
+ * the caller has checked the rest.
+ */
+function nodeFieldsSize(
+  nameKey: Uint8Array,
+  addr: Address,
+  incarnation: number,
+  meta: Uint8Array,
+  name: string,
+): number {
+  return (
+    KEY.Addr.length +
+    addrSize("addr", addr) +
+    KEY.Incarnation.length +
+    uintSize(incarnation) +
+    KEY.Meta.length +
+    bytesSize(meta) +
+    nameKey.length +
+    strSize(name) +
+    KEY.Port.length +
+    uintSize(addr.port)
+  );
+}
+
+/** Writes the fields `nodeFieldsSize` counts. */
+function writeNodeFields(
+  w: MsgpackWriter,
+  nameKey: Uint8Array,
+  addr: Address,
+  incarnation: number,
+  meta: Uint8Array,
+  name: string,
+): void {
+  w.raw(KEY.Addr);
+  writeAddr(w, addr);
+  w.raw(KEY.Incarnation);
+  w.uint(incarnation);
+  w.raw(KEY.Meta);
+  w.bytes(meta);
+  w.raw(nameKey);
+  w.str(name);
+  w.raw(KEY.Port);
+  w.uint(addr.port);
+}
+
+/**
  * Validates `m` and returns the exact number of bytes `encodeMessage(m)` produces (type byte
  * included). Throws EncodeError for a message the wire cannot carry. Allocates nothing for IPv4
  * addresses.
@@ -170,21 +217,7 @@ export function encodedSize(m: Message): number {
       checkUint("incarnation", m.incarnation, UINT32_MAX);
       checkMeta("meta", m.meta);
       checkVsn("vsn", m.vsn);
-      return (
-        2 +
-        KEY.Addr.length +
-        addrSize("addr", m.addr) +
-        KEY.Incarnation.length +
-        uintSize(m.incarnation) +
-        KEY.Meta.length +
-        bytesSize(m.meta) +
-        KEY.Node.length +
-        strSize(m.node) +
-        KEY.Port.length +
-        uintSize(m.addr.port) +
-        KEY.Vsn.length +
-        7
-      );
+      return 2 + nodeFieldsSize(KEY.Node, m.addr, m.incarnation, m.meta, m.node) + KEY.Vsn.length + 7;
     case "user":
       return 1 + m.payload.length;
     default:
@@ -251,16 +284,7 @@ export function writeMessage(w: MsgpackWriter, m: Message): void {
     case "alive":
       w.byte(MessageType.Alive);
       w.mapHeader(6);
-      w.raw(KEY.Addr);
-      writeAddr(w, m.addr);
-      w.raw(KEY.Incarnation);
-      w.uint(m.incarnation);
-      w.raw(KEY.Meta);
-      w.bytes(m.meta);
-      w.raw(KEY.Node);
-      w.str(m.node);
-      w.raw(KEY.Port);
-      w.uint(m.addr.port);
+      writeNodeFields(w, KEY.Node, m.addr, m.incarnation, m.meta, m.node);
       w.raw(KEY.Vsn);
       writeVsn(w, m.vsn);
       return;
@@ -299,21 +323,7 @@ function pushNodeStateSize(i: number, s: PushNodeState): number {
     if (MEMBER_STATE_CODES[s.state] === undefined)
       throw new EncodeError("state", "must be alive, suspect, dead or left");
     return (
-      1 +
-      KEY.Addr.length +
-      addrSize("addr", s.addr) +
-      KEY.Incarnation.length +
-      uintSize(s.incarnation) +
-      KEY.Meta.length +
-      bytesSize(s.meta) +
-      KEY.Name.length +
-      strSize(s.name) +
-      KEY.Port.length +
-      uintSize(s.addr.port) +
-      KEY.State.length +
-      1 +
-      KEY.Vsn.length +
-      7
+      1 + nodeFieldsSize(KEY.Name, s.addr, s.incarnation, s.meta, s.name) + KEY.State.length + 1 + KEY.Vsn.length + 7
     );
   } catch (e) {
     // Name the offending state only on failure, so the common path builds no strings.
@@ -350,16 +360,7 @@ export function writePushPull(w: MsgpackWriter, m: PushPullMessage): void {
   w.uint(m.userState.length);
   for (const s of m.states) {
     w.mapHeader(7);
-    w.raw(KEY.Addr);
-    writeAddr(w, s.addr);
-    w.raw(KEY.Incarnation);
-    w.uint(s.incarnation);
-    w.raw(KEY.Meta);
-    w.bytes(s.meta);
-    w.raw(KEY.Name);
-    w.str(s.name);
-    w.raw(KEY.Port);
-    w.uint(s.addr.port);
+    writeNodeFields(w, KEY.Name, s.addr, s.incarnation, s.meta, s.name);
     w.raw(KEY.State);
     w.uint(MEMBER_STATE_CODES[s.state]);
     w.raw(KEY.Vsn);
