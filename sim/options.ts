@@ -83,7 +83,8 @@ export function checkNumber(field: string, value: unknown, min: number, max: num
   return value;
 }
 
-const SIM_FIELDS = new Set([
+/** Every SimInit field name; scenarios accept the same ones (all but `trace`). */
+export const SIM_FIELD_NAMES: readonly (keyof SimInit)[] = [
   "nodes",
   "seed",
   "profile",
@@ -101,7 +102,9 @@ const SIM_FIELDS = new Set([
   "safety",
   "sampleIntervalMs",
   "trace",
-]);
+];
+
+const SIM_FIELDS: ReadonlySet<string> = new Set(SIM_FIELD_NAMES);
 
 /** Applies defaults and checks every rule; the core config goes through the core's resolveConfig. */
 export function resolveSimOptions(init: SimInit): SimOptions {

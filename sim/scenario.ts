@@ -20,7 +20,7 @@
 import {readFileSync} from "node:fs";
 import type {SwimConfig} from "../src/core/index.ts";
 import {type Fault, scheduleFault} from "./faults.ts";
-import {checkNumber, InvalidSimOptionError, type SimInit} from "./options.ts";
+import {checkNumber, InvalidSimOptionError, SIM_FIELD_NAMES, type SimInit} from "./options.ts";
 import {buildReport, type CheckResult, type SimReport} from "./report.ts";
 import {resolveSelector, type SelectorContext} from "./selector.ts";
 import {createSimulation, type Simulation} from "./simulation.ts";
@@ -64,22 +64,7 @@ const SCENARIO_FIELDS = new Set([
   "groups",
   "faults",
   "expect",
-  "nodes",
-  "seed",
-  "profile",
-  "config",
-  "latency",
-  "lossRate",
-  "duplicateRate",
-  "reorderRate",
-  "reorderMs",
-  "seedNodes",
-  "joinSpreadMs",
-  "compress",
-  "crc",
-  "keys",
-  "safety",
-  "sampleIntervalMs",
+  ...SIM_FIELD_NAMES.filter((field) => field !== "trace"),
 ]);
 
 const EXPECT_FIELDS = new Set([
