@@ -56,6 +56,35 @@ function record(line: Record<string, unknown>): void {
 }
 
 /**
+ * Records a finished check and, if it failed, prints and throws the replayable report (shared by
+ * checkProperty and checkAsyncProperty).
+ */
+function reportRun<Ts>(name: string, file: string, seed: number, details: fc.RunDetails<Ts>): void {
+  record({
+    property: name,
+    seed,
+    runs: details.numRuns,
+    ok: !details.failed,
+    ...(details.failed ? {path: details.counterexamplePath, counterexample: fc.stringify(details.counterexample)} : {}),
+    at: new Date().toISOString(),
+  });
+  if (!details.failed) return;
+  const failurePath = details.counterexamplePath ?? undefined;
+  const message = [
+    `Property "${name}" failed.`,
+    `  seed: ${seed}`,
+    `  path: ${failurePath}`,
+    `  counterexample: ${fc.stringify(details.counterexample)}`,
+    `  replay: ${replayCommand(name, file, seed, failurePath)}`,
+    "",
+    fc.defaultReportMessage(details) ?? "",
+  ].join("\n");
+  // Print as well: a reporter may cut a long thrown message, and the seed must not be lost.
+  console.error(message);
+  throw new Error(message, {cause: details.errorInstance});
+}
+
+/**
  * Checks `predicate` (throw or return false to fail) on values of `arbitrary` with the seed and
  * path from the environment, and throws a replayable report on failure. `name` should be the
  * test's name (the replay command filters on it with -t).
@@ -91,28 +120,7 @@ export function checkProperty<T>(
     ...(path !== undefined && path !== "" ? {path} : {}),
   };
   const details = fc.check(fc.property(arbitrary, wrapped), params);
-  record({
-    property: name,
-    seed,
-    runs: details.numRuns,
-    ok: !details.failed,
-    ...(details.failed ? {path: details.counterexamplePath, counterexample: fc.stringify(details.counterexample)} : {}),
-    at: new Date().toISOString(),
-  });
-  if (!details.failed) return;
-  const failurePath = details.counterexamplePath ?? undefined;
-  const message = [
-    `Property "${name}" failed.`,
-    `  seed: ${seed}`,
-    `  path: ${failurePath}`,
-    `  counterexample: ${fc.stringify(details.counterexample)}`,
-    `  replay: ${replayCommand(name, options.file, seed, failurePath)}`,
-    "",
-    fc.defaultReportMessage(details) ?? "",
-  ].join("\n");
-  // Print as well: a reporter may cut a long thrown message, and the seed must not be lost.
-  console.error(message);
-  throw new Error(message, {cause: details.errorInstance});
+  reportRun(name, options.file, seed, details);
 }
 
 /**
@@ -128,27 +136,7 @@ export async function checkAsyncProperty<Ts extends unknown[]>(
   const path = process.env.LIFELINE_PROP_PATH;
   const numRuns = Math.max(1, Math.round(options.numRuns * runsMultiplier()));
   const details = await fc.check(property, {seed, numRuns, ...(path !== undefined && path !== "" ? {path} : {})});
-  record({
-    property: name,
-    seed,
-    runs: details.numRuns,
-    ok: !details.failed,
-    ...(details.failed ? {path: details.counterexamplePath, counterexample: fc.stringify(details.counterexample)} : {}),
-    at: new Date().toISOString(),
-  });
-  if (!details.failed) return;
-  const failurePath = details.counterexamplePath ?? undefined;
-  const message = [
-    `Property "${name}" failed.`,
-    `  seed: ${seed}`,
-    `  path: ${failurePath}`,
-    `  counterexample: ${fc.stringify(details.counterexample)}`,
-    `  replay: ${replayCommand(name, options.file, seed, failurePath)}`,
-    "",
-    fc.defaultReportMessage(details) ?? "",
-  ].join("\n");
-  console.error(message);
-  throw new Error(message, {cause: details.errorInstance});
+  reportRun(name, options.file, seed, details);
 }
 
 /**
