@@ -523,14 +523,7 @@ export function formatMemberTable(members: readonly AgentMember[]): string {
       String(m.incarnation),
       formatTags(m.tags),
     ]);
-  const header = ["NAME", "ADDRESS", "STATE", "INCARNATION", "TAGS"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const format = (cells: readonly string[]): string =>
-    cells
-      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] as number)))
-      .join("  ")
-      .trimEnd();
-  return `${[format(header), ...rows.map(format)].join("\n")}\n`;
+  return formatTable(["NAME", "ADDRESS", "STATE", "INCARNATION", "TAGS"], rows);
 }
 
 async function runJoin(args: readonly string[], io: CliIo): Promise<number> {
@@ -608,6 +601,7 @@ async function runHeartbeats(base: string, json: boolean, io: CliIo): Promise<nu
   });
 }
 
+/** Left-aligned columns two spaces apart, each as wide as its widest cell; the last is not padded. */
 function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const format = (cells: readonly string[]): string =>
