@@ -773,10 +773,7 @@ export class Simulation {
         return;
       }
       case "sendStream": {
-        const bytes = encodeStream(effect.message, this.streamOptions);
-        this.metrics.onSend(i, bytes.length, true);
-        this.metrics.onMessage(`stream:${effect.message.type}`, bytes.length);
-        this.hash.bytes(bytes);
+        const bytes = this.encodeStreamBytes(i, effect.message);
         const key = this.nextStreamKey++;
         const timeout = this.other(K_STREAM_TIMEOUT, i, slot.gen, key, "timeout", undefined);
         const to = this.indexByHost.get(effect.to.host);
@@ -793,10 +790,7 @@ export class Simulation {
         return;
       }
       case "streamReply": {
-        const bytes = encodeStream(effect.message, this.streamOptions);
-        this.metrics.onSend(i, bytes.length, true);
-        this.metrics.onMessage(`stream:${effect.message.type}`, bytes.length);
-        this.hash.bytes(bytes);
+        const bytes = this.encodeStreamBytes(i, effect.message);
         const record = this.streams.get(effect.id);
         if (record === undefined || record.target !== i) {
           this.metrics.lateStreamReplies++;
@@ -832,6 +826,15 @@ export class Simulation {
         this.metrics.onDropped(effect.reason);
         return;
     }
+  }
+
+  /** Encodes a stream message node `i` sends, and counts and hashes its bytes. */
+  private encodeStreamBytes(i: number, message: StreamMessage): Uint8Array {
+    const bytes = encodeStream(message, this.streamOptions);
+    this.metrics.onSend(i, bytes.length, true);
+    this.metrics.onMessage(`stream:${message.type}`, bytes.length);
+    this.hash.bytes(bytes);
+    return bytes;
   }
 
   private countMessages(messages: readonly Message[], packetBytes: number): void {
