@@ -382,21 +382,16 @@ export class Driver {
     stream.setHandlers({
       onData: (buffered) => {
         if (entry.requested || this.incoming.get(id) !== entry) return;
-        let decoded: {message: StreamMessage; consumed: number} | undefined;
-        try {
-          decoded = decodeStream(buffered, this.keyring ? {keyring: this.keyring} : {});
-        } catch (error) {
-          this.stats.streamDecodeErrors++;
-          const decodeError = toDecodeError(error);
-          this.listener.onDecodeError?.(decodeError, stream.remote, "tcp");
+        const message = this.decodeStreamData(buffered, stream.remote);
+        if (message === undefined) return;
+        if (message instanceof DecodeError) {
           this.incoming.delete(id);
-          this.writeStream(stream, {type: "err", error: `lifeline: ${decodeError.message}`});
+          this.writeStream(stream, {type: "err", error: `lifeline: ${message.message}`});
           stream.end();
           return;
         }
-        if (decoded === undefined) return;
         entry.requested = true;
-        this.feed({input: {type: "streamRequest", id, from: stream.remote, message: decoded.message}});
+        this.feed({input: {type: "streamRequest", id, from: stream.remote, message}});
       },
       onClose: () => {
         // The remote finished sending (or the stream failed) before a whole request arrived.
@@ -504,27 +499,37 @@ export class Driver {
     stream.setHandlers({
       onData: (buffered) => {
         if (entry.done) return;
-        let decoded: {message: StreamMessage; consumed: number} | undefined;
-        try {
-          decoded = decodeStream(buffered, this.keyring ? {keyring: this.keyring} : {});
-        } catch (error) {
-          this.stats.streamDecodeErrors++;
-          const decodeError = toDecodeError(error);
-          this.listener.onDecodeError?.(decodeError, to, "tcp");
-          this.failStream(id, `bad reply: ${decodeError.message}`);
+        const message = this.decodeStreamData(buffered, to);
+        if (message === undefined) return;
+        if (message instanceof DecodeError) {
+          this.failStream(id, `bad reply: ${message.message}`);
           return;
         }
-        if (decoded === undefined) return;
         entry.done = true;
         this.outgoing.delete(id);
         stream.end();
-        this.completeJoinStream(id, decoded.message.type === "pushPull" ? undefined : describeReply(decoded.message));
-        this.feed({input: {type: "streamResponse", id, message: decoded.message}});
+        this.completeJoinStream(id, message.type === "pushPull" ? undefined : describeReply(message));
+        this.feed({input: {type: "streamResponse", id, message}});
       },
       onClose: (error) => {
         if (!entry.done) this.failStream(id, error ? error.message : "closed before a reply");
       },
     });
+  }
+
+  /**
+   * Decodes the bytes buffered on a stream: the message once it is whole, undefined while more
+   * bytes are needed, or the DecodeError (already counted and reported) for garbage.
+   */
+  private decodeStreamData(buffered: Uint8Array, from: Address): StreamMessage | DecodeError | undefined {
+    try {
+      return decodeStream(buffered, this.keyring ? {keyring: this.keyring} : {})?.message;
+    } catch (error) {
+      this.stats.streamDecodeErrors++;
+      const decodeError = toDecodeError(error);
+      this.listener.onDecodeError?.(decodeError, from, "tcp");
+      return decodeError;
+    }
   }
 
   private failStream(id: number, reason: string): void {
