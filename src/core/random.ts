@@ -1,5 +1,5 @@
 /*
- * Injected, seeded randomness. The core never calls Math.random: every node gets a Random,
+ * Injected, seeded randomness. The core never uses the global generator: every node gets a Random,
  * in production seeded from the OS, in the simulator derived from the run's seed, so a run can
  * be replayed exactly. The generator is sfc32 (small, fast, 128-bit state, passes PractRand);
  * seeds are expanded with splitmix32 so that nearby seeds give unrelated streams.
