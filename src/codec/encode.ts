@@ -168,6 +168,27 @@ function writeNodeFields(
  * addresses.
  */
 export function encodedSize(m: Message): number {
+  if (m.type === "alive" || m.type === "suspect" || m.type === "dead") return gossipBytes(m).length;
+  return freshSize(m);
+}
+
+// Encode-once for gossip: a message with a `wire` slot (AliveMessage.wire) keeps its bytes there
+// after its first encoding, so an update relayed in retransmitLimit packets is encoded once, as
+// memberlist does. Messages without the slot are encoded every time.
+type GossipMessage = Extract<Message, {type: "alive" | "suspect" | "dead"}>;
+
+function gossipBytes(m: GossipMessage): Uint8Array {
+  const held = m.wire;
+  if (held !== undefined) return held;
+  const bytes = allocOutput(freshSize(m));
+  const w = new MsgpackWriter(bytes);
+  writeFresh(w, m);
+  assertFilled(w, m.type);
+  if ("wire" in m) m.wire = bytes;
+  return bytes;
+}
+
+function freshSize(m: Message): number {
   switch (m.type) {
     case "ping":
       checkUint("seqNo", m.seqNo, UINT32_MAX);
@@ -231,6 +252,11 @@ function unknownMessage(m: never): never {
 
 /** Writes `m` (type byte + body) at `w.pos`. The caller sized the buffer with `encodedSize`. */
 export function writeMessage(w: MsgpackWriter, m: Message): void {
+  if (m.type === "alive" || m.type === "suspect" || m.type === "dead") w.raw(gossipBytes(m));
+  else writeFresh(w, m);
+}
+
+function writeFresh(w: MsgpackWriter, m: Message): void {
   switch (m.type) {
     case "ping":
       w.byte(MessageType.Ping);

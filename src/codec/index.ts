@@ -10,6 +10,7 @@ export {crc32} from "./crc32.ts";
 export {decodeMessage} from "./decode.ts";
 export {encodedSize, encodeMessage} from "./encode.ts";
 export {DecodeError, type DecodeErrorCode, EncodeError} from "./errors.ts";
+export {GossipMemo} from "./gossip-memo.ts";
 export {
   decryptPayload,
   type EncryptionVersion,

@@ -15,6 +15,7 @@ import {crc32} from "./crc32.ts";
 import {decodeMessage, readCompress} from "./decode.ts";
 import {compressBodySize, encodedSize, writeCompress, writeMessage} from "./encode.ts";
 import {DecodeError, EncodeError} from "./errors.ts";
+import {GossipMemo} from "./gossip-memo.ts";
 import {decryptPayload, type EncryptionVersion, encryptPacket, type Keyring} from "./keyring.ts";
 import {lzwCompress, lzwDecompress} from "./lzw.ts";
 import {MsgpackReader} from "./msgpack-reader.ts";
@@ -42,6 +43,8 @@ export interface PacketDecodeOptions {
    * False treats them as plaintext instead — for turning encryption on in a running cluster.
    */
   verifyIncoming?: boolean;
+  /** Answer repeated gossip parts from this memo instead of decoding them again (gossip-memo.ts). */
+  memo?: GossipMemo;
 }
 
 /** Largest plaintext a datagram may decompress to (Go packets are ≤ 1400 bytes before compression). */
@@ -109,7 +112,14 @@ export interface DecodedPacket {
   errors: DecodeError[];
 }
 
-function unwrap(bytes: Uint8Array, start: number, end: number, depth: number, out: DecodedPacket): void {
+function unwrap(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  depth: number,
+  out: DecodedPacket,
+  memo: GossipMemo | undefined,
+): void {
   if (start >= end) throw new DecodeError("truncated", "empty message");
   if (depth > NESTING_MAX) throw new DecodeError("tooLarge", `wrappers nested deeper than ${NESTING_MAX}`);
   const type = bytes[start] as number;
@@ -117,7 +127,7 @@ function unwrap(bytes: Uint8Array, start: number, end: number, depth: number, ou
     const {spans, truncated} = splitCompound(bytes, start + 1, end);
     for (let i = 0; i < spans.length; i += 2) {
       try {
-        unwrap(bytes, spans[i] as number, spans[i + 1] as number, depth + 1, out);
+        unwrap(bytes, spans[i] as number, spans[i + 1] as number, depth + 1, out, memo);
       } catch (e) {
         out.errors.push(asDecodeError(e));
       }
@@ -129,10 +139,14 @@ function unwrap(bytes: Uint8Array, start: number, end: number, depth: number, ou
     const lz = readCompress(new MsgpackReader(bytes, start + 1, end));
     const plain = lzwDecompress(lz, PACKET_DECOMPRESSED_MAX);
     if (plain.length === 0) throw new DecodeError("badCompression", "compressed payload is empty");
-    unwrap(plain, 0, plain.length, depth + 1, out);
+    unwrap(plain, 0, plain.length, depth + 1, out, memo);
     return;
   }
-  out.messages.push(decodeMessage(bytes, start, end));
+  if (memo !== undefined && GossipMemo.accepts(type, end - start)) {
+    out.messages.push(memo.decode(bytes, start, end, decodeMessage));
+  } else {
+    out.messages.push(decodeMessage(bytes, start, end));
+  }
 }
 
 /** Wraps anything unexpected (a bug) as a DecodeError so decoding never throws anything else. */
@@ -167,7 +181,7 @@ export function decodePacketParts(bytes: Uint8Array, opts?: PacketDecodeOptions)
       start = CRC_HEADER_BYTES;
     }
     const out: DecodedPacket = {messages: [], errors: []};
-    unwrap(buf, start, buf.length, 0, out);
+    unwrap(buf, start, buf.length, 0, out, opts?.memo);
     return out;
   } catch (e) {
     throw asDecodeError(e);

@@ -71,6 +71,14 @@ export interface SuspectMessage {
   readonly node: string;
   /** The accuser. */
   readonly from: string;
+  /**
+   * The codec's encode-once slot (memberlist encodes a queued broadcast once and copies the bytes
+   * into every packet that carries it). A message made with the slot present (`wire: undefined`,
+   * as aliveMessage() does) gets its bytes stored here the first time it is encoded; one without
+   * it is encoded every time. Messages are immutable, so stored bytes never go stale — but never
+   * copy a gossip message with spread syntax: build a new one.
+   */
+  wire?: Uint8Array | undefined;
 }
 
 export interface AliveMessage {
@@ -80,6 +88,14 @@ export interface AliveMessage {
   readonly addr: Address;
   readonly meta: Uint8Array;
   readonly vsn: Vsn;
+  /**
+   * The codec's encode-once slot (memberlist encodes a queued broadcast once and copies the bytes
+   * into every packet that carries it). A message made with the slot present (`wire: undefined`,
+   * as aliveMessage() does) gets its bytes stored here the first time it is encoded; one without
+   * it is encoded every time. Messages are immutable, so stored bytes never go stale — but never
+   * copy a gossip message with spread syntax: build a new one.
+   */
+  wire?: Uint8Array | undefined;
 }
 
 export interface DeadMessage {
@@ -88,6 +104,25 @@ export interface DeadMessage {
   readonly node: string;
   /** The accuser; `from === node` means a graceful leave. */
   readonly from: string;
+  /**
+   * The codec's encode-once slot (memberlist encodes a queued broadcast once and copies the bytes
+   * into every packet that carries it). A message made with the slot present (`wire: undefined`,
+   * as aliveMessage() does) gets its bytes stored here the first time it is encoded; one without
+   * it is encoded every time. Messages are immutable, so stored bytes never go stale — but never
+   * copy a gossip message with spread syntax: build a new one.
+   */
+  wire?: Uint8Array | undefined;
+}
+
+/** An alive message with an empty encode-once slot (see AliveMessage.wire). */
+export function aliveMessage(
+  incarnation: number,
+  node: string,
+  addr: Address,
+  meta: Uint8Array,
+  vsn: Vsn,
+): AliveMessage {
+  return {type: "alive", incarnation, node, addr, meta, vsn, wire: undefined};
 }
 
 /** Application data carried by the membership layer (serf's messages, Lifeline's heartbeat sharing). */
@@ -143,7 +178,7 @@ export type StreamMessage = PushPullMessage | PingMessage | AckMessage | UserMes
 
 /** Address equality by host and port. */
 export function sameAddress(a: Address, b: Address): boolean {
-  return a.host === b.host && a.port === b.port;
+  return a === b || (a.host === b.host && a.port === b.port);
 }
 
 /** `host:port`, with brackets around IPv6 hosts. */

@@ -48,6 +48,7 @@ import {estimateMessageSize} from "./message-size.ts";
 import {
   type Address,
   type AliveMessage,
+  aliveMessage,
   DEFAULT_VSN,
   type DeadMessage,
   type IndirectPingMessage,
@@ -597,14 +598,7 @@ export class SwimNode {
       let reason: DropReason | undefined;
       switch (s.state) {
         case "alive":
-          reason = this.onAlive({
-            type: "alive",
-            incarnation: s.incarnation,
-            node: s.name,
-            addr: s.addr,
-            meta: s.meta,
-            vsn: s.vsn,
-          });
+          reason = this.onAlive(aliveMessage(s.incarnation, s.name, s.addr, s.meta, s.vsn));
           break;
         case "left":
           reason = this.onDead({type: "dead", incarnation: s.incarnation, node: s.name, from: s.name});
@@ -815,7 +809,8 @@ export class SwimNode {
   private onAlive(msg: AliveMessage): DropReason | undefined {
     if (msg.addr.port === 0) {
       // memberlist substitutes its own bind port for a zero port.
-      msg = {...msg, addr: {host: msg.addr.host, port: this.table.self.addr.port}};
+      const addr = {host: msg.addr.host, port: this.table.self.addr.port};
+      msg = aliveMessage(msg.incarnation, msg.node, addr, msg.meta, msg.vsn);
     }
     const known = this.table.get(msg.node);
     if (
@@ -1048,14 +1043,7 @@ export class SwimNode {
 
   private selfAlive(): AliveMessage {
     const self = this.table.self;
-    return {
-      type: "alive",
-      incarnation: self.incarnation,
-      node: self.name,
-      addr: self.addr,
-      meta: self.meta,
-      vsn: self.vsn,
-    };
+    return aliveMessage(self.incarnation, self.name, self.addr, self.meta, self.vsn);
   }
 
   // ---------------------------------------------------------------- dissemination

@@ -1,0 +1,159 @@
+/*
+ * A content-addressed memo of decoded gossip parts (alive, suspect, dead).
+ *
+ * In SWIM's infection-style dissemination every update reaches each member about retransmitLimit
+ * times (16 at 1,000 members), and every copy is the same bytes: the update is encoded once where
+ * it was first queued and relayed verbatim. Most gossip a member receives is therefore a part it
+ * has decoded before. The memo keys a decoded message by the part's exact bytes (a hash over
+ * 32-bit words picks the slot, then a full word-by-word comparison), so a repeated part costs a
+ * hash and a compare instead of a msgpack walk and a handful of allocations. Decoding is a pure
+ * function of the bytes, so a hit returns exactly what decoding would; parts that fail to decode
+ * are never stored.
+ *
+ * Memoized messages are shared by every caller that receives the same bytes. Their name and
+ * address are the core's interned instances (a member table keyed by that name, holding that
+ * address, then matches them by identity), and since the encoder keeps a gossip message's bytes
+ * in its `wire` slot (encode.ts), relaying one, as every receiver does, encodes it once in the whole process.
+ * Callers must not mutate them (core messages are readonly).
+ *
+ * Two-way set associative, least recently stored out. Memory is bounded by `capacity` entries of
+ * at most MEMO_PART_MAX bytes each.
+ */
+
+import type {Message} from "../core/index.ts";
+import {internAddress, internName} from "../core/intern.ts";
+import {MessageType} from "./wire.ts";
+
+/** Parts longer than this are decoded every time (gossip parts are ~50–80 bytes; meta may add 512). */
+const MEMO_PART_MAX = 640;
+
+interface Entry {
+  hash: number;
+  length: number;
+  /** The part's bytes, for the byte-exact comparison. */
+  view: DataView;
+  message: Message;
+}
+
+/** A bounded memo of decoded alive/suspect/dead parts, shared by the decoders given it. */
+export class GossipMemo {
+  // BOUNDED: `capacity` entries (two per set), each of ≤ MEMO_PART_MAX bytes.
+  private readonly entries: (Entry | undefined)[];
+  private readonly setMask: number;
+  private lastBuffer: Uint8Array | undefined;
+  private lastView: DataView | undefined;
+  /** Parts answered from the memo. */
+  hits = 0;
+  /** Parts decoded and stored. */
+  misses = 0;
+
+  /** `capacity` is rounded up to a power of two (at least 16). */
+  constructor(capacity = 4096) {
+    let size = 16;
+    while (size < capacity) size *= 2;
+    this.entries = new Array<Entry | undefined>(size).fill(undefined);
+    this.setMask = size / 2 - 1;
+  }
+
+  /** Whether a part starting with type byte `type` and `length` bytes long may be memoized. */
+  static accepts(type: number, length: number): boolean {
+    return (
+      (type === MessageType.Alive || type === MessageType.Suspect || type === MessageType.Dead) &&
+      length <= MEMO_PART_MAX
+    );
+  }
+
+  /**
+   * The message for part `bytes[start..end)`: the memoized one when the same bytes were decoded
+   * before, otherwise `decode(bytes, start, end)`'s result, remembered. Errors from `decode`
+   * propagate and store nothing.
+   */
+  decode(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    decode: (bytes: Uint8Array, start: number, end: number) => Message,
+  ): Message {
+    let view = this.lastView;
+    if (this.lastBuffer !== bytes || view === undefined) {
+      view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      this.lastBuffer = bytes;
+      this.lastView = view;
+    }
+    const length = end - start;
+    const h = hashWords(view, start, length);
+    const set = (h & this.setMask) * 2;
+    const a = this.entries[set];
+    if (a !== undefined && a.hash === h && a.length === length && sameWords(a.view, view, start, length)) {
+      this.hits++;
+      return a.message;
+    }
+    const b = this.entries[set + 1];
+    if (b !== undefined && b.hash === h && b.length === length && sameWords(b.view, view, start, length)) {
+      this.hits++;
+      // Move to the front so the next miss in this set evicts the other entry.
+      this.entries[set] = b;
+      this.entries[set + 1] = a;
+      return b.message;
+    }
+    const message = shareable(decode(bytes, start, end));
+    this.misses++;
+    const copy = bytes.slice(start, end);
+    this.entries[set + 1] = a;
+    this.entries[set] = {hash: h, length, view: new DataView(copy.buffer), message};
+    return message;
+  }
+}
+
+/** A 32-bit hash of `length` bytes at `start`, four at a time (murmur3's mixing, not its exact output). */
+function hashWords(v: DataView, start: number, length: number): number {
+  let h = length;
+  const words = start + (length & ~3);
+  let p = start;
+  for (; p < words; p += 4) {
+    let k = Math.imul(v.getUint32(p), 0xcc9e2d51);
+    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    h ^= k;
+    h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
+  }
+  for (; p < start + length; p++) h = Math.imul(h ^ v.getUint8(p), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h >>> 0;
+}
+
+/** Whether `kept` (a stored part, from offset 0) equals `length` bytes of `v` at `start`. */
+function sameWords(kept: DataView, v: DataView, start: number, length: number): boolean {
+  const words = length & ~3;
+  for (let i = 0; i < words; i += 4) if (kept.getUint32(i) !== v.getUint32(start + i)) return false;
+  for (let i = words; i < length; i++) if (kept.getUint8(i) !== v.getUint8(start + i)) return false;
+  return true;
+}
+
+/** The shared form of a gossip message: the core's interned name and address, same field order as the decoder's. */
+function shareable(m: Message): Message {
+  switch (m.type) {
+    case "alive":
+      return {
+        type: "alive",
+        incarnation: m.incarnation,
+        node: internName(m.node),
+        addr: internAddress(m.addr),
+        meta: m.meta,
+        vsn: m.vsn,
+        wire: undefined,
+      };
+    case "suspect":
+    case "dead":
+      return {
+        type: m.type,
+        incarnation: m.incarnation,
+        node: internName(m.node),
+        from: internName(m.from),
+        wire: undefined,
+      };
+    default:
+      return m;
+  }
+}
