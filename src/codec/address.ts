@@ -201,13 +201,30 @@ function formatIpv6(b: Uint8Array): string {
   return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLen))}`;
 }
 
+// IPv4 text by 32-bit value: a cluster has one address per member, and every push-pull carries
+// all of them, so the same few strings are made over and over otherwise.
+// BOUNDED: IPV4_TEXT_MAX entries, then cleared.
+const ipv4Texts = new Map<number, string>();
+const IPV4_TEXT_MAX = 16_384;
+
+function ipv4Text(b: Uint8Array): string {
+  const key = (b[0] as number) * 0x1000000 + (((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number));
+  let text = ipv4Texts.get(key);
+  if (text === undefined) {
+    text = `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+    if (ipv4Texts.size >= IPV4_TEXT_MAX) ipv4Texts.clear();
+    ipv4Texts.set(key, text);
+  }
+  return text;
+}
+
 /**
  * Wire bytes (4 or 16) to host text; `::ffff:a.b.c.d` becomes `a.b.c.d`, and when the `port` it
  * came with is given, that address is remembered so it is re-encoded in the same 16-byte form.
  * Returns undefined for any other length.
  */
 export function bytesToHost(b: Uint8Array, port?: number): string | undefined {
-  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+  if (b.length === 4) return ipv4Text(b);
   if (b.length !== 16) return undefined;
   let mapped = b[10] === 0xff && b[11] === 0xff;
   for (let i = 0; i < 10 && mapped; i++) if (b[i] !== 0) mapped = false;

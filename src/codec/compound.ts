@@ -66,14 +66,16 @@ export interface CompoundParts {
   truncated: number;
 }
 
-/** Splits a compound body (the bytes after the 0x07 type byte). Throws DecodeError if the header is cut. */
-export function splitCompound(bytes: Uint8Array, start: number, end: number): CompoundParts {
+/**
+ * Splits a compound body (the bytes after the 0x07 type byte), appending the spans to `spans`.
+ * Throws DecodeError if the header is cut.
+ */
+export function splitCompound(bytes: Uint8Array, start: number, end: number, spans: number[] = []): CompoundParts {
   if (start >= end) throw new DecodeError("truncated", "compound message has no part count");
   const count = bytes[start] as number;
   let p = start + 1;
   if (end - p < count * 2) throw new DecodeError("truncated", `compound length table needs ${count * 2} bytes`);
   let body = p + count * 2;
-  const spans: number[] = [];
   for (let i = 0; i < count; i++) {
     const len = ((bytes[p] as number) << 8) | (bytes[p + 1] as number);
     p += 2;

@@ -105,28 +105,23 @@ export class GossipMemo {
   }
 }
 
-/** A 32-bit hash of `length` bytes at `start`, four at a time (murmur3's mixing, not its exact output). */
+/** A 32-bit hash of `length` bytes at `start`: FNV-1a over little-endian 32-bit words, then an avalanche. */
 function hashWords(v: DataView, start: number, length: number): number {
+  const end = start + length;
   let h = length;
-  const words = start + (length & ~3);
   let p = start;
-  for (; p < words; p += 4) {
-    let k = Math.imul(v.getUint32(p), 0xcc9e2d51);
-    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-    h ^= k;
-    h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
-  }
-  for (; p < start + length; p++) h = Math.imul(h ^ v.getUint8(p), 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
+  for (; p + 4 <= end; p += 4) h = Math.imul(h ^ v.getInt32(p, true), 0x01000193);
+  for (; p < end; p++) h = Math.imul(h ^ v.getUint8(p), 0x01000193);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  h ^= h >>> 12;
   return h >>> 0;
 }
 
 /** Whether `kept` (a stored part, from offset 0) equals `length` bytes of `v` at `start`. */
 function sameWords(kept: DataView, v: DataView, start: number, length: number): boolean {
   const words = length & ~3;
-  for (let i = 0; i < words; i += 4) if (kept.getUint32(i) !== v.getUint32(start + i)) return false;
+  for (let i = 0; i < words; i += 4) if (kept.getInt32(i, true) !== v.getInt32(start + i, true)) return false;
   for (let i = words; i < length; i++) if (kept.getUint8(i) !== v.getUint8(start + i)) return false;
   return true;
 }

@@ -52,6 +52,13 @@ export const PACKET_DECOMPRESSED_MAX = 1024 * 1024;
 /** Deepest nesting of compound/compress wrappers we unwrap (Go's own packets use 2). */
 const NESTING_MAX = 8;
 
+// Scratch for encodePacket's part sizes (encoding is synchronous and never re-entered).
+// BOUNDED: at most COMPOUND_PARTS_MAX entries (compoundSize refuses more).
+const PART_SIZES: number[] = [];
+// Scratch for unwrap's compound spans, one list per nesting depth.
+// BOUNDED: NESTING_MAX + 1 lists of at most 2 × 255 offsets.
+const SPANS_BY_DEPTH: number[][] = [];
+
 /**
  * Encodes `messages` into one datagram: a single message alone, several as a compound (at most
  * 64), then optional compression (only if smaller), CRC and encryption. Throws EncodeError for
@@ -68,7 +75,8 @@ export function encodePacket(messages: readonly Message[], opts?: PacketOptions)
   if (messages.length === 1) {
     size = encodedSize(messages[0] as Message);
   } else {
-    sizes = [];
+    sizes = PART_SIZES;
+    sizes.length = 0;
     size = compoundSize(messages, sizes);
   }
   let buf = allocOutput(head + size);
@@ -124,7 +132,9 @@ function unwrap(
   if (depth > NESTING_MAX) throw new DecodeError("tooLarge", `wrappers nested deeper than ${NESTING_MAX}`);
   const type = bytes[start] as number;
   if (type === MessageType.Compound) {
-    const {spans, truncated} = splitCompound(bytes, start + 1, end);
+    const spans = (SPANS_BY_DEPTH[depth] ??= []);
+    spans.length = 0;
+    const truncated = splitCompound(bytes, start + 1, end, spans).truncated;
     for (let i = 0; i < spans.length; i += 2) {
       try {
         unwrap(bytes, spans[i] as number, spans[i + 1] as number, depth + 1, out, memo);

@@ -19,6 +19,7 @@
  */
 import {assert} from "./errors.ts";
 import type {MemberView} from "./events.ts";
+import {existingNameId, nameId} from "./intern.ts";
 import type {DropReason} from "./io.ts";
 import type {Address, AliveMessage, DeadMessage, MemberState, SuspectMessage, Vsn} from "./messages.ts";
 import {sameAddress} from "./messages.ts";
@@ -185,6 +186,9 @@ export class MemberTable {
   readonly self: MemberEntry;
   // BOUNDED: membersMax entries (SwimNode refuses inserts beyond it; reaping removes dead ones).
   private readonly byName = new Map<string, MemberEntry>();
+  // BOUNDED: indexed by intern.ts's dense name ids (≤ POOL_MAX); holds the same entries as byName
+  // for every name that has an id. The fast path of get().
+  private readonly byId: (MemberEntry | undefined)[] = [];
   // BOUNDED: same entries as byName minus self.
   private readonly all: MemberEntry[] = [];
   // BOUNDED: a subset of `all`.
@@ -194,6 +198,7 @@ export class MemberTable {
   constructor(self: MemberEntry) {
     this.self = self;
     this.byName.set(self.name, self);
+    this.index(self);
   }
 
   /** Members in the table, self and dead/left ones included (memberlist's estNumNodes). */
@@ -207,7 +212,8 @@ export class MemberTable {
   }
 
   get(name: string): MemberEntry | undefined {
-    return this.byName.get(name);
+    const id = existingNameId(name);
+    return id >= 0 ? this.byId[id] : this.byName.get(name);
   }
 
   /** Every entry, self included, in insertion order. */
@@ -224,6 +230,7 @@ export class MemberTable {
   add(entry: MemberEntry): void {
     assert(!this.byName.has(entry.name), "member already in table");
     this.byName.set(entry.name, entry);
+    this.index(entry);
     entry.allIndex = this.all.length;
     this.all.push(entry);
     this.counts[entry.state]++;
@@ -235,6 +242,8 @@ export class MemberTable {
     assert(entry !== this.self, "cannot remove self");
     assert(this.byName.get(entry.name) === entry, "removing an entry not in the table");
     this.byName.delete(entry.name);
+    const id = existingNameId(entry.name);
+    if (id >= 0) this.byId[id] = undefined;
     swapRemove(this.all, entry.allIndex, (e, i) => {
       e.allIndex = i;
     });
@@ -295,6 +304,13 @@ export class MemberTable {
       if (!dup) out.push(e);
     }
     return out;
+  }
+
+  private index(entry: MemberEntry): void {
+    const id = nameId(entry.name);
+    if (id < 0) return;
+    while (this.byId.length < id) this.byId.push(undefined);
+    this.byId[id] = entry;
   }
 
   private pushLive(entry: MemberEntry): void {
