@@ -132,7 +132,11 @@ function unwrap(
   if (depth > NESTING_MAX) throw new DecodeError("tooLarge", `wrappers nested deeper than ${NESTING_MAX}`);
   const type = bytes[start] as number;
   if (type === MessageType.Compound) {
-    const spans = (SPANS_BY_DEPTH[depth] ??= []);
+    let spans = SPANS_BY_DEPTH[depth];
+    if (spans === undefined) {
+      spans = [];
+      SPANS_BY_DEPTH[depth] = spans;
+    }
     spans.length = 0;
     const truncated = splitCompound(bytes, start + 1, end, spans).truncated;
     for (let i = 0; i < spans.length; i += 2) {
