@@ -262,17 +262,17 @@ export class Metrics {
     }
   }
 
-  /** Counts one message of `type` of `bytes` encoded bytes. */
-  onMessage(type: string, bytes: number): void {
+  /** Counts `count` messages of `type` (default one) of `bytes` encoded bytes in all. */
+  onMessage(type: string, bytes: number, count = 1): void {
     let load = this.byType.get(type);
     if (load === undefined) {
       load = {messages: 0, bytes: 0};
       this.byType.set(type, load);
     }
-    load.messages++;
+    load.messages += count;
     load.bytes += bytes;
-    this.bucketMessages++;
-    this.bucketTypes.set(type, (this.bucketTypes.get(type) ?? 0) + 1);
+    this.bucketMessages += count;
+    this.bucketTypes.set(type, (this.bucketTypes.get(type) ?? 0) + count);
   }
 
   /** Counts a `dropped` effect. */

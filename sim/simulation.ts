@@ -846,10 +846,22 @@ export class Simulation {
       this.metrics.onMessage((messages[0] as Message).type, packetBytes);
       return;
     }
+    // A compound is mostly a run of one type (gossip): count runs, not parts.
+    let runType = (messages[0] as Message).type;
+    let runCount = 0;
+    let runBytes = 0;
     for (let m = 0; m < messages.length; m++) {
       const message = messages[m] as Message;
-      this.metrics.onMessage(message.type, encodedSize(message));
+      if (message.type !== runType) {
+        this.metrics.onMessage(runType, runBytes, runCount);
+        runType = message.type;
+        runCount = 0;
+        runBytes = 0;
+      }
+      runCount++;
+      runBytes += encodedSize(message);
     }
+    this.metrics.onMessage(runType, runBytes, runCount);
   }
 
   private notify(slot: Slot, event: Notification, now: number): void {

@@ -370,8 +370,30 @@ export function pushPullSize(m: PushPullMessage): number {
     KEY.UserStateLen.length +
     uintSize(m.userState.length) +
     m.userState.length;
-  for (let i = 0; i < m.states.length; i++) size += pushNodeStateSize(i, m.states[i] as PushNodeState);
+  for (let i = 0; i < m.states.length; i++) {
+    const s = m.states[i] as PushNodeState;
+    size += s.wire !== undefined ? s.wire.length : "wire" in s ? pushStateBytes(i, s).length : pushNodeStateSize(i, s);
+  }
   return size;
+}
+
+/** Encodes a push-pull state that has an encode-once slot, and keeps the bytes there (EncodeOnce). */
+function pushStateBytes(i: number, s: PushNodeState): Uint8Array {
+  const bytes = allocOutput(pushNodeStateSize(i, s));
+  const w = new MsgpackWriter(bytes);
+  writePushNodeState(w, s);
+  assertFilled(w, "push-pull state");
+  s.wire = bytes;
+  return bytes;
+}
+
+function writePushNodeState(w: MsgpackWriter, s: PushNodeState): void {
+  w.mapHeader(7);
+  writeNodeFields(w, KEY.Name, s.addr, s.incarnation, s.meta, s.name);
+  w.raw(KEY.State);
+  w.uint(MEMBER_STATE_CODES[s.state]);
+  w.raw(KEY.Vsn);
+  writeVsn(w, s.vsn);
 }
 
 /** Writes a push-pull stream message sized by `pushPullSize`. */
@@ -385,12 +407,8 @@ export function writePushPull(w: MsgpackWriter, m: PushPullMessage): void {
   w.raw(KEY.UserStateLen);
   w.uint(m.userState.length);
   for (const s of m.states) {
-    w.mapHeader(7);
-    writeNodeFields(w, KEY.Name, s.addr, s.incarnation, s.meta, s.name);
-    w.raw(KEY.State);
-    w.uint(MEMBER_STATE_CODES[s.state]);
-    w.raw(KEY.Vsn);
-    writeVsn(w, s.vsn);
+    if (s.wire !== undefined) w.raw(s.wire);
+    else writePushNodeState(w, s);
   }
   w.raw(m.userState);
 }

@@ -9,8 +9,8 @@
  * Interned values are frozen (addresses, Vsn) or shared (meta bytes): never mutate what
  * MemberView hands out.
  */
-import type {Address, Vsn} from "./messages.ts";
-import {DEFAULT_VSN} from "./messages.ts";
+import type {Address, AliveMessage, Vsn} from "./messages.ts";
+import {aliveMessage, bytesEqual, DEFAULT_VSN, sameAddress, vsnEqual} from "./messages.ts";
 
 /** Interned values per pool; beyond it values are kept as given (still correct, just not shared). */
 const POOL_MAX = 65_536;
@@ -90,4 +90,27 @@ export function nameId(name: string): number {
 /** The dense id of `name` if it has one, else −1 (never assigns). */
 export function existingNameId(name: string): number {
   return nameIds.get(name) ?? -1;
+}
+
+// The latest alive message per member name. Every node of a simulated cluster learns every member
+// and queues its alive for retransmitLimit sends; sharing one equal message object (and with it
+// the codec's one encoding, EncodeOnce) instead of one per node saves n² objects and encodings.
+// BOUNDED: POOL_MAX names.
+const alives = new Map<string, AliveMessage>();
+
+/** The shared instance of an alive message equal to `msg` (name, incarnation, address, meta, Vsn). */
+export function internAlive(msg: AliveMessage): AliveMessage {
+  const hit = alives.get(msg.node);
+  if (
+    hit !== undefined &&
+    hit.incarnation === msg.incarnation &&
+    sameAddress(hit.addr, msg.addr) &&
+    bytesEqual(hit.meta, msg.meta) &&
+    vsnEqual(hit.vsn, msg.vsn)
+  ) {
+    return hit;
+  }
+  const shared = "wire" in msg ? msg : aliveMessage(msg.incarnation, msg.node, msg.addr, msg.meta, msg.vsn);
+  if (hit !== undefined || alives.size < POOL_MAX) alives.set(msg.node, shared);
+  return shared;
 }

@@ -21,8 +21,8 @@ import {assert} from "./errors.ts";
 import type {MemberView} from "./events.ts";
 import {existingNameId, nameId} from "./intern.ts";
 import type {DropReason} from "./io.ts";
-import type {Address, AliveMessage, DeadMessage, MemberState, SuspectMessage, Vsn} from "./messages.ts";
-import {sameAddress} from "./messages.ts";
+import type {Address, AliveMessage, DeadMessage, MemberState, PushNodeState, SuspectMessage, Vsn} from "./messages.ts";
+import {bytesEqual, sameAddress, vsnEqual} from "./messages.ts";
 import type {Random} from "./random.ts";
 
 /** One member as this node knows it. Kept compact: the simulator holds n × n of these. */
@@ -38,6 +38,8 @@ export class MemberEntry {
   allIndex = -1;
   /** Position in the table's `live` array (−1 when not alive/suspect). */
   liveIndex = -1;
+  /** The last pushState() snapshot, reused while it still matches (its encoding is kept on it). */
+  private snapshot: PushNodeState | undefined = undefined;
 
   constructor(
     name: string,
@@ -57,6 +59,35 @@ export class MemberEntry {
     this.stateChangeMs = nowMs;
   }
 
+  /**
+   * This member as a push-pull state. The same object is returned until a field changes, so the
+   * codec encodes a member's state once per change rather than once per push-pull (EncodeOnce).
+   */
+  pushState(): PushNodeState {
+    const s = this.snapshot;
+    if (
+      s !== undefined &&
+      s.incarnation === this.incarnation &&
+      s.state === this.state &&
+      s.addr === this.addr &&
+      s.meta === this.meta &&
+      s.vsn === this.vsn
+    ) {
+      return s;
+    }
+    const fresh: PushNodeState = {
+      name: this.name,
+      addr: this.addr,
+      incarnation: this.incarnation,
+      meta: this.meta,
+      state: this.state,
+      vsn: this.vsn,
+      wire: undefined,
+    };
+    this.snapshot = fresh;
+    return fresh;
+  }
+
   /** A snapshot safe to hand out. */
   toView(): MemberView {
     return {
@@ -74,21 +105,6 @@ export class MemberEntry {
 /** True for alive and suspect: members that are probed. */
 export function isLive(state: MemberState): boolean {
   return state === "alive" || state === "suspect";
-}
-
-/** Byte equality of two Uint8Arrays. */
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** Equality of two Vsn tuples. */
-export function vsnEqual(a: Vsn, b: Vsn): boolean {
-  if (a === b) return true;
-  for (let i = 0; i < 6; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** memberlist's alive sanity rule: pMin 0, pMax 0 or pMin > pMax is nonsense (spec §6.5). */

@@ -65,56 +65,45 @@ export interface NackMessage {
   readonly seqNo: number;
 }
 
-export interface SuspectMessage {
+/**
+ * The codec's encode-once slot, for what is sent many times unchanged: a queued gossip message
+ * goes out in up to retransmitLimit packets (memberlist encodes a broadcast once and copies the
+ * bytes into each), and a member's push-pull state goes into every push-pull until it changes.
+ * An object made with the slot present (`wire: undefined`, as aliveMessage() does) gets its bytes
+ * stored here the first time it is encoded; one without it is encoded every time. These objects
+ * are immutable, so stored bytes never go stale — but never copy one with spread syntax: build a
+ * new one.
+ */
+export interface EncodeOnce {
+  wire?: Uint8Array | undefined;
+}
+
+export interface SuspectMessage extends EncodeOnce {
   readonly type: "suspect";
   readonly incarnation: number;
   readonly node: string;
   /** The accuser. */
   readonly from: string;
-  /**
-   * The codec's encode-once slot (memberlist encodes a queued broadcast once and copies the bytes
-   * into every packet that carries it). A message made with the slot present (`wire: undefined`,
-   * as aliveMessage() does) gets its bytes stored here the first time it is encoded; one without
-   * it is encoded every time. Messages are immutable, so stored bytes never go stale — but never
-   * copy a gossip message with spread syntax: build a new one.
-   */
-  wire?: Uint8Array | undefined;
 }
 
-export interface AliveMessage {
+export interface AliveMessage extends EncodeOnce {
   readonly type: "alive";
   readonly incarnation: number;
   readonly node: string;
   readonly addr: Address;
   readonly meta: Uint8Array;
   readonly vsn: Vsn;
-  /**
-   * The codec's encode-once slot (memberlist encodes a queued broadcast once and copies the bytes
-   * into every packet that carries it). A message made with the slot present (`wire: undefined`,
-   * as aliveMessage() does) gets its bytes stored here the first time it is encoded; one without
-   * it is encoded every time. Messages are immutable, so stored bytes never go stale — but never
-   * copy a gossip message with spread syntax: build a new one.
-   */
-  wire?: Uint8Array | undefined;
 }
 
-export interface DeadMessage {
+export interface DeadMessage extends EncodeOnce {
   readonly type: "dead";
   readonly incarnation: number;
   readonly node: string;
   /** The accuser; `from === node` means a graceful leave. */
   readonly from: string;
-  /**
-   * The codec's encode-once slot (memberlist encodes a queued broadcast once and copies the bytes
-   * into every packet that carries it). A message made with the slot present (`wire: undefined`,
-   * as aliveMessage() does) gets its bytes stored here the first time it is encoded; one without
-   * it is encoded every time. Messages are immutable, so stored bytes never go stale — but never
-   * copy a gossip message with spread syntax: build a new one.
-   */
-  wire?: Uint8Array | undefined;
 }
 
-/** An alive message with an empty encode-once slot (see AliveMessage.wire). */
+/** An alive message with an empty encode-once slot (see EncodeOnce). */
 export function aliveMessage(
   incarnation: number,
   node: string,
@@ -149,7 +138,7 @@ export type GossipMessage = SuspectMessage | AliveMessage | DeadMessage;
 export type MemberState = "alive" | "suspect" | "dead" | "left";
 
 /** One member's entry in a push-pull exchange. */
-export interface PushNodeState {
+export interface PushNodeState extends EncodeOnce {
   readonly name: string;
   readonly addr: Address;
   readonly incarnation: number;
@@ -179,6 +168,21 @@ export type StreamMessage = PushPullMessage | PingMessage | AckMessage | UserMes
 /** Address equality by host and port. */
 export function sameAddress(a: Address, b: Address): boolean {
   return a === b || (a.host === b.host && a.port === b.port);
+}
+
+/** Byte equality of two Uint8Arrays. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Equality of two Vsn tuples. */
+export function vsnEqual(a: Vsn, b: Vsn): boolean {
+  if (a === b) return true;
+  for (let i = 0; i < 6; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** `host:port`, with brackets around IPv6 hosts. */

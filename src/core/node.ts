@@ -31,24 +31,23 @@ import {type SwimConfig, validateConfig} from "./config.ts";
 import {assert, assertNever, InvalidConfigError, InvalidStateError} from "./errors.ts";
 import type {MemberView, Notification} from "./events.ts";
 import {FailedMembers} from "./failed-members.ts";
-import {internAddress, internMeta, internName, internVsn} from "./intern.ts";
+import {internAddress, internAlive, internMeta, internName, internVsn} from "./intern.ts";
 import type {DropReason, Effect, Input} from "./io.ts";
 import {
   aliveVerdict,
-  bytesEqual,
   deadVerdict,
   isBadVsn,
   MemberEntry,
   MemberTable,
   type SelfContext,
   suspectVerdict,
-  vsnEqual,
 } from "./members.ts";
 import {estimateMessageSize} from "./message-size.ts";
 import {
   type Address,
   type AliveMessage,
   aliveMessage,
+  bytesEqual,
   DEFAULT_VSN,
   type DeadMessage,
   type IndirectPingMessage,
@@ -60,6 +59,7 @@ import {
   type SuspectMessage,
   sameAddress,
   type Vsn,
+  vsnEqual,
 } from "./messages.ts";
 import {type ActiveProbe, ProbeRing, ServedRequests} from "./probe.ts";
 import {pushPullScaleMs, verifyProtocol} from "./push-pull.ts";
@@ -153,6 +153,9 @@ const USER_BROADCASTS_MAX = 1_024;
  * push-pulls and gossip until the driver stops feeding it; its probe, push-pull and reconnect loops
  * have stopped.
  */
+/** oldNews()'s answer when the message is not plain old news. */
+const NOT_OLD_NEWS = Symbol("not old news");
+
 export class SwimNode {
   readonly name: string;
   private readonly config: SwimConfig;
@@ -580,9 +583,7 @@ export class SwimNode {
   /** Our whole table as push-pull states, self and dead/left members included (spec §6.2). */
   private localState(): PushNodeState[] {
     const out: PushNodeState[] = [];
-    for (const e of this.table.entries()) {
-      out.push({name: e.name, addr: e.addr, incarnation: e.incarnation, meta: e.meta, state: e.state, vsn: e.vsn});
-    }
+    for (const e of this.table.entries()) out.push(e.pushState());
     return out;
   }
 
@@ -597,9 +598,13 @@ export class SwimNode {
     for (const s of states) {
       let reason: DropReason | undefined;
       switch (s.state) {
-        case "alive":
-          reason = this.onAlive(aliveMessage(s.incarnation, s.name, s.addr, s.meta, s.vsn));
+        case "alive": {
+          // Most of a push-pull is old news: skip building a message for it.
+          const old = this.oldNews(s.name, s.incarnation, s.addr);
+          reason =
+            old !== NOT_OLD_NEWS ? old : this.onAlive(aliveMessage(s.incarnation, s.name, s.addr, s.meta, s.vsn));
           break;
+        }
         case "left":
           reason = this.onDead({type: "dead", incarnation: s.incarnation, node: s.name, from: s.name});
           break;
@@ -812,16 +817,9 @@ export class SwimNode {
       const addr = {host: msg.addr.host, port: this.table.self.addr.port};
       msg = aliveMessage(msg.incarnation, msg.node, addr, msg.meta, msg.vsn);
     }
+    const old = this.oldNews(msg.node, msg.incarnation, msg.addr);
+    if (old !== NOT_OLD_NEWS) return old;
     const known = this.table.get(msg.node);
-    if (
-      known !== undefined &&
-      known !== this.table.self &&
-      msg.incarnation <= known.incarnation &&
-      sameAddress(known.addr, msg.addr)
-    ) {
-      // Fast path for the most common message of all: old news about a known member.
-      return msg.incarnation < known.incarnation ? "oldIncarnation" : undefined;
-    }
     const verdict = aliveVerdict(known, msg, this.selfContext());
     switch (verdict) {
       case "noop":
@@ -861,14 +859,14 @@ export class SwimNode {
         this.table.add(entry);
         this.ring.add(entry, this.random);
         this.failed.forget(entry.name);
-        this.queueMembership(msg.node, msg);
+        this.queueMembership(msg.node, internAlive(msg));
         this.notify({type: "memberUp", member: entry.toView()});
         return undefined;
       }
       case "accept": {
         assert(known !== undefined, "accept needs a known member");
         this.suspicions.delete(msg.node);
-        this.queueMembership(msg.node, msg);
+        this.queueMembership(msg.node, internAlive(msg));
         const oldState = known.state;
         const changed = !sameAddress(known.addr, msg.addr) || !bytesEqual(known.meta, msg.meta);
         known.incarnation = msg.incarnation;
@@ -890,6 +888,18 @@ export class SwimNode {
       default:
         return verdict;
     }
+  }
+
+  /**
+   * The fast path for the most common gossip of all: an alive about a known other member at no
+   * higher incarnation and the same address changes nothing. Returns what onAlive would (the drop
+   * reason or undefined), or NOT_OLD_NEWS when the full rules must decide. `addr` has a port.
+   */
+  private oldNews(node: string, incarnation: number, addr: Address): DropReason | undefined | typeof NOT_OLD_NEWS {
+    const known = this.table.get(node);
+    if (known === undefined || known === this.table.self || incarnation > known.incarnation) return NOT_OLD_NEWS;
+    if (addr.port === 0 || !sameAddress(known.addr, addr)) return NOT_OLD_NEWS;
+    return incarnation < known.incarnation ? "oldIncarnation" : undefined;
   }
 
   /** Applies a suspect message. Returns why it was ignored, if it was. */
