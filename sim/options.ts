@@ -36,6 +36,12 @@ export interface SimInit {
   readonly keys?: readonly string[];
   /** Run the safety checker (n² × 13 bytes of memory). Default: on up to 3,000 nodes. */
   readonly safety?: boolean;
+  /**
+   * Answer repeated gossip parts from a decode memo (src/codec/gossip-memo.ts). Decoding is a
+   * pure function of the bytes, so a run is the same with or without it (same traceHash), only
+   * slower without. Default true.
+   */
+  readonly decodeMemo?: boolean;
   /** Period of the cluster-size and load samples. Default 1000 ms. */
   readonly sampleIntervalMs?: number;
   /** Called with one line per event when set (slow; for debugging small runs). */
@@ -59,6 +65,7 @@ export interface SimOptions {
   readonly crc: boolean;
   readonly keys: readonly string[];
   readonly safety: boolean;
+  readonly decodeMemo: boolean;
   readonly sampleIntervalMs: number;
   readonly trace: ((line: string) => void) | undefined;
 }
@@ -100,6 +107,7 @@ export const SIM_FIELD_NAMES: readonly (keyof SimInit)[] = [
   "crc",
   "keys",
   "safety",
+  "decodeMemo",
   "sampleIntervalMs",
   "trace",
 ];
@@ -138,7 +146,7 @@ export function resolveSimOptions(init: SimInit): SimOptions {
   if (!Array.isArray(keys) || keys.some((k) => typeof k !== "string")) {
     throw new InvalidSimOptionError("keys", "must be an array of base64 strings");
   }
-  for (const field of ["compress", "crc", "safety"] as const) {
+  for (const field of ["compress", "crc", "safety", "decodeMemo"] as const) {
     const v = init[field];
     if (v !== undefined && typeof v !== "boolean") throw new InvalidSimOptionError(field, "must be a boolean");
   }
@@ -161,6 +169,7 @@ export function resolveSimOptions(init: SimInit): SimOptions {
     crc: init.crc ?? false,
     keys,
     safety: init.safety ?? nodes <= 3_000,
+    decodeMemo: init.decodeMemo ?? true,
     sampleIntervalMs: checkNumber("sampleIntervalMs", init.sampleIntervalMs ?? 1_000, 1, 86_400_000, true),
     trace: init.trace,
   };

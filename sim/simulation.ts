@@ -184,7 +184,7 @@ export class Simulation {
   private readonly choiceRandom: Random;
   private readonly packetOptions: PacketOptions;
   private readonly streamOptions: {compress?: boolean; keyring?: Keyring};
-  private readonly decodeOptions: {keyring?: Keyring; memo: GossipMemo};
+  private readonly decodeOptions: {keyring?: Keyring; memo?: GossipMemo};
   private readonly delays: number[] = [0, 0];
   private readonly trace: ((line: string) => void) | undefined;
   private healRule: BlockRule[] = [];
@@ -232,8 +232,8 @@ export class Simulation {
     this.streamOptions = {compress: options.compress, ...(keyring ? {keyring} : {})};
     // One memo for all virtual nodes: decoding is a pure function of the bytes, so sharing it
     // changes no result, only how often a repeated gossip part is walked (gossip-memo.ts).
-    const memo = new GossipMemo(8192);
-    this.decodeOptions = keyring ? {keyring, memo} : {memo};
+    const memo = options.decodeMemo ? new GossipMemo(8192) : undefined;
+    this.decodeOptions = {...(keyring ? {keyring} : {}), ...(memo ? {memo} : {})};
     const names: string[] = [];
     this.slots = [];
     for (let i = 0; i < options.nodes; i++) {
