@@ -1,0 +1,82 @@
+/*
+ * When intern.ts's process-wide pools are full (65,536 names), nothing breaks: names beyond get
+ * no id (nameId answers −1, without assigning), MemberTable falls back to its own map for them,
+ * and internAlive still answers with an equal message. This file fills the pools on purpose, so it
+ * runs alone (vitest isolates each test file's modules).
+ */
+import {beforeAll, describe, expect, it} from "vitest";
+import {encodeMessage} from "../../../src/codec/index.ts";
+import {type AliveMessage, DEFAULT_VSN} from "../../../src/core/index.ts";
+import {existingNameId, internAlive, nameId} from "../../../src/core/intern.ts";
+import {MemberEntry, MemberTable} from "../../../src/core/members.ts";
+
+/** POOL_MAX in intern.ts. */
+const POOL_MAX = 65_536;
+const EMPTY = new Uint8Array(0);
+const entryOf = (name: string, port = 7946) =>
+  new MemberEntry(name, {host: "10.5.0.1", port}, 1, EMPTY, DEFAULT_VSN, "alive", 0);
+
+describe("a full name-id pool", () => {
+  let lastWithId = "";
+  beforeAll(() => {
+    for (let i = 0; ; i++) {
+      const name = `filler-${i}`;
+      if (nameId(name) < 0) break;
+      lastWithId = name;
+      if (i > POOL_MAX) throw new Error("nameId never reported a full pool");
+    }
+  });
+
+  it("assigns ids to exactly POOL_MAX names, then none", () => {
+    expect(existingNameId(lastWithId)).toBe(POOL_MAX - 1);
+    expect(nameId("overflow-a")).toBe(-1);
+    expect(existingNameId("overflow-a")).toBe(-1);
+    expect(nameId(lastWithId)).toBe(POOL_MAX - 1);
+  });
+
+  it("lets a member table find, remove and re-add members without ids next to members with ids", () => {
+    const table = new MemberTable(entryOf("overflow-self"));
+    const withoutId = entryOf("overflow-m");
+    const withId = entryOf(lastWithId);
+    table.add(withoutId);
+    table.add(withId);
+    expect(nameId("overflow-m")).toBe(-1);
+    expect(table.get("overflow-self")).toBe(table.self);
+    expect(table.get("overflow-m")).toBe(withoutId);
+    expect(table.get(lastWithId)).toBe(withId);
+    table.remove(withoutId);
+    expect(table.get("overflow-m")).toBeUndefined();
+    expect(table.get(lastWithId)).toBe(withId);
+    const back = entryOf("overflow-m", 7000);
+    table.add(back);
+    expect(table.get("overflow-m")).toBe(back);
+    // Another table with the same id-less name keeps its own entry.
+    const other = new MemberTable(entryOf("overflow-self-2"));
+    expect(other.get("overflow-m")).toBeUndefined();
+    const otherEntry = entryOf("overflow-m", 7001);
+    other.add(otherEntry);
+    expect(other.get("overflow-m")).toBe(otherEntry);
+    expect(table.get("overflow-m")).toBe(back);
+  });
+
+  it("still answers internAlive with an equal, encodable message once its pool is full", () => {
+    const alive = (node: string, incarnation: number): AliveMessage => ({
+      type: "alive",
+      incarnation,
+      node,
+      addr: {host: "10.5.0.2", port: 7946},
+      meta: EMPTY,
+      vsn: DEFAULT_VSN,
+    });
+    for (let i = 0; i < POOL_MAX; i++) internAlive(alive(`alive-filler-${i}`, 1));
+    const late = alive("alive-late", 3);
+    const answer = internAlive(late);
+    expect(answer).toMatchObject({node: "alive-late", incarnation: 3});
+    expect("wire" in answer).toBe(true);
+    expect(Buffer.from(encodeMessage(answer)).toString("hex")).toBe(Buffer.from(encodeMessage(late)).toString("hex"));
+    // A member already in the pool still gets its newer content.
+    const updated = internAlive(alive("alive-filler-0", 2));
+    expect(updated.incarnation).toBe(2);
+    expect(internAlive(alive("alive-filler-0", 2))).toBe(updated);
+  });
+});
