@@ -22,7 +22,19 @@ const mappedAddresses = new Map<string, Set<number>>();
 let mappedCount = 0;
 const MAPPED_ADDRESSES_MAX = 4096;
 
+let rememberCalls = 0;
+
+/**
+ * How many times decoding has met an IPv4-mapped address so far. Decoding one has a side effect
+ * (it is remembered, above), so a cache of decoded parts (gossip-memo.ts) must not answer for
+ * such a part: it checks this count around a decode and does not keep parts that moved it.
+ */
+export function mappedAddressesSeen(): number {
+  return rememberCalls;
+}
+
 function rememberMapped(host: string, port: number): void {
+  rememberCalls++;
   let ports = mappedAddresses.get(host);
   if (ports?.has(port)) return;
   while (mappedCount >= MAPPED_ADDRESSES_MAX) {

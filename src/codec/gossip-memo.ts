@@ -6,15 +6,16 @@
  * it was first queued and relayed verbatim. Most gossip a member receives is therefore a part it
  * has decoded before. The memo keys a decoded message by the part's exact bytes (a hash over
  * 32-bit words picks the slot, then a full word-by-word comparison), so a repeated part costs a
- * hash and a compare instead of a msgpack walk and a handful of allocations. Decoding is a pure
- * function of the bytes, so a hit returns exactly what decoding would; parts that fail to decode
- * are never stored.
+ * hash and a compare instead of a msgpack walk and a handful of allocations. Decoding a gossip
+ * part is a function of its bytes, so a hit returns exactly what decoding would. Never stored:
+ * parts that fail to decode, and parts with an IPv4-mapped address, whose decoding also has a
+ * side effect (address.ts remembers the address so that it is re-encoded in the same form).
  *
  * Memoized messages are shared by every caller that receives the same bytes. Their name and
  * address are the core's interned instances (a member table keyed by that name, holding that
  * address, then matches them by identity), and since the encoder keeps a gossip message's bytes
- * in its `wire` slot (encode.ts), relaying one, as every receiver does, encodes it once in the whole process.
- * Callers must not mutate them (core messages are readonly).
+ * in its `wire` slot (encode.ts), relaying one, as every receiver does, encodes it once in the
+ * whole process. Callers must not mutate them (core messages are readonly).
  *
  * Two-way set associative, least recently stored out. Memory is bounded by `capacity` entries of
  * at most MEMO_PART_MAX bytes each.
@@ -22,6 +23,7 @@
 
 import type {Message} from "../core/index.ts";
 import {internAddress, internName} from "../core/intern.ts";
+import {mappedAddressesSeen} from "./address.ts";
 import {MessageType} from "./wire.ts";
 
 /** Parts longer than this are decoded every time (gossip parts are ~50–80 bytes; meta may add 512). */
@@ -96,8 +98,13 @@ export class GossipMemo {
       this.entries[set + 1] = a;
       return b.message;
     }
-    const message = shareable(decode(bytes, start, end));
+    const seen = mappedAddressesSeen();
+    const decoded = decode(bytes, start, end);
     this.misses++;
+    // Decoding an IPv4-mapped address remembers it (address.ts); a hit would skip that, so such
+    // parts are decoded every time.
+    if (mappedAddressesSeen() !== seen) return decoded;
+    const message = shareable(decoded);
     const copy = bytes.slice(start, end);
     this.entries[set + 1] = a;
     this.entries[set] = {hash: h, length, view: new DataView(copy.buffer), message};

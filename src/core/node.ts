@@ -39,6 +39,8 @@ import {
   isBadVsn,
   MemberEntry,
   MemberTable,
+  OLD_NEWS_OLDER,
+  OLD_NEWS_SAME,
   type SelfContext,
   suspectVerdict,
 } from "./members.ts";
@@ -875,6 +877,7 @@ export class SwimNode {
           known.addr = internAddress(msg.addr);
         }
         if (!vsnEqual(known.vsn, msg.vsn)) known.vsn = internVsn(msg.vsn);
+        this.table.touch(known);
         this.table.setState(known, "alive", this.now);
         if (oldState === "dead" || oldState === "left") {
           this.failed.forget(known.name);
@@ -896,6 +899,9 @@ export class SwimNode {
    * reason or undefined), or NOT_OLD_NEWS when the full rules must decide. `addr` has a port.
    */
   private oldNews(node: string, incarnation: number, addr: Address): DropReason | undefined | typeof NOT_OLD_NEWS {
+    const quick = this.table.quickOldNews(node, incarnation, addr);
+    if (quick === OLD_NEWS_SAME) return undefined;
+    if (quick === OLD_NEWS_OLDER) return "oldIncarnation";
     const known = this.table.get(node);
     if (known === undefined || known === this.table.self || incarnation > known.incarnation) return NOT_OLD_NEWS;
     if (addr.port === 0 || !sameAddress(known.addr, addr)) return NOT_OLD_NEWS;
@@ -932,6 +938,7 @@ export class SwimNode {
         assert(known !== undefined, "accept needs a known member");
         this.queueMembership(msg.node, msg);
         known.incarnation = msg.incarnation;
+        this.table.touch(known);
         this.table.setState(known, "suspect", this.now);
         this.counters.suspicions++;
         this.notify({type: "memberSuspect", member: known.toView()});
@@ -979,6 +986,7 @@ export class SwimNode {
         const isSelf = known === this.table.self;
         if (isSelf) this.leaveItem = item;
         known.incarnation = msg.incarnation;
+        this.table.touch(known);
         const left = msg.from === msg.node;
         this.table.setState(known, left ? "left" : "dead", this.now);
         if (left) {
