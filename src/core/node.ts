@@ -1123,9 +1123,12 @@ export class SwimNode {
       }
     }
     if (primary.length === 0 && picked.length === 0) return false;
-    const messages = primary;
-    for (const item of picked) {
-      messages.push(item.message);
+    // One allocation of the final size (pushing onto `primary` regrows it several times per packet).
+    const messages = new Array<Message>(primary.length + picked.length);
+    for (let i = 0; i < primary.length; i++) messages[i] = primary[i] as Message;
+    for (let i = 0; i < picked.length; i++) {
+      const item = picked[i] as QueuedBroadcast;
+      messages[primary.length + i] = item.message;
       // Like memberlist's Leave, wait until the leave broadcast reached its retransmit limit (the
       // queue's Finished), not just its first packet: a leaving node that stops after one send
       // leaves the spread to a thin epidemic (found by the dissemination property, local preset).
