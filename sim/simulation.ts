@@ -232,7 +232,7 @@ export class Simulation {
     this.streamOptions = {compress: options.compress, ...(keyring ? {keyring} : {})};
     // One memo for all virtual nodes: decoding is a pure function of the bytes, so sharing it
     // changes no result, only how often a repeated gossip part is walked (gossip-memo.ts).
-    const memo = options.decodeMemo ? new GossipMemo(8192) : undefined;
+    const memo = options.decodeMemo ? new GossipMemo(16_384) : undefined;
     this.decodeOptions = {...(keyring ? {keyring} : {}), ...(memo ? {memo} : {})};
     const names: string[] = [];
     this.slots = [];

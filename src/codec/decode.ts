@@ -24,6 +24,7 @@ import type {
 } from "../core/index.ts";
 import {bytesToHost} from "./address.ts";
 import {DecodeError} from "./errors.ts";
+import type {GossipMemo} from "./gossip-memo.ts";
 import {copyBytes, MsgpackReader} from "./msgpack-reader.ts";
 import {
   MEMBER_STATES,
@@ -383,6 +384,11 @@ export function readPushPullHeader(r: MsgpackReader, maxBytes: number): WirePush
   return h;
 }
 
+/** Reads the one pushNodeState in `bytes[start..end)`. */
+function readPushNodeStateAt(bytes: Uint8Array, start: number, end: number): PushNodeState {
+  return readPushNodeState(new MsgpackReader(bytes, start, end));
+}
+
 /** Reads one pushNodeState. */
 export function readPushNodeState(r: MsgpackReader): PushNodeState {
   const w: WirePushNodeState = {Addr: EMPTY, Incarnation: 0, Meta: EMPTY, Name: "", Port: 0, State: 0, Vsn: EMPTY};
@@ -426,10 +432,19 @@ export function readPushNodeState(r: MsgpackReader): PushNodeState {
 }
 
 /** Reads a push-pull body (header, states, user state) after the `0x06` type byte. */
-export function readPushPullBody(r: MsgpackReader, maxBytes: number): PushPullMessage {
+export function readPushPullBody(r: MsgpackReader, maxBytes: number, memo?: GossipMemo): PushPullMessage {
   const h = readPushPullHeader(r, maxBytes);
   const states: PushNodeState[] = [];
-  for (let i = 0; i < h.Nodes; i++) states.push(readPushNodeState(r));
+  if (memo === undefined) {
+    for (let i = 0; i < h.Nodes; i++) states.push(readPushNodeState(r));
+  } else {
+    // Find each state's bytes first (skipping is cheap), so a repeated state is not decoded again.
+    for (let i = 0; i < h.Nodes; i++) {
+      const start = r.pos;
+      r.skip();
+      states.push(memo.decodeState(r.buf, start, r.pos, readPushNodeStateAt));
+    }
+  }
   const userState = copyBytes(r.take(h.UserStateLen));
   return {type: "pushPull", join: h.Join, states, userState};
 }

@@ -1,5 +1,5 @@
 /*
- * A content-addressed memo of decoded gossip parts (alive, suspect, dead).
+ * A content-addressed memo of decoded gossip parts (alive, suspect, dead) and push-pull node states.
  *
  * In SWIM's infection-style dissemination every update reaches each member about retransmitLimit
  * times (16 at 1,000 members), and every copy is the same bytes: the update is encoded once where
@@ -11,7 +11,10 @@
  * parts that fail to decode, and parts with an IPv4-mapped address, whose decoding also has a
  * side effect (address.ts remembers the address so that it is re-encoded in the same form).
  *
- * Memoized messages are shared by every caller that receives the same bytes. Their name and
+ * Push-pull is the same story at a larger grain: every push-pull carries every member's state,
+ * and all members that agree on a member send its state as the same bytes.
+ *
+ * Memoized values are shared by every caller that receives the same bytes. Their name and
  * address are the core's interned instances (a member table keyed by that name, holding that
  * address, then matches them by identity), and since the encoder keeps a gossip message's bytes
  * in its `wire` slot (encode.ts), relaying one, as every receiver does, encodes it once in the
@@ -21,7 +24,7 @@
  * at most MEMO_PART_MAX bytes each.
  */
 
-import type {Message} from "../core/index.ts";
+import type {Message, PushNodeState} from "../core/index.ts";
 import {internAddress, internName} from "../core/intern.ts";
 import {mappedAddressesSeen} from "./address.ts";
 import {MessageType} from "./wire.ts";
@@ -34,7 +37,8 @@ interface Entry {
   length: number;
   /** The part's bytes, for the byte-exact comparison. */
   view: DataView;
-  message: Message;
+  /** A Message for a gossip part, a PushNodeState for a node state: the bytes tell which. */
+  value: unknown;
 }
 
 /** A bounded memo of decoded alive/suspect/dead parts, shared by the decoders given it. */
@@ -76,6 +80,29 @@ export class GossipMemo {
     end: number,
     decode: (bytes: Uint8Array, start: number, end: number) => Message,
   ): Message {
+    return this.value(bytes, start, end, decode, shareable);
+  }
+
+  /**
+   * The same for one push-pull node state (a msgpack map, so its bytes can never equal a gossip
+   * part's, which starts with a message type byte 3–5).
+   */
+  decodeState(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    decode: (bytes: Uint8Array, start: number, end: number) => PushNodeState,
+  ): PushNodeState {
+    return this.value(bytes, start, end, decode, shareableState);
+  }
+
+  private value<T>(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    decode: (bytes: Uint8Array, start: number, end: number) => T,
+    share: (value: T) => T,
+  ): T {
     let view = this.lastView;
     if (this.lastBuffer !== bytes || view === undefined) {
       view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -88,7 +115,7 @@ export class GossipMemo {
     const a = this.entries[set];
     if (a !== undefined && a.hash === h && a.length === length && sameWords(a.view, view, start, length)) {
       this.hits++;
-      return a.message;
+      return a.value as T;
     }
     const b = this.entries[set + 1];
     if (b !== undefined && b.hash === h && b.length === length && sameWords(b.view, view, start, length)) {
@@ -96,7 +123,7 @@ export class GossipMemo {
       // Move to the front so the next miss in this set evicts the other entry.
       this.entries[set] = b;
       this.entries[set + 1] = a;
-      return b.message;
+      return b.value as T;
     }
     const seen = mappedAddressesSeen();
     const decoded = decode(bytes, start, end);
@@ -104,11 +131,11 @@ export class GossipMemo {
     // Decoding an IPv4-mapped address remembers it (address.ts); a hit would skip that, so such
     // parts are decoded every time.
     if (mappedAddressesSeen() !== seen) return decoded;
-    const message = shareable(decoded);
+    const value = share(decoded);
     const copy = bytes.slice(start, end);
     this.entries[set + 1] = a;
-    this.entries[set] = {hash: h, length, view: new DataView(copy.buffer), message};
-    return message;
+    this.entries[set] = {hash: h, length, view: new DataView(copy.buffer), value};
+    return value;
   }
 }
 
@@ -158,4 +185,16 @@ function shareable(m: Message): Message {
     default:
       return m;
   }
+}
+
+/** The shared form of a push-pull node state: the core's interned name and address. */
+function shareableState(s: PushNodeState): PushNodeState {
+  return {
+    name: internName(s.name),
+    addr: internAddress(s.addr),
+    incarnation: s.incarnation,
+    meta: s.meta,
+    state: s.state,
+    vsn: s.vsn,
+  };
 }

@@ -31,6 +31,7 @@ import {
   writeUserStream,
 } from "./encode.ts";
 import {DecodeError, EncodeError} from "./errors.ts";
+import type {GossipMemo} from "./gossip-memo.ts";
 import {decryptPayload, type EncryptionVersion, encryptedLength, encryptInto, type Keyring} from "./keyring.ts";
 import {lzwCompress, lzwDecompress} from "./lzw.ts";
 import {copyBytes, MsgpackReader, NEED_MORE} from "./msgpack-reader.ts";
@@ -51,6 +52,8 @@ export interface StreamOptions {
 export interface StreamDecodeOptions {
   /** Decrypt encrypted streams with these keys. */
   keyring?: Keyring;
+  /** Answer repeated push-pull node states from this memo instead of decoding them again. */
+  memo?: GossipMemo;
   /**
    * memberlist's GossipVerifyIncoming (default true): with a keyring, a plaintext stream is
    * refused ("notEncrypted"). False accepts plaintext streams too.
@@ -125,10 +128,10 @@ export function encodeStream(m: StreamMessage, opts?: StreamOptions): Uint8Array
 }
 
 /** Reads the body of stream message `type` (after its type byte). */
-function readStreamBody(r: MsgpackReader, type: number): StreamMessage {
+function readStreamBody(r: MsgpackReader, type: number, memo: GossipMemo | undefined): StreamMessage {
   switch (type) {
     case MessageType.PushPull:
-      return readPushPullBody(r, MAX_PUSH_STATE_BYTES);
+      return readPushPullBody(r, MAX_PUSH_STATE_BYTES, memo);
     case MessageType.Ping:
       return readPingBody(r);
     case MessageType.AckResp:
@@ -145,15 +148,15 @@ function readStreamBody(r: MsgpackReader, type: number): StreamMessage {
 }
 
 /** Decodes a complete plaintext (decrypted or decompressed) stream message. */
-function decodeComplete(plain: Uint8Array, allowCompress: boolean): StreamMessage {
+function decodeComplete(plain: Uint8Array, allowCompress: boolean, memo: GossipMemo | undefined): StreamMessage {
   if (plain.length === 0) throw new DecodeError("truncated", "empty stream payload");
   const type = plain[0] as number;
   const r = new MsgpackReader(plain, 1, plain.length, false);
   if (type === MessageType.Compress && allowCompress) {
     const inner = lzwDecompress(readCompress(r), STREAM_DECOMPRESSED_MAX);
-    return decodeComplete(inner, false);
+    return decodeComplete(inner, false, memo);
   }
-  return readStreamBody(r, type);
+  return readStreamBody(r, type, memo);
 }
 
 /**
@@ -182,7 +185,7 @@ export function decodeStream(bytes: Uint8Array, opts?: StreamDecodeOptions): Dec
       if (bytes.length < consumed) return undefined;
       const header = bytes.subarray(0, ENCRYPT_STREAM_HEADER_BYTES);
       const plain = decryptPayload(keyring, bytes.subarray(ENCRYPT_STREAM_HEADER_BYTES, consumed), header);
-      return {message: decodeComplete(plain, true), consumed};
+      return {message: decodeComplete(plain, true, opts?.memo), consumed};
     }
     if (keyring !== undefined && opts?.verifyIncoming !== false) {
       throw new DecodeError("notEncrypted", "encryption is configured but remote state is not encrypted");
@@ -191,9 +194,9 @@ export function decodeStream(bytes: Uint8Array, opts?: StreamDecodeOptions): Dec
     if (type === MessageType.Compress) {
       const lz = readCompress(r);
       const inner = lzwDecompress(lz, STREAM_DECOMPRESSED_MAX);
-      return {message: decodeComplete(inner, false), consumed: r.pos};
+      return {message: decodeComplete(inner, false, opts?.memo), consumed: r.pos};
     }
-    const message = readStreamBody(r, type);
+    const message = readStreamBody(r, type, opts?.memo);
     return {message, consumed: r.pos};
   } catch (e) {
     if (e === NEED_MORE) {

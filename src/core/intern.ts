@@ -9,7 +9,7 @@
  * Interned values are frozen (addresses, Vsn) or shared (meta bytes): never mutate what
  * MemberView hands out.
  */
-import type {Address, AliveMessage, Vsn} from "./messages.ts";
+import type {Address, AliveMessage, MemberState, PushNodeState, Vsn} from "./messages.ts";
 import {aliveMessage, bytesEqual, DEFAULT_VSN, sameAddress, vsnEqual} from "./messages.ts";
 
 /** Interned values per pool; beyond it values are kept as given (still correct, just not shared). */
@@ -112,5 +112,35 @@ export function internAlive(msg: AliveMessage): AliveMessage {
   }
   const shared = "wire" in msg ? msg : aliveMessage(msg.incarnation, msg.node, msg.addr, msg.meta, msg.vsn);
   if (hit !== undefined || alives.size < POOL_MAX) alives.set(msg.node, shared);
+  return shared;
+}
+
+// The latest push-pull state per member name, shared the same way: a push-pull carries every
+// member, and every node of a cluster that agrees on a member sends the same state for it.
+// BOUNDED: POOL_MAX names.
+const pushStates = new Map<string, PushNodeState>();
+
+/** The shared push-pull state with these values (with an empty encode-once slot). */
+export function internPushState(
+  name: string,
+  addr: Address,
+  incarnation: number,
+  meta: Uint8Array,
+  state: MemberState,
+  vsn: Vsn,
+): PushNodeState {
+  const hit = pushStates.get(name);
+  if (
+    hit !== undefined &&
+    hit.incarnation === incarnation &&
+    hit.state === state &&
+    sameAddress(hit.addr, addr) &&
+    bytesEqual(hit.meta, meta) &&
+    vsnEqual(hit.vsn, vsn)
+  ) {
+    return hit;
+  }
+  const shared: PushNodeState = {name, addr, incarnation, meta, state, vsn, wire: undefined};
+  if (hit !== undefined || pushStates.size < POOL_MAX) pushStates.set(name, shared);
   return shared;
 }

@@ -19,7 +19,7 @@
  */
 import {assert} from "./errors.ts";
 import type {MemberView} from "./events.ts";
-import {existingNameId, nameId} from "./intern.ts";
+import {existingNameId, internPushState, nameId} from "./intern.ts";
 import type {DropReason} from "./io.ts";
 import type {Address, AliveMessage, DeadMessage, MemberState, PushNodeState, SuspectMessage, Vsn} from "./messages.ts";
 import {bytesEqual, sameAddress, vsnEqual} from "./messages.ts";
@@ -38,8 +38,6 @@ export class MemberEntry {
   allIndex = -1;
   /** Position in the table's `live` array (−1 when not alive/suspect). */
   liveIndex = -1;
-  /** The last pushState() snapshot, reused while it still matches (its encoding is kept on it). */
-  private snapshot: PushNodeState | undefined = undefined;
 
   constructor(
     name: string,
@@ -60,32 +58,12 @@ export class MemberEntry {
   }
 
   /**
-   * This member as a push-pull state. The same object is returned until a field changes, so the
-   * codec encodes a member's state once per change rather than once per push-pull (EncodeOnce).
+   * This member as a push-pull state: the process-wide shared instance for these values
+   * (intern.ts internPushState), so the codec encodes each member's state once per change in the
+   * whole process rather than once per push-pull of every node (EncodeOnce).
    */
   pushState(): PushNodeState {
-    const s = this.snapshot;
-    if (
-      s !== undefined &&
-      s.incarnation === this.incarnation &&
-      s.state === this.state &&
-      s.addr === this.addr &&
-      s.meta === this.meta &&
-      s.vsn === this.vsn
-    ) {
-      return s;
-    }
-    const fresh: PushNodeState = {
-      name: this.name,
-      addr: this.addr,
-      incarnation: this.incarnation,
-      meta: this.meta,
-      state: this.state,
-      vsn: this.vsn,
-      wire: undefined,
-    };
-    this.snapshot = fresh;
-    return fresh;
+    return internPushState(this.name, this.addr, this.incarnation, this.meta, this.state, this.vsn);
   }
 
   /** A snapshot safe to hand out. */
