@@ -29,6 +29,7 @@ import {
   encodedSize,
   encodePacket,
   encodeStream,
+  GossipMemo,
   type Keyring,
 } from "../codec/index.ts";
 import {
@@ -173,6 +174,9 @@ interface IncomingStream {
 }
 
 /** Runs one SwimNode on a transport. Create, then `start()`. */
+/** Decode memo entries per agent: room for every member's current alive and state in a few thousand-member cluster (~1 MB at most). */
+const AGENT_MEMO_ENTRIES = 4096;
+
 export class Driver {
   readonly node: CoreNode;
   readonly stats: DriverStats = createDriverStats();
@@ -182,6 +186,8 @@ export class Driver {
   private readonly clock: Clock;
   private readonly listener: DriverListener;
   private readonly keyring: Keyring | undefined;
+  /** How received datagrams and streams are decoded: the keyring, and a memo of repeated gossip. */
+  private readonly decodeOptions: {keyring?: Keyring; memo: GossipMemo};
   private readonly compress: boolean;
   private readonly crc: boolean;
   private readonly heap = new Scheduler<DriverTimer>();
@@ -208,6 +214,9 @@ export class Driver {
     this.clock = components.clock ?? createMonotonicClock();
     this.listener = listener;
     this.keyring = init.keyring;
+    // In a large cluster most gossip and push-pull states an agent receives are bytes it has
+    // decoded before (each update arrives ~retransmitLimit times); see codec/gossip-memo.ts.
+    this.decodeOptions = {...(init.keyring ? {keyring: init.keyring} : {}), memo: new GossipMemo(AGENT_MEMO_ENTRIES)};
     this.compress = init.compress ?? true;
     this.crc = init.crc ?? true;
     this.coreConfig = Object.freeze({
@@ -342,7 +351,7 @@ export class Driver {
     this.stats.bytesIn += data.length;
     let decoded: {messages: Message[]; errors: DecodeError[]};
     try {
-      decoded = decodePacketParts(data, this.keyring ? {keyring: this.keyring} : {});
+      decoded = decodePacketParts(data, this.decodeOptions);
     } catch (error) {
       decoded = {messages: [], errors: [toDecodeError(error)]};
     }
@@ -523,7 +532,7 @@ export class Driver {
    */
   private decodeStreamData(buffered: Uint8Array, from: Address): StreamMessage | DecodeError | undefined {
     try {
-      return decodeStream(buffered, this.keyring ? {keyring: this.keyring} : {})?.message;
+      return decodeStream(buffered, this.decodeOptions)?.message;
     } catch (error) {
       this.stats.streamDecodeErrors++;
       const decodeError = toDecodeError(error);
