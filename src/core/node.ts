@@ -146,6 +146,9 @@ interface Tombstone {
 /** User broadcasts queued; beyond it the most-transmitted one is evicted. */
 const USER_BROADCASTS_MAX = 1_024;
 
+/** oldNews()'s answer when the message is not plain old news. */
+const NOT_OLD_NEWS = Symbol("not old news");
+
 /**
  * The SWIM + Lifeguard protocol core.
  *
@@ -155,9 +158,6 @@ const USER_BROADCASTS_MAX = 1_024;
  * push-pulls and gossip until the driver stops feeding it; its probe, push-pull and reconnect loops
  * have stopped.
  */
-/** oldNews()'s answer when the message is not plain old news. */
-const NOT_OLD_NEWS = Symbol("not old news");
-
 export class SwimNode {
   readonly name: string;
   private readonly config: SwimConfig;
