@@ -172,7 +172,7 @@ export function encodedSize(m: Message): number {
   return freshSize(m);
 }
 
-// Encode-once for gossip: a message with a `wire` slot (AliveMessage.wire) keeps its bytes there
+// Encode-once for gossip: a message with a `wire` slot (EncodeOnce, core/messages.ts) keeps its bytes there
 // after its first encoding, so an update relayed in retransmitLimit packets is encoded once, as
 // memberlist does. Messages without the slot are encoded every time.
 type GossipMessage = Extract<Message, {type: "alive" | "suspect" | "dead"}>;
