@@ -17,7 +17,7 @@
  * Everything §10 lists as crashing a Go peer is refused with EncodeError: a Vsn that is not 6
  * bytes, integers out of their Go type's range, meta over 512 bytes, bad addresses.
  */
-import type {Address, Message, PushNodeState, PushPullMessage, Vsn} from "../core/index.ts";
+import type {Address, EncodeOnce, Message, PushNodeState, PushPullMessage, Vsn} from "../core/index.ts";
 import {HOST_SCRATCH, parseHostToScratch} from "./address.ts";
 import {EncodeError} from "./errors.ts";
 import {
@@ -178,13 +178,21 @@ export function encodedSize(m: Message): number {
 type GossipMessage = Extract<Message, {type: "alive" | "suspect" | "dead"}>;
 
 function gossipBytes(m: GossipMessage): Uint8Array {
-  const held = m.wire;
-  if (held !== undefined) return held;
-  const bytes = allocOutput(freshSize(m));
+  return m.wire ?? encodeOnce(m, freshSize(m), writeFresh, m.type);
+}
+
+/** Encodes `value` (of `size` bytes) into a fresh buffer, and keeps it in its slot if it has one. */
+function encodeOnce<T extends EncodeOnce>(
+  value: T,
+  size: number,
+  write: (w: MsgpackWriter, value: T) => void,
+  what: string,
+): Uint8Array {
+  const bytes = allocOutput(size);
   const w = new MsgpackWriter(bytes);
-  writeFresh(w, m);
-  assertFilled(w, m.type);
-  if ("wire" in m) m.wire = bytes;
+  write(w, value);
+  assertFilled(w, what);
+  if ("wire" in value) value.wire = bytes;
   return bytes;
 }
 
@@ -372,19 +380,11 @@ export function pushPullSize(m: PushPullMessage): number {
     m.userState.length;
   for (let i = 0; i < m.states.length; i++) {
     const s = m.states[i] as PushNodeState;
-    size += s.wire !== undefined ? s.wire.length : "wire" in s ? pushStateBytes(i, s).length : pushNodeStateSize(i, s);
+    if (s.wire !== undefined) size += s.wire.length;
+    else if ("wire" in s) size += encodeOnce(s, pushNodeStateSize(i, s), writePushNodeState, "push-pull state").length;
+    else size += pushNodeStateSize(i, s);
   }
   return size;
-}
-
-/** Encodes a push-pull state that has an encode-once slot, and keeps the bytes there (EncodeOnce). */
-function pushStateBytes(i: number, s: PushNodeState): Uint8Array {
-  const bytes = allocOutput(pushNodeStateSize(i, s));
-  const w = new MsgpackWriter(bytes);
-  writePushNodeState(w, s);
-  assertFilled(w, "push-pull state");
-  s.wire = bytes;
-  return bytes;
 }
 
 function writePushNodeState(w: MsgpackWriter, s: PushNodeState): void {

@@ -899,13 +899,11 @@ export class SwimNode {
    * reason or undefined), or NOT_OLD_NEWS when the full rules must decide. `addr` has a port.
    */
   private oldNews(node: string, incarnation: number, addr: Address): DropReason | undefined | typeof NOT_OLD_NEWS {
+    if (addr.port === 0) return NOT_OLD_NEWS;
     const quick = this.table.quickOldNews(node, incarnation, addr);
     if (quick === OLD_NEWS_SAME) return undefined;
     if (quick === OLD_NEWS_OLDER) return "oldIncarnation";
-    const known = this.table.get(node);
-    if (known === undefined || known === this.table.self || incarnation > known.incarnation) return NOT_OLD_NEWS;
-    if (addr.port === 0 || !sameAddress(known.addr, addr)) return NOT_OLD_NEWS;
-    return incarnation < known.incarnation ? "oldIncarnation" : undefined;
+    return NOT_OLD_NEWS;
   }
 
   /** Applies a suspect message. Returns why it was ignored, if it was. */
