@@ -6,7 +6,7 @@
  *   every agent:  on ring:changed / member:updated / member:down  →  leader(key) === me ?
  *                    yes and not running → job.start()        no and running → job.stop()
  *
- * Guarantee (see src/agent/leader.ts): once the agents' member lists agree, exactly one agent
+ * Guarantee (see src/ring/leader.ts): once the agents' member lists agree, exactly one agent
  * runs the job. It is not consensus — for about one detection bound after a failure, or for the
  * whole of a network partition, two agents may run it (or none). Fence real side effects (a
  * lease, a compare-and-set) if two copies at once would do harm.
@@ -20,7 +20,7 @@
  */
 import {pathToFileURL} from "node:url";
 import {type Agent, type AgentInit, createAgent} from "../src/agent/index.ts";
-import type {LeaderOptions} from "../src/agent/leader.ts";
+import type {LeaderOptions} from "../src/ring/leader.ts";
 
 /** The work that must run on one node only. */
 export interface SingletonJob {

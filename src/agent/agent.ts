@@ -12,6 +12,7 @@ import {EventEmitter} from "node:events";
 import {hostname, networkInterfaces} from "node:os";
 import createDebug from "debug";
 import {type DecodeError, decodeTags, encodeTags, Keyring} from "../codec/index.ts";
+import {encodeSerfLeaveIntent} from "../codec/serf-leave-intent.ts";
 import {
   type Address,
   DEFAULT_VSN,
@@ -25,28 +26,27 @@ import {
   type SwimConfig,
   type SwimNode,
 } from "../core/index.ts";
-import {DEFAULT_VNODES, HashRing, type RingChange} from "../ring/index.ts";
-import {Driver, type DriverStats, type JoinResult} from "../runtime/index.ts";
-import {BindError, createTransport, type Transport, type TransportStats} from "../transport/index.ts";
-import {formatHostPort, type HostPort, parseHostPort, resolveSeeds} from "./address.ts";
-import {AgentStateError, InvalidInitError, JoinError} from "./errors.ts";
+import {
+  type DeviceView,
+  type HeartbeatRegistryInit,
+  InvalidHeartbeatConfigError,
+  resolveHeartbeatRegistryConfig,
+} from "../heartbeat/registry.ts";
+import {HeartbeatService} from "../heartbeat/service.ts";
 import {
   EventHandlerRunner,
   type EventHandlerSpec,
   type HandlerEventName,
   type HandlerMember,
   parseEventHandler,
-} from "./event-handler.ts";
-import {
-  type DeviceView,
-  type HeartbeatRegistryInit,
-  InvalidHeartbeatConfigError,
-  resolveHeartbeatRegistryConfig,
-} from "./heartbeat-registry.ts";
-import {HeartbeatService} from "./heartbeat-service.ts";
-import {startHttpApi} from "./http.ts";
-import {isUp, LeaderElector, type LeaderOptions} from "./leader.ts";
-import {encodeSerfLeaveIntent} from "./serf-leave-intent.ts";
+} from "../hooks/event-handler.ts";
+import {startHttpApi} from "../http/server.ts";
+import {DEFAULT_VNODES, HashRing, type RingChange} from "../ring/index.ts";
+import {isUp, LeaderElector, type LeaderOptions} from "../ring/leader.ts";
+import {Driver, type DriverStats, type JoinResult} from "../runtime/index.ts";
+import {BindError, createTransport, type Transport, type TransportStats} from "../transport/index.ts";
+import {formatHostPort, type HostPort, parseHostPort, resolveSeeds} from "./address.ts";
+import {AgentStateError, InvalidInitError, JoinError} from "./errors.ts";
 
 const log = createDebug("lifeline:agent");
 const logMember = createDebug("lifeline:member");

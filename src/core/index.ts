@@ -2,6 +2,7 @@
 
 // The protocol's formulas, for tools that reason about expected bounds (simulator reports, docs).
 export {scaleTimeoutMs} from "./awareness.ts";
+export * from "./bounds.ts";
 export {PACKET_PARTS_MAX, retransmitLimit} from "./broadcasts.ts";
 export * from "./config.ts";
 export * from "./errors.ts";

@@ -1,3 +1,4 @@
-/* Consistent hashing over member names (pure: same members, same ring, in every process). */
+/* Consistent hashing over member names and the deterministic leader choice (pure: same members, same answer, in every process). */
 export * from "./hash.ts";
 export * from "./hash-ring.ts";
+export * from "./leader.ts";

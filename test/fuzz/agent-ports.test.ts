@@ -16,8 +16,9 @@ import {readFileSync} from "node:fs";
 import {connect} from "node:net";
 import fc from "fast-check";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {type Agent, createAgent, renderMetrics} from "../../src/agent/index.ts";
+import {type Agent, createAgent} from "../../src/agent/index.ts";
 import {DecodeError, decodePacket, decodeStream, encodePacket} from "../../src/codec/index.ts";
+import {renderMetrics} from "../../src/http/index.ts";
 import {checkAsyncProperty} from "../helpers/property-run.ts";
 
 interface Fixture {

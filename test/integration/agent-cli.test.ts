@@ -4,7 +4,7 @@
  * then leaves; `members`, `join` and `leave` talk to a running agent's HTTP API.
  */
 import {afterAll, describe, expect, it} from "vitest";
-import {type CliIo, run} from "../../src/agent/cli.ts";
+import {type CliIo, run} from "../../src/cli/main.ts";
 import {AgentCluster, addressOf, eventually} from "../helpers/agent-cluster.ts";
 
 function captureIo(): CliIo & {out: string[]; err: string[]; signal: (name: string) => void} {

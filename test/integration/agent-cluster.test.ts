@@ -3,7 +3,7 @@
  * (local profile, 200 ms probes). Covers convergence, crash detection within the bound the config
  * implies, restart with the same name, and graceful leave.
  *
- * The crash bound (src/agent/bounds.ts) for n = 5 with this config and healthy observers:
+ * The crash bound (src/core/bounds.ts) for n = 5 with this config and healthy observers:
  *   first probe 2·(n−1)·200 = 1600 ms + probe period 200 ms + max suspicion 6·3·1·200 = 3600 ms
  *   + dissemination 2·ceil(log10 6)·100 = 200 ms  = 5600 ms, plus 1000 ms of scheduling slack for
  *   five agents sharing one event loop on a loaded 2-core machine. When the machine is so loaded
@@ -11,8 +11,8 @@
  *   their probe interval by (score + 1); the bound then uses the highest score they reached.
  */
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {detectionBound} from "../../src/agent/bounds.ts";
 import {createAgent} from "../../src/agent/index.ts";
+import {detectionBound} from "../../src/core/bounds.ts";
 import {AgentCluster, addressOf, allSee, eventually, FAST_CONFIG} from "../helpers/agent-cluster.ts";
 
 const NAMES = ["n1", "n2", "n3", "n4", "n5"];

@@ -8,11 +8,11 @@ import {spawn} from "node:child_process";
 import {existsSync} from "node:fs";
 import {fileURLToPath} from "node:url";
 import {describe, expect, it} from "vitest";
-import {detectionBound} from "../../src/agent/bounds.ts";
+import {detectionBound} from "../../src/core/bounds.ts";
 import {localConfig, resolveConfig} from "../../src/core/index.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/lifeline", import.meta.url));
-const BUILT = fileURLToPath(new URL("../../dist/src/agent/demo.js", import.meta.url));
+const BUILT = fileURLToPath(new URL("../../dist/src/cli/demo.js", import.meta.url));
 
 function runDemo(args: readonly string[]): Promise<{code: number | null; out: string}> {
   return new Promise((resolve, reject) => {

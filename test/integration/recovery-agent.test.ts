@@ -11,7 +11,7 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Agent} from "../../src/agent/agent.ts";
-import {type CliIo, run} from "../../src/agent/cli.ts";
+import {type CliIo, run} from "../../src/cli/main.ts";
 import type {RingChange} from "../../src/ring/index.ts";
 import {AgentCluster, allSee, eventually} from "../helpers/agent-cluster.ts";
 

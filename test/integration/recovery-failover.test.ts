@@ -6,7 +6,7 @@
  */
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {runSingleton, type Singleton} from "../../examples/singleton-job.ts";
-import {detectionBound} from "../../src/agent/bounds.ts";
+import {detectionBound} from "../../src/core/bounds.ts";
 import {AgentCluster, allSee, eventually, FAST_CONFIG} from "../helpers/agent-cluster.ts";
 
 const NAMES = ["s1", "s2", "s3"];

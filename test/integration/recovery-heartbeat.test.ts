@@ -8,8 +8,8 @@
 import {createSocket} from "node:dgram";
 import {connect, type Socket} from "node:net";
 import {afterEach, describe, expect, it} from "vitest";
-import type {DeviceView} from "../../src/agent/heartbeat-registry.ts";
-import {HeartbeatService, type HeartbeatServiceInit} from "../../src/agent/heartbeat-service.ts";
+import type {DeviceView} from "../../src/heartbeat/registry.ts";
+import {HeartbeatService, type HeartbeatServiceInit} from "../../src/heartbeat/service.ts";
 import {silenceForPhi} from "../../src/phi/index.ts";
 import {eventually} from "../helpers/agent-cluster.ts";
 

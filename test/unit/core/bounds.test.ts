@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {detectionBound} from "../../../src/agent/bounds.ts";
+import {detectionBound} from "../../../src/core/bounds.ts";
 import {lanConfig, localConfig, resolveConfig} from "../../../src/core/index.ts";
 
 describe("detectionBound", () => {

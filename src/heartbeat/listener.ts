@@ -12,7 +12,7 @@
  */
 import {createSocket, type Socket as UdpSocket} from "node:dgram";
 import {createServer, isIPv6, type Server, type Socket} from "node:net";
-import {decodeHeartbeatName, HEARTBEAT_NAME_BYTES_MAX, LineSplitter, type SplitLine} from "./heartbeat-line.ts";
+import {decodeHeartbeatName, HEARTBEAT_NAME_BYTES_MAX, LineSplitter, type SplitLine} from "./line.ts";
 
 /** Listener options. */
 export interface HeartbeatListenerInit {

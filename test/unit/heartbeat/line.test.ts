@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {decodeHeartbeatName, isValidDeviceName, LineSplitter} from "../../../src/agent/heartbeat-line.ts";
+import {decodeHeartbeatName, isValidDeviceName, LineSplitter} from "../../../src/heartbeat/line.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 

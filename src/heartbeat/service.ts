@@ -12,13 +12,13 @@
  * make devices flap.
  */
 import {EventEmitter} from "node:events";
-import {decodeHeartbeatReport, encodeHeartbeatReports, isHeartbeatReport} from "./heartbeat-gossip.ts";
+import {decodeHeartbeatReport, encodeHeartbeatReports, isHeartbeatReport} from "./gossip.ts";
 import {
   type HeartbeatListener,
   type HeartbeatListenerInit,
   type HeartbeatListenerStats,
   startHeartbeatListener,
-} from "./heartbeat-listener.ts";
+} from "./listener.ts";
 import {
   type DeviceView,
   HeartbeatRegistry,
@@ -26,7 +26,7 @@ import {
   type HeartbeatRegistryStats,
   type HeartbeatTransition,
   InvalidHeartbeatConfigError,
-} from "./heartbeat-registry.ts";
+} from "./registry.ts";
 
 /** Service options. */
 export interface HeartbeatServiceInit {

@@ -16,8 +16,8 @@
  * Decoding treats the payload as hostile: wrong sizes, bad JSON, bad names or numbers throw
  * HeartbeatReportDecodeError, which the caller counts and drops.
  */
-import {HEARTBEAT_NAME_BYTES_MAX, isValidDeviceName} from "./heartbeat-line.ts";
-import type {HeartbeatReportEntry} from "./heartbeat-registry.ts";
+import {HEARTBEAT_NAME_BYTES_MAX, isValidDeviceName} from "./line.ts";
+import type {HeartbeatReportEntry} from "./registry.ts";
 
 /** First byte of every Lifeline user message: 'L'. */
 export const LIFELINE_MESSAGE_MAGIC = 0x4c;

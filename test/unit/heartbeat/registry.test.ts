@@ -3,7 +3,7 @@ import {
   HeartbeatRegistry,
   type HeartbeatRegistryInit,
   InvalidHeartbeatConfigError,
-} from "../../../src/agent/heartbeat-registry.ts";
+} from "../../../src/heartbeat/registry.ts";
 
 /** Beats `name` every `intervalMs` from `fromMs`, `count` times; returns the last beat's time. */
 function beatEvery(registry: HeartbeatRegistry, name: string, fromMs: number, intervalMs: number, count: number) {

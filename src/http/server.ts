@@ -18,12 +18,12 @@
 import {createServer, type IncomingMessage, type ServerResponse} from "node:http";
 import type {AddressInfo, Socket} from "node:net";
 import createDebug from "debug";
+import type {HostPort} from "../agent/address.ts";
+import type {Agent, AgentEvents, AgentMember} from "../agent/agent.ts";
+import {AgentStateError, InvalidInitError, JoinError} from "../agent/errors.ts";
 import type {Address} from "../core/index.ts";
-import type {HostPort} from "./address.ts";
-import type {Agent, AgentEvents, AgentMember} from "./agent.ts";
-import {AgentStateError, InvalidInitError, JoinError} from "./errors.ts";
-import type {DeviceView} from "./heartbeat-registry.ts";
-import {DEFAULT_LEADER_KEY} from "./leader.ts";
+import type {DeviceView} from "../heartbeat/registry.ts";
+import {DEFAULT_LEADER_KEY} from "../ring/leader.ts";
 import {renderMetrics} from "./metrics.ts";
 
 const log = createDebug("lifeline:http");

@@ -10,7 +10,7 @@ import {
   type HandlerOutcome,
   InvalidEventHandlerError,
   parseEventHandler,
-} from "../../../src/agent/event-handler.ts";
+} from "../../../src/hooks/event-handler.ts";
 
 /** Alive and not a zombie (a killed orphan may wait for a reaper that this container lacks). */
 function isRunning(pid: number): boolean {

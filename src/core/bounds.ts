@@ -14,7 +14,7 @@
  * host): interval × (awarenessScore + 1). Pass the highest awareness score the observers had to
  * scale the two probe terms; 0 (healthy observers, the default) gives the nominal bound.
  */
-import type {SwimConfig} from "../core/index.ts";
+import type {SwimConfig} from "./config.ts";
 
 /** Terms of the detection bound, in ms. */
 export interface DetectionBound {

@@ -25,7 +25,7 @@
  * with consensus) in addition to this choice.
  */
 import type {MemberState} from "../core/index.ts";
-import {HashRing} from "../ring/index.ts";
+import {HashRing} from "./hash-ring.ts";
 
 /** The key used when none is given. */
 export const DEFAULT_LEADER_KEY = "lifeline/leader";

@@ -1,6 +1,6 @@
 import {describe, expect, it} from "vitest";
-import {encodeHeartbeatReports} from "../../../src/agent/heartbeat-gossip.ts";
-import {HeartbeatService} from "../../../src/agent/heartbeat-service.ts";
+import {encodeHeartbeatReports} from "../../../src/heartbeat/gossip.ts";
+import {HeartbeatService} from "../../../src/heartbeat/service.ts";
 
 /** Services on a pretend cluster: a broadcast is delivered to every other service at once. */
 function createCluster(names: string[]) {

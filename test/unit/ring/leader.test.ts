@@ -1,7 +1,7 @@
 import {describe, expect, it} from "vitest";
-import {DEFAULT_LEADER_KEY, type LeaderCandidate, LeaderElector, leaderCandidates} from "../../../src/agent/leader.ts";
 import type {MemberState} from "../../../src/core/index.ts";
 import {HashRing} from "../../../src/ring/index.ts";
+import {DEFAULT_LEADER_KEY, type LeaderCandidate, LeaderElector, leaderCandidates} from "../../../src/ring/leader.ts";
 
 const member = (name: string, state: MemberState = "alive", tags: Record<string, string> = {}): LeaderCandidate => ({
   name,

@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {encodeSerfLeaveIntent, serfLeaveLTime} from "../../../src/agent/serf-leave-intent.ts";
+import {encodeSerfLeaveIntent, serfLeaveLTime} from "../../../src/codec/serf-leave-intent.ts";
 
 describe("serf leave intent", () => {
   it("encodes serf's messageLeave as type byte 0 and a msgpack map {LTime, Node, Prune}", () => {

@@ -4,7 +4,7 @@
  * driver's packets/bytes and decode errors, the transport's stream counters, and the Lifeguard
  * awareness score.
  */
-import type {Agent} from "./agent.ts";
+import type {Agent} from "../agent/agent.ts";
 
 interface Sample {
   readonly name: string;

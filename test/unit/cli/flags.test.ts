@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {type FlagSpec, parseFlags, toKebab, UsageError} from "../../../src/agent/flags.ts";
+import {type FlagSpec, parseFlags, toKebab, UsageError} from "../../../src/cli/flags.ts";
 
 const SPECS: FlagSpec[] = [
   {name: "name", kind: "string", help: ""},

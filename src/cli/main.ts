@@ -13,12 +13,13 @@
  * Exit codes: 0 success, 1 runtime failure (cannot bind, cannot reach the agent, join failed),
  * 2 bad usage (the one-line message names the flag and the rule).
  */
+
+import {formatHostPort, parseHostPort} from "../agent/address.ts";
+import {type Agent, type AgentInit, type AgentMember, createAgent} from "../agent/agent.ts";
+import {InvalidInitError} from "../agent/errors.ts";
 import {generateKeyBase64} from "../codec/index.ts";
 import {CONFIG_FIELDS, InvalidConfigError, lanConfig} from "../core/index.ts";
 import {BindError} from "../transport/index.ts";
-import {formatHostPort, parseHostPort} from "./address.ts";
-import {type Agent, type AgentInit, type AgentMember, createAgent} from "./agent.ts";
-import {InvalidInitError} from "./errors.ts";
 import {type FlagSpec, formatFlagHelp, parseFlags, toKebab, UsageError} from "./flags.ts";
 
 /** Where the CLI writes; injectable for tests. */

@@ -1,0 +1,3 @@
+/* Plain heartbeats from devices too small for an agent: line format, listener, registry (phi accrual), cluster reports, the service. */
+export * from "./registry.ts";
+export * from "./service.ts";
