@@ -1,11 +1,9 @@
 /*
  * Addresses as users write them: "host:port", "[v6]:port", "host" (default port), where host
- * is an IP literal or a DNS name. Seeds given by name are resolved to every A/AAAA record
- * (node:dns lookup with all: true), so a DNS name that lists the whole cluster is a seed list.
+ * is an IP literal or a DNS name (resolved when joining: join.ts).
  */
-import {lookup} from "node:dns/promises";
 import {isIP} from "node:net";
-import type {Address} from "../core/index.ts";
+import {networkInterfaces} from "node:os";
 import {InvalidInitError} from "./errors.ts";
 
 /** A parsed but not yet resolved address: host may be a DNS name. */
@@ -65,39 +63,16 @@ export function formatHostPort(a: HostPort): string {
   return a.host.includes(":") ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
-/** Resolves a host to every address it has (an IP literal resolves to itself). */
-export async function resolveHost(hostPort: HostPort): Promise<Address[]> {
-  if (isIP(hostPort.host) !== 0) return [{host: hostPort.host, port: hostPort.port}];
-  const records = await lookup(hostPort.host, {all: true, verbatim: true});
-  const seen = new Set<string>();
-  const out: Address[] = [];
-  for (const record of records) {
-    if (seen.has(record.address)) continue;
-    seen.add(record.address);
-    out.push({host: record.address, port: hostPort.port});
+/** The advertise host for a bind host: itself, or a local IP when bound to a wildcard. */
+export function advertiseHostFor(bindHost: string): string {
+  if (bindHost !== "0.0.0.0" && bindHost !== "::") return bindHost;
+  const wantV6 = bindHost === "::";
+  for (const entries of Object.values(networkInterfaces())) {
+    for (const entry of entries ?? []) {
+      if (entry.internal) continue;
+      if (entry.family === "IPv4" && !wantV6) return entry.address;
+      if (entry.family === "IPv6" && wantV6 && !entry.address.startsWith("fe80")) return entry.address;
+    }
   }
-  return out;
-}
-
-/** Resolves many seeds; returns the addresses and, for names that failed, one error line each. */
-export async function resolveSeeds(seeds: readonly HostPort[]): Promise<{addresses: Address[]; errors: string[]}> {
-  const addresses: Address[] = [];
-  const errors: string[] = [];
-  const seen = new Set<string>();
-  const results = await Promise.allSettled(seeds.map((seed) => resolveHost(seed)));
-  results.forEach((result, i) => {
-    const seed = seeds[i] as HostPort;
-    if (result.status === "rejected") {
-      errors.push(`${formatHostPort(seed)}: cannot resolve (${(result.reason as Error).message})`);
-      return;
-    }
-    if (result.value.length === 0) errors.push(`${formatHostPort(seed)}: no addresses`);
-    for (const address of result.value) {
-      const key = formatHostPort(address);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      addresses.push(address);
-    }
-  });
-  return {addresses, errors};
+  return wantV6 ? "::1" : "127.0.0.1";
 }

@@ -9,288 +9,34 @@
  *   leave() ─▶ core gossips dead(self, from self) ─▶ "left"      stop() ─▶ sockets closed
  */
 import {EventEmitter} from "node:events";
-import {hostname, networkInterfaces} from "node:os";
 import createDebug from "debug";
-import {type DecodeError, decodeTags, encodeTags, Keyring} from "../codec/index.ts";
+import {encodeTags} from "../codec/index.ts";
 import {encodeSerfLeaveIntent} from "../codec/serf-leave-intent.ts";
-import {
-  type Address,
-  DEFAULT_VSN,
-  META_MAX_SIZE,
-  type MemberState,
-  type MemberView,
-  type Notification,
-  type ProfileName,
-  profileConfig,
-  resolveConfig,
-  type SwimConfig,
-  type SwimNode,
-} from "../core/index.ts";
-import {
-  type DeviceView,
-  type HeartbeatRegistryInit,
-  InvalidHeartbeatConfigError,
-  resolveHeartbeatRegistryConfig,
-} from "../heartbeat/registry.ts";
-import {HeartbeatService} from "../heartbeat/service.ts";
-import {
-  EventHandlerRunner,
-  type EventHandlerSpec,
-  type HandlerEventName,
-  type HandlerMember,
-  parseEventHandler,
-} from "../hooks/event-handler.ts";
-import {startHttpApi} from "../http/server.ts";
-import {DEFAULT_VNODES, HashRing, type RingChange} from "../ring/index.ts";
-import {isUp, LeaderElector, type LeaderOptions} from "../ring/leader.ts";
-import {Driver, type DriverStats, type JoinResult} from "../runtime/index.ts";
+import {type Address, DEFAULT_VSN, type MemberView, type Notification, type SwimNode} from "../core/index.ts";
+import {type DeviceView, HeartbeatService} from "../heartbeat/index.ts";
+import {EventHandlerRunner} from "../hooks/index.ts";
+import {type HttpAgentView, type ProtocolStats, startHttpApi} from "../http/index.ts";
+import {HashRing, isUp, LeaderElector, type LeaderOptions, type RingChange} from "../ring/index.ts";
+import {Driver, type DriverStats} from "../runtime/index.ts";
 import {BindError, createTransport, type Transport, type TransportStats} from "../transport/index.ts";
-import {formatHostPort, type HostPort, parseHostPort, resolveSeeds} from "./address.ts";
-import {AgentStateError, InvalidInitError, JoinError} from "./errors.ts";
+import {advertiseHostFor, formatHostPort, type HostPort, parseHostPort} from "./address.ts";
+import {type AgentConfig, type AgentInit, checkTags, DEFAULT_PORT, resolveAgentConfig} from "./config.ts";
+import {AgentStateError, InvalidInitError} from "./errors.ts";
+import {
+  type AgentEvents,
+  type AgentMember,
+  type AgentStatus,
+  deviceToHandlerMember,
+  HANDLER_EVENT_OF,
+  toAgentMember,
+} from "./events.ts";
+import {joinSeeds, retryJoin} from "./join.ts";
 
 const log = createDebug("lifeline:agent");
 const logMember = createDebug("lifeline:member");
 const logNet = createDebug("lifeline:net");
 const logJoin = createDebug("lifeline:join");
 const logRecovery = createDebug("lifeline:recovery");
-
-/** memberlist's and serf's default port, for UDP and TCP. */
-export const DEFAULT_PORT = 7946;
-
-/**
- * User-supplied agent options. Every SwimConfig field may be given directly (e.g.
- * `probeIntervalMs`); they override the chosen profile.
- */
-export interface AgentInit extends Partial<SwimConfig> {
-  /** Node name, unique in the cluster. Default: the host name. */
-  readonly name?: string;
-  /** "HOST:PORT" to bind UDP and TCP on (port 0: any free port). Default "127.0.0.1:7946". */
-  readonly bind?: string;
-  /** "HOST[:PORT]" others reach us at. Default: the bind address (a local IP when bound to 0.0.0.0/::). */
-  readonly advertise?: string;
-  /** Seeds joined at start ("HOST:PORT" or a DNS name; default port = our bound port). */
-  readonly join?: readonly string[];
-  /** Attempts of the startup join before giving up (0 = keep trying). Default 0. */
-  readonly retryJoinMax?: number;
-  /** First wait between startup join attempts; doubles each time up to 32×. Default 1000. */
-  readonly retryJoinIntervalMs?: number;
-  /** Our tags, carried in node meta as serf does (visible in `serf members`). */
-  readonly tags?: Readonly<Record<string, string>>;
-  /** Base config preset. Default "lan". */
-  readonly profile?: ProfileName;
-  /** Base64 AES keys (16, 24 or 32 bytes), primary first; encrypts every packet and stream. */
-  readonly encrypt?: string | readonly string[];
-  /** LZW-compress outgoing packets (when smaller) and streams, as serf does. Default true. */
-  readonly compress?: boolean;
-  /** Serve the HTTP API on "HOST:PORT" (port 0: any). Default: no HTTP server. */
-  readonly http?: string;
-  /** Seed of the core's PRNG (reproducible probe order). Default: random. */
-  readonly seed?: number;
-  /** Largest incoming stream in bytes. Default 20 MiB + 64 KiB. */
-  readonly maxStreamBytes?: number;
-  /** Concurrent incoming streams. Default 128. */
-  readonly maxIncomingStreams?: number;
-  /**
-   * Commands run on member and heartbeat events, each "[FILTER=]COMMAND" (serf's form; FILTER is
-   * a comma list of member-join, member-leave, member-failed, member-update, member-suspect,
-   * heartbeat-up, heartbeat-down, or *). See event-handler.ts.
-   */
-  readonly eventHandlers?: readonly string[];
-  /** A handler still running after this long is killed with its process group. Default 30000. */
-  readonly eventHandlerTimeoutMs?: number;
-  /** Accept plain heartbeats ("name\n" over TCP and UDP) on "HOST:PORT". Default: not listening. */
-  readonly heartbeatListen?: string;
-  /** Phi-accrual and flood-control settings for plain heartbeats. */
-  readonly heartbeat?: HeartbeatRegistryInit & {
-    /** How often devices are re-judged. Default 200. */
-    readonly evaluateIntervalMs?: number;
-    /** How often devices heard here are reported to the cluster. Default 2000. */
-    readonly reportIntervalMs?: number;
-    /** Share devices with the cluster as user messages (serf logs a warning per copy). Default true. */
-    readonly share?: boolean;
-  };
-  /** Positions per member on the hash ring. Default 256. */
-  readonly ringVnodes?: number;
-}
-
-/** The agent's resolved settings. */
-export interface AgentConfig {
-  readonly name: string;
-  readonly bind: HostPort;
-  readonly advertise: HostPort | undefined;
-  readonly join: readonly HostPort[];
-  readonly retryJoinMax: number;
-  readonly retryJoinIntervalMs: number;
-  readonly tags: Readonly<Record<string, string>>;
-  readonly profile: ProfileName;
-  readonly swim: SwimConfig;
-  readonly keyring: Keyring | undefined;
-  readonly compress: boolean;
-  readonly http: HostPort | undefined;
-  readonly seed: number | undefined;
-  readonly maxStreamBytes: number | undefined;
-  readonly maxIncomingStreams: number | undefined;
-  readonly eventHandlers: readonly EventHandlerSpec[];
-  readonly eventHandlerTimeoutMs: number;
-  readonly heartbeatListen: HostPort | undefined;
-  readonly heartbeat: NonNullable<AgentInit["heartbeat"]>;
-  readonly ringVnodes: number;
-}
-
-/** One member as the agent shows it (also the JSON of the HTTP API and `lifeline members --json`). */
-export interface AgentMember {
-  readonly name: string;
-  /** IP address text. */
-  readonly addr: string;
-  readonly port: number;
-  readonly state: MemberState;
-  readonly incarnation: number;
-  readonly tags: Readonly<Record<string, string>>;
-}
-
-/**
- * The agent's events. Every member event is emitted after the core committed the change,
- * serially, in state-change order. A listener that throws is logged (lifeline:agent) and the
- * others still run.
- */
-export interface AgentEvents {
-  /** A member became alive: first sight, or alive again after being down or gone. */
-  "member:up": [member: AgentMember];
-  /** An alive member became suspect. */
-  "member:suspect": [member: AgentMember];
-  /** A suspect member refuted the suspicion and is alive again (it never went down). */
-  "member:alive": [member: AgentMember];
-  /** A member failed (declared dead) or left gracefully. */
-  "member:down": [member: AgentMember, reason: "failed" | "left"];
-  /** An alive member changed its tags or address. */
-  "member:updated": [member: AgentMember];
-  /** We were suspected or declared dead and refuted it with a higher incarnation. */
-  refuted: [info: {incarnation: number; accusedBy: string}];
-  /** Our leave finished (the leave broadcast had its chance to spread). */
-  left: [];
-  /** Bytes from the network failed to decode; they were dropped and counted. */
-  decodeError: [error: DecodeError, from: Address];
-  /** A startup join attempt finished (`answered` 0 = failed; it will be retried). */
-  "join:attempt": [result: {attempt: number; answered: number; errors: readonly string[]}];
-  /** Application data from the cluster. */
-  message: [payload: Uint8Array];
-  /** An internal error (a Lifeline bug) was caught; the agent keeps running. */
-  internalError: [error: unknown];
-  /**
-   * The hash ring's members changed (members came up or went down): which arcs moved from whom
-   * to whom. Emitted on the tick after the member events that caused it, one per rebuild (a
-   * burst of member events gives one event listing all of them).
-   */
-  "ring:changed": [change: RingChange];
-  /** A plain-heartbeat device was heard for the first time, or again after being down. */
-  "heartbeat:up": [device: DeviceView];
-  /** A plain-heartbeat device's φ crossed the threshold (or no agent hears it any more). */
-  "heartbeat:down": [device: DeviceView];
-  /** A line from an event handler (its output, or how it ended). */
-  "handler:log": [line: string];
-}
-
-type AgentStatus = "created" | "starting" | "running" | "leaving" | "left" | "stopped";
-
-/** Resolves and validates an AgentInit. Throws InvalidInitError / InvalidConfigError naming the field. */
-export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
-  const name = init.name ?? hostname();
-  if (typeof name !== "string" || name.length === 0 || name.length > 255) {
-    throw new InvalidInitError("name", "must be a non-empty string of at most 255 characters");
-  }
-  const bind = parseHostPort(init.bind ?? `127.0.0.1:${DEFAULT_PORT}`, "bind", DEFAULT_PORT);
-  const advertise = init.advertise === undefined ? undefined : parseHostPort(init.advertise, "advertise", -1);
-  const join = (init.join ?? []).map((seed) => parseHostPort(seed, "join", -1));
-  const retryJoinMax = init.retryJoinMax ?? 0;
-  if (!Number.isInteger(retryJoinMax) || retryJoinMax < 0) {
-    throw new InvalidInitError("retryJoinMax", "must be an integer ≥ 0 (0 = keep trying)");
-  }
-  const retryJoinIntervalMs = init.retryJoinIntervalMs ?? 1_000;
-  if (!Number.isInteger(retryJoinIntervalMs) || retryJoinIntervalMs < 1 || retryJoinIntervalMs > 3_600_000) {
-    throw new InvalidInitError("retryJoinIntervalMs", "must be an integer between 1 and 3600000");
-  }
-  const tags = {...(init.tags ?? {})};
-  for (const [key, value] of Object.entries(tags)) {
-    if (typeof value !== "string")
-      throw new InvalidInitError("tags", `value of ${JSON.stringify(key)} must be a string`);
-  }
-  checkTags(tags);
-  const profile = init.profile ?? "lan";
-  const base = profileConfig(profile);
-  const overrides: Record<string, unknown> = {};
-  for (const field of Object.keys(base)) {
-    const value = (init as Record<string, unknown>)[field];
-    if (value !== undefined) overrides[field] = value;
-  }
-  const swim = resolveConfig(overrides as Partial<SwimConfig>, base);
-  let keyring: Keyring | undefined;
-  if (init.encrypt !== undefined) {
-    const keys = typeof init.encrypt === "string" ? [init.encrypt] : [...init.encrypt];
-    try {
-      keyring = Keyring.fromBase64(keys);
-    } catch (error) {
-      throw new InvalidInitError("encrypt", `must be base64 of a 16, 24 or 32-byte key (${(error as Error).message})`, {
-        cause: error,
-      });
-    }
-  }
-  const http = init.http === undefined ? undefined : parseHostPort(init.http, "http");
-  const eventHandlers = (init.eventHandlers ?? []).map((text) => {
-    try {
-      return parseEventHandler(text);
-    } catch (error) {
-      throw new InvalidInitError("eventHandlers", (error as Error).message.replace(/^invalid [^;]+; /, ""));
-    }
-  });
-  const eventHandlerTimeoutMs = init.eventHandlerTimeoutMs ?? 30_000;
-  if (!Number.isInteger(eventHandlerTimeoutMs) || eventHandlerTimeoutMs < 1 || eventHandlerTimeoutMs > 86_400_000) {
-    throw new InvalidInitError("eventHandlerTimeoutMs", "must be an integer between 1 and 86400000");
-  }
-  const heartbeatListen =
-    init.heartbeatListen === undefined ? undefined : parseHostPort(init.heartbeatListen, "heartbeatListen");
-  const heartbeat = {...(init.heartbeat ?? {})};
-  try {
-    resolveHeartbeatRegistryConfig(heartbeat);
-    for (const [field, min, max] of [
-      ["evaluateIntervalMs", 10, 60_000],
-      ["reportIntervalMs", 100, 600_000],
-    ] as const) {
-      const value = heartbeat[field];
-      if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
-        throw new InvalidHeartbeatConfigError(field, `must be an integer between ${min} and ${max}`);
-      }
-    }
-  } catch (error) {
-    const field = (error as {field?: string}).field ?? "";
-    throw new InvalidInitError(`heartbeat.${field}`, (error as Error).message.replace(/^invalid [^;]+; /, ""));
-  }
-  const ringVnodes = init.ringVnodes ?? DEFAULT_VNODES;
-  if (!Number.isInteger(ringVnodes) || ringVnodes < 1 || ringVnodes > 4096) {
-    throw new InvalidInitError("ringVnodes", "must be an integer between 1 and 4096");
-  }
-  return Object.freeze({
-    name,
-    bind,
-    advertise,
-    join,
-    retryJoinMax,
-    retryJoinIntervalMs,
-    tags,
-    profile,
-    swim,
-    keyring,
-    compress: init.compress ?? true,
-    http,
-    seed: init.seed,
-    maxStreamBytes: init.maxStreamBytes,
-    maxIncomingStreams: init.maxIncomingStreams,
-    eventHandlers,
-    eventHandlerTimeoutMs,
-    heartbeatListen,
-    heartbeat,
-    ringVnodes,
-  });
-}
 
 /** A Lifeline agent. Create with `createAgent` (which starts it) or `new Agent(init)` then `start()`. */
 export class Agent extends EventEmitter<AgentEvents> {
@@ -397,6 +143,13 @@ export class Agent extends EventEmitter<AgentEvents> {
     return this.driver.node as SwimNode;
   }
 
+  /** The protocol's counters and gauges now: the core's, the driver's, the transport's, local health, incarnation. */
+  get protocolStats(): ProtocolStats {
+    const node = this.node;
+    const {driver, transport} = this.stats;
+    return {core: node.stats, driver, transport, awarenessScore: node.awarenessScore, incarnation: node.incarnation};
+  }
+
   /** Counters of the driver and the transport. */
   get stats(): {driver: DriverStats; transport: TransportStats} {
     if (!this.driver || !this.transport) throw new AgentStateError("the agent is not started");
@@ -468,7 +221,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     log("%s listening on %s, advertising %s", config.name, formatHostPort(bound), formatHostPort(this.advertised));
     if (config.http) {
       try {
-        this.httpServer = await startHttpApi(this, config.http);
+        this.httpServer = await startHttpApi(this.httpView(), config.http);
       } catch (error) {
         await this.stop();
         const code = (error as NodeJS.ErrnoException).code ?? "EBIND";
@@ -564,50 +317,83 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   // ---- internals ----------------------------------------------------------------------------
 
+  /** The narrow view the HTTP API serves: reads and the few actions it may take, plus its event feed. */
+  private httpView(): HttpAgentView {
+    const agent = this;
+    return {
+      get name() {
+        return agent.name;
+      },
+      get state() {
+        return agent.state;
+      },
+      get ring() {
+        return agent.ring;
+      },
+      get protocolStats() {
+        return agent.protocolStats;
+      },
+      get recoveryStats() {
+        return agent.recoveryStats;
+      },
+      members: () => agent.members(),
+      heartbeats: () => agent.heartbeats(),
+      join: (addrs) => agent.join(addrs),
+      leave: () => agent.leave(),
+      leader: (options) => agent.leader(options),
+      subscribe: (listener) => {
+        const onMember = (type: "member:up" | "member:suspect" | "member:alive" | "member:updated") => {
+          const fn = (member: AgentMember): void => listener({type, member});
+          agent.on(type, fn);
+          return () => agent.off(type, fn);
+        };
+        const onDown = (member: AgentMember, reason: "failed" | "left"): void =>
+          listener({type: "member:down", member, reason});
+        const onDevice = (type: "heartbeat:up" | "heartbeat:down") => {
+          const fn = (device: DeviceView): void => listener({type, device});
+          agent.on(type, fn);
+          return () => agent.off(type, fn);
+        };
+        agent.on("member:down", onDown);
+        const offs = [
+          onMember("member:up"),
+          onMember("member:suspect"),
+          onMember("member:alive"),
+          onMember("member:updated"),
+          () => agent.off("member:down", onDown),
+          onDevice("heartbeat:up"),
+          onDevice("heartbeat:down"),
+        ];
+        return () => {
+          for (const off of offs) off();
+        };
+      },
+    };
+  }
+
   private requireRunning(what: string): void {
     if (this.status !== "running") throw new AgentStateError(`cannot ${what}: the agent is ${this.status}`);
   }
 
   private async joinOnce(seeds: readonly HostPort[]): Promise<number> {
     this.requireRunning("join");
-    const port = this.address.port;
-    const {addresses, errors} = await resolveSeeds(seeds.map((s) => (s.port < 0 ? {host: s.host, port} : s)));
-    if (addresses.length === 0) {
-      throw new JoinError(`join failed: no address to contact (${errors.join("; ")})`, errors);
-    }
     const driver = this.driver as Driver;
-    const result: JoinResult = await driver.join(addresses);
-    const allErrors = [...errors, ...result.errors];
-    logJoin("join %s: %d of %d answered", seeds.map(formatHostPort).join(","), result.answered, result.attempted);
-    if (result.answered === 0) {
-      throw new JoinError(
-        `join failed: none of ${addresses.length} address(es) answered (${allErrors.join("; ") || "no reply"})`,
-        allErrors,
-      );
-    }
-    return result.answered;
+    const {answered, attempted} = await joinSeeds(seeds, this.address.port, (addresses) => driver.join(addresses));
+    logJoin("join %s: %d of %d answered", seeds.map(formatHostPort).join(","), answered, attempted);
+    return answered;
   }
 
-  private async joinWithRetry(seeds: readonly HostPort[]): Promise<boolean> {
-    const {retryJoinMax, retryJoinIntervalMs} = this.config;
-    const signal = this.abort.signal;
-    for (let attempt = 1; retryJoinMax === 0 || attempt <= retryJoinMax; attempt++) {
-      if (signal.aborted || this.status !== "running") return false;
-      try {
-        const answered = await this.joinOnce(seeds);
-        this.dispatch("join:attempt", {attempt, answered, errors: []});
-        return true;
-      } catch (error) {
-        const errors = error instanceof JoinError ? error.errors : [(error as Error).message];
-        this.dispatch("join:attempt", {attempt, answered: 0, errors});
-        if (signal.aborted || this.status !== "running") return false;
-        if (retryJoinMax !== 0 && attempt >= retryJoinMax) throw error;
-        const waitMs = retryJoinIntervalMs * 2 ** Math.min(attempt - 1, 5);
-        logJoin("join attempt %d failed (%s); retrying in %d ms", attempt, (error as Error).message, waitMs);
-        await sleep(waitMs, signal);
-      }
-    }
-    return false;
+  private joinWithRetry(seeds: readonly HostPort[]): Promise<boolean> {
+    return retryJoin({
+      retryJoinMax: this.config.retryJoinMax,
+      retryJoinIntervalMs: this.config.retryJoinIntervalMs,
+      signal: this.abort.signal,
+      running: () => this.status === "running",
+      attempt: () => this.joinOnce(seeds),
+      onAttempt: (result) => this.dispatch("join:attempt", result),
+      onRetry: (attempt, error, waitMs) =>
+        logJoin("join attempt %d failed (%s); retrying in %d ms", attempt, error.message, waitMs),
+    });
   }
 
   private handleNotification(event: Notification): void {
@@ -768,82 +554,4 @@ export async function createAgent(init: AgentInit = {}): Promise<Agent> {
   const agent = new Agent(init);
   await agent.start();
   return agent;
-}
-
-/** The handler event for each member notification (a refuted suspicion runs no handler, as in serf). */
-const HANDLER_EVENT_OF: Partial<Record<Notification["type"], HandlerEventName>> = {
-  memberUp: "member-join",
-  memberDown: "member-failed",
-  memberLeft: "member-leave",
-  memberUpdated: "member-update",
-  memberSuspect: "member-suspect",
-};
-
-/** A heartbeat device as a handler's stdin line: name, last source address, up|down, phi and sources as tags. */
-function deviceToHandlerMember(device: DeviceView): HandlerMember {
-  return {
-    name: device.name,
-    addr: device.addr ?? "",
-    state: device.state,
-    tags: {phi: device.phi === null ? "inf" : String(device.phi), sources: device.sources.join(" ")},
-  };
-}
-
-/** A member snapshot for users: tags decoded from serf's meta format. */
-export function toAgentMember(view: MemberView): AgentMember {
-  let tags: Record<string, string>;
-  try {
-    tags = decodeTags(view.meta);
-  } catch {
-    tags = {};
-  }
-  return {
-    name: view.name,
-    addr: view.addr.host,
-    port: view.addr.port,
-    state: view.state,
-    incarnation: view.incarnation,
-    tags,
-  };
-}
-
-/** Encodes tags as serf does; throws InvalidInitError("tags") when they do not fit in node meta. */
-function checkTags(tags: Record<string, string>): Uint8Array {
-  let meta: Uint8Array;
-  try {
-    meta = encodeTags(tags);
-  } catch (error) {
-    throw new InvalidInitError("tags", (error as Error).message, {cause: error});
-  }
-  if (meta.length > META_MAX_SIZE) throw new InvalidInitError("tags", `must encode to at most ${META_MAX_SIZE} bytes`);
-  return meta;
-}
-
-/** The advertise host for a bind host: itself, or a local IP when bound to a wildcard. */
-function advertiseHostFor(bindHost: string): string {
-  if (bindHost !== "0.0.0.0" && bindHost !== "::") return bindHost;
-  const wantV6 = bindHost === "::";
-  for (const entries of Object.values(networkInterfaces())) {
-    for (const entry of entries ?? []) {
-      if (entry.internal) continue;
-      if (entry.family === "IPv4" && !wantV6) return entry.address;
-      if (entry.family === "IPv6" && wantV6 && !entry.address.startsWith("fe80")) return entry.address;
-    }
-  }
-  return wantV6 ? "::1" : "127.0.0.1";
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    signal.addEventListener("abort", onAbort, {once: true});
-  });
 }

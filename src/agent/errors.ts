@@ -5,6 +5,8 @@ export class InvalidInitError extends Error {
   static override name = "InvalidInitError";
   /** The offending field, in the API's naming (e.g. `bind`, `join`, `tags`). */
   readonly field: string;
+  /** Stable across releases: what callers (the HTTP API) branch on. */
+  readonly code = "ERR_INVALID_CONFIG";
   constructor(field: string, rule: string, options?: ErrorOptions) {
     super(`invalid ${field}; ${rule}`, options);
     this.name = "InvalidInitError";
@@ -17,6 +19,8 @@ export class JoinError extends Error {
   static override name = "JoinError";
   /** Why each address failed (resolution errors included). */
   readonly errors: readonly string[];
+  /** Stable across releases. */
+  readonly code = "ERR_JOIN_FAILED";
   constructor(message: string, errors: readonly string[], options?: ErrorOptions) {
     super(message, options);
     this.name = "JoinError";
@@ -27,6 +31,8 @@ export class JoinError extends Error {
 /** The agent was used in a state that does not allow it (join before start, after stop). State is unchanged. */
 export class AgentStateError extends Error {
   static override name = "AgentStateError";
+  /** Stable across releases. */
+  readonly code = "ERR_AGENT_STATE";
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "AgentStateError";

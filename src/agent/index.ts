@@ -1,4 +1,7 @@
-/* The agent's public surface: createAgent, the Agent and its events, its addresses and errors. */
+/* The agent's public surface: createAgent, the Agent, its options, events, addresses and errors. */
 export * from "./address.ts";
 export * from "./agent.ts";
+export * from "./config.ts";
 export * from "./errors.ts";
+export * from "./events.ts";
+export * from "./join.ts";

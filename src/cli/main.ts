@@ -14,9 +14,15 @@
  * 2 bad usage (the one-line message names the flag and the rule).
  */
 
-import {formatHostPort, parseHostPort} from "../agent/address.ts";
-import {type Agent, type AgentInit, type AgentMember, createAgent} from "../agent/agent.ts";
-import {InvalidInitError} from "../agent/errors.ts";
+import {
+  type Agent,
+  type AgentInit,
+  type AgentMember,
+  createAgent,
+  formatHostPort,
+  InvalidInitError,
+  parseHostPort,
+} from "../agent/index.ts";
 import {generateKeyBase64} from "../codec/index.ts";
 import {CONFIG_FIELDS, InvalidConfigError, lanConfig} from "../core/index.ts";
 import {BindError} from "../transport/index.ts";

@@ -4,7 +4,7 @@
  * driver's packets/bytes and decode errors, the transport's stream counters, and the Lifeguard
  * awareness score.
  */
-import type {Agent} from "../agent/agent.ts";
+import type {MetricsSource} from "./agent-view.ts";
 
 interface Sample {
   readonly name: string;
@@ -26,10 +26,8 @@ function escapeLabel(value: string): string {
 }
 
 /** Renders the agent's metrics in the Prometheus text format. */
-export function renderMetrics(agent: Agent): string {
-  const node = agent.node;
-  const {driver, transport} = agent.stats;
-  const core = node.stats;
+export function renderMetrics(agent: MetricsSource): string {
+  const {core, driver, transport, awarenessScore, incarnation} = agent.protocolStats;
   const byState: Record<string, number> = {alive: 0, suspect: 0, dead: 0, left: 0};
   for (const member of agent.members()) byState[member.state] = (byState[member.state] ?? 0) + 1;
   const samples: Sample[] = [
@@ -39,8 +37,8 @@ export function renderMetrics(agent: Agent): string {
       type: "gauge",
       values: Object.entries(byState).map(([state, value]) => ({labels: {state}, value})),
     },
-    gauge("lifeline_awareness_score", "Lifeguard local health score (0 = healthy).", node.awarenessScore),
-    gauge("lifeline_incarnation", "Our own incarnation number.", node.incarnation),
+    gauge("lifeline_awareness_score", "Lifeguard local health score (0 = healthy).", awarenessScore),
+    gauge("lifeline_incarnation", "Our own incarnation number.", incarnation),
     counter("lifeline_probes_total", "Probes started.", core.probes),
     counter("lifeline_probe_failures_total", "Probes that ended without an ack.", core.probeFailures),
     counter("lifeline_acks_total", "Acks received.", core.acksReceived),
@@ -100,7 +98,7 @@ export function renderMetrics(agent: Agent): string {
 }
 
 /** Plain heartbeats and event handlers (heartbeat-service.ts, event-handler.ts). */
-function recoverySamples(agent: Agent): Sample[] {
+function recoverySamples(agent: MetricsSource): Sample[] {
   const {heartbeats, eventHandlers} = agent.recoveryStats;
   const samples: Sample[] = [];
   if (heartbeats) {

@@ -18,12 +18,9 @@
 import {createServer, type IncomingMessage, type ServerResponse} from "node:http";
 import type {AddressInfo, Socket} from "node:net";
 import createDebug from "debug";
-import type {HostPort} from "../agent/address.ts";
-import type {Agent, AgentEvents, AgentMember} from "../agent/agent.ts";
-import {AgentStateError, InvalidInitError, JoinError} from "../agent/errors.ts";
 import type {Address} from "../core/index.ts";
-import type {DeviceView} from "../heartbeat/registry.ts";
-import {DEFAULT_LEADER_KEY} from "../ring/leader.ts";
+import {DEFAULT_LEADER_KEY} from "../ring/index.ts";
+import type {HttpAgentView} from "./agent-view.ts";
 import {renderMetrics} from "./metrics.ts";
 
 const log = createDebug("lifeline:http");
@@ -51,10 +48,18 @@ class HttpError extends Error {
   }
 }
 
-const MEMBER_EVENTS = ["member:up", "member:suspect", "member:alive", "member:updated", "member:down"] as const;
+/** HTTP status for an agent error, by its stable `code`; anything else is a 500. */
+const STATUS_OF_CODE: Readonly<Record<string, number>> = {
+  ERR_INVALID_CONFIG: 400,
+  ERR_JOIN_FAILED: 502,
+  ERR_AGENT_STATE: 409,
+};
 
-/** Serves the HTTP API for `agent` on `at`. Throws when the address cannot be bound. */
-export async function startHttpApi(agent: Agent, at: HostPort): Promise<HttpApi> {
+/** Serves the HTTP API for `agent` on `at` (host and port). Throws when the address cannot be bound. */
+export async function startHttpApi(
+  agent: HttpAgentView,
+  at: {readonly host: string; readonly port: number},
+): Promise<HttpApi> {
   // BOUNDED: at most SUBSCRIBERS_MAX event-stream responses.
   const subscribers = new Set<ServerResponse>();
   // BOUNDED: one per open connection (Node's server caps them by the OS limits).
@@ -73,23 +78,11 @@ export async function startHttpApi(agent: Agent, at: HostPort): Promise<HttpApi>
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
   });
-  const listeners: {event: keyof AgentEvents; fn: (...args: never[]) => void}[] = [];
-  for (const event of MEMBER_EVENTS) {
-    const fn = (member: AgentMember, reason?: "failed" | "left"): void => {
-      const data = JSON.stringify({type: event, member, ...(reason ? {reason} : {}), time: new Date().toISOString()});
-      for (const res of subscribers) res.write(`event: ${event}\ndata: ${data}\n\n`);
-    };
-    agent.on(event as "member:down", fn);
-    listeners.push({event, fn});
-  }
-  for (const event of ["heartbeat:up", "heartbeat:down"] as const) {
-    const fn = (device: DeviceView): void => {
-      const data = JSON.stringify({type: event, device, time: new Date().toISOString()});
-      for (const res of subscribers) res.write(`event: ${event}\ndata: ${data}\n\n`);
-    };
-    agent.on(event, fn);
-    listeners.push({event, fn: fn as (...args: never[]) => void});
-  }
+  const unsubscribe = agent.subscribe((event) => {
+    const {type, ...rest} = event;
+    const data = JSON.stringify({type, ...rest, time: new Date().toISOString()});
+    for (const res of subscribers) res.write(`event: ${type}\ndata: ${data}\n\n`);
+  });
   const keepalive = setInterval(() => {
     for (const res of subscribers) res.write(": keepalive\n\n");
   }, KEEPALIVE_MS);
@@ -97,6 +90,7 @@ export async function startHttpApi(agent: Agent, at: HostPort): Promise<HttpApi>
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error): void => {
       clearInterval(keepalive);
+      unsubscribe();
       reject(error);
     };
     server.once("error", onError);
@@ -114,7 +108,7 @@ export async function startHttpApi(agent: Agent, at: HostPort): Promise<HttpApi>
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(keepalive);
-        for (const {event, fn} of listeners) agent.off(event as "member:down", fn as never);
+        unsubscribe();
         for (const res of subscribers) res.end();
         subscribers.clear();
         server.close(() => resolve());
@@ -124,7 +118,7 @@ export async function startHttpApi(agent: Agent, at: HostPort): Promise<HttpApi>
 }
 
 async function route(
-  agent: Agent,
+  agent: HttpAgentView,
   req: IncomingMessage,
   res: ServerResponse,
   subscribers: Set<ServerResponse>,
@@ -149,8 +143,8 @@ async function route(
       sendJson(res, running ? 200 : 503, {
         status: running ? "ok" : agent.state,
         name: agent.name,
-        incarnation: agent.node.incarnation,
-        awarenessScore: agent.node.awarenessScore,
+        incarnation: agent.protocolStats.incarnation,
+        awarenessScore: agent.protocolStats.awarenessScore,
         members: counts,
       });
       return;
@@ -166,10 +160,10 @@ async function route(
         const joined = await agent.join(addrs as string[]);
         sendJson(res, 200, {joined});
       } catch (error) {
-        if (error instanceof InvalidInitError) throw new HttpError(400, error.message, error.field);
-        if (error instanceof JoinError) throw new HttpError(502, error.message);
-        if (error instanceof AgentStateError) throw new HttpError(409, error.message);
-        throw error;
+        const {code, field} = error as {code?: unknown; field?: unknown};
+        const status = typeof code === "string" ? STATUS_OF_CODE[code] : undefined;
+        if (status === undefined) throw error;
+        throw new HttpError(status, (error as Error).message, typeof field === "string" ? field : undefined);
       }
       return;
     }

@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {formatHostPort, parseHostPort, resolveHost} from "../../../src/agent/address.ts";
+import {formatHostPort, parseHostPort, resolveHost} from "../../../src/agent/index.ts";
 
 describe("parseHostPort", () => {
   it.each([

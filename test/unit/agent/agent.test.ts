@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {Agent, resolveAgentConfig} from "../../../src/agent/agent.ts";
+import {Agent, resolveAgentConfig} from "../../../src/agent/index.ts";
 import {formatMemberTable} from "../../../src/cli/main.ts";
 import {encodeTags} from "../../../src/codec/index.ts";
 import {DEFAULT_VSN, type MemberView} from "../../../src/core/index.ts";

@@ -1,0 +1,212 @@
+/*
+ * The agent's options: AgentInit (what a user passes to createAgent, every SwimConfig field
+ * included), AgentConfig (the resolved, validated, frozen settings) and the rules between them.
+ * Every rule failure is an InvalidInitError naming the field; nothing is bound or started here.
+ */
+import {hostname} from "node:os";
+import {encodeTags, Keyring} from "../codec/index.ts";
+import {META_MAX_SIZE, type ProfileName, profileConfig, resolveConfig, type SwimConfig} from "../core/index.ts";
+import {
+  type HeartbeatRegistryInit,
+  InvalidHeartbeatConfigError,
+  resolveHeartbeatRegistryConfig,
+} from "../heartbeat/index.ts";
+import {type EventHandlerSpec, parseEventHandler} from "../hooks/index.ts";
+import {DEFAULT_VNODES} from "../ring/index.ts";
+import {type HostPort, parseHostPort} from "./address.ts";
+import {InvalidInitError} from "./errors.ts";
+
+/** memberlist's and serf's default port, for UDP and TCP. */
+export const DEFAULT_PORT = 7946;
+
+/**
+ * User-supplied agent options. Every SwimConfig field may be given directly (e.g.
+ * `probeIntervalMs`); they override the chosen profile.
+ */
+export interface AgentInit extends Partial<SwimConfig> {
+  /** Node name, unique in the cluster. Default: the host name. */
+  readonly name?: string;
+  /** "HOST:PORT" to bind UDP and TCP on (port 0: any free port). Default "127.0.0.1:7946". */
+  readonly bind?: string;
+  /** "HOST[:PORT]" others reach us at. Default: the bind address (a local IP when bound to 0.0.0.0/::). */
+  readonly advertise?: string;
+  /** Seeds joined at start ("HOST:PORT" or a DNS name; default port = our bound port). */
+  readonly join?: readonly string[];
+  /** Attempts of the startup join before giving up (0 = keep trying). Default 0. */
+  readonly retryJoinMax?: number;
+  /** First wait between startup join attempts; doubles each time up to 32×. Default 1000. */
+  readonly retryJoinIntervalMs?: number;
+  /** Our tags, carried in node meta as serf does (visible in `serf members`). */
+  readonly tags?: Readonly<Record<string, string>>;
+  /** Base config preset. Default "lan". */
+  readonly profile?: ProfileName;
+  /** Base64 AES keys (16, 24 or 32 bytes), primary first; encrypts every packet and stream. */
+  readonly encrypt?: string | readonly string[];
+  /** LZW-compress outgoing packets (when smaller) and streams, as serf does. Default true. */
+  readonly compress?: boolean;
+  /** Serve the HTTP API on "HOST:PORT" (port 0: any). Default: no HTTP server. */
+  readonly http?: string;
+  /** Seed of the core's PRNG (reproducible probe order). Default: random. */
+  readonly seed?: number;
+  /** Largest incoming stream in bytes. Default 20 MiB + 64 KiB. */
+  readonly maxStreamBytes?: number;
+  /** Concurrent incoming streams. Default 128. */
+  readonly maxIncomingStreams?: number;
+  /**
+   * Commands run on member and heartbeat events, each "[FILTER=]COMMAND" (serf's form; FILTER is
+   * a comma list of member-join, member-leave, member-failed, member-update, member-suspect,
+   * heartbeat-up, heartbeat-down, or *). See event-handler.ts.
+   */
+  readonly eventHandlers?: readonly string[];
+  /** A handler still running after this long is killed with its process group. Default 30000. */
+  readonly eventHandlerTimeoutMs?: number;
+  /** Accept plain heartbeats ("name\n" over TCP and UDP) on "HOST:PORT". Default: not listening. */
+  readonly heartbeatListen?: string;
+  /** Phi-accrual and flood-control settings for plain heartbeats. */
+  readonly heartbeat?: HeartbeatRegistryInit & {
+    /** How often devices are re-judged. Default 200. */
+    readonly evaluateIntervalMs?: number;
+    /** How often devices heard here are reported to the cluster. Default 2000. */
+    readonly reportIntervalMs?: number;
+    /** Share devices with the cluster as user messages (serf logs a warning per copy). Default true. */
+    readonly share?: boolean;
+  };
+  /** Positions per member on the hash ring. Default 256. */
+  readonly ringVnodes?: number;
+}
+
+/** The agent's resolved settings. */
+export interface AgentConfig {
+  readonly name: string;
+  readonly bind: HostPort;
+  readonly advertise: HostPort | undefined;
+  readonly join: readonly HostPort[];
+  readonly retryJoinMax: number;
+  readonly retryJoinIntervalMs: number;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly profile: ProfileName;
+  readonly swim: SwimConfig;
+  readonly keyring: Keyring | undefined;
+  readonly compress: boolean;
+  readonly http: HostPort | undefined;
+  readonly seed: number | undefined;
+  readonly maxStreamBytes: number | undefined;
+  readonly maxIncomingStreams: number | undefined;
+  readonly eventHandlers: readonly EventHandlerSpec[];
+  readonly eventHandlerTimeoutMs: number;
+  readonly heartbeatListen: HostPort | undefined;
+  readonly heartbeat: NonNullable<AgentInit["heartbeat"]>;
+  readonly ringVnodes: number;
+}
+
+/** Resolves and validates an AgentInit. Throws InvalidInitError / InvalidConfigError naming the field. */
+export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
+  const name = init.name ?? hostname();
+  if (typeof name !== "string" || name.length === 0 || name.length > 255) {
+    throw new InvalidInitError("name", "must be a non-empty string of at most 255 characters");
+  }
+  const bind = parseHostPort(init.bind ?? `127.0.0.1:${DEFAULT_PORT}`, "bind", DEFAULT_PORT);
+  const advertise = init.advertise === undefined ? undefined : parseHostPort(init.advertise, "advertise", -1);
+  const join = (init.join ?? []).map((seed) => parseHostPort(seed, "join", -1));
+  const retryJoinMax = init.retryJoinMax ?? 0;
+  if (!Number.isInteger(retryJoinMax) || retryJoinMax < 0) {
+    throw new InvalidInitError("retryJoinMax", "must be an integer ≥ 0 (0 = keep trying)");
+  }
+  const retryJoinIntervalMs = init.retryJoinIntervalMs ?? 1_000;
+  if (!Number.isInteger(retryJoinIntervalMs) || retryJoinIntervalMs < 1 || retryJoinIntervalMs > 3_600_000) {
+    throw new InvalidInitError("retryJoinIntervalMs", "must be an integer between 1 and 3600000");
+  }
+  const tags = {...(init.tags ?? {})};
+  for (const [key, value] of Object.entries(tags)) {
+    if (typeof value !== "string")
+      throw new InvalidInitError("tags", `value of ${JSON.stringify(key)} must be a string`);
+  }
+  checkTags(tags);
+  const profile = init.profile ?? "lan";
+  const base = profileConfig(profile);
+  const overrides: Record<string, unknown> = {};
+  for (const field of Object.keys(base)) {
+    const value = (init as Record<string, unknown>)[field];
+    if (value !== undefined) overrides[field] = value;
+  }
+  const swim = resolveConfig(overrides as Partial<SwimConfig>, base);
+  let keyring: Keyring | undefined;
+  if (init.encrypt !== undefined) {
+    const keys = typeof init.encrypt === "string" ? [init.encrypt] : [...init.encrypt];
+    try {
+      keyring = Keyring.fromBase64(keys);
+    } catch (error) {
+      throw new InvalidInitError("encrypt", `must be base64 of a 16, 24 or 32-byte key (${(error as Error).message})`, {
+        cause: error,
+      });
+    }
+  }
+  const http = init.http === undefined ? undefined : parseHostPort(init.http, "http");
+  const eventHandlers = (init.eventHandlers ?? []).map((text) => {
+    try {
+      return parseEventHandler(text);
+    } catch (error) {
+      throw new InvalidInitError("eventHandlers", (error as Error).message.replace(/^invalid [^;]+; /, ""));
+    }
+  });
+  const eventHandlerTimeoutMs = init.eventHandlerTimeoutMs ?? 30_000;
+  if (!Number.isInteger(eventHandlerTimeoutMs) || eventHandlerTimeoutMs < 1 || eventHandlerTimeoutMs > 86_400_000) {
+    throw new InvalidInitError("eventHandlerTimeoutMs", "must be an integer between 1 and 86400000");
+  }
+  const heartbeatListen =
+    init.heartbeatListen === undefined ? undefined : parseHostPort(init.heartbeatListen, "heartbeatListen");
+  const heartbeat = {...(init.heartbeat ?? {})};
+  try {
+    resolveHeartbeatRegistryConfig(heartbeat);
+    for (const [field, min, max] of [
+      ["evaluateIntervalMs", 10, 60_000],
+      ["reportIntervalMs", 100, 600_000],
+    ] as const) {
+      const value = heartbeat[field];
+      if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
+        throw new InvalidHeartbeatConfigError(field, `must be an integer between ${min} and ${max}`);
+      }
+    }
+  } catch (error) {
+    const field = (error as {field?: string}).field ?? "";
+    throw new InvalidInitError(`heartbeat.${field}`, (error as Error).message.replace(/^invalid [^;]+; /, ""));
+  }
+  const ringVnodes = init.ringVnodes ?? DEFAULT_VNODES;
+  if (!Number.isInteger(ringVnodes) || ringVnodes < 1 || ringVnodes > 4096) {
+    throw new InvalidInitError("ringVnodes", "must be an integer between 1 and 4096");
+  }
+  return Object.freeze({
+    name,
+    bind,
+    advertise,
+    join,
+    retryJoinMax,
+    retryJoinIntervalMs,
+    tags,
+    profile,
+    swim,
+    keyring,
+    compress: init.compress ?? true,
+    http,
+    seed: init.seed,
+    maxStreamBytes: init.maxStreamBytes,
+    maxIncomingStreams: init.maxIncomingStreams,
+    eventHandlers,
+    eventHandlerTimeoutMs,
+    heartbeatListen,
+    heartbeat,
+    ringVnodes,
+  });
+}
+
+/** Encodes tags as serf does; throws InvalidInitError("tags") when they do not fit in node meta. */
+export function checkTags(tags: Record<string, string>): Uint8Array {
+  let meta: Uint8Array;
+  try {
+    meta = encodeTags(tags);
+  } catch (error) {
+    throw new InvalidInitError("tags", (error as Error).message, {cause: error});
+  }
+  if (meta.length > META_MAX_SIZE) throw new InvalidInitError("tags", `must encode to at most ${META_MAX_SIZE} bytes`);
+  return meta;
+}

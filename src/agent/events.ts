@@ -1,0 +1,103 @@
+/*
+ * What the agent tells its users: the typed event map, the member view (AgentMember: tags
+ * decoded from serf's meta format), and how core notifications and heartbeat devices become
+ * event-handler runs.
+ */
+import {type DecodeError, decodeTags} from "../codec/index.ts";
+import type {Address, MemberState, MemberView, Notification} from "../core/index.ts";
+import type {DeviceView} from "../heartbeat/index.ts";
+import type {HandlerEventName, HandlerMember} from "../hooks/index.ts";
+import type {RingChange} from "../ring/index.ts";
+
+/** One member as the agent shows it (also the JSON of the HTTP API and `lifeline members --json`). */
+export interface AgentMember {
+  readonly name: string;
+  /** IP address text. */
+  readonly addr: string;
+  readonly port: number;
+  readonly state: MemberState;
+  readonly incarnation: number;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * The agent's events. Every member event is emitted after the core committed the change,
+ * serially, in state-change order. A listener that throws is logged (lifeline:agent) and the
+ * others still run.
+ */
+export interface AgentEvents {
+  /** A member became alive: first sight, or alive again after being down or gone. */
+  "member:up": [member: AgentMember];
+  /** An alive member became suspect. */
+  "member:suspect": [member: AgentMember];
+  /** A suspect member refuted the suspicion and is alive again (it never went down). */
+  "member:alive": [member: AgentMember];
+  /** A member failed (declared dead) or left gracefully. */
+  "member:down": [member: AgentMember, reason: "failed" | "left"];
+  /** An alive member changed its tags or address. */
+  "member:updated": [member: AgentMember];
+  /** We were suspected or declared dead and refuted it with a higher incarnation. */
+  refuted: [info: {incarnation: number; accusedBy: string}];
+  /** Our leave finished (the leave broadcast had its chance to spread). */
+  left: [];
+  /** Bytes from the network failed to decode; they were dropped and counted. */
+  decodeError: [error: DecodeError, from: Address];
+  /** A startup join attempt finished (`answered` 0 = failed; it will be retried). */
+  "join:attempt": [result: {attempt: number; answered: number; errors: readonly string[]}];
+  /** Application data from the cluster. */
+  message: [payload: Uint8Array];
+  /** An internal error (a Lifeline bug) was caught; the agent keeps running. */
+  internalError: [error: unknown];
+  /**
+   * The hash ring's members changed (members came up or went down): which arcs moved from whom
+   * to whom. Emitted on the tick after the member events that caused it, one per rebuild (a
+   * burst of member events gives one event listing all of them).
+   */
+  "ring:changed": [change: RingChange];
+  /** A plain-heartbeat device was heard for the first time, or again after being down. */
+  "heartbeat:up": [device: DeviceView];
+  /** A plain-heartbeat device's φ crossed the threshold (or no agent hears it any more). */
+  "heartbeat:down": [device: DeviceView];
+  /** A line from an event handler (its output, or how it ended). */
+  "handler:log": [line: string];
+}
+
+/** The agent's lifecycle: created, starting, running, leaving, left; stopped from any state. */
+export type AgentStatus = "created" | "starting" | "running" | "leaving" | "left" | "stopped";
+
+/** The handler event for each member notification (a refuted suspicion runs no handler, as in serf). */
+export const HANDLER_EVENT_OF: Partial<Record<Notification["type"], HandlerEventName>> = {
+  memberUp: "member-join",
+  memberDown: "member-failed",
+  memberLeft: "member-leave",
+  memberUpdated: "member-update",
+  memberSuspect: "member-suspect",
+};
+
+/** A heartbeat device as a handler's stdin line: name, last source address, up|down, phi and sources as tags. */
+export function deviceToHandlerMember(device: DeviceView): HandlerMember {
+  return {
+    name: device.name,
+    addr: device.addr ?? "",
+    state: device.state,
+    tags: {phi: device.phi === null ? "inf" : String(device.phi), sources: device.sources.join(" ")},
+  };
+}
+
+/** A member snapshot for users: tags decoded from serf's meta format. */
+export function toAgentMember(view: MemberView): AgentMember {
+  let tags: Record<string, string>;
+  try {
+    tags = decodeTags(view.meta);
+  } catch {
+    tags = {};
+  }
+  return {
+    name: view.name,
+    addr: view.addr.host,
+    port: view.addr.port,
+    state: view.state,
+    incarnation: view.incarnation,
+    tags,
+  };
+}

@@ -1,0 +1,66 @@
+/*
+ * What the HTTP API reads from, and asks of, an agent: a narrow view the agent builds for it.
+ * The HTTP layer depends on this interface only — never on the Agent class or the raw core — so
+ * the agent imports the HTTP layer and not the other way round.
+ */
+import type {MemberState, SwimStats} from "../core/index.ts";
+import type {DeviceView, HeartbeatServiceStats} from "../heartbeat/index.ts";
+import type {EventHandlerStats} from "../hooks/index.ts";
+import type {HashRing, LeaderOptions} from "../ring/index.ts";
+import type {DriverStats} from "../runtime/index.ts";
+import type {TransportStats} from "../transport/index.ts";
+
+/** One member as the API shows it: `{name, addr, port, state, incarnation, tags}`. */
+export interface MemberJson {
+  readonly name: string;
+  /** IP address text. */
+  readonly addr: string;
+  readonly port: number;
+  readonly state: MemberState;
+  readonly incarnation: number;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** An event the API streams to `/v1/events` subscribers. */
+export type StreamedEvent =
+  | {readonly type: "member:up" | "member:suspect" | "member:alive" | "member:updated"; readonly member: MemberJson}
+  | {readonly type: "member:down"; readonly member: MemberJson; readonly reason: "failed" | "left"}
+  | {readonly type: "heartbeat:up" | "heartbeat:down"; readonly device: DeviceView};
+
+/** The protocol's counters and gauges at one moment. */
+export interface ProtocolStats {
+  readonly core: Readonly<SwimStats>;
+  readonly driver: DriverStats;
+  readonly transport: TransportStats;
+  /** Lifeguard's local health score (0 = healthy). */
+  readonly awarenessScore: number;
+  /** Our own incarnation number. */
+  readonly incarnation: number;
+}
+
+/** What `/metrics` renders. */
+export interface MetricsSource {
+  members(): readonly {readonly state: MemberState}[];
+  heartbeats(): readonly DeviceView[];
+  readonly protocolStats: ProtocolStats;
+  /** Counters of the heartbeat service and the event handlers (undefined: not running). */
+  readonly recoveryStats: {
+    readonly heartbeats: HeartbeatServiceStats | undefined;
+    readonly eventHandlers: EventHandlerStats | undefined;
+  };
+}
+
+/** Everything the HTTP API serves. */
+export interface HttpAgentView extends MetricsSource {
+  readonly name: string;
+  /** The agent's lifecycle state ("running" is healthy). */
+  readonly state: string;
+  members(): readonly MemberJson[];
+  /** One join attempt; rejects with an error carrying a `code` (see server.ts) when it fails. */
+  join(addrs: readonly string[]): Promise<number>;
+  leave(): Promise<void>;
+  readonly ring: Pick<HashRing, "owner" | "owners" | "members" | "position" | "ownership" | "vnodes">;
+  leader(options: LeaderOptions): string | undefined;
+  /** Calls `listener` for every streamed event until the returned function is called. */
+  subscribe(listener: (event: StreamedEvent) => void): () => void;
+}
