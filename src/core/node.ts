@@ -16,7 +16,8 @@
  *   reconnect  every reconnectIntervalMs with one remembered failed member, and the seeds when alone
  *
  * The concerns live in their own files: members.ts (table, precedence), probe.ts, suspicion.ts,
- * awareness.ts, broadcasts.ts, push-pull.ts, failed-members.ts.
+ * awareness.ts, broadcasts.ts, push-pull.ts, failed-members.ts, tombstones.ts,
+ * outgoing-streams.ts, local-member.ts.
  */
 import {Awareness} from "./awareness.ts";
 import {
@@ -28,15 +29,15 @@ import {
   retransmitLimit,
 } from "./broadcasts.ts";
 import {type SwimConfig, validateConfig} from "./config.ts";
-import {assert, assertNever, InvalidConfigError, InvalidStateError} from "./errors.ts";
+import {assert, assertNever, InvalidStateError} from "./errors.ts";
 import type {MemberView, Notification} from "./events.ts";
 import {FailedMembers} from "./failed-members.ts";
 import {internAddress, internAlive, internMeta, internName, internVsn} from "./intern.ts";
 import type {DropReason, Effect, Input} from "./io.ts";
+import {type LocalMemberInit, resolveLocalMember, validateMeta} from "./local-member.ts";
 import {
   aliveVerdict,
   deadVerdict,
-  isBadVsn,
   MemberEntry,
   MemberTable,
   OLD_NEWS_OLDER,
@@ -50,35 +51,27 @@ import {
   type AliveMessage,
   aliveMessage,
   bytesEqual,
-  DEFAULT_VSN,
   type DeadMessage,
   type IndirectPingMessage,
-  META_MAX_SIZE,
   type Message,
   type PingMessage,
   type PushNodeState,
   type StreamMessage,
   type SuspectMessage,
   sameAddress,
-  type Vsn,
   vsnEqual,
 } from "./messages.ts";
+import {type OutgoingStream, OutgoingStreams} from "./outgoing-streams.ts";
 import {type ActiveProbe, ProbeRing, ServedRequests} from "./probe.ts";
 import {pushPullScaleMs, verifyProtocol} from "./push-pull.ts";
 import type {Random} from "./random.ts";
 import {expectedConfirmations, Suspicion, suspicionTimeoutMs} from "./suspicion.ts";
+import {createSwimStats, type SwimStats} from "./swim-stats.ts";
 import type {Timer} from "./timers.ts";
+import {Tombstones} from "./tombstones.ts";
 
-/** Who this node is. */
-export interface LocalMemberInit {
-  readonly name: string;
-  /** The address others reach us at (advertise address). */
-  readonly addr: Address;
-  readonly meta?: Uint8Array;
-  readonly vsn?: Vsn;
-  /** Starting incarnation, ≥ 1 (serf ignores 0). Default 1. */
-  readonly incarnation?: number;
-}
+export type {LocalMemberInit} from "./local-member.ts";
+export type {SwimStats} from "./swim-stats.ts";
 
 /** Injected collaborators. */
 export interface SwimNodeComponents {
@@ -89,34 +82,6 @@ export interface SwimNodeComponents {
 
 /** Lifecycle of a node: idle until `start`, running, leaving after `leave`, left once the leave spread. */
 export type NodeStatus = "idle" | "running" | "leaving" | "left";
-
-/** Monotonic counters, for metrics. */
-export interface SwimStats {
-  /** Probes started (direct pings to a probe target). */
-  probes: number;
-  /** Probes that ended without any ack (the target was then suspected). */
-  probeFailures: number;
-  /** Acks that answered one of our probes (direct, indirect or TCP). */
-  acksReceived: number;
-  /** Nacks received for our probes. */
-  nacksReceived: number;
-  /** Probes that escalated to indirect pings (and the TCP fallback). */
-  indirectProbes: number;
-  /** Members we marked suspect (by our probe or by gossip). */
-  suspicions: number;
-  /** Times we refuted a suspicion or death about ourselves. */
-  refutations: number;
-  /** Members we recorded as dead (failed, not left). */
-  deaths: number;
-  /** Push-pull exchanges completed (served or initiated). */
-  pushPulls: number;
-  /** Gossip packets sent by the gossip loop. */
-  gossipPackets: number;
-}
-
-type OutgoingStream =
-  | {readonly kind: "ping"; readonly seqNo: number}
-  | {readonly kind: "pushPull"; readonly join: boolean; readonly to: Address};
 
 const EMPTY = new Uint8Array(0);
 /** Indirect pings we forward at once. */
@@ -129,19 +94,6 @@ const SEEDS_MAX = 64;
 const FAILED_MEMBERS_MAX = 1_024;
 /** Reaped members remembered so that stale news cannot resurrect them; beyond it the oldest is forgotten. */
 const TOMBSTONES_MAX = 1_024;
-
-/**
- * A reaped dead or left member. memberlist forgets such a member entirely after GossipToTheDead,
- * and then an alive at the same incarnation from a node that missed the death or leave (one that
- * was paused or cut off meanwhile) inserts it again as a new member (memberlist issue #312; found
- * here by the safety property, soak seeds 2350975446 and 988291260). The tombstone refuses such an
- * alive and tells the member's address it is dead, so a real rejoin refutes to a higher incarnation.
- */
-interface Tombstone {
-  readonly incarnation: number;
-  readonly left: boolean;
-  readonly reapedAtMs: number;
-}
 
 /** User broadcasts queued; beyond it the most-transmitted one is evicted. */
 const USER_BROADCASTS_MAX = 1_024;
@@ -171,30 +123,16 @@ export class SwimNode {
   private readonly membership: BroadcastQueue;
   private readonly userBroadcasts = new BroadcastQueue(USER_BROADCASTS_MAX);
   private readonly served = new ServedRequests(SERVED_REQUESTS_MAX);
-  // BOUNDED: OUTGOING_STREAMS_MAX (oldest evicted; the driver answers or fails each within timeoutMs).
-  private readonly streams = new Map<number, OutgoingStream>();
+  private readonly streams = new OutgoingStreams(OUTGOING_STREAMS_MAX);
   private readonly failed: FailedMembers;
   // BOUNDED: SEEDS_MAX.
   private readonly seeds: Address[] = [];
-  // BOUNDED: TOMBSTONES_MAX (oldest evicted; entries older than reconnectTimeoutMs are ignored and dropped).
-  private readonly tombstones = new Map<string, Tombstone>();
-  private readonly counters: SwimStats = {
-    probes: 0,
-    probeFailures: 0,
-    acksReceived: 0,
-    nacksReceived: 0,
-    indirectProbes: 0,
-    suspicions: 0,
-    refutations: 0,
-    deaths: 0,
-    pushPulls: 0,
-    gossipPackets: 0,
-  };
+  private readonly tombstones = new Tombstones(TOMBSTONES_MAX);
+  private readonly counters: SwimStats = createSwimStats();
   private statusValue: NodeStatus = "idle";
   private activeProbe: ActiveProbe | undefined;
   private probeTickPending = false;
   private seq = 0;
-  private streamSeq = 0;
   private tokenSeq = 0;
   private loopToken = 0;
   private gossipArmed = false;
@@ -214,32 +152,17 @@ export class SwimNode {
    */
   constructor(config: SwimConfig, self: LocalMemberInit, components: SwimNodeComponents) {
     validateConfig(config);
-    if (typeof self.name !== "string" || self.name.length === 0) {
-      throw new InvalidConfigError("self.name", "must be a non-empty string");
-    }
-    const incarnation = self.incarnation ?? 1;
-    if (!Number.isInteger(incarnation) || incarnation < 1 || incarnation > 0xffff_ffff) {
-      throw new InvalidConfigError("self.incarnation", "must be an integer between 1 and 4294967295");
-    }
-    const meta = self.meta ?? EMPTY;
-    if (meta.length > META_MAX_SIZE) {
-      throw new InvalidConfigError("self.meta", `must be at most ${META_MAX_SIZE} bytes`);
-    }
-    const vsn = self.vsn ?? DEFAULT_VSN;
-    if (isBadVsn(vsn)) throw new InvalidConfigError("self.vsn", "must be 6 numbers with 0 < pMin ≤ pMax");
-    if (!Number.isInteger(self.addr?.port) || self.addr.port < 0 || self.addr.port > 65_535) {
-      throw new InvalidConfigError("self.addr.port", "must be an integer between 0 and 65535");
-    }
-    this.name = self.name;
+    const {name, addr, incarnation, meta, vsn} = resolveLocalMember(self);
+    this.name = name;
     this.config = config;
     this.random = components.random;
     this.sizeOf = components.sizeOf ?? estimateMessageSize;
-    this.table = new MemberTable(new MemberEntry(self.name, self.addr, incarnation, meta, vsn, "alive", 0));
+    this.table = new MemberTable(new MemberEntry(name, addr, incarnation, meta, vsn, "alive", 0));
     this.awareness = new Awareness(config.awarenessMaxMultiplier);
     // BOUNDED (membership queue): one keyed entry per member, so membersMax + 1.
     this.membership = new BroadcastQueue(config.membersMax + 1);
     this.failed = new FailedMembers(Math.min(FAILED_MEMBERS_MAX, config.membersMax));
-    this.ctx = {selfName: self.name, leaving: false, nowMs: 0, deadNodeReclaimMs: config.deadNodeReclaimMs};
+    this.ctx = {selfName: name, leaving: false, nowMs: 0, deadNodeReclaimMs: config.deadNodeReclaimMs};
   }
 
   /** Our current incarnation number. */
@@ -317,7 +240,7 @@ export class SwimNode {
         this.handleStreamResponse(input.id, input.message);
         break;
       case "streamFailed":
-        if (!this.streams.delete(input.id)) this.drop("unknownStream", undefined, input.reason);
+        if (this.streams.take(input.id) === undefined) this.drop("unknownStream", undefined, input.reason);
         break;
       case "timer":
         this.handleTimer(input.timer);
@@ -396,7 +319,7 @@ export class SwimNode {
 
   private handleUpdateMeta(meta: Uint8Array): void {
     this.requireActive("updateMeta");
-    if (meta.length > META_MAX_SIZE) throw new InvalidConfigError("meta", `must be at most ${META_MAX_SIZE} bytes`);
+    validateMeta(meta);
     const self = this.table.self;
     self.meta = meta;
     self.incarnation = this.bumpIncarnation(self.incarnation + 1);
@@ -534,12 +457,11 @@ export class SwimNode {
   }
 
   private handleStreamResponse(id: number, message: StreamMessage): void {
-    const stream = this.streams.get(id);
+    const stream = this.streams.take(id);
     if (stream === undefined) {
       this.drop("unknownStream", undefined, `stream ${id}`);
       return;
     }
-    this.streams.delete(id);
     if (stream.kind === "ping") {
       if (message.type !== "ack" || message.seqNo !== stream.seqNo) {
         this.drop("unexpectedMessage", undefined, `tcp ping answered with ${message.type}`);
@@ -562,13 +484,7 @@ export class SwimNode {
   }
 
   private openStream(to: Address, record: OutgoingStream, message: StreamMessage, timeoutMs: number): number {
-    if (this.streams.size >= OUTGOING_STREAMS_MAX) {
-      const oldest = this.streams.keys().next().value as number;
-      this.streams.delete(oldest);
-    }
-    this.streamSeq = this.streamSeq >= Number.MAX_SAFE_INTEGER ? 1 : this.streamSeq + 1;
-    const id = this.streamSeq;
-    this.streams.set(id, record);
+    const id = this.streams.open(record);
     this.fx.push({type: "sendStream", id, to, message, timeoutMs});
     return id;
   }
@@ -727,11 +643,7 @@ export class SwimNode {
     for (const e of reap) {
       this.table.remove(e);
       this.suspicions.delete(e.name);
-      this.tombstones.delete(e.name);
-      if (this.tombstones.size >= TOMBSTONES_MAX) {
-        this.tombstones.delete(this.tombstones.keys().next().value as string);
-      }
-      this.tombstones.set(e.name, {incarnation: e.incarnation, left: e.state === "left", reapedAtMs: this.now});
+      this.tombstones.bury(e.name, e.incarnation, e.state === "left", this.now);
     }
     return keep;
   }
@@ -831,23 +743,17 @@ export class SwimNode {
         return undefined;
       case "insert": {
         if (this.table.size >= this.config.membersMax) return "membersFull";
-        const tomb = this.tombstones.get(msg.node);
+        const tomb = this.tombstones.refusing(msg.node, msg.incarnation, this.now, this.config.reconnectTimeoutMs);
         if (tomb !== undefined) {
-          if (this.now - tomb.reapedAtMs > this.config.reconnectTimeoutMs) {
-            this.tombstones.delete(msg.node);
-          } else if (msg.incarnation <= tomb.incarnation) {
-            // Stale news, or a restarted process at a low incarnation: tell its address it is
-            // dead/left; a live process there refutes with a higher incarnation, which we accept.
-            const from = tomb.left ? msg.node : this.name;
-            this.fx.push({
-              type: "send",
-              to: msg.addr,
-              messages: [{type: "dead", incarnation: tomb.incarnation, node: msg.node, from}],
-            });
-            return "oldIncarnation";
-          } else {
-            this.tombstones.delete(msg.node);
-          }
+          // Stale news, or a restarted process at a low incarnation: tell its address it is
+          // dead/left; a live process there refutes with a higher incarnation, which we accept.
+          const from = tomb.left ? msg.node : this.name;
+          this.fx.push({
+            type: "send",
+            to: msg.addr,
+            messages: [{type: "dead", incarnation: tomb.incarnation, node: msg.node, from}],
+          });
+          return "oldIncarnation";
         }
         const entry = new MemberEntry(
           internName(msg.node),
