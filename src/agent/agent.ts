@@ -11,8 +11,7 @@
 import {EventEmitter} from "node:events";
 import {hostname, networkInterfaces} from "node:os";
 import createDebug from "debug";
-import {type DecodeError, decodeTags, encodeTags, Keyring} from "../codec/index.ts";
-import {encodeSerfLeaveIntent} from "../codec/serf-leave-intent.ts";
+import {type DecodeError, decodeTags, encodeSerfLeaveIntent, encodeTags, Keyring} from "../codec/index.ts";
 import {
   type Address,
   DEFAULT_VSN,

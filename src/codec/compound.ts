@@ -15,7 +15,13 @@ import type {Message} from "../core/index.ts";
 import {encodedSize, writeMessage} from "./encode.ts";
 import {DecodeError, EncodeError} from "./errors.ts";
 import {allocOutput, assertFilled, MsgpackWriter} from "./msgpack-writer.ts";
-import {COMPOUND_PART_BYTES_MAX, COMPOUND_PARTS_MAX, MessageType} from "./wire.ts";
+import {
+  COMPOUND_HEADER_OVERHEAD,
+  COMPOUND_PART_BYTES_MAX,
+  COMPOUND_PART_OVERHEAD,
+  COMPOUND_PARTS_MAX,
+  MessageType,
+} from "./wire.ts";
 
 /**
  * Bytes of `messages` framed as a compound (header + length table + parts), validating every
@@ -25,7 +31,7 @@ export function compoundSize(messages: readonly Message[], sizes?: number[]): nu
   if (messages.length > COMPOUND_PARTS_MAX) {
     throw new EncodeError("messages", `a compound carries at most ${COMPOUND_PARTS_MAX} parts, got ${messages.length}`);
   }
-  let total = 2 + 2 * messages.length;
+  let total = COMPOUND_HEADER_OVERHEAD + COMPOUND_PART_OVERHEAD * messages.length;
   for (let i = 0; i < messages.length; i++) {
     const n = encodedSize(messages[i] as Message);
     if (n > COMPOUND_PART_BYTES_MAX) {

@@ -13,6 +13,7 @@ export {DecodeError, type DecodeErrorCode, EncodeError} from "./errors.ts";
 export {GossipMemo} from "./gossip-memo.ts";
 export {
   decryptPayload,
+  ENCRYPTION_OVERHEAD,
   type EncryptionVersion,
   encryptedLength,
   encryptPacket,
@@ -31,6 +32,16 @@ export {
   type PacketOptions,
 } from "./packet.ts";
 export {
+  decodeTags,
+  encodedTagsSize,
+  encodeSerfLeaveIntent,
+  encodeTags,
+  InvalidTagsError,
+  SERF_LEAVE_INTENT_TYPE,
+  serfLeaveLTime,
+  TAG_MAGIC_BYTE,
+} from "./serf.ts";
+export {
   type DecodedStream,
   decodeStream,
   encodeStream,
@@ -38,10 +49,9 @@ export {
   type StreamDecodeOptions,
   type StreamOptions,
 } from "./stream.ts";
-export {decodeTags, encodedTagsSize, encodeTags, InvalidTagsError, TAG_MAGIC_BYTE} from "./tags.ts";
 export {
   COMPOUND_HEADER_OVERHEAD,
-  COMPOUND_OVERHEAD,
+  COMPOUND_PART_OVERHEAD,
   COMPOUND_PARTS_MAX,
   MAX_PUSH_STATE_BYTES,
   META_MAX_SIZE,

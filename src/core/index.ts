@@ -3,7 +3,7 @@
 // The protocol's formulas, for tools that reason about expected bounds (simulator reports, docs).
 export {scaleTimeoutMs} from "./awareness.ts";
 export * from "./bounds.ts";
-export {PACKET_PARTS_MAX, retransmitLimit} from "./broadcasts.ts";
+export {retransmitLimit} from "./broadcasts.ts";
 export * from "./config.ts";
 export * from "./errors.ts";
 export type * from "./events.ts";
@@ -14,3 +14,4 @@ export {pushPullScaleMs, verifyProtocol} from "./push-pull.ts";
 export * from "./random.ts";
 export {expectedConfirmations, remainingSuspicionMs, suspicionTimeoutMs} from "./suspicion.ts";
 export type * from "./timers.ts";
+export * from "./wire-limits.ts";

@@ -6,7 +6,8 @@
  */
 import {InvalidConfigError} from "./errors.ts";
 import {isBadVsn} from "./members.ts";
-import {type Address, DEFAULT_VSN, META_MAX_SIZE, type Vsn} from "./messages.ts";
+import {type Address, DEFAULT_VSN, type Vsn} from "./messages.ts";
+import {META_MAX_SIZE} from "./wire-limits.ts";
 
 /** Who this node is. */
 export interface LocalMemberInit {

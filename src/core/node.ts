@@ -20,14 +20,7 @@
  * outgoing-streams.ts, local-member.ts.
  */
 import {Awareness} from "./awareness.ts";
-import {
-  BroadcastQueue,
-  COMPOUND_HEADER_OVERHEAD,
-  COMPOUND_PART_OVERHEAD,
-  PACKET_PARTS_MAX,
-  type QueuedBroadcast,
-  retransmitLimit,
-} from "./broadcasts.ts";
+import {BroadcastQueue, type QueuedBroadcast, retransmitLimit} from "./broadcasts.ts";
 import {type SwimConfig, validateConfig} from "./config.ts";
 import {assert, assertNever, InvalidStateError} from "./errors.ts";
 import type {MemberView, Notification} from "./events.ts";
@@ -69,6 +62,7 @@ import {expectedConfirmations, Suspicion, suspicionTimeoutMs} from "./suspicion.
 import {createSwimStats, type SwimStats} from "./swim-stats.ts";
 import type {Timer} from "./timers.ts";
 import {Tombstones} from "./tombstones.ts";
+import {COMPOUND_HEADER_OVERHEAD, COMPOUND_PART_OVERHEAD, COMPOUND_PARTS_MAX} from "./wire-limits.ts";
 
 export type {LocalMemberInit} from "./local-member.ts";
 export type {SwimStats} from "./swim-stats.ts";
@@ -140,7 +134,7 @@ export class SwimNode {
   private leaveItem: QueuedBroadcast | undefined;
   private leaveTransmitted = false;
   private readonly ctx: {selfName: string; leaving: boolean; nowMs: number; deadNodeReclaimMs: number};
-  // BOUNDED: PACKET_PARTS_MAX; scratch list for sendWithPiggyback, cleared on every use.
+  // BOUNDED: COMPOUND_PARTS_MAX; scratch list for sendWithPiggyback, cleared on every use.
   private readonly picked: QueuedBroadcast[] = [];
   // The input being handled: its time and the effects it produces.
   private now = 0;
@@ -1016,7 +1010,7 @@ export class SwimNode {
     let used = COMPOUND_HEADER_OVERHEAD;
     for (const m of primary) used += this.sizeOf(m) + COMPOUND_PART_OVERHEAD;
     const budget = this.config.packetBytesMax - used;
-    const maxParts = PACKET_PARTS_MAX - primary.length;
+    const maxParts = COMPOUND_PARTS_MAX - primary.length;
     const picked = this.picked;
     picked.length = 0;
     if (budget > 0 && (this.membership.size > 0 || this.userBroadcasts.size > 0)) {

@@ -26,6 +26,7 @@ import {
   DecodeError,
   decodePacketParts,
   decodeStream,
+  ENCRYPTION_OVERHEAD,
   encodedSize,
   encodePacket,
   encodeStream,
@@ -72,8 +73,8 @@ function protocolLog(kind: Message["type"]): createDebug.Debugger {
   }
 }
 
-/** Bytes AES-GCM encryption adds to a datagram (version byte + 12-byte nonce + 16-byte tag; spec §3.5). */
-export const ENCRYPTION_OVERHEAD = 29;
+/** Bytes AES-GCM encryption adds to a datagram (the codec's constant, re-exported for the driver's users). */
+export {ENCRYPTION_OVERHEAD} from "../codec/index.ts";
 
 /** What the driver needs from a stream (the transport's StreamConnection satisfies it). */
 export interface DriverStream {
