@@ -27,6 +27,7 @@ import {DecodeError} from "./errors.ts";
 import type {GossipMemo} from "./gossip-memo.ts";
 import {copyBytes, MsgpackReader} from "./msgpack-reader.ts";
 import {
+  LZW_ALGO,
   MEMBER_STATES,
   META_MAX_SIZE,
   MessageType,
@@ -352,7 +353,7 @@ export function readUserMsgHeader(r: MsgpackReader, max: number): number {
 }
 
 /** Reads a pushPullHeader, validating Nodes and UserStateLen. */
-export function readPushPullHeader(r: MsgpackReader, maxBytes: number): WirePushPullHeader {
+function readPushPullHeader(r: MsgpackReader, maxBytes: number): WirePushPullHeader {
   const h: WirePushPullHeader = {Join: false, Nodes: 0, UserStateLen: 0};
   for (let n = r.mapHeader("pushPullHeader"); n > 0; n--) {
     switch (r.key()) {
@@ -390,7 +391,7 @@ function readPushNodeStateAt(bytes: Uint8Array, start: number, end: number): Pus
 }
 
 /** Reads one pushNodeState. */
-export function readPushNodeState(r: MsgpackReader): PushNodeState {
+function readPushNodeState(r: MsgpackReader): PushNodeState {
   const w: WirePushNodeState = {Addr: EMPTY, Incarnation: 0, Meta: EMPTY, Name: "", Port: 0, State: 0, Vsn: EMPTY};
   for (let n = r.mapHeader("pushNodeState"); n > 0; n--) {
     switch (r.key()) {
@@ -464,6 +465,6 @@ export function readCompress(r: MsgpackReader): Uint8Array {
         r.skip();
     }
   }
-  if (c.Algo !== 0) throw new DecodeError("badCompression", `unknown compression algorithm ${c.Algo}`);
+  if (c.Algo !== LZW_ALGO) throw new DecodeError("badCompression", `unknown compression algorithm ${c.Algo}`);
   return c.Buf;
 }

@@ -29,7 +29,16 @@ import {
   strSize,
   uintSize,
 } from "./msgpack-writer.ts";
-import {KEY, MEMBER_STATE_CODES, META_MAX_SIZE, MessageType, UINT8_MAX, UINT16_MAX, UINT32_MAX} from "./wire.ts";
+import {
+  KEY,
+  LZW_ALGO,
+  MEMBER_STATE_CODES,
+  META_MAX_SIZE,
+  MessageType,
+  UINT8_MAX,
+  UINT16_MAX,
+  UINT32_MAX,
+} from "./wire.ts";
 
 function isUint(v: number, max: number): boolean {
   return Number.isInteger(v) && v >= 0 && v <= max;
@@ -448,7 +457,7 @@ export function writeCompress(w: MsgpackWriter, buf: Uint8Array): void {
   w.byte(MessageType.Compress);
   w.mapHeader(2);
   w.raw(KEY.Algo);
-  w.uint(0);
+  w.uint(LZW_ALGO);
   w.raw(KEY.Buf);
   w.rawBytes(buf);
 }

@@ -70,21 +70,6 @@ export interface WireIndirectPingReq {
   SourcePort: number;
   Target: Uint8Array;
 }
-export interface WireAckResp {
-  Payload: Uint8Array;
-  SeqNo: number;
-}
-export interface WireNackResp {
-  SeqNo: number;
-}
-export interface WireErrResp {
-  Error: string;
-}
-export interface WireSuspect {
-  From: string;
-  Incarnation: number;
-  Node: string;
-}
 export interface WireAlive {
   Addr: Uint8Array;
   Incarnation: number;
@@ -92,11 +77,6 @@ export interface WireAlive {
   Node: string;
   Port: number;
   Vsn: Uint8Array;
-}
-export interface WireDead {
-  From: string;
-  Incarnation: number;
-  Node: string;
 }
 export interface WirePushPullHeader {
   Join: boolean;
@@ -111,9 +91,6 @@ export interface WirePushNodeState {
   Port: number;
   State: number;
   Vsn: Uint8Array;
-}
-export interface WireUserMsgHeader {
-  UserMsgLen: number;
 }
 export interface WireCompress {
   Algo: number;

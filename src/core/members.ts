@@ -176,7 +176,7 @@ export interface StateCounts {
 }
 
 /** MemberTable.quickOldNews answers. */
-export const OLD_NEWS_UNKNOWN = 0;
+const OLD_NEWS_UNKNOWN = 0;
 export const OLD_NEWS_SAME = 1;
 export const OLD_NEWS_OLDER = 2;
 
