@@ -1,11 +1,12 @@
 /*
  * The codec's public surface: core messages <-> memberlist 0.2.2 bytes, byte-compatible with
- * Debian's serf 0.9.4 (spec: /work/shared/spec/memberlist-wire.md; golden bytes in
- * test/fixtures/serf/). Decoding throws only DecodeError; encoding throws EncodeError on
- * messages the wire cannot carry.
+ * Debian's serf 0.9.4 (spec: memberlist-wire.md; golden bytes in test/fixtures/serf/). Decoding
+ * throws only DecodeError; encoding throws EncodeError on messages the wire cannot carry. What
+ * encoding and decoding remember lives in a CodecContext, one per driver or simulation.
  */
-export {bytesToHost, clearMappedHosts, hostToBytes} from "./address.ts";
+export {bytesToHost, hostToBytes, MappedAddresses} from "./address.ts";
 export {compoundSize, encodeCompound, splitCompound} from "./compound.ts";
+export {CodecContext} from "./context.ts";
 export {crc32} from "./crc32.ts";
 export {decodeMessage} from "./decode.ts";
 export {encodedSize, encodeMessage} from "./encode.ts";

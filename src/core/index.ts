@@ -7,6 +7,7 @@ export {retransmitLimit} from "./broadcasts.ts";
 export * from "./config.ts";
 export * from "./errors.ts";
 export type * from "./events.ts";
+export {InternPools} from "./intern.ts";
 export type * from "./io.ts";
 export * from "./messages.ts";
 export * from "./node.ts";

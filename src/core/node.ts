@@ -25,7 +25,7 @@ import {type SwimConfig, validateConfig} from "./config.ts";
 import {assert, assertNever, InvalidStateError} from "./errors.ts";
 import type {MemberView, Notification} from "./events.ts";
 import {FailedMembers} from "./failed-members.ts";
-import {internAddress, internAlive, internMeta, internName, internVsn} from "./intern.ts";
+import {InternPools} from "./intern.ts";
 import type {DropReason, Effect, Input} from "./io.ts";
 import {type LocalMemberInit, resolveLocalMember, validateMeta} from "./local-member.ts";
 import {
@@ -72,6 +72,11 @@ export interface SwimNodeComponents {
   readonly random: Random;
   /** Encoded size of a message in bytes (the codec's `encodedSize`); a conservative estimate by default. */
   readonly sizeOf?: (message: Message) => number;
+  /**
+   * Where member values are shared (intern.ts). Give every node of one driver or simulation the
+   * same pools (and the codec context the same), so equal values are shared; default: the node's own.
+   */
+  readonly intern?: InternPools;
 }
 
 /** Lifecycle of a node: idle until `start`, running, leaving after `leave`, left once the leave spread. */
@@ -109,6 +114,7 @@ export class SwimNode {
   private readonly config: SwimConfig;
   private readonly random: Random;
   private readonly sizeOf: (message: Message) => number;
+  private readonly intern: InternPools;
   private readonly table: MemberTable;
   private readonly awareness: Awareness;
   private readonly ring = new ProbeRing();
@@ -151,7 +157,8 @@ export class SwimNode {
     this.config = config;
     this.random = components.random;
     this.sizeOf = components.sizeOf ?? estimateMessageSize;
-    this.table = new MemberTable(new MemberEntry(name, addr, incarnation, meta, vsn, "alive", 0));
+    this.intern = components.intern ?? new InternPools();
+    this.table = new MemberTable(new MemberEntry(name, addr, incarnation, meta, vsn, "alive", 0), this.intern);
     this.awareness = new Awareness(config.awarenessMaxMultiplier);
     // BOUNDED (membership queue): one keyed entry per member, so membersMax + 1.
     this.membership = new BroadcastQueue(config.membersMax + 1);
@@ -495,7 +502,7 @@ export class SwimNode {
   /** Our whole table as push-pull states, self and dead/left members included (spec §6.2). */
   private localState(): PushNodeState[] {
     const out: PushNodeState[] = [];
-    for (const e of this.table.entries()) out.push(e.pushState());
+    for (const e of this.table.entries()) out.push(e.pushState(this.intern));
     return out;
   }
 
@@ -750,33 +757,33 @@ export class SwimNode {
           return "oldIncarnation";
         }
         const entry = new MemberEntry(
-          internName(msg.node),
-          internAddress(msg.addr),
+          this.intern.internName(msg.node),
+          this.intern.internAddress(msg.addr),
           msg.incarnation,
-          internMeta(msg.meta),
-          internVsn(msg.vsn),
+          this.intern.internMeta(msg.meta),
+          this.intern.internVsn(msg.vsn),
           "alive",
           this.now,
         );
         this.table.add(entry);
         this.ring.add(entry, this.random);
         this.failed.forget(entry.name);
-        this.queueMembership(msg.node, internAlive(msg));
+        this.queueMembership(msg.node, this.intern.internAlive(msg));
         this.notify({type: "memberUp", member: entry.toView()});
         return undefined;
       }
       case "accept": {
         assert(known !== undefined, "accept needs a known member");
         this.suspicions.delete(msg.node);
-        this.queueMembership(msg.node, internAlive(msg));
+        this.queueMembership(msg.node, this.intern.internAlive(msg));
         const oldState = known.state;
         const changed = !sameAddress(known.addr, msg.addr) || !bytesEqual(known.meta, msg.meta);
         known.incarnation = msg.incarnation;
         if (changed) {
-          known.meta = internMeta(msg.meta);
-          known.addr = internAddress(msg.addr);
+          known.meta = this.intern.internMeta(msg.meta);
+          known.addr = this.intern.internAddress(msg.addr);
         }
-        if (!vsnEqual(known.vsn, msg.vsn)) known.vsn = internVsn(msg.vsn);
+        if (!vsnEqual(known.vsn, msg.vsn)) known.vsn = this.intern.internVsn(msg.vsn);
         this.table.touch(known);
         this.table.setState(known, "alive", this.now);
         if (oldState === "dead" || oldState === "left") {

@@ -23,6 +23,7 @@
 import {randomInt} from "node:crypto";
 import createDebug from "debug";
 import {
+  CodecContext,
   DecodeError,
   decodePacketParts,
   decodeStream,
@@ -191,8 +192,13 @@ export class Driver {
   private readonly clock: Clock;
   private readonly listener: DriverListener;
   private readonly keyring: Keyring | undefined;
-  /** How received datagrams and streams are decoded: the keyring, and a memo of repeated gossip. */
-  private readonly decodeOptions: {keyring?: Keyring; memo: GossipMemo};
+  /**
+   * What this driver's encoding and decoding remember (codec/context.ts), sharing its InternPools
+   * with the node: never another driver's, so agents in one process cannot change each other's bytes.
+   */
+  private readonly codec = new CodecContext();
+  /** How received datagrams and streams are decoded: the keyring, the context, a memo of repeated gossip. */
+  private readonly decodeOptions: {keyring?: Keyring; memo: GossipMemo; context: CodecContext};
   private readonly compress: boolean;
   private readonly crc: boolean;
   private readonly heap = new Scheduler<DriverTimer>();
@@ -221,7 +227,11 @@ export class Driver {
     this.keyring = init.keyring;
     // In a large cluster most gossip and push-pull states an agent receives are bytes it has
     // decoded before (each update arrives ~retransmitLimit times); see codec/gossip-memo.ts.
-    this.decodeOptions = {...(init.keyring ? {keyring: init.keyring} : {}), memo: new GossipMemo(AGENT_MEMO_ENTRIES)};
+    this.decodeOptions = {
+      ...(init.keyring ? {keyring: init.keyring} : {}),
+      memo: new GossipMemo(AGENT_MEMO_ENTRIES, this.codec),
+      context: this.codec,
+    };
     this.compress = init.compress ?? true;
     this.crc = init.crc ?? true;
     this.coreConfig = Object.freeze({
@@ -231,7 +241,11 @@ export class Driver {
     const random = createRandom(init.seed ?? randomInt(0, 2 ** 32 - 1));
     this.node = components.createNode
       ? components.createNode(this.coreConfig, init.self, random)
-      : new SwimNode(this.coreConfig, init.self, {random, sizeOf: encodedSize});
+      : new SwimNode(this.coreConfig, init.self, {
+          random,
+          sizeOf: (m) => encodedSize(m, this.codec),
+          intern: this.codec.intern,
+        });
   }
 
   /** Monotonic time the core sees (ms). */
@@ -480,6 +494,7 @@ export class Driver {
       bytes = encodePacket(messages, {
         compress: this.compress,
         crc: this.crc,
+        context: this.codec,
         ...(this.keyring ? {keyring: this.keyring} : {}),
       });
     } catch (error) {
@@ -497,7 +512,13 @@ export class Driver {
 
   private writeStream(stream: DriverStream, message: StreamMessage): void {
     try {
-      stream.write(encodeStream(message, {compress: this.compress, ...(this.keyring ? {keyring: this.keyring} : {})}));
+      stream.write(
+        encodeStream(message, {
+          compress: this.compress,
+          context: this.codec,
+          ...(this.keyring ? {keyring: this.keyring} : {}),
+        }),
+      );
     } catch (error) {
       this.listener.onInternalError?.(error, {type: "streamFailed", id: -1, reason: "encode"});
     }
