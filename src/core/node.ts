@@ -1009,14 +1009,14 @@ export class SwimNode {
   }
 
   /**
-   * Sends `primary` to `to` with as many queued broadcasts as fit in packetBytesMax (membership
+   * Sends `primary` to `to` with as many queued broadcasts as fit in maxPacketBytes (membership
    * updates first, then user messages). With no primary messages, sends only when something was
    * queued; returns whether a packet was sent.
    */
   private sendWithPiggyback(to: Address, primary: Message[]): boolean {
     let used = COMPOUND_HEADER_OVERHEAD;
     for (const m of primary) used += this.sizeOf(m) + COMPOUND_PART_OVERHEAD;
-    const budget = this.config.packetBytesMax - used;
+    const budget = this.config.maxPacketBytes - used;
     const maxParts = COMPOUND_PARTS_MAX - primary.length;
     const picked = this.picked;
     picked.length = 0;

@@ -103,7 +103,7 @@ export interface CoreNode {
 
 /** User-supplied driver options. */
 export interface DriverInit {
-  /** The protocol config (as the user gave it; the driver lowers packetBytesMax for encryption). */
+  /** The protocol config (as the user gave it; the driver lowers maxPacketBytes for encryption). */
   readonly config: SwimConfig;
   readonly self: LocalMemberInit;
   /** Encrypt and authenticate every packet and stream with these keys (primary first). */
@@ -186,7 +186,7 @@ const AGENT_MEMO_ENTRIES = 4096;
 export class Driver {
   readonly node: CoreNode;
   readonly stats: DriverStats = createDriverStats();
-  /** The config the core runs with (packetBytesMax lowered by the encryption overhead). */
+  /** The config the core runs with (maxPacketBytes lowered by the encryption overhead). */
   readonly coreConfig: SwimConfig;
   private readonly transport: DriverTransport;
   private readonly clock: Clock;
@@ -236,7 +236,7 @@ export class Driver {
     this.crc = init.crc ?? true;
     this.coreConfig = Object.freeze({
       ...init.config,
-      packetBytesMax: init.config.packetBytesMax - (init.keyring ? ENCRYPTION_OVERHEAD : 0),
+      maxPacketBytes: init.config.maxPacketBytes - (init.keyring ? ENCRYPTION_OVERHEAD : 0),
     });
     const random = createRandom(init.seed ?? randomInt(0, 2 ** 32 - 1));
     this.node = components.createNode
