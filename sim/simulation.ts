@@ -22,6 +22,7 @@
  * a new SwimNode with the same name and address (incarnation 1, so it must refute its way back).
  */
 import {
+  CodecContext,
   decodePacket,
   decodeStream,
   encodedSize,
@@ -30,6 +31,7 @@ import {
   GossipMemo,
   Keyring,
   type PacketOptions,
+  type StreamOptions,
 } from "../src/codec/index.ts";
 import {
   type Address,
@@ -183,8 +185,14 @@ export class Simulation {
   private readonly nodeSeedBase: number;
   private readonly choiceRandom: Random;
   private readonly packetOptions: PacketOptions;
-  private readonly streamOptions: {compress?: boolean; keyring?: Keyring};
-  private readonly decodeOptions: {keyring?: Keyring; memo?: GossipMemo};
+  private readonly streamOptions: StreamOptions;
+  private readonly decodeOptions: {keyring?: Keyring; memo?: GossipMemo; context: CodecContext};
+  /**
+   * What this simulation's encoding and decoding remember (codec/context.ts), and the InternPools
+   * all its nodes share: owned by the simulation, so two simulations in one process are independent.
+   */
+  private readonly codec = new CodecContext();
+  private readonly sizeOf = (m: Message): number => encodedSize(m, this.codec);
   private readonly delays: number[] = [0, 0];
   private readonly trace: ((line: string) => void) | undefined;
   private healRule: BlockRule[] = [];
@@ -228,12 +236,13 @@ export class Simulation {
         throw new InvalidSimOptionError("keys", `must be base64 AES keys of 16, 24 or 32 bytes`, {cause: error});
       }
     }
-    this.packetOptions = {compress: options.compress, crc: options.crc, ...(keyring ? {keyring} : {})};
-    this.streamOptions = {compress: options.compress, ...(keyring ? {keyring} : {})};
+    const context = this.codec;
+    this.packetOptions = {compress: options.compress, crc: options.crc, context, ...(keyring ? {keyring} : {})};
+    this.streamOptions = {compress: options.compress, context, ...(keyring ? {keyring} : {})};
     // One memo for all virtual nodes: decoding is a pure function of the bytes, so sharing it
     // changes no result, only how often a repeated gossip part is walked (gossip-memo.ts).
-    const memo = options.decodeMemo ? new GossipMemo(16_384) : undefined;
-    this.decodeOptions = {...(keyring ? {keyring} : {}), ...(memo ? {memo} : {})};
+    const memo = options.decodeMemo ? new GossipMemo(16_384, context) : undefined;
+    this.decodeOptions = {...(keyring ? {keyring} : {}), ...(memo ? {memo} : {}), context};
     const names: string[] = [];
     this.slots = [];
     for (let i = 0; i < options.nodes; i++) {
@@ -550,7 +559,7 @@ export class Simulation {
     const node = new SwimNode(
       this.options.config,
       {name: slot.name, addr: slot.addr},
-      {random: createRandom(seed), sizeOf: encodedSize},
+      {random: createRandom(seed), sizeOf: this.sizeOf, intern: this.codec.intern},
     );
     slot.node = node;
     slot.paused = false;

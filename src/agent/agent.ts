@@ -10,8 +10,7 @@
  */
 import {EventEmitter} from "node:events";
 import createDebug from "debug";
-import {encodeTags} from "../codec/index.ts";
-import {encodeSerfLeaveIntent} from "../codec/serf-leave-intent.ts";
+import {encodeSerfLeaveIntent, encodeTags} from "../codec/index.ts";
 import {type Address, DEFAULT_VSN, type MemberView, type Notification, type SwimNode} from "../core/index.ts";
 import {type DeviceView, HeartbeatService} from "../heartbeat/index.ts";
 import {EventHandlerRunner} from "../hooks/index.ts";

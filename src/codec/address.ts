@@ -14,47 +14,59 @@
  * address (same host, other port) in the 4-byte form even if a serf agent on our machine, bound to
  * 0.0.0.0, advertises the mapped form. The memory is bounded (MAPPED_ADDRESSES_MAX, oldest
  * host forgotten first) and costs nothing while empty (the simulator never fills it).
+ *
+ * The memory is a MappedAddresses object owned by a codec context (context.ts), one per driver
+ * and per simulation, so what one agent learnt never changes the bytes another agent sends.
+ * Without one, decoding remembers nothing and IPv4 is always encoded as 4 bytes.
  */
 
-/** IPv4 host → ports seen on the wire in the 16-byte IPv4-mapped form, re-encoded the same way. */
-// BOUNDED: at most MAPPED_ADDRESSES_MAX ports in total; the oldest host is evicted first.
-const mappedAddresses = new Map<string, Set<number>>();
-let mappedCount = 0;
 const MAPPED_ADDRESSES_MAX = 4096;
 
-let rememberCalls = 0;
+/** IPv4 host → ports seen on the wire in the 16-byte IPv4-mapped form, re-encoded the same way. */
+export class MappedAddresses {
+  // BOUNDED: at most MAPPED_ADDRESSES_MAX ports in total; the oldest host is evicted first.
+  private readonly byHost = new Map<string, Set<number>>();
+  private count = 0;
+  private remembered = 0;
 
-/**
- * How many times decoding has met an IPv4-mapped address so far. Decoding one has a side effect
- * (it is remembered, above), so a cache of decoded parts (gossip-memo.ts) must not answer for
- * such a part: it checks this count around a decode and does not keep parts that moved it.
- */
-export function mappedAddressesSeen(): number {
-  return rememberCalls;
-}
-
-function rememberMapped(host: string, port: number): void {
-  rememberCalls++;
-  let ports = mappedAddresses.get(host);
-  if (ports?.has(port)) return;
-  while (mappedCount >= MAPPED_ADDRESSES_MAX) {
-    const oldest = mappedAddresses.entries().next().value;
-    if (oldest === undefined) break;
-    mappedAddresses.delete(oldest[0]);
-    mappedCount -= oldest[1].size;
+  /**
+   * How many times decoding has met an IPv4-mapped address so far. Decoding one has a side effect
+   * (it is remembered), so a cache of decoded parts (gossip-memo.ts) must not answer for such a
+   * part: it checks this count around a decode and does not keep parts that moved it.
+   */
+  get seen(): number {
+    return this.remembered;
   }
-  if (ports === undefined) {
-    ports = new Set();
-    mappedAddresses.set(host, ports);
-  }
-  ports.add(port);
-  mappedCount++;
-}
 
-/** Forget every remembered IPv4-mapped address (tests). */
-export function clearMappedHosts(): void {
-  mappedAddresses.clear();
-  mappedCount = 0;
+  /** Whether `host` with `port` was seen in the mapped form (and is still remembered). */
+  has(host: string, port: number): boolean {
+    return this.count > 0 && this.byHost.get(host)?.has(port) === true;
+  }
+
+  /** Remembers that `host` with `port` came in the mapped form. */
+  remember(host: string, port: number): void {
+    this.remembered++;
+    let ports = this.byHost.get(host);
+    if (ports?.has(port)) return;
+    while (this.count >= MAPPED_ADDRESSES_MAX) {
+      const oldest = this.byHost.entries().next().value;
+      if (oldest === undefined) break;
+      this.byHost.delete(oldest[0]);
+      this.count -= oldest[1].size;
+    }
+    if (ports === undefined) {
+      ports = new Set();
+      this.byHost.set(host, ports);
+    }
+    ports.add(port);
+    this.count++;
+  }
+
+  /** Forgets every remembered address. */
+  clear(): void {
+    this.byHost.clear();
+    this.count = 0;
+  }
 }
 
 /** Parses a dotted quad into `out[off..off+4)`. Returns false if `s` is not one. */
@@ -157,20 +169,20 @@ function parseIpv6Into(text: string, out: Uint8Array): boolean {
   return true;
 }
 
-/** Scratch space for encoders; holds the last address parsed by `parseHostToScratch`. */
+// Scratch space for encoders (reused, never read across calls: not state that changes results).
 const scratch = new Uint8Array(16);
 /** The scratch bytes filled by `parseHostToScratch` (valid until the next call). */
 export const HOST_SCRATCH: Readonly<Uint8Array> = scratch;
 
 /**
  * Parses `host` into the shared scratch buffer and returns the byte length of its wire form (4 or
- * 16), or 0 if it is not an IP literal. An IPv4 address remembered in the mapped form (with this
- * `port`) gets 16 bytes. The bytes are valid until the next call; no allocation for IPv4.
+ * 16), or 0 if it is not an IP literal. An IPv4 address `mapped` remembers in the mapped form
+ * (with this `port`) gets 16 bytes. The bytes are valid until the next call; no allocation for IPv4.
  */
-export function parseHostToScratch(host: string, port = -1): 0 | 4 | 16 {
+export function parseHostToScratch(host: string, port = -1, mapped?: MappedAddresses): 0 | 4 | 16 {
   if (host.includes(":")) return parseIpv6Into(host, scratch) ? 16 : 0;
   if (!parseIpv4Into(host, 0, scratch, 0)) return 0;
-  if (mappedCount > 0 && mappedAddresses.get(host)?.has(port) === true) {
+  if (mapped?.has(host, port) === true) {
     scratch.copyWithin(12, 0, 4);
     scratch.fill(0, 0, 10);
     scratch[10] = 0xff;
@@ -182,10 +194,10 @@ export function parseHostToScratch(host: string, port = -1): 0 | 4 | 16 {
 
 /**
  * `host` as wire bytes (a fresh copy), or undefined if it is not an IP literal. With `port`, an
- * address remembered in the IPv4-mapped form comes out as 16 bytes.
+ * address `mapped` remembers in the IPv4-mapped form comes out as 16 bytes.
  */
-export function hostToBytes(host: string, port?: number): Uint8Array | undefined {
-  const n = parseHostToScratch(host, port);
+export function hostToBytes(host: string, port?: number, mapped?: MappedAddresses): Uint8Array | undefined {
+  const n = parseHostToScratch(host, port, mapped);
   return n === 0 ? undefined : scratch.slice(0, n);
 }
 
@@ -232,17 +244,17 @@ function ipv4Text(b: Uint8Array): string {
 
 /**
  * Wire bytes (4 or 16) to host text; `::ffff:a.b.c.d` becomes `a.b.c.d`, and when the `port` it
- * came with is given, that address is remembered so it is re-encoded in the same 16-byte form.
- * Returns undefined for any other length.
+ * came with and a `mapped` memory are given, that address is remembered there so it is re-encoded
+ * in the same 16-byte form. Returns undefined for any other length.
  */
-export function bytesToHost(b: Uint8Array, port?: number): string | undefined {
+export function bytesToHost(b: Uint8Array, port?: number, mapped?: MappedAddresses): string | undefined {
   if (b.length === 4) return ipv4Text(b);
   if (b.length !== 16) return undefined;
-  let mapped = b[10] === 0xff && b[11] === 0xff;
-  for (let i = 0; i < 10 && mapped; i++) if (b[i] !== 0) mapped = false;
-  if (mapped) {
+  let isMapped = b[10] === 0xff && b[11] === 0xff;
+  for (let i = 0; i < 10 && isMapped; i++) if (b[i] !== 0) isMapped = false;
+  if (isMapped) {
     const host = `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
-    if (port !== undefined) rememberMapped(host, port);
+    if (port !== undefined) mapped?.remember(host, port);
     return host;
   }
   return formatIpv6(b);

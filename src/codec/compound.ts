@@ -12,22 +12,29 @@
  * that and still handles the earlier parts); we do the same.
  */
 import type {Message} from "../core/index.ts";
+import type {CodecContext} from "./context.ts";
 import {encodedSize, writeMessage} from "./encode.ts";
 import {DecodeError, EncodeError} from "./errors.ts";
 import {allocOutput, assertFilled, MsgpackWriter} from "./msgpack-writer.ts";
-import {COMPOUND_PART_BYTES_MAX, COMPOUND_PARTS_MAX, MessageType} from "./wire.ts";
+import {
+  COMPOUND_HEADER_OVERHEAD,
+  COMPOUND_PART_BYTES_MAX,
+  COMPOUND_PART_OVERHEAD,
+  COMPOUND_PARTS_MAX,
+  MessageType,
+} from "./wire.ts";
 
 /**
  * Bytes of `messages` framed as a compound (header + length table + parts), validating every
  * message and the part limits. Throws EncodeError.
  */
-export function compoundSize(messages: readonly Message[], sizes?: number[]): number {
+export function compoundSize(messages: readonly Message[], sizes?: number[], context?: CodecContext): number {
   if (messages.length > COMPOUND_PARTS_MAX) {
     throw new EncodeError("messages", `a compound carries at most ${COMPOUND_PARTS_MAX} parts, got ${messages.length}`);
   }
-  let total = 2 + 2 * messages.length;
+  let total = COMPOUND_HEADER_OVERHEAD + COMPOUND_PART_OVERHEAD * messages.length;
   for (let i = 0; i < messages.length; i++) {
-    const n = encodedSize(messages[i] as Message);
+    const n = encodedSize(messages[i] as Message, context);
     if (n > COMPOUND_PART_BYTES_MAX) {
       throw new EncodeError(`messages[${i}]`, `a compound part is at most ${COMPOUND_PART_BYTES_MAX} bytes, got ${n}`);
     }
@@ -38,22 +45,28 @@ export function compoundSize(messages: readonly Message[], sizes?: number[]): nu
 }
 
 /** Writes `messages` as a compound; `sizes` are their encoded sizes from `compoundSize`. */
-export function writeCompound(w: MsgpackWriter, messages: readonly Message[], sizes: readonly number[]): void {
+export function writeCompound(
+  w: MsgpackWriter,
+  messages: readonly Message[],
+  sizes: readonly number[],
+  context?: CodecContext,
+): void {
+  const ma = context?.mappedAddresses;
   w.byte(MessageType.Compound);
   w.byte(messages.length);
   for (const n of sizes) {
     w.byte(n >> 8);
     w.byte(n & 0xff);
   }
-  for (const m of messages) writeMessage(w, m);
+  for (const m of messages) writeMessage(w, m, ma);
 }
 
 /** Encodes `messages` as one compound message. Throws EncodeError. */
-export function encodeCompound(messages: readonly Message[]): Uint8Array {
+export function encodeCompound(messages: readonly Message[], context?: CodecContext): Uint8Array {
   const sizes: number[] = [];
-  const out = allocOutput(compoundSize(messages, sizes));
+  const out = allocOutput(compoundSize(messages, sizes, context));
   const w = new MsgpackWriter(out);
-  writeCompound(w, messages, sizes);
+  writeCompound(w, messages, sizes, context);
   assertFilled(w, "compound");
   return out;
 }

@@ -23,10 +23,12 @@ import type {
   Vsn,
 } from "../core/index.ts";
 import {bytesToHost} from "./address.ts";
+import {type CodecContext, freezeVsn} from "./context.ts";
 import {DecodeError} from "./errors.ts";
 import type {GossipMemo} from "./gossip-memo.ts";
 import {copyBytes, MsgpackReader} from "./msgpack-reader.ts";
 import {
+  LZW_ALGO,
   MEMBER_STATES,
   META_MAX_SIZE,
   MessageType,
@@ -44,39 +46,15 @@ import {
 
 const EMPTY = new Uint8Array(0);
 
-function toAddress(field: string, ip: Uint8Array, port: number): Address {
-  const host = bytesToHost(ip, port);
+function toAddress(field: string, ip: Uint8Array, port: number, ctx: CodecContext | undefined): Address {
+  const host = bytesToHost(ip, port, ctx?.mappedAddresses);
   if (host === undefined) throw new DecodeError("badField", `${field}: an IP must be 4 or 16 bytes, got ${ip.length}`);
   return {host, port};
 }
 
-// The last Vsn decoded, shared by every message that carries the same six numbers: a cluster has
-// one or two distinct Vsns, and each member entry keeps its message's tuple (a fresh array per
-// alive message was a measurable share of the simulator's allocations and of a 1,000-member table).
-let lastVsn: Vsn = Object.freeze([1, 5, 2, 2, 5, 5] as const);
-
-function toVsn(field: string, v: Uint8Array): Vsn {
+function toVsn(field: string, v: Uint8Array, ctx: CodecContext | undefined): Vsn {
   if (v.length !== 6) throw new DecodeError("badField", `${field}: Vsn must be exactly 6 bytes, got ${v.length}`);
-  const last = lastVsn;
-  if (
-    v[0] === last[0] &&
-    v[1] === last[1] &&
-    v[2] === last[2] &&
-    v[3] === last[3] &&
-    v[4] === last[4] &&
-    v[5] === last[5]
-  ) {
-    return last;
-  }
-  lastVsn = Object.freeze([
-    v[0] as number,
-    v[1] as number,
-    v[2] as number,
-    v[3] as number,
-    v[4] as number,
-    v[5] as number,
-  ] as const);
-  return lastVsn;
+  return ctx === undefined ? freezeVsn(v) : ctx.vsn(v);
 }
 
 function checkMeta(field: string, meta: Uint8Array): Uint8Array {
@@ -113,7 +91,7 @@ function readPing(r: MsgpackReader): WirePing {
   return w;
 }
 
-function pingFromWire(w: WirePing): PingMessage {
+function pingFromWire(w: WirePing, ctx: CodecContext | undefined): PingMessage {
   const hasSource = w.SourceAddr.length > 0;
   const hasNode = w.SourceNode !== "";
   if (!hasSource && !hasNode) return {type: "ping", seqNo: w.SeqNo, node: w.Node};
@@ -122,7 +100,7 @@ function pingFromWire(w: WirePing): PingMessage {
       type: "ping",
       seqNo: w.SeqNo,
       node: w.Node,
-      source: toAddress("ping.SourceAddr", w.SourceAddr, w.SourcePort),
+      source: toAddress("ping.SourceAddr", w.SourceAddr, w.SourcePort, ctx),
     };
   }
   if (!hasSource) return {type: "ping", seqNo: w.SeqNo, node: w.Node, sourceNode: w.SourceNode};
@@ -130,12 +108,12 @@ function pingFromWire(w: WirePing): PingMessage {
     type: "ping",
     seqNo: w.SeqNo,
     node: w.Node,
-    source: toAddress("ping.SourceAddr", w.SourceAddr, w.SourcePort),
+    source: toAddress("ping.SourceAddr", w.SourceAddr, w.SourcePort, ctx),
     sourceNode: w.SourceNode,
   };
 }
 
-function readIndirectPing(r: MsgpackReader): Message {
+function readIndirectPing(r: MsgpackReader, ctx: CodecContext | undefined): Message {
   const w: WireIndirectPingReq = {
     Nack: false,
     Node: "",
@@ -176,16 +154,16 @@ function readIndirectPing(r: MsgpackReader): Message {
         r.skip();
     }
   }
-  const target = toAddress("indirectPingReq.Target", w.Target, w.Port);
+  const target = toAddress("indirectPingReq.Target", w.Target, w.Port, ctx);
   const base = {type: "indirectPing" as const, seqNo: w.SeqNo, target, node: w.Node, nack: w.Nack};
   const hasSource = w.SourceAddr.length > 0;
   const hasNode = w.SourceNode !== "";
   if (!hasSource && !hasNode) return base;
-  if (!hasNode) return {...base, source: toAddress("indirectPingReq.SourceAddr", w.SourceAddr, w.SourcePort)};
+  if (!hasNode) return {...base, source: toAddress("indirectPingReq.SourceAddr", w.SourceAddr, w.SourcePort, ctx)};
   if (!hasSource) return {...base, sourceNode: w.SourceNode};
   return {
     ...base,
-    source: toAddress("indirectPingReq.SourceAddr", w.SourceAddr, w.SourcePort),
+    source: toAddress("indirectPingReq.SourceAddr", w.SourceAddr, w.SourcePort, ctx),
     sourceNode: w.SourceNode,
   };
 }
@@ -245,7 +223,7 @@ function readSuspectOrDead(r: MsgpackReader, type: "suspect" | "dead"): Message 
   return {type, incarnation, node, from};
 }
 
-function readAlive(r: MsgpackReader): AliveMessage {
+function readAlive(r: MsgpackReader, ctx: CodecContext | undefined): AliveMessage {
   const w: WireAlive = {Addr: EMPTY, Incarnation: 0, Meta: EMPTY, Node: "", Port: 0, Vsn: EMPTY};
   for (let n = r.mapHeader("alive"); n > 0; n--) {
     switch (r.key()) {
@@ -275,9 +253,9 @@ function readAlive(r: MsgpackReader): AliveMessage {
     type: "alive",
     incarnation: w.Incarnation,
     node: w.Node,
-    addr: toAddress("alive.Addr", w.Addr, w.Port),
+    addr: toAddress("alive.Addr", w.Addr, w.Port, ctx),
     meta: checkMeta("alive.Meta", w.Meta),
-    vsn: toVsn("alive.Vsn", w.Vsn),
+    vsn: toVsn("alive.Vsn", w.Vsn, ctx),
   };
 }
 
@@ -286,22 +264,22 @@ function readAlive(r: MsgpackReader): AliveMessage {
  * ignored, as Go's decoder does. Compound and
  * compress wrappers are not messages; compound.ts unwraps them. Throws DecodeError.
  */
-export function decodeMessage(bytes: Uint8Array, start = 0, end = bytes.length): Message {
+export function decodeMessage(bytes: Uint8Array, start = 0, end = bytes.length, context?: CodecContext): Message {
   if (start >= end) throw new DecodeError("truncated", "empty message");
   const type = bytes[start] as number;
   if (type === MessageType.User) return {type: "user", payload: copyBytes(bytes, start + 1, end)};
   const r = new MsgpackReader(bytes, start + 1, end);
   // Like Go's decoder, bytes after the body are ignored.
-  return decodeBody(r, type);
+  return decodeBody(r, type, context);
 }
 
 /** Decodes the msgpack body of a datagram message of `type` (not user/compound/compress). */
-function decodeBody(r: MsgpackReader, type: number): Message {
+function decodeBody(r: MsgpackReader, type: number, ctx: CodecContext | undefined): Message {
   switch (type) {
     case MessageType.Ping:
-      return pingFromWire(readPing(r));
+      return pingFromWire(readPing(r), ctx);
     case MessageType.IndirectPing:
-      return readIndirectPing(r);
+      return readIndirectPing(r, ctx);
     case MessageType.AckResp:
       return readAck(r);
     case MessageType.NackResp:
@@ -309,7 +287,7 @@ function decodeBody(r: MsgpackReader, type: number): Message {
     case MessageType.Suspect:
       return readSuspectOrDead(r, "suspect");
     case MessageType.Alive:
-      return readAlive(r);
+      return readAlive(r, ctx);
     case MessageType.Dead:
       return readSuspectOrDead(r, "dead");
     default:
@@ -320,8 +298,8 @@ function decodeBody(r: MsgpackReader, type: number): Message {
 // ---- stream bodies, read from a (possibly streaming) reader ----
 
 /** Reads a ping body. */
-export function readPingBody(r: MsgpackReader): PingMessage {
-  return pingFromWire(readPing(r));
+export function readPingBody(r: MsgpackReader, ctx: CodecContext | undefined): PingMessage {
+  return pingFromWire(readPing(r), ctx);
 }
 
 /** Reads an ackResp body. */
@@ -352,7 +330,7 @@ export function readUserMsgHeader(r: MsgpackReader, max: number): number {
 }
 
 /** Reads a pushPullHeader, validating Nodes and UserStateLen. */
-export function readPushPullHeader(r: MsgpackReader, maxBytes: number): WirePushPullHeader {
+function readPushPullHeader(r: MsgpackReader, maxBytes: number): WirePushPullHeader {
   const h: WirePushPullHeader = {Join: false, Nodes: 0, UserStateLen: 0};
   for (let n = r.mapHeader("pushPullHeader"); n > 0; n--) {
     switch (r.key()) {
@@ -385,12 +363,12 @@ export function readPushPullHeader(r: MsgpackReader, maxBytes: number): WirePush
 }
 
 /** Reads the one pushNodeState in `bytes[start..end)`. */
-function readPushNodeStateAt(bytes: Uint8Array, start: number, end: number): PushNodeState {
-  return readPushNodeState(new MsgpackReader(bytes, start, end));
+function readPushNodeStateAt(bytes: Uint8Array, start: number, end: number, ctx: CodecContext): PushNodeState {
+  return readPushNodeState(new MsgpackReader(bytes, start, end), ctx);
 }
 
 /** Reads one pushNodeState. */
-export function readPushNodeState(r: MsgpackReader): PushNodeState {
+function readPushNodeState(r: MsgpackReader, ctx: CodecContext | undefined): PushNodeState {
   const w: WirePushNodeState = {Addr: EMPTY, Incarnation: 0, Meta: EMPTY, Name: "", Port: 0, State: 0, Vsn: EMPTY};
   for (let n = r.mapHeader("pushNodeState"); n > 0; n--) {
     switch (r.key()) {
@@ -423,20 +401,25 @@ export function readPushNodeState(r: MsgpackReader): PushNodeState {
   if (state === undefined) throw new DecodeError("badField", `pushNodeState.State ${w.State} is not 0..3`);
   return {
     name: w.Name,
-    addr: toAddress("pushNodeState.Addr", w.Addr, w.Port),
+    addr: toAddress("pushNodeState.Addr", w.Addr, w.Port, ctx),
     incarnation: w.Incarnation,
     meta: checkMeta("pushNodeState.Meta", w.Meta),
     state,
-    vsn: toVsn("pushNodeState.Vsn", w.Vsn),
+    vsn: toVsn("pushNodeState.Vsn", w.Vsn, ctx),
   };
 }
 
 /** Reads a push-pull body (header, states, user state) after the `0x06` type byte. */
-export function readPushPullBody(r: MsgpackReader, maxBytes: number, memo?: GossipMemo): PushPullMessage {
+export function readPushPullBody(
+  r: MsgpackReader,
+  maxBytes: number,
+  memo: GossipMemo | undefined,
+  ctx: CodecContext | undefined,
+): PushPullMessage {
   const h = readPushPullHeader(r, maxBytes);
   const states: PushNodeState[] = [];
   if (memo === undefined) {
-    for (let i = 0; i < h.Nodes; i++) states.push(readPushNodeState(r));
+    for (let i = 0; i < h.Nodes; i++) states.push(readPushNodeState(r, ctx));
   } else {
     // Find each state's bytes first (skipping is cheap), so a repeated state is not decoded again.
     for (let i = 0; i < h.Nodes; i++) {
@@ -464,6 +447,6 @@ export function readCompress(r: MsgpackReader): Uint8Array {
         r.skip();
     }
   }
-  if (c.Algo !== 0) throw new DecodeError("badCompression", `unknown compression algorithm ${c.Algo}`);
+  if (c.Algo !== LZW_ALGO) throw new DecodeError("badCompression", `unknown compression algorithm ${c.Algo}`);
   return c.Buf;
 }

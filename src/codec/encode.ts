@@ -18,7 +18,8 @@
  * bytes, integers out of their Go type's range, meta over 512 bytes, bad addresses.
  */
 import type {Address, EncodeOnce, Message, PushNodeState, PushPullMessage, Vsn} from "../core/index.ts";
-import {HOST_SCRATCH, parseHostToScratch} from "./address.ts";
+import {HOST_SCRATCH, type MappedAddresses, parseHostToScratch} from "./address.ts";
+import type {CodecContext} from "./context.ts";
 import {EncodeError} from "./errors.ts";
 import {
   allocOutput,
@@ -29,7 +30,16 @@ import {
   strSize,
   uintSize,
 } from "./msgpack-writer.ts";
-import {KEY, MEMBER_STATE_CODES, META_MAX_SIZE, MessageType, UINT8_MAX, UINT16_MAX, UINT32_MAX} from "./wire.ts";
+import {
+  KEY,
+  LZW_ALGO,
+  MEMBER_STATE_CODES,
+  META_MAX_SIZE,
+  MessageType,
+  UINT8_MAX,
+  UINT16_MAX,
+  UINT32_MAX,
+} from "./wire.ts";
 
 function isUint(v: number, max: number): boolean {
   return Number.isInteger(v) && v >= 0 && v <= max;
@@ -56,16 +66,16 @@ function checkMeta(field: string, meta: Uint8Array): void {
 }
 
 /** Bytes of an address's raw form (header + 4 or 16 bytes); validates host and port. */
-function addrSize(field: string, a: Address): number {
-  const n = parseHostToScratch(a.host, a.port);
+function addrSize(field: string, a: Address, ma: MappedAddresses | undefined): number {
+  const n = parseHostToScratch(a.host, a.port, ma);
   if (n === 0) throw new EncodeError(`${field}.host`, `must be an IPv4 or IPv6 literal, got ${JSON.stringify(a.host)}`);
   if (!isUint(a.port, UINT16_MAX))
     throw new EncodeError(`${field}.port`, `must be an integer in 0..65535, got ${a.port}`);
   return 1 + n;
 }
 
-function writeAddr(w: MsgpackWriter, a: Address): void {
-  const n = parseHostToScratch(a.host, a.port);
+function writeAddr(w: MsgpackWriter, a: Address, ma: MappedAddresses | undefined): void {
+  const n = parseHostToScratch(a.host, a.port, ma);
   w.rawHeader(n);
   const buf = w.buf;
   let p = w.pos;
@@ -82,10 +92,15 @@ function writeVsn(w: MsgpackWriter, vsn: Vsn): void {
 }
 
 /** Size of a ping or indirect-ping's optional Source* fields, and how many keys they add. */
-function sourceSize(field: string, source: Address | undefined, sourceNode: string | undefined): number {
+function sourceSize(
+  field: string,
+  source: Address | undefined,
+  sourceNode: string | undefined,
+  ma: MappedAddresses | undefined,
+): number {
   let size = 0;
   if (source !== undefined) {
-    size += KEY.SourceAddr.length + addrSize(field, source);
+    size += KEY.SourceAddr.length + addrSize(field, source, ma);
     if (source.port !== 0) size += KEY.SourcePort.length + uintSize(source.port);
   }
   if (sourceNode !== undefined && sourceNode !== "") size += KEY.SourceNode.length + strSize(sourceNode);
@@ -100,10 +115,15 @@ function sourceKeys(source: Address | undefined, sourceNode: string | undefined)
 }
 
 /** Writes SourceAddr, SourceNode, SourcePort (sorted, omitempty). */
-function writeSource(w: MsgpackWriter, source: Address | undefined, sourceNode: string | undefined): void {
+function writeSource(
+  w: MsgpackWriter,
+  source: Address | undefined,
+  sourceNode: string | undefined,
+  ma: MappedAddresses | undefined,
+): void {
   if (source !== undefined) {
     w.raw(KEY.SourceAddr);
-    writeAddr(w, source);
+    writeAddr(w, source, ma);
   }
   if (sourceNode !== undefined && sourceNode !== "") {
     w.raw(KEY.SourceNode);
@@ -126,10 +146,11 @@ function nodeFieldsSize(
   incarnation: number,
   meta: Uint8Array,
   name: string,
+  ma: MappedAddresses | undefined,
 ): number {
   return (
     KEY.Addr.length +
-    addrSize("addr", addr) +
+    addrSize("addr", addr, ma) +
     KEY.Incarnation.length +
     uintSize(incarnation) +
     KEY.Meta.length +
@@ -149,9 +170,10 @@ function writeNodeFields(
   incarnation: number,
   meta: Uint8Array,
   name: string,
+  ma: MappedAddresses | undefined,
 ): void {
   w.raw(KEY.Addr);
-  writeAddr(w, addr);
+  writeAddr(w, addr, ma);
   w.raw(KEY.Incarnation);
   w.uint(incarnation);
   w.raw(KEY.Meta);
@@ -167,9 +189,10 @@ function writeNodeFields(
  * included). Throws EncodeError for a message the wire cannot carry. Allocates nothing for IPv4
  * addresses.
  */
-export function encodedSize(m: Message): number {
-  if (m.type === "alive" || m.type === "suspect" || m.type === "dead") return gossipBytes(m).length;
-  return freshSize(m);
+export function encodedSize(m: Message, context?: CodecContext): number {
+  const ma = context?.mappedAddresses;
+  if (m.type === "alive" || m.type === "suspect" || m.type === "dead") return gossipBytes(m, ma).length;
+  return freshSize(m, ma);
 }
 
 // Encode-once for gossip: a message with a `wire` slot (EncodeOnce, core/messages.ts) keeps its bytes there
@@ -177,26 +200,27 @@ export function encodedSize(m: Message): number {
 // memberlist does. Messages without the slot are encoded every time.
 type GossipMessage = Extract<Message, {type: "alive" | "suspect" | "dead"}>;
 
-function gossipBytes(m: GossipMessage): Uint8Array {
-  return m.wire ?? encodeOnce(m, freshSize(m), writeFresh, m.type);
+function gossipBytes(m: GossipMessage, ma: MappedAddresses | undefined): Uint8Array {
+  return m.wire ?? encodeOnce(m, freshSize(m, ma), writeFresh, m.type, ma);
 }
 
 /** Encodes `value` (of `size` bytes) into a fresh buffer, and keeps it in its slot if it has one. */
 function encodeOnce<T extends EncodeOnce>(
   value: T,
   size: number,
-  write: (w: MsgpackWriter, value: T) => void,
+  write: (w: MsgpackWriter, value: T, ma: MappedAddresses | undefined) => void,
   what: string,
+  ma: MappedAddresses | undefined,
 ): Uint8Array {
   const bytes = allocOutput(size);
   const w = new MsgpackWriter(bytes);
-  write(w, value);
+  write(w, value, ma);
   assertFilled(w, what);
   if ("wire" in value) value.wire = bytes;
   return bytes;
 }
 
-function freshSize(m: Message): number {
+function freshSize(m: Message, ma: MappedAddresses | undefined): number {
   switch (m.type) {
     case "ping":
       checkUint("seqNo", m.seqNo, UINT32_MAX);
@@ -206,7 +230,7 @@ function freshSize(m: Message): number {
         strSize(m.node) +
         KEY.SeqNo.length +
         uintSize(m.seqNo) +
-        sourceSize("source", m.source, m.sourceNode)
+        sourceSize("source", m.source, m.sourceNode, ma)
       );
     case "indirectPing":
       checkUint("seqNo", m.seqNo, UINT32_MAX);
@@ -220,9 +244,9 @@ function freshSize(m: Message): number {
         uintSize(m.target.port) +
         KEY.SeqNo.length +
         uintSize(m.seqNo) +
-        sourceSize("source", m.source, m.sourceNode) +
+        sourceSize("source", m.source, m.sourceNode, ma) +
         KEY.Target.length +
-        addrSize("target", m.target)
+        addrSize("target", m.target, ma)
       );
     case "ack":
       checkUint("seqNo", m.seqNo, UINT32_MAX);
@@ -246,7 +270,7 @@ function freshSize(m: Message): number {
       checkUint("incarnation", m.incarnation, UINT32_MAX);
       checkMeta("meta", m.meta);
       checkVsn("vsn", m.vsn);
-      return 2 + nodeFieldsSize(KEY.Node, m.addr, m.incarnation, m.meta, m.node) + KEY.Vsn.length + 7;
+      return 2 + nodeFieldsSize(KEY.Node, m.addr, m.incarnation, m.meta, m.node, ma) + KEY.Vsn.length + 7;
     case "user":
       return 1 + m.payload.length;
     default:
@@ -259,12 +283,12 @@ function unknownMessage(m: never): never {
 }
 
 /** Writes `m` (type byte + body) at `w.pos`. The caller sized the buffer with `encodedSize`. */
-export function writeMessage(w: MsgpackWriter, m: Message): void {
-  if (m.type === "alive" || m.type === "suspect" || m.type === "dead") w.raw(gossipBytes(m));
-  else writeFresh(w, m);
+export function writeMessage(w: MsgpackWriter, m: Message, ma: MappedAddresses | undefined): void {
+  if (m.type === "alive" || m.type === "suspect" || m.type === "dead") w.raw(gossipBytes(m, ma));
+  else writeFresh(w, m, ma);
 }
 
-function writeFresh(w: MsgpackWriter, m: Message): void {
+function writeFresh(w: MsgpackWriter, m: Message, ma: MappedAddresses | undefined): void {
   switch (m.type) {
     case "ping":
       w.byte(MessageType.Ping);
@@ -273,7 +297,7 @@ function writeFresh(w: MsgpackWriter, m: Message): void {
       w.str(m.node);
       w.raw(KEY.SeqNo);
       w.uint(m.seqNo);
-      writeSource(w, m.source, m.sourceNode);
+      writeSource(w, m.source, m.sourceNode, ma);
       return;
     case "indirectPing":
       w.byte(MessageType.IndirectPing);
@@ -286,9 +310,9 @@ function writeFresh(w: MsgpackWriter, m: Message): void {
       w.uint(m.target.port);
       w.raw(KEY.SeqNo);
       w.uint(m.seqNo);
-      writeSource(w, m.source, m.sourceNode);
+      writeSource(w, m.source, m.sourceNode, ma);
       w.raw(KEY.Target);
-      writeAddr(w, m.target);
+      writeAddr(w, m.target, ma);
       return;
     case "ack":
       w.byte(MessageType.AckResp);
@@ -318,7 +342,7 @@ function writeFresh(w: MsgpackWriter, m: Message): void {
     case "alive":
       w.byte(MessageType.Alive);
       w.mapHeader(6);
-      writeNodeFields(w, KEY.Node, m.addr, m.incarnation, m.meta, m.node);
+      writeNodeFields(w, KEY.Node, m.addr, m.incarnation, m.meta, m.node, ma);
       w.raw(KEY.Vsn);
       writeVsn(w, m.vsn);
       return;
@@ -339,17 +363,17 @@ function writeFresh(w: MsgpackWriter, m: Message): void {
  * `allocOutput`): use `byteOffset`/`byteLength`, never transfer or detach its `.buffer`, and copy
  * it (`slice()`) if it is kept for long.
  */
-export function encodeMessage(m: Message): Uint8Array {
-  const out = allocOutput(encodedSize(m));
+export function encodeMessage(m: Message, context?: CodecContext): Uint8Array {
+  const out = allocOutput(encodedSize(m, context));
   const w = new MsgpackWriter(out);
-  writeMessage(w, m);
+  writeMessage(w, m, context?.mappedAddresses);
   assertFilled(w, m.type);
   return out;
 }
 
 // ---- stream bodies (spec §5.9–5.11, §6.2, §6.6) ----
 
-function pushNodeStateSize(i: number, s: PushNodeState): number {
+function pushNodeStateSize(i: number, s: PushNodeState, ma: MappedAddresses | undefined): number {
   try {
     checkUint("incarnation", s.incarnation, UINT32_MAX);
     checkMeta("meta", s.meta);
@@ -357,7 +381,12 @@ function pushNodeStateSize(i: number, s: PushNodeState): number {
     if (MEMBER_STATE_CODES[s.state] === undefined)
       throw new EncodeError("state", "must be alive, suspect, dead or left");
     return (
-      1 + nodeFieldsSize(KEY.Name, s.addr, s.incarnation, s.meta, s.name) + KEY.State.length + 1 + KEY.Vsn.length + 7
+      1 +
+      nodeFieldsSize(KEY.Name, s.addr, s.incarnation, s.meta, s.name, ma) +
+      KEY.State.length +
+      1 +
+      KEY.Vsn.length +
+      7
     );
   } catch (e) {
     // Name the offending state only on failure, so the common path builds no strings.
@@ -367,7 +396,7 @@ function pushNodeStateSize(i: number, s: PushNodeState): number {
 }
 
 /** Bytes of a push-pull stream message: `0x06` + header + N states + user state. */
-export function pushPullSize(m: PushPullMessage): number {
+export function pushPullSize(m: PushPullMessage, ma: MappedAddresses | undefined): number {
   let size =
     1 +
     1 +
@@ -381,15 +410,16 @@ export function pushPullSize(m: PushPullMessage): number {
   for (let i = 0; i < m.states.length; i++) {
     const s = m.states[i] as PushNodeState;
     if (s.wire !== undefined) size += s.wire.length;
-    else if ("wire" in s) size += encodeOnce(s, pushNodeStateSize(i, s), writePushNodeState, "push-pull state").length;
-    else size += pushNodeStateSize(i, s);
+    else if ("wire" in s)
+      size += encodeOnce(s, pushNodeStateSize(i, s, ma), writePushNodeState, "push-pull state", ma).length;
+    else size += pushNodeStateSize(i, s, ma);
   }
   return size;
 }
 
-function writePushNodeState(w: MsgpackWriter, s: PushNodeState): void {
+function writePushNodeState(w: MsgpackWriter, s: PushNodeState, ma: MappedAddresses | undefined): void {
   w.mapHeader(7);
-  writeNodeFields(w, KEY.Name, s.addr, s.incarnation, s.meta, s.name);
+  writeNodeFields(w, KEY.Name, s.addr, s.incarnation, s.meta, s.name, ma);
   w.raw(KEY.State);
   w.uint(MEMBER_STATE_CODES[s.state]);
   w.raw(KEY.Vsn);
@@ -397,7 +427,7 @@ function writePushNodeState(w: MsgpackWriter, s: PushNodeState): void {
 }
 
 /** Writes a push-pull stream message sized by `pushPullSize`. */
-export function writePushPull(w: MsgpackWriter, m: PushPullMessage): void {
+export function writePushPull(w: MsgpackWriter, m: PushPullMessage, ma: MappedAddresses | undefined): void {
   w.byte(MessageType.PushPull);
   w.mapHeader(3);
   w.raw(KEY.Join);
@@ -408,7 +438,7 @@ export function writePushPull(w: MsgpackWriter, m: PushPullMessage): void {
   w.uint(m.userState.length);
   for (const s of m.states) {
     if (s.wire !== undefined) w.raw(s.wire);
-    else writePushNodeState(w, s);
+    else writePushNodeState(w, s, ma);
   }
   w.raw(m.userState);
 }
@@ -448,7 +478,7 @@ export function writeCompress(w: MsgpackWriter, buf: Uint8Array): void {
   w.byte(MessageType.Compress);
   w.mapHeader(2);
   w.raw(KEY.Algo);
-  w.uint(0);
+  w.uint(LZW_ALGO);
   w.raw(KEY.Buf);
   w.rawBytes(buf);
 }

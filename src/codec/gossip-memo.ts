@@ -9,13 +9,16 @@
  * hash and a compare instead of a msgpack walk and a handful of allocations. Decoding a gossip
  * part is a function of its bytes, so a hit returns exactly what decoding would. Never stored:
  * parts that fail to decode, and parts with an IPv4-mapped address, whose decoding also has a
- * side effect (address.ts remembers the address so that it is re-encoded in the same form).
+ * side effect (the context's memory of mapped addresses, address.ts, keeps it so that it is
+ * re-encoded in the same form).
  *
  * Push-pull is the same story at a larger grain: every push-pull carries every member's state,
  * and all members that agree on a member send its state as the same bytes.
  *
- * Memoized values are shared by every caller that receives the same bytes. Their name and
- * address are the core's interned instances (a member table keyed by that name, holding that
+ * A memo decodes with its own codec context (context.ts), and its values' names and addresses
+ * come from that context's InternPools: give a driver's or a simulation's memo the context its
+ * nodes share. Memoized values are shared by every caller that receives the same bytes. Their
+ * name and address are the core's interned instances (a member table keyed by that name, holding that
  * address, then matches them by identity), and since the encoder keeps a gossip message's bytes
  * in its `wire` slot (encode.ts), relaying one, as every receiver does, encodes it once in the
  * whole process. Callers must not mutate them (core messages are readonly).
@@ -24,9 +27,8 @@
  * at most MEMO_PART_MAX bytes each.
  */
 
-import type {Message, PushNodeState} from "../core/index.ts";
-import {internAddress, internName} from "../core/intern.ts";
-import {mappedAddressesSeen} from "./address.ts";
+import type {InternPools, Message, PushNodeState} from "../core/index.ts";
+import {CodecContext} from "./context.ts";
 import {MessageType} from "./wire.ts";
 
 /** Parts longer than this are decoded every time (gossip parts are ~50–80 bytes; meta may add 512). */
@@ -52,9 +54,12 @@ export class GossipMemo {
   hits = 0;
   /** Parts decoded and stored. */
   misses = 0;
+  /** The context every decode through this memo uses. */
+  readonly context: CodecContext;
 
-  /** `capacity` is rounded up to a power of two (at least 16). */
-  constructor(capacity = 4096) {
+  /** `capacity` is rounded up to a power of two (at least 16); `context` defaults to a new one. */
+  constructor(capacity = 4096, context: CodecContext = new CodecContext()) {
+    this.context = context;
     let size = 16;
     while (size < capacity) size *= 2;
     this.entries = new Array<Entry | undefined>(size).fill(undefined);
@@ -78,7 +83,7 @@ export class GossipMemo {
     bytes: Uint8Array,
     start: number,
     end: number,
-    decode: (bytes: Uint8Array, start: number, end: number) => Message,
+    decode: (bytes: Uint8Array, start: number, end: number, context: CodecContext) => Message,
   ): Message {
     return this.value(bytes, start, end, decode, shareable);
   }
@@ -91,7 +96,7 @@ export class GossipMemo {
     bytes: Uint8Array,
     start: number,
     end: number,
-    decode: (bytes: Uint8Array, start: number, end: number) => PushNodeState,
+    decode: (bytes: Uint8Array, start: number, end: number, context: CodecContext) => PushNodeState,
   ): PushNodeState {
     return this.value(bytes, start, end, decode, shareableState);
   }
@@ -100,8 +105,8 @@ export class GossipMemo {
     bytes: Uint8Array,
     start: number,
     end: number,
-    decode: (bytes: Uint8Array, start: number, end: number) => T,
-    share: (value: T) => T,
+    decode: (bytes: Uint8Array, start: number, end: number, context: CodecContext) => T,
+    share: (value: T, pools: InternPools) => T,
   ): T {
     let view = this.lastView;
     if (this.lastBuffer !== bytes || view === undefined) {
@@ -125,13 +130,14 @@ export class GossipMemo {
       this.entries[set + 1] = a;
       return b.value as T;
     }
-    const seen = mappedAddressesSeen();
-    const decoded = decode(bytes, start, end);
+    const mapped = this.context.mappedAddresses;
+    const seen = mapped.seen;
+    const decoded = decode(bytes, start, end, this.context);
     this.misses++;
     // Decoding an IPv4-mapped address remembers it (address.ts); a hit would skip that, so such
     // parts are decoded every time.
-    if (mappedAddressesSeen() !== seen) return decoded;
-    const value = share(decoded);
+    if (mapped.seen !== seen) return decoded;
+    const value = share(decoded, this.context.intern);
     const copy = bytes.slice(start, end);
     this.entries[set + 1] = a;
     this.entries[set] = {hash: h, length, view: new DataView(copy.buffer), value};
@@ -161,14 +167,14 @@ function sameWords(kept: DataView, v: DataView, start: number, length: number): 
 }
 
 /** The shared form of a gossip message: the core's interned name and address, same field order as the decoder's. */
-function shareable(m: Message): Message {
+function shareable(m: Message, pools: InternPools): Message {
   switch (m.type) {
     case "alive":
       return {
         type: "alive",
         incarnation: m.incarnation,
-        node: internName(m.node),
-        addr: internAddress(m.addr),
+        node: pools.internName(m.node),
+        addr: pools.internAddress(m.addr),
         meta: m.meta,
         vsn: m.vsn,
         wire: undefined,
@@ -178,8 +184,8 @@ function shareable(m: Message): Message {
       return {
         type: m.type,
         incarnation: m.incarnation,
-        node: internName(m.node),
-        from: internName(m.from),
+        node: pools.internName(m.node),
+        from: pools.internName(m.from),
         wire: undefined,
       };
     default:
@@ -188,10 +194,10 @@ function shareable(m: Message): Message {
 }
 
 /** The shared form of a push-pull node state: the core's interned name and address. */
-function shareableState(s: PushNodeState): PushNodeState {
+function shareableState(s: PushNodeState, pools: InternPools): PushNodeState {
   return {
-    name: internName(s.name),
-    addr: internAddress(s.addr),
+    name: pools.internName(s.name),
+    addr: pools.internAddress(s.addr),
     incarnation: s.incarnation,
     meta: s.meta,
     state: s.state,

@@ -1,11 +1,12 @@
 /*
  * The codec's public surface: core messages <-> memberlist 0.2.2 bytes, byte-compatible with
- * Debian's serf 0.9.4 (spec: /work/shared/spec/memberlist-wire.md; golden bytes in
- * test/fixtures/serf/). Decoding throws only DecodeError; encoding throws EncodeError on
- * messages the wire cannot carry.
+ * Debian's serf 0.9.4 (spec: memberlist-wire.md; golden bytes in test/fixtures/serf/). Decoding
+ * throws only DecodeError; encoding throws EncodeError on messages the wire cannot carry. What
+ * encoding and decoding remember lives in a CodecContext, one per driver or simulation.
  */
-export {bytesToHost, clearMappedHosts, hostToBytes} from "./address.ts";
+export {bytesToHost, hostToBytes, MappedAddresses} from "./address.ts";
 export {compoundSize, encodeCompound, splitCompound} from "./compound.ts";
+export {CodecContext} from "./context.ts";
 export {crc32} from "./crc32.ts";
 export {decodeMessage} from "./decode.ts";
 export {encodedSize, encodeMessage} from "./encode.ts";
@@ -13,6 +14,7 @@ export {DecodeError, type DecodeErrorCode, EncodeError} from "./errors.ts";
 export {GossipMemo} from "./gossip-memo.ts";
 export {
   decryptPayload,
+  ENCRYPTION_OVERHEAD,
   type EncryptionVersion,
   encryptedLength,
   encryptPacket,
@@ -31,6 +33,16 @@ export {
   type PacketOptions,
 } from "./packet.ts";
 export {
+  decodeTags,
+  encodedTagsSize,
+  encodeSerfLeaveIntent,
+  encodeTags,
+  InvalidTagsError,
+  SERF_LEAVE_INTENT_TYPE,
+  serfLeaveLTime,
+  TAG_MAGIC_BYTE,
+} from "./serf.ts";
+export {
   type DecodedStream,
   decodeStream,
   encodeStream,
@@ -38,10 +50,9 @@ export {
   type StreamDecodeOptions,
   type StreamOptions,
 } from "./stream.ts";
-export {decodeTags, encodedTagsSize, encodeTags, InvalidTagsError, TAG_MAGIC_BYTE} from "./tags.ts";
 export {
   COMPOUND_HEADER_OVERHEAD,
-  COMPOUND_OVERHEAD,
+  COMPOUND_PART_OVERHEAD,
   COMPOUND_PARTS_MAX,
   MAX_PUSH_STATE_BYTES,
   META_MAX_SIZE,

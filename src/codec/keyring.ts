@@ -18,6 +18,8 @@ export type EncryptionVersion = 0 | 1;
 
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
+/** Bytes AES-GCM encryption (version 1) adds to a datagram: version byte + 12-byte nonce + 16-byte tag (spec §3.5). */
+export const ENCRYPTION_OVERHEAD = 1 + NONCE_BYTES + TAG_BYTES;
 const BLOCK_BYTES = 16;
 const VALID_KEY_BYTES = [16, 24, 32];
 const BASE64_STANDARD = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

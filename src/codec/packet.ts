@@ -11,6 +11,7 @@
  */
 import type {Message} from "../core/index.ts";
 import {compoundSize, splitCompound, writeCompound} from "./compound.ts";
+import type {CodecContext} from "./context.ts";
 import {crc32} from "./crc32.ts";
 import {decodeMessage, readCompress} from "./decode.ts";
 import {compressBodySize, encodedSize, writeCompress, writeMessage} from "./encode.ts";
@@ -32,6 +33,11 @@ export interface PacketOptions {
   keyring?: Keyring;
   /** Encryption version: 1 (unpadded, what serf sends) or 0 (padded, memberlist protocol 1). Default 1. */
   encryptionVersion?: EncryptionVersion;
+  /**
+   * The codec context whose memory of IPv4-mapped addresses applies (context.ts). Default: none
+   * (IPv4 always as 4 bytes).
+   */
+  context?: CodecContext;
 }
 
 /** How to unwrap an incoming datagram. */
@@ -45,6 +51,11 @@ export interface PacketDecodeOptions {
   verifyIncoming?: boolean;
   /** Answer repeated gossip parts from this memo instead of decoding them again (gossip-memo.ts). */
   memo?: GossipMemo;
+  /**
+   * The codec context that remembers what decoding learns (context.ts). Default: the memo's, or
+   * none (nothing remembered). A memo always decodes with its own context; give the same one.
+   */
+  context?: CodecContext;
 }
 
 /** Largest plaintext a datagram may decompress to (Go packets are ≤ 1400 bytes before compression). */
@@ -68,21 +79,22 @@ const SPANS_BY_DEPTH: number[][] = [];
 export function encodePacket(messages: readonly Message[], opts?: PacketOptions): Uint8Array {
   if (messages.length === 0) throw new EncodeError("messages", "a packet needs at least one message");
   const crc = opts?.crc === true;
+  const context = opts?.context;
   const compress = opts?.compress === true;
   const head = crc && !compress ? CRC_HEADER_BYTES : 0;
   let sizes: number[] | undefined;
   let size: number;
   if (messages.length === 1) {
-    size = encodedSize(messages[0] as Message);
+    size = encodedSize(messages[0] as Message, context);
   } else {
     sizes = PART_SIZES;
     sizes.length = 0;
-    size = compoundSize(messages, sizes);
+    size = compoundSize(messages, sizes, context);
   }
   let buf = allocOutput(head + size);
   const w = new MsgpackWriter(buf, head);
-  if (sizes === undefined) writeMessage(w, messages[0] as Message);
-  else writeCompound(w, messages, sizes);
+  if (sizes === undefined) writeMessage(w, messages[0] as Message, context?.mappedAddresses);
+  else writeCompound(w, messages, sizes, context);
   assertFilled(w, "packet");
 
   if (compress) {
@@ -127,6 +139,7 @@ function unwrap(
   depth: number,
   out: DecodedPacket,
   memo: GossipMemo | undefined,
+  ctx: CodecContext | undefined,
 ): void {
   if (start >= end) throw new DecodeError("truncated", "empty message");
   if (depth > NESTING_MAX) throw new DecodeError("tooLarge", `wrappers nested deeper than ${NESTING_MAX}`);
@@ -141,7 +154,7 @@ function unwrap(
     const truncated = splitCompound(bytes, start + 1, end, spans).truncated;
     for (let i = 0; i < spans.length; i += 2) {
       try {
-        unwrap(bytes, spans[i] as number, spans[i + 1] as number, depth + 1, out, memo);
+        unwrap(bytes, spans[i] as number, spans[i + 1] as number, depth + 1, out, memo, ctx);
       } catch (e) {
         out.errors.push(asDecodeError(e));
       }
@@ -153,13 +166,13 @@ function unwrap(
     const lz = readCompress(new MsgpackReader(bytes, start + 1, end));
     const plain = lzwDecompress(lz, PACKET_DECOMPRESSED_MAX);
     if (plain.length === 0) throw new DecodeError("badCompression", "compressed payload is empty");
-    unwrap(plain, 0, plain.length, depth + 1, out, memo);
+    unwrap(plain, 0, plain.length, depth + 1, out, memo, ctx);
     return;
   }
   if (memo !== undefined && GossipMemo.accepts(type, end - start)) {
     out.messages.push(memo.decode(bytes, start, end, decodeMessage));
   } else {
-    out.messages.push(decodeMessage(bytes, start, end));
+    out.messages.push(decodeMessage(bytes, start, end, ctx));
   }
 }
 
@@ -195,7 +208,7 @@ export function decodePacketParts(bytes: Uint8Array, opts?: PacketDecodeOptions)
       start = CRC_HEADER_BYTES;
     }
     const out: DecodedPacket = {messages: [], errors: []};
-    unwrap(buf, start, buf.length, 0, out, opts?.memo);
+    unwrap(buf, start, buf.length, 0, out, opts?.memo, opts?.context ?? opts?.memo?.context);
     return out;
   } catch (e) {
     throw asDecodeError(e);

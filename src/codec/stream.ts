@@ -17,6 +17,7 @@
  * completing, or more than PUSH_NODES_MAX node states is DecodeError("tooLarge").
  */
 import type {StreamMessage} from "../core/index.ts";
+import type {CodecContext} from "./context.ts";
 import {readAckBody, readCompress, readErrBody, readPingBody, readPushPullBody, readUserMsgHeader} from "./decode.ts";
 import {
   compressBodySize,
@@ -46,6 +47,11 @@ export interface StreamOptions {
   keyring?: Keyring;
   /** Encryption version, 1 (default, what serf sends) or 0 (padded). */
   encryptionVersion?: EncryptionVersion;
+  /**
+   * The codec context whose memory of IPv4-mapped addresses applies (context.ts). Default: none
+   * (IPv4 always as 4 bytes).
+   */
+  context?: CodecContext;
 }
 
 /** How to read an incoming stream. */
@@ -59,6 +65,11 @@ export interface StreamDecodeOptions {
    * refused ("notEncrypted"). False accepts plaintext streams too.
    */
   verifyIncoming?: boolean;
+  /**
+   * The codec context that remembers what decoding learns (context.ts). Default: the memo's, or
+   * none (nothing remembered). A memo always decodes with its own context; give the same one.
+   */
+  context?: CodecContext;
 }
 
 /** What `decodeStream` found: one message, and how many input bytes it occupied. */
@@ -73,17 +84,18 @@ export const STREAM_BUFFER_MAX = 2 * MAX_PUSH_STATE_BYTES;
 const STREAM_DECOMPRESSED_MAX = MAX_PUSH_STATE_BYTES + 1024 * 1024;
 
 /** The plain (uncompressed, unencrypted) bytes of a stream message. */
-function plainStreamBytes(m: StreamMessage): Uint8Array {
+function plainStreamBytes(m: StreamMessage, context: CodecContext | undefined): Uint8Array {
+  const ma = context?.mappedAddresses;
   let out: Uint8Array;
   switch (m.type) {
     case "pushPull":
-      out = new Uint8Array(pushPullSize(m));
-      writePushPull(new MsgpackWriter(out), m);
+      out = new Uint8Array(pushPullSize(m, ma));
+      writePushPull(new MsgpackWriter(out), m, ma);
       return out;
     case "ping":
     case "ack":
-      out = new Uint8Array(encodedSize(m));
-      writeMessage(new MsgpackWriter(out), m);
+      out = new Uint8Array(encodedSize(m, context));
+      writeMessage(new MsgpackWriter(out), m, ma);
       return out;
     case "user":
       out = new Uint8Array(userStreamSize(m.payload));
@@ -103,7 +115,7 @@ function plainStreamBytes(m: StreamMessage): Uint8Array {
  * asked, as Go does on TCP) and encrypted. Throws EncodeError for a message the wire cannot carry.
  */
 export function encodeStream(m: StreamMessage, opts?: StreamOptions): Uint8Array {
-  let buf = plainStreamBytes(m);
+  let buf = plainStreamBytes(m, opts?.context);
   if (opts?.compress === true) {
     const lz = lzwCompress(buf);
     const out = new Uint8Array(1 + compressBodySize(lz.length));
@@ -128,12 +140,17 @@ export function encodeStream(m: StreamMessage, opts?: StreamOptions): Uint8Array
 }
 
 /** Reads the body of stream message `type` (after its type byte). */
-function readStreamBody(r: MsgpackReader, type: number, memo: GossipMemo | undefined): StreamMessage {
+function readStreamBody(
+  r: MsgpackReader,
+  type: number,
+  memo: GossipMemo | undefined,
+  ctx: CodecContext | undefined,
+): StreamMessage {
   switch (type) {
     case MessageType.PushPull:
-      return readPushPullBody(r, MAX_PUSH_STATE_BYTES, memo);
+      return readPushPullBody(r, MAX_PUSH_STATE_BYTES, memo, ctx);
     case MessageType.Ping:
-      return readPingBody(r);
+      return readPingBody(r, ctx);
     case MessageType.AckResp:
       return readAckBody(r) as StreamMessage;
     case MessageType.User: {
@@ -148,15 +165,20 @@ function readStreamBody(r: MsgpackReader, type: number, memo: GossipMemo | undef
 }
 
 /** Decodes a complete plaintext (decrypted or decompressed) stream message. */
-function decodeComplete(plain: Uint8Array, allowCompress: boolean, memo: GossipMemo | undefined): StreamMessage {
+function decodeComplete(
+  plain: Uint8Array,
+  allowCompress: boolean,
+  memo: GossipMemo | undefined,
+  ctx: CodecContext | undefined,
+): StreamMessage {
   if (plain.length === 0) throw new DecodeError("truncated", "empty stream payload");
   const type = plain[0] as number;
   const r = new MsgpackReader(plain, 1, plain.length, false);
   if (type === MessageType.Compress && allowCompress) {
     const inner = lzwDecompress(readCompress(r), STREAM_DECOMPRESSED_MAX);
-    return decodeComplete(inner, false, memo);
+    return decodeComplete(inner, false, memo, ctx);
   }
-  return readStreamBody(r, type, memo);
+  return readStreamBody(r, type, memo, ctx);
 }
 
 /**
@@ -169,6 +191,8 @@ export function decodeStream(bytes: Uint8Array, opts?: StreamDecodeOptions): Dec
   try {
     const type = bytes[0] as number;
     const keyring = opts?.keyring;
+    const memo = opts?.memo;
+    const ctx = opts?.context ?? memo?.context;
     if (type === MessageType.Encrypt) {
       if (keyring === undefined) {
         throw new DecodeError("decryptFailed", "remote state is encrypted and encryption is not configured");
@@ -185,7 +209,7 @@ export function decodeStream(bytes: Uint8Array, opts?: StreamDecodeOptions): Dec
       if (bytes.length < consumed) return undefined;
       const header = bytes.subarray(0, ENCRYPT_STREAM_HEADER_BYTES);
       const plain = decryptPayload(keyring, bytes.subarray(ENCRYPT_STREAM_HEADER_BYTES, consumed), header);
-      return {message: decodeComplete(plain, true, opts?.memo), consumed};
+      return {message: decodeComplete(plain, true, memo, ctx), consumed};
     }
     if (keyring !== undefined && opts?.verifyIncoming !== false) {
       throw new DecodeError("notEncrypted", "encryption is configured but remote state is not encrypted");
@@ -194,9 +218,9 @@ export function decodeStream(bytes: Uint8Array, opts?: StreamDecodeOptions): Dec
     if (type === MessageType.Compress) {
       const lz = readCompress(r);
       const inner = lzwDecompress(lz, STREAM_DECOMPRESSED_MAX);
-      return {message: decodeComplete(inner, false, opts?.memo), consumed: r.pos};
+      return {message: decodeComplete(inner, false, memo, ctx), consumed: r.pos};
     }
-    const message = readStreamBody(r, type, opts?.memo);
+    const message = readStreamBody(r, type, memo, ctx);
     return {message, consumed: r.pos};
   } catch (e) {
     if (e === NEED_MORE) {

@@ -31,17 +31,9 @@ export const MessageType = {
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
-/** `MetaMaxSize`: largest node metadata memberlist accepts. */
-export const META_MAX_SIZE = 512;
-/** `compoundHeaderOverhead`: type byte + part count. */
-export const COMPOUND_HEADER_OVERHEAD = 2;
-/** `compoundOverhead`: bytes of length prefix per compound part. */
-export const COMPOUND_OVERHEAD = 2;
-/**
- * Most parts we put in one compound. Go's decoder computes `N*2` in uint8 and misparses above 127
- * (spec §3.2); Go's own senders stay far below because of the 1400-byte budget.
- */
-export const COMPOUND_PARTS_MAX = 64;
+// META_MAX_SIZE and the compound framing limits are the core's (core/wire-limits.ts): the core's
+// budgets need them and it may not import the codec. They are re-exported here for the codec.
+export {COMPOUND_HEADER_OVERHEAD, COMPOUND_PART_OVERHEAD, COMPOUND_PARTS_MAX, META_MAX_SIZE} from "../core/index.ts";
 /** Largest part length a compound can carry (uint16 length prefix). */
 export const COMPOUND_PART_BYTES_MAX = 0xffff;
 /** `maxPushStateBytes`: a peer refuses larger push-pull streams; so do we. */
@@ -78,21 +70,6 @@ export interface WireIndirectPingReq {
   SourcePort: number;
   Target: Uint8Array;
 }
-export interface WireAckResp {
-  Payload: Uint8Array;
-  SeqNo: number;
-}
-export interface WireNackResp {
-  SeqNo: number;
-}
-export interface WireErrResp {
-  Error: string;
-}
-export interface WireSuspect {
-  From: string;
-  Incarnation: number;
-  Node: string;
-}
 export interface WireAlive {
   Addr: Uint8Array;
   Incarnation: number;
@@ -100,11 +77,6 @@ export interface WireAlive {
   Node: string;
   Port: number;
   Vsn: Uint8Array;
-}
-export interface WireDead {
-  From: string;
-  Incarnation: number;
-  Node: string;
 }
 export interface WirePushPullHeader {
   Join: boolean;
@@ -119,9 +91,6 @@ export interface WirePushNodeState {
   Port: number;
   State: number;
   Vsn: Uint8Array;
-}
-export interface WireUserMsgHeader {
-  UserMsgLen: number;
 }
 export interface WireCompress {
   Algo: number;

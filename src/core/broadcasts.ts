@@ -17,13 +17,8 @@
  */
 import {assert} from "./errors.ts";
 import type {Message} from "./messages.ts";
+import {COMPOUND_PART_OVERHEAD} from "./wire-limits.ts";
 
-/** Bytes of framing each part costs inside a compound packet (memberlist's compoundOverhead). */
-export const COMPOUND_PART_OVERHEAD = 2;
-/** Bytes of the compound header (type byte + part count). */
-export const COMPOUND_HEADER_OVERHEAD = 2;
-/** At most this many messages in one packet (Go crashes above 127 parts; memberlist's own limit is 255). */
-export const PACKET_PARTS_MAX = 64;
 /** Entries examined per tier when looking for one that fits. */
 const SCAN_LIMIT = 16;
 

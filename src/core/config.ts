@@ -35,7 +35,7 @@ export interface SwimConfig {
   /** Local health score is clamped to [0, awarenessMaxMultiplier − 1]. 1 disables Lifeguard awareness. LAN 8. */
   readonly awarenessMaxMultiplier: number;
   /** Byte budget of one datagram before encryption (memberlist's UDPBufferSize). LAN 1400. */
-  readonly packetBytesMax: number;
+  readonly maxPacketBytes: number;
   /** Deadline of a whole stream exchange (push-pull, join). LAN 10000. */
   readonly tcpTimeoutMs: number;
   /** Do not run a TCP fallback ping when UDP probes fail. LAN false. */
@@ -70,7 +70,7 @@ export function lanConfig(): SwimConfig {
     gossipToTheDeadMs: 30_000,
     pushPullIntervalMs: 30_000,
     awarenessMaxMultiplier: 8,
-    packetBytesMax: 1_400,
+    maxPacketBytes: 1_400,
     tcpTimeoutMs: 10_000,
     disableTcpPings: false,
     deadNodeReclaimMs: 0,
@@ -143,7 +143,7 @@ const INT_RULES: Readonly<Record<Exclude<keyof SwimConfig, "disableTcpPings">, I
   gossipToTheDeadMs: {min: 0, max: 86_400_000},
   pushPullIntervalMs: {min: 0, max: 86_400_000},
   awarenessMaxMultiplier: {min: 1, max: 64},
-  packetBytesMax: {min: 512, max: 65_000},
+  maxPacketBytes: {min: 512, max: 65_000},
   tcpTimeoutMs: {min: 1, max: 3_600_000},
   deadNodeReclaimMs: {min: 0, max: 30 * 86_400_000},
   reconnectIntervalMs: {min: 0, max: 86_400_000},

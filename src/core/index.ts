@@ -3,10 +3,11 @@
 // The protocol's formulas, for tools that reason about expected bounds (simulator reports, docs).
 export {scaleTimeoutMs} from "./awareness.ts";
 export * from "./bounds.ts";
-export {PACKET_PARTS_MAX, retransmitLimit} from "./broadcasts.ts";
+export {retransmitLimit} from "./broadcasts.ts";
 export * from "./config.ts";
 export * from "./errors.ts";
 export type * from "./events.ts";
+export {InternPools} from "./intern.ts";
 export type * from "./io.ts";
 export * from "./messages.ts";
 export * from "./node.ts";
@@ -14,3 +15,4 @@ export {pushPullScaleMs, verifyProtocol} from "./push-pull.ts";
 export * from "./random.ts";
 export {expectedConfirmations, remainingSuspicionMs, suspicionTimeoutMs} from "./suspicion.ts";
 export type * from "./timers.ts";
+export * from "./wire-limits.ts";

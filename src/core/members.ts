@@ -19,7 +19,7 @@
  */
 import {assert} from "./errors.ts";
 import type {MemberView} from "./events.ts";
-import {existingNameId, internPushState, nameId} from "./intern.ts";
+import type {InternPools} from "./intern.ts";
 import type {DropReason} from "./io.ts";
 import type {Address, AliveMessage, DeadMessage, MemberState, PushNodeState, SuspectMessage, Vsn} from "./messages.ts";
 import {bytesEqual, sameAddress, vsnEqual} from "./messages.ts";
@@ -58,12 +58,12 @@ export class MemberEntry {
   }
 
   /**
-   * This member as a push-pull state: the process-wide shared instance for these values
-   * (intern.ts internPushState), so the codec encodes each member's state once per change in the
-   * whole process rather than once per push-pull of every node (EncodeOnce).
+   * This member as a push-pull state: the instance `pools` shares for these values
+   * (InternPools.internPushState), so the codec encodes each member's state once per change for
+   * all the nodes sharing the pools rather than once per push-pull of every node (EncodeOnce).
    */
-  pushState(): PushNodeState {
-    return internPushState(this.name, this.addr, this.incarnation, this.meta, this.state, this.vsn);
+  pushState(pools: InternPools): PushNodeState {
+    return pools.internPushState(this.name, this.addr, this.incarnation, this.meta, this.state, this.vsn);
   }
 
   /** A snapshot safe to hand out. */
@@ -176,7 +176,7 @@ export interface StateCounts {
 }
 
 /** MemberTable.quickOldNews answers. */
-export const OLD_NEWS_UNKNOWN = 0;
+const OLD_NEWS_UNKNOWN = 0;
 export const OLD_NEWS_SAME = 1;
 export const OLD_NEWS_OLDER = 2;
 
@@ -185,7 +185,7 @@ export class MemberTable {
   readonly self: MemberEntry;
   // BOUNDED: membersMax entries (SwimNode refuses inserts beyond it; reaping removes dead ones).
   private readonly byName = new Map<string, MemberEntry>();
-  // BOUNDED: indexed by intern.ts's dense name ids (≤ POOL_MAX); holds the same entries as byName
+  // BOUNDED: indexed by the pools' dense name ids (≤ POOL_MAX); holds the same entries as byName
   // for every name that has an id. The fast path of get().
   private readonly byId: (MemberEntry | undefined)[] = [];
   // BOUNDED: 2 slots per name id, like byId. For each other member with a name id: its
@@ -199,8 +199,12 @@ export class MemberTable {
   private readonly live: MemberEntry[] = [];
   readonly counts: StateCounts = {alive: 0, suspect: 0, dead: 0, left: 0};
 
-  constructor(self: MemberEntry) {
+  private readonly pools: InternPools;
+
+  /** `pools` gives the dense name ids the fast index uses (shared with the node's other tables). */
+  constructor(self: MemberEntry, pools: InternPools) {
     this.self = self;
+    this.pools = pools;
     this.byName.set(self.name, self);
     this.index(self);
   }
@@ -222,7 +226,7 @@ export class MemberTable {
    * the full rules must decide). Reads the compact index (one cache line) for names with an id.
    */
   quickOldNews(name: string, incarnation: number, addr: Address): number {
-    const id = existingNameId(name);
+    const id = this.pools.existingNameId(name);
     let known: number | undefined;
     let knownAddr: Address | undefined;
     if (id >= 0) {
@@ -244,14 +248,14 @@ export class MemberTable {
   /** Refreshes the compact index after an entry's incarnation or address changed. */
   touch(entry: MemberEntry): void {
     if (entry === this.self) return;
-    const id = existingNameId(entry.name);
+    const id = this.pools.existingNameId(entry.name);
     if (id < 0 || this.byId[id] !== entry) return;
     this.fast[2 * id] = entry.incarnation;
     this.fast[2 * id + 1] = entry.addr;
   }
 
   get(name: string): MemberEntry | undefined {
-    const id = existingNameId(name);
+    const id = this.pools.existingNameId(name);
     return id >= 0 ? this.byId[id] : this.byName.get(name);
   }
 
@@ -281,7 +285,7 @@ export class MemberTable {
     assert(entry !== this.self, "cannot remove self");
     assert(this.byName.get(entry.name) === entry, "removing an entry not in the table");
     this.byName.delete(entry.name);
-    const id = existingNameId(entry.name);
+    const id = this.pools.existingNameId(entry.name);
     if (id >= 0) {
       this.byId[id] = undefined;
       this.fast[2 * id] = undefined;
@@ -350,7 +354,7 @@ export class MemberTable {
   }
 
   private index(entry: MemberEntry): void {
-    const id = nameId(entry.name);
+    const id = this.pools.nameId(entry.name);
     if (id < 0) return;
     while (this.byId.length < id) this.byId.push(undefined);
     this.byId[id] = entry;

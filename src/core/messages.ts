@@ -28,9 +28,6 @@ export type Vsn = readonly [number, number, number, number, number, number];
 /** Lifeline's own versions, the same as a serf 0.9.4 agent's: CRC, nacks and TCP pings supported. */
 export const DEFAULT_VSN: Vsn = [1, 5, 2, 2, 5, 5];
 
-/** Largest node metadata memberlist accepts (`MetaMaxSize`). */
-export const META_MAX_SIZE = 512;
-
 export interface PingMessage {
   readonly type: "ping";
   readonly seqNo: number;

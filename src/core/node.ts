@@ -16,27 +16,21 @@
  *   reconnect  every reconnectIntervalMs with one remembered failed member, and the seeds when alone
  *
  * The concerns live in their own files: members.ts (table, precedence), probe.ts, suspicion.ts,
- * awareness.ts, broadcasts.ts, push-pull.ts, failed-members.ts.
+ * awareness.ts, broadcasts.ts, push-pull.ts, failed-members.ts, tombstones.ts,
+ * outgoing-streams.ts, local-member.ts.
  */
 import {Awareness} from "./awareness.ts";
-import {
-  BroadcastQueue,
-  COMPOUND_HEADER_OVERHEAD,
-  COMPOUND_PART_OVERHEAD,
-  PACKET_PARTS_MAX,
-  type QueuedBroadcast,
-  retransmitLimit,
-} from "./broadcasts.ts";
+import {BroadcastQueue, type QueuedBroadcast, retransmitLimit} from "./broadcasts.ts";
 import {type SwimConfig, validateConfig} from "./config.ts";
-import {assert, assertNever, InvalidConfigError, InvalidStateError} from "./errors.ts";
+import {assert, assertNever, InvalidStateError} from "./errors.ts";
 import type {MemberView, Notification} from "./events.ts";
 import {FailedMembers} from "./failed-members.ts";
-import {internAddress, internAlive, internMeta, internName, internVsn} from "./intern.ts";
+import {InternPools} from "./intern.ts";
 import type {DropReason, Effect, Input} from "./io.ts";
+import {type LocalMemberInit, resolveLocalMember, validateMeta} from "./local-member.ts";
 import {
   aliveVerdict,
   deadVerdict,
-  isBadVsn,
   MemberEntry,
   MemberTable,
   OLD_NEWS_OLDER,
@@ -50,73 +44,43 @@ import {
   type AliveMessage,
   aliveMessage,
   bytesEqual,
-  DEFAULT_VSN,
   type DeadMessage,
   type IndirectPingMessage,
-  META_MAX_SIZE,
   type Message,
   type PingMessage,
   type PushNodeState,
   type StreamMessage,
   type SuspectMessage,
   sameAddress,
-  type Vsn,
   vsnEqual,
 } from "./messages.ts";
+import {type OutgoingStream, OutgoingStreams} from "./outgoing-streams.ts";
 import {type ActiveProbe, ProbeRing, ServedRequests} from "./probe.ts";
 import {pushPullScaleMs, verifyProtocol} from "./push-pull.ts";
 import type {Random} from "./random.ts";
 import {expectedConfirmations, Suspicion, suspicionTimeoutMs} from "./suspicion.ts";
+import {createSwimStats, type SwimStats} from "./swim-stats.ts";
 import type {Timer} from "./timers.ts";
+import {Tombstones} from "./tombstones.ts";
+import {COMPOUND_HEADER_OVERHEAD, COMPOUND_PART_OVERHEAD, COMPOUND_PARTS_MAX} from "./wire-limits.ts";
 
-/** Who this node is. */
-export interface LocalMemberInit {
-  readonly name: string;
-  /** The address others reach us at (advertise address). */
-  readonly addr: Address;
-  readonly meta?: Uint8Array;
-  readonly vsn?: Vsn;
-  /** Starting incarnation, ≥ 1 (serf ignores 0). Default 1. */
-  readonly incarnation?: number;
-}
+export type {LocalMemberInit} from "./local-member.ts";
+export type {SwimStats} from "./swim-stats.ts";
 
 /** Injected collaborators. */
 export interface SwimNodeComponents {
   readonly random: Random;
   /** Encoded size of a message in bytes (the codec's `encodedSize`); a conservative estimate by default. */
   readonly sizeOf?: (message: Message) => number;
+  /**
+   * Where member values are shared (intern.ts). Give every node of one driver or simulation the
+   * same pools (and the codec context the same), so equal values are shared; default: the node's own.
+   */
+  readonly intern?: InternPools;
 }
 
 /** Lifecycle of a node: idle until `start`, running, leaving after `leave`, left once the leave spread. */
 export type NodeStatus = "idle" | "running" | "leaving" | "left";
-
-/** Monotonic counters, for metrics. */
-export interface SwimStats {
-  /** Probes started (direct pings to a probe target). */
-  probes: number;
-  /** Probes that ended without any ack (the target was then suspected). */
-  probeFailures: number;
-  /** Acks that answered one of our probes (direct, indirect or TCP). */
-  acksReceived: number;
-  /** Nacks received for our probes. */
-  nacksReceived: number;
-  /** Probes that escalated to indirect pings (and the TCP fallback). */
-  indirectProbes: number;
-  /** Members we marked suspect (by our probe or by gossip). */
-  suspicions: number;
-  /** Times we refuted a suspicion or death about ourselves. */
-  refutations: number;
-  /** Members we recorded as dead (failed, not left). */
-  deaths: number;
-  /** Push-pull exchanges completed (served or initiated). */
-  pushPulls: number;
-  /** Gossip packets sent by the gossip loop. */
-  gossipPackets: number;
-}
-
-type OutgoingStream =
-  | {readonly kind: "ping"; readonly seqNo: number}
-  | {readonly kind: "pushPull"; readonly join: boolean; readonly to: Address};
 
 const EMPTY = new Uint8Array(0);
 /** Indirect pings we forward at once. */
@@ -129,19 +93,6 @@ const SEEDS_MAX = 64;
 const FAILED_MEMBERS_MAX = 1_024;
 /** Reaped members remembered so that stale news cannot resurrect them; beyond it the oldest is forgotten. */
 const TOMBSTONES_MAX = 1_024;
-
-/**
- * A reaped dead or left member. memberlist forgets such a member entirely after GossipToTheDead,
- * and then an alive at the same incarnation from a node that missed the death or leave (one that
- * was paused or cut off meanwhile) inserts it again as a new member (memberlist issue #312; found
- * here by the safety property, soak seeds 2350975446 and 988291260). The tombstone refuses such an
- * alive and tells the member's address it is dead, so a real rejoin refutes to a higher incarnation.
- */
-interface Tombstone {
-  readonly incarnation: number;
-  readonly left: boolean;
-  readonly reapedAtMs: number;
-}
 
 /** User broadcasts queued; beyond it the most-transmitted one is evicted. */
 const USER_BROADCASTS_MAX = 1_024;
@@ -163,6 +114,7 @@ export class SwimNode {
   private readonly config: SwimConfig;
   private readonly random: Random;
   private readonly sizeOf: (message: Message) => number;
+  private readonly intern: InternPools;
   private readonly table: MemberTable;
   private readonly awareness: Awareness;
   private readonly ring = new ProbeRing();
@@ -171,30 +123,16 @@ export class SwimNode {
   private readonly membership: BroadcastQueue;
   private readonly userBroadcasts = new BroadcastQueue(USER_BROADCASTS_MAX);
   private readonly served = new ServedRequests(SERVED_REQUESTS_MAX);
-  // BOUNDED: OUTGOING_STREAMS_MAX (oldest evicted; the driver answers or fails each within timeoutMs).
-  private readonly streams = new Map<number, OutgoingStream>();
+  private readonly streams = new OutgoingStreams(OUTGOING_STREAMS_MAX);
   private readonly failed: FailedMembers;
   // BOUNDED: SEEDS_MAX.
   private readonly seeds: Address[] = [];
-  // BOUNDED: TOMBSTONES_MAX (oldest evicted; entries older than reconnectTimeoutMs are ignored and dropped).
-  private readonly tombstones = new Map<string, Tombstone>();
-  private readonly counters: SwimStats = {
-    probes: 0,
-    probeFailures: 0,
-    acksReceived: 0,
-    nacksReceived: 0,
-    indirectProbes: 0,
-    suspicions: 0,
-    refutations: 0,
-    deaths: 0,
-    pushPulls: 0,
-    gossipPackets: 0,
-  };
+  private readonly tombstones = new Tombstones(TOMBSTONES_MAX);
+  private readonly counters: SwimStats = createSwimStats();
   private statusValue: NodeStatus = "idle";
   private activeProbe: ActiveProbe | undefined;
   private probeTickPending = false;
   private seq = 0;
-  private streamSeq = 0;
   private tokenSeq = 0;
   private loopToken = 0;
   private gossipArmed = false;
@@ -202,7 +140,7 @@ export class SwimNode {
   private leaveItem: QueuedBroadcast | undefined;
   private leaveTransmitted = false;
   private readonly ctx: {selfName: string; leaving: boolean; nowMs: number; deadNodeReclaimMs: number};
-  // BOUNDED: PACKET_PARTS_MAX; scratch list for sendWithPiggyback, cleared on every use.
+  // BOUNDED: COMPOUND_PARTS_MAX; scratch list for sendWithPiggyback, cleared on every use.
   private readonly picked: QueuedBroadcast[] = [];
   // The input being handled: its time and the effects it produces.
   private now = 0;
@@ -214,32 +152,18 @@ export class SwimNode {
    */
   constructor(config: SwimConfig, self: LocalMemberInit, components: SwimNodeComponents) {
     validateConfig(config);
-    if (typeof self.name !== "string" || self.name.length === 0) {
-      throw new InvalidConfigError("self.name", "must be a non-empty string");
-    }
-    const incarnation = self.incarnation ?? 1;
-    if (!Number.isInteger(incarnation) || incarnation < 1 || incarnation > 0xffff_ffff) {
-      throw new InvalidConfigError("self.incarnation", "must be an integer between 1 and 4294967295");
-    }
-    const meta = self.meta ?? EMPTY;
-    if (meta.length > META_MAX_SIZE) {
-      throw new InvalidConfigError("self.meta", `must be at most ${META_MAX_SIZE} bytes`);
-    }
-    const vsn = self.vsn ?? DEFAULT_VSN;
-    if (isBadVsn(vsn)) throw new InvalidConfigError("self.vsn", "must be 6 numbers with 0 < pMin ≤ pMax");
-    if (!Number.isInteger(self.addr?.port) || self.addr.port < 0 || self.addr.port > 65_535) {
-      throw new InvalidConfigError("self.addr.port", "must be an integer between 0 and 65535");
-    }
-    this.name = self.name;
+    const {name, addr, incarnation, meta, vsn} = resolveLocalMember(self);
+    this.name = name;
     this.config = config;
     this.random = components.random;
     this.sizeOf = components.sizeOf ?? estimateMessageSize;
-    this.table = new MemberTable(new MemberEntry(self.name, self.addr, incarnation, meta, vsn, "alive", 0));
+    this.intern = components.intern ?? new InternPools();
+    this.table = new MemberTable(new MemberEntry(name, addr, incarnation, meta, vsn, "alive", 0), this.intern);
     this.awareness = new Awareness(config.awarenessMaxMultiplier);
     // BOUNDED (membership queue): one keyed entry per member, so membersMax + 1.
     this.membership = new BroadcastQueue(config.membersMax + 1);
     this.failed = new FailedMembers(Math.min(FAILED_MEMBERS_MAX, config.membersMax));
-    this.ctx = {selfName: self.name, leaving: false, nowMs: 0, deadNodeReclaimMs: config.deadNodeReclaimMs};
+    this.ctx = {selfName: name, leaving: false, nowMs: 0, deadNodeReclaimMs: config.deadNodeReclaimMs};
   }
 
   /** Our current incarnation number. */
@@ -317,7 +241,7 @@ export class SwimNode {
         this.handleStreamResponse(input.id, input.message);
         break;
       case "streamFailed":
-        if (!this.streams.delete(input.id)) this.drop("unknownStream", undefined, input.reason);
+        if (this.streams.take(input.id) === undefined) this.drop("unknownStream", undefined, input.reason);
         break;
       case "timer":
         this.handleTimer(input.timer);
@@ -396,7 +320,7 @@ export class SwimNode {
 
   private handleUpdateMeta(meta: Uint8Array): void {
     this.requireActive("updateMeta");
-    if (meta.length > META_MAX_SIZE) throw new InvalidConfigError("meta", `must be at most ${META_MAX_SIZE} bytes`);
+    validateMeta(meta);
     const self = this.table.self;
     self.meta = meta;
     self.incarnation = this.bumpIncarnation(self.incarnation + 1);
@@ -534,12 +458,11 @@ export class SwimNode {
   }
 
   private handleStreamResponse(id: number, message: StreamMessage): void {
-    const stream = this.streams.get(id);
+    const stream = this.streams.take(id);
     if (stream === undefined) {
       this.drop("unknownStream", undefined, `stream ${id}`);
       return;
     }
-    this.streams.delete(id);
     if (stream.kind === "ping") {
       if (message.type !== "ack" || message.seqNo !== stream.seqNo) {
         this.drop("unexpectedMessage", undefined, `tcp ping answered with ${message.type}`);
@@ -562,13 +485,7 @@ export class SwimNode {
   }
 
   private openStream(to: Address, record: OutgoingStream, message: StreamMessage, timeoutMs: number): number {
-    if (this.streams.size >= OUTGOING_STREAMS_MAX) {
-      const oldest = this.streams.keys().next().value as number;
-      this.streams.delete(oldest);
-    }
-    this.streamSeq = this.streamSeq >= Number.MAX_SAFE_INTEGER ? 1 : this.streamSeq + 1;
-    const id = this.streamSeq;
-    this.streams.set(id, record);
+    const id = this.streams.open(record);
     this.fx.push({type: "sendStream", id, to, message, timeoutMs});
     return id;
   }
@@ -585,7 +502,7 @@ export class SwimNode {
   /** Our whole table as push-pull states, self and dead/left members included (spec §6.2). */
   private localState(): PushNodeState[] {
     const out: PushNodeState[] = [];
-    for (const e of this.table.entries()) out.push(e.pushState());
+    for (const e of this.table.entries()) out.push(e.pushState(this.intern));
     return out;
   }
 
@@ -727,11 +644,7 @@ export class SwimNode {
     for (const e of reap) {
       this.table.remove(e);
       this.suspicions.delete(e.name);
-      this.tombstones.delete(e.name);
-      if (this.tombstones.size >= TOMBSTONES_MAX) {
-        this.tombstones.delete(this.tombstones.keys().next().value as string);
-      }
-      this.tombstones.set(e.name, {incarnation: e.incarnation, left: e.state === "left", reapedAtMs: this.now});
+      this.tombstones.bury(e.name, e.incarnation, e.state === "left", this.now);
     }
     return keep;
   }
@@ -831,52 +744,46 @@ export class SwimNode {
         return undefined;
       case "insert": {
         if (this.table.size >= this.config.membersMax) return "membersFull";
-        const tomb = this.tombstones.get(msg.node);
+        const tomb = this.tombstones.refusing(msg.node, msg.incarnation, this.now, this.config.reconnectTimeoutMs);
         if (tomb !== undefined) {
-          if (this.now - tomb.reapedAtMs > this.config.reconnectTimeoutMs) {
-            this.tombstones.delete(msg.node);
-          } else if (msg.incarnation <= tomb.incarnation) {
-            // Stale news, or a restarted process at a low incarnation: tell its address it is
-            // dead/left; a live process there refutes with a higher incarnation, which we accept.
-            const from = tomb.left ? msg.node : this.name;
-            this.fx.push({
-              type: "send",
-              to: msg.addr,
-              messages: [{type: "dead", incarnation: tomb.incarnation, node: msg.node, from}],
-            });
-            return "oldIncarnation";
-          } else {
-            this.tombstones.delete(msg.node);
-          }
+          // Stale news, or a restarted process at a low incarnation: tell its address it is
+          // dead/left; a live process there refutes with a higher incarnation, which we accept.
+          const from = tomb.left ? msg.node : this.name;
+          this.fx.push({
+            type: "send",
+            to: msg.addr,
+            messages: [{type: "dead", incarnation: tomb.incarnation, node: msg.node, from}],
+          });
+          return "oldIncarnation";
         }
         const entry = new MemberEntry(
-          internName(msg.node),
-          internAddress(msg.addr),
+          this.intern.internName(msg.node),
+          this.intern.internAddress(msg.addr),
           msg.incarnation,
-          internMeta(msg.meta),
-          internVsn(msg.vsn),
+          this.intern.internMeta(msg.meta),
+          this.intern.internVsn(msg.vsn),
           "alive",
           this.now,
         );
         this.table.add(entry);
         this.ring.add(entry, this.random);
         this.failed.forget(entry.name);
-        this.queueMembership(msg.node, internAlive(msg));
+        this.queueMembership(msg.node, this.intern.internAlive(msg));
         this.notify({type: "memberUp", member: entry.toView()});
         return undefined;
       }
       case "accept": {
         assert(known !== undefined, "accept needs a known member");
         this.suspicions.delete(msg.node);
-        this.queueMembership(msg.node, internAlive(msg));
+        this.queueMembership(msg.node, this.intern.internAlive(msg));
         const oldState = known.state;
         const changed = !sameAddress(known.addr, msg.addr) || !bytesEqual(known.meta, msg.meta);
         known.incarnation = msg.incarnation;
         if (changed) {
-          known.meta = internMeta(msg.meta);
-          known.addr = internAddress(msg.addr);
+          known.meta = this.intern.internMeta(msg.meta);
+          known.addr = this.intern.internAddress(msg.addr);
         }
-        if (!vsnEqual(known.vsn, msg.vsn)) known.vsn = internVsn(msg.vsn);
+        if (!vsnEqual(known.vsn, msg.vsn)) known.vsn = this.intern.internVsn(msg.vsn);
         this.table.touch(known);
         this.table.setState(known, "alive", this.now);
         if (oldState === "dead" || oldState === "left") {
@@ -1102,15 +1009,15 @@ export class SwimNode {
   }
 
   /**
-   * Sends `primary` to `to` with as many queued broadcasts as fit in packetBytesMax (membership
+   * Sends `primary` to `to` with as many queued broadcasts as fit in maxPacketBytes (membership
    * updates first, then user messages). With no primary messages, sends only when something was
    * queued; returns whether a packet was sent.
    */
   private sendWithPiggyback(to: Address, primary: Message[]): boolean {
     let used = COMPOUND_HEADER_OVERHEAD;
     for (const m of primary) used += this.sizeOf(m) + COMPOUND_PART_OVERHEAD;
-    const budget = this.config.packetBytesMax - used;
-    const maxParts = PACKET_PARTS_MAX - primary.length;
+    const budget = this.config.maxPacketBytes - used;
+    const maxParts = COMPOUND_PARTS_MAX - primary.length;
     const picked = this.picked;
     picked.length = 0;
     if (budget > 0 && (this.membership.size > 0 || this.userBroadcasts.size > 0)) {

@@ -9,7 +9,7 @@
 import type {PushNodeState, Vsn} from "./messages.ts";
 
 /** Members up to which the push-pull period is not scaled. */
-export const PUSH_PULL_SCALE_THRESHOLD = 32;
+const PUSH_PULL_SCALE_THRESHOLD = 32;
 
 /** The push-pull period for `n` members: intervalMs × (ceil(log2(n) − 5) + 1) above 32, else intervalMs. */
 export function pushPullScaleMs(intervalMs: number, n: number): number {

@@ -25,7 +25,7 @@ export const LIFELINE_MESSAGE_MAGIC = 0x4c;
 export const HEARTBEAT_REPORT_KIND = 0x48;
 /** Third byte: the format version. */
 export const HEARTBEAT_REPORT_VERSION = 1;
-/** Largest report payload sent; it must ride in a gossip packet (packetBytesMax 1400) with headers. */
+/** Largest report payload sent; it must ride in a gossip packet (maxPacketBytes 1400) with headers. */
 export const HEARTBEAT_REPORT_BYTES_MAX = 1_000;
 /** Largest report payload accepted. */
 const REPORT_BYTES_ACCEPTED_MAX = 64 * 1024;

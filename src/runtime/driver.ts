@@ -23,9 +23,11 @@
 import {randomInt} from "node:crypto";
 import createDebug from "debug";
 import {
+  CodecContext,
   DecodeError,
   decodePacketParts,
   decodeStream,
+  ENCRYPTION_OVERHEAD,
   encodedSize,
   encodePacket,
   encodeStream,
@@ -72,8 +74,8 @@ function protocolLog(kind: Message["type"]): createDebug.Debugger {
   }
 }
 
-/** Bytes AES-GCM encryption adds to a datagram (version byte + 12-byte nonce + 16-byte tag; spec §3.5). */
-export const ENCRYPTION_OVERHEAD = 29;
+/** Bytes AES-GCM encryption adds to a datagram (the codec's constant, re-exported for the driver's users). */
+export {ENCRYPTION_OVERHEAD} from "../codec/index.ts";
 
 /** What the driver needs from a stream (the transport's StreamConnection satisfies it). */
 export interface DriverStream {
@@ -101,7 +103,7 @@ export interface CoreNode {
 
 /** User-supplied driver options. */
 export interface DriverInit {
-  /** The protocol config (as the user gave it; the driver lowers packetBytesMax for encryption). */
+  /** The protocol config (as the user gave it; the driver lowers maxPacketBytes for encryption). */
   readonly config: SwimConfig;
   readonly self: LocalMemberInit;
   /** Encrypt and authenticate every packet and stream with these keys (primary first). */
@@ -184,14 +186,19 @@ const AGENT_MEMO_ENTRIES = 4096;
 export class Driver {
   readonly node: CoreNode;
   readonly stats: DriverStats = createDriverStats();
-  /** The config the core runs with (packetBytesMax lowered by the encryption overhead). */
+  /** The config the core runs with (maxPacketBytes lowered by the encryption overhead). */
   readonly coreConfig: SwimConfig;
   private readonly transport: DriverTransport;
   private readonly clock: Clock;
   private readonly listener: DriverListener;
   private readonly keyring: Keyring | undefined;
-  /** How received datagrams and streams are decoded: the keyring, and a memo of repeated gossip. */
-  private readonly decodeOptions: {keyring?: Keyring; memo: GossipMemo};
+  /**
+   * What this driver's encoding and decoding remember (codec/context.ts), sharing its InternPools
+   * with the node: never another driver's, so agents in one process cannot change each other's bytes.
+   */
+  private readonly codec = new CodecContext();
+  /** How received datagrams and streams are decoded: the keyring, the context, a memo of repeated gossip. */
+  private readonly decodeOptions: {keyring?: Keyring; memo: GossipMemo; context: CodecContext};
   private readonly compress: boolean;
   private readonly crc: boolean;
   private readonly heap = new Scheduler<DriverTimer>();
@@ -220,17 +227,25 @@ export class Driver {
     this.keyring = init.keyring;
     // In a large cluster most gossip and push-pull states an agent receives are bytes it has
     // decoded before (each update arrives ~retransmitLimit times); see codec/gossip-memo.ts.
-    this.decodeOptions = {...(init.keyring ? {keyring: init.keyring} : {}), memo: new GossipMemo(AGENT_MEMO_ENTRIES)};
+    this.decodeOptions = {
+      ...(init.keyring ? {keyring: init.keyring} : {}),
+      memo: new GossipMemo(AGENT_MEMO_ENTRIES, this.codec),
+      context: this.codec,
+    };
     this.compress = init.compress ?? true;
     this.crc = init.crc ?? true;
     this.coreConfig = Object.freeze({
       ...init.config,
-      packetBytesMax: init.config.packetBytesMax - (init.keyring ? ENCRYPTION_OVERHEAD : 0),
+      maxPacketBytes: init.config.maxPacketBytes - (init.keyring ? ENCRYPTION_OVERHEAD : 0),
     });
     const random = createRandom(init.seed ?? randomInt(0, 2 ** 32 - 1));
     this.node = components.createNode
       ? components.createNode(this.coreConfig, init.self, random)
-      : new SwimNode(this.coreConfig, init.self, {random, sizeOf: encodedSize});
+      : new SwimNode(this.coreConfig, init.self, {
+          random,
+          sizeOf: (m) => encodedSize(m, this.codec),
+          intern: this.codec.intern,
+        });
   }
 
   /** Monotonic time the core sees (ms). */
@@ -479,6 +494,7 @@ export class Driver {
       bytes = encodePacket(messages, {
         compress: this.compress,
         crc: this.crc,
+        context: this.codec,
         ...(this.keyring ? {keyring: this.keyring} : {}),
       });
     } catch (error) {
@@ -496,7 +512,13 @@ export class Driver {
 
   private writeStream(stream: DriverStream, message: StreamMessage): void {
     try {
-      stream.write(encodeStream(message, {compress: this.compress, ...(this.keyring ? {keyring: this.keyring} : {})}));
+      stream.write(
+        encodeStream(message, {
+          compress: this.compress,
+          context: this.codec,
+          ...(this.keyring ? {keyring: this.keyring} : {}),
+        }),
+      );
     } catch (error) {
       this.listener.onInternalError?.(error, {type: "streamFailed", id: -1, reason: "encode"});
     }

@@ -36,7 +36,7 @@ export interface TransportHandlers {
 const PORT_ATTEMPTS = 20;
 
 /** Fills in the defaults of a TransportInit. */
-export function resolveTransportConfig(init: TransportInit): TransportConfig {
+function resolveTransportConfig(init: TransportInit): TransportConfig {
   return Object.freeze({
     host: init.host,
     port: init.port,

@@ -4,9 +4,8 @@
  * fast-check prints the seed and the shrunk counterexample on failure.
  */
 import fc from "fast-check";
-import {beforeEach, describe, expect, it} from "vitest";
+import {describe, expect, it} from "vitest";
 import {
-  clearMappedHosts,
   decodeMessage,
   decodePacket,
   decodeStream,
@@ -20,8 +19,6 @@ import {message, streamMessage} from "./codec-arbitraries.ts";
 
 const keyring = Keyring.fromBase64([Buffer.alloc(32, 5).toString("base64"), Buffer.alloc(16, 6).toString("base64")]);
 const NUM_RUNS = 300;
-
-beforeEach(() => clearMappedHosts());
 
 describe("codec round trips (property)", () => {
   it("decodeMessage(encodeMessage(m)) equals m, and encodedSize is exact, for every message type", () => {

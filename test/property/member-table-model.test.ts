@@ -19,7 +19,7 @@
  */
 import fc from "fast-check";
 import {describe, expect, it} from "vitest";
-import {createRandom, DEFAULT_VSN, type MemberState} from "../../src/core/index.ts";
+import {createRandom, DEFAULT_VSN, InternPools, type MemberState} from "../../src/core/index.ts";
 import {
   aliveVerdict,
   deadVerdict,
@@ -287,7 +287,7 @@ describe("member table model", () => {
           const self = new MemberEntry(SELF, addr(SELF, 0), 1, EMPTY, DEFAULT_VSN, "alive", 0);
           return {
             model: {members: new Map<string, ModelMember>(), selfIncarnation: 1},
-            real: {table: new MemberTable(self), random: createRandom(seed), now: 0},
+            real: {table: new MemberTable(self, new InternPools()), random: createRandom(seed), now: 0},
           };
         };
         fc.modelRun(setup, cmds);

@@ -1,10 +1,8 @@
 import {isIP} from "node:net";
-import {afterEach, describe, expect, it} from "vitest";
-import {bytesToHost, clearMappedHosts, hostToBytes} from "../../../src/codec/index.ts";
+import {describe, expect, it} from "vitest";
+import {bytesToHost, hostToBytes, MappedAddresses} from "../../../src/codec/index.ts";
 
 const toHex = (b: Uint8Array | undefined) => (b === undefined ? "none" : Buffer.from(b).toString("hex"));
-
-afterEach(() => clearMappedHosts());
 
 describe("IP addresses between text and wire bytes", () => {
   it("encodes IPv4 as 4 bytes and IPv6 as 16", () => {
@@ -57,12 +55,17 @@ describe("IP addresses between text and wire bytes", () => {
   });
 
   it("maps ::ffff:a.b.c.d to IPv4 text and remembers the 16-byte form for that host and port", () => {
-    expect(toHex(hostToBytes("10.1.2.3", 7946))).toBe("0a010203");
-    expect(bytesToHost(Uint8Array.from(Buffer.from(`${"00".repeat(10)}ffff0a010203`, "hex")), 7946)).toBe("10.1.2.3");
-    expect(toHex(hostToBytes("10.1.2.3", 7946))).toBe(`${"00".repeat(10)}ffff0a010203`);
+    const mapped = new MappedAddresses();
+    const wire = Uint8Array.from(Buffer.from(`${"00".repeat(10)}ffff0a010203`, "hex"));
+    expect(toHex(hostToBytes("10.1.2.3", 7946, mapped))).toBe("0a010203");
+    expect(bytesToHost(wire, 7946, mapped)).toBe("10.1.2.3");
+    expect(toHex(hostToBytes("10.1.2.3", 7946, mapped))).toBe(`${"00".repeat(10)}ffff0a010203`);
     // Another port on the same host (e.g. our own agent next to a serf bound to 0.0.0.0) keeps 4 bytes.
-    expect(toHex(hostToBytes("10.1.2.3", 7947))).toBe("0a010203");
-    expect(toHex(hostToBytes("10.1.2.4", 7946))).toBe("0a010204");
+    expect(toHex(hostToBytes("10.1.2.3", 7947, mapped))).toBe("0a010203");
+    expect(toHex(hostToBytes("10.1.2.4", 7946, mapped))).toBe("0a010204");
+    // The memory is its owner's: without it (or with another one) the address stays 4 bytes.
+    expect(toHex(hostToBytes("10.1.2.3", 7946))).toBe("0a010203");
+    expect(toHex(hostToBytes("10.1.2.3", 7946, new MappedAddresses()))).toBe("0a010203");
   });
 
   it("returns undefined for byte strings that are not 4 or 16 long", () => {

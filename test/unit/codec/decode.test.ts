@@ -1,7 +1,7 @@
 import {Packr} from "msgpackr";
-import {afterEach, describe, expect, it} from "vitest";
+import {describe, expect, it} from "vitest";
 import {
-  clearMappedHosts,
+  CodecContext,
   DecodeError,
   type DecodeErrorCode,
   decodeMessage,
@@ -26,8 +26,6 @@ function codeOf(f: () => unknown): DecodeErrorCode | "none" {
   }
   return "none";
 }
-
-afterEach(() => clearMappedHosts());
 
 describe("decodeMessage maps Go structs to core messages", () => {
   it("decodes the spec §5.13 ping into camelCase with a {host, port} source", () => {
@@ -104,9 +102,10 @@ describe("decodeMessage maps Go structs to core messages", () => {
     const mapped = `00000000000000000000ffff0a000005`;
     const bytes = hex(`04 86 a4 41646472 b0 ${mapped}  ab 496e6361726e6174696f6e 01  a4 4d657461 a2 ff80
       a4 4e6f6465 a3 747331  a4 506f7274 cd 1f0a  a3 56736e a6 010502020505`);
-    const m = decodeMessage(bytes);
+    const context = new CodecContext();
+    const m = decodeMessage(bytes, 0, bytes.length, context);
     expect(m).toMatchObject({type: "alive", addr: {host: "10.0.0.5", port: 7946}});
-    expect(toHex(encodeMessage(m))).toBe(toHex(bytes));
+    expect(toHex(encodeMessage(m, context))).toBe(toHex(bytes));
   });
 
   it("formats IPv6 addresses in RFC 5952 text", () => {

@@ -6,9 +6,8 @@
  * slot's one hazard: the codec trusts a filled slot, so a spread copy would send stale bytes.
  */
 import fc from "fast-check";
-import {beforeEach, describe, expect, it} from "vitest";
+import {describe, expect, it} from "vitest";
 import {
-  clearMappedHosts,
   decodeMessage,
   decodeStream,
   EncodeError,
@@ -51,8 +50,6 @@ const stateWithSlot = (s: PushNodeState): PushNodeState => ({
 });
 
 const hex = (b: Uint8Array | undefined): string => (b === undefined ? "(none)" : Buffer.from(b).toString("hex"));
-
-beforeEach(() => clearMappedHosts());
 
 describe("gossip messages with an encode-once slot", () => {
   it("encode to the bytes of the plain literal, alone and in packets, and keep them in the slot", () => {

@@ -7,9 +7,9 @@
  */
 import fc from "fast-check";
 import {Packr} from "msgpackr";
-import {beforeEach, describe, expect, it} from "vitest";
+import {describe, expect, it} from "vitest";
 import {
-  clearMappedHosts,
+  CodecContext,
   DecodeError,
   decodePacket,
   decodePacketParts,
@@ -18,7 +18,6 @@ import {
   GossipMemo,
 } from "../../../src/codec/index.ts";
 import {type AliveMessage, DEFAULT_VSN, type Message} from "../../../src/core/index.ts";
-import {internAddress} from "../../../src/core/intern.ts";
 import {checkProperty} from "../../helpers/property-run.ts";
 import {message} from "../../property/codec-arbitraries.ts";
 
@@ -88,8 +87,6 @@ function outcomeOf(bytes: Uint8Array, memo?: GossipMemo): unknown {
 }
 
 const countsOf = (memo: GossipMemo) => ({hits: memo.hits, misses: memo.misses});
-
-beforeEach(() => clearMappedHosts());
 
 describe("GossipMemo gives the messages decoding gives", () => {
   it("decodes random packets of gossip to the same messages with a memo, first time and repeated", () => {
@@ -404,11 +401,12 @@ describe("GossipMemo shares what it remembers", () => {
   });
 
   it("holds the core's interned, frozen address, shared by different parts about the same member", () => {
-    const memo = new GossipMemo();
+    const context = new CodecContext();
+    const memo = new GossipMemo(4096, context);
     const five = decodePacket(bytesOf(alive(5)), {memo})[0] as AliveMessage;
     const six = decodePacket(bytesOf(alive(6)), {memo})[0] as AliveMessage;
     expect(six).not.toBe(five);
-    expect(five.addr).toBe(internAddress({host: "10.9.8.7", port: 7946}));
+    expect(five.addr).toBe(context.intern.internAddress({host: "10.9.8.7", port: 7946}));
     expect(six.addr).toBe(five.addr);
     expect(Object.isFrozen(five.addr)).toBe(true);
     // The decoder alone does not intern: the memo is what makes the address shared.
@@ -428,7 +426,7 @@ describe("GossipMemo shares what it remembers", () => {
 
 describe("GossipMemo keeps the decoder's side effects", () => {
   // A serf agent bound to 0.0.0.0 advertises its IPv4 address in the 16-byte IPv4-mapped form;
-  // decoding remembers that (address.ts) so the address is re-encoded in the same form, which
+  // decoding remembers that (in the codec context, address.ts) so the address is re-encoded in the same form, which
   // memberlist requires (it compares addresses byte for byte). The memory is bounded: after 4,096
   // other mapped ports the oldest host is forgotten, and the next packet from it teaches it again.
   const mapped = (a: number, b: number, c: number, d: number) =>
@@ -443,29 +441,39 @@ describe("GossipMemo keeps the decoder's side effects", () => {
     vsn: DEFAULT_VSN,
   };
 
-  function forgetMappedByEviction(): void {
+  function forgetMappedByEviction(context: CodecContext): void {
     for (let i = 0; i < 4096; i++) {
-      decodePacket(rawAlive({Addr: mapped(10, 1, i >> 8, i & 255), Port: 1, Node: `other-${i}`}));
+      decodePacket(rawAlive({Addr: mapped(10, 1, i >> 8, i & 255), Port: 1, Node: `other-${i}`}), {context});
     }
   }
 
   it("re-encodes a mapped address in its 16-byte form after a repeat packet, with a memo as without", () => {
     const fourByteForm = encodeMessage(ourCopy).length;
     const noMemo = (() => {
-      decodePacket(serfAlive);
-      forgetMappedByEviction();
-      decodePacket(serfAlive);
-      return encodeMessage(ourCopy).length;
+      const context = new CodecContext();
+      decodePacket(serfAlive, {context});
+      forgetMappedByEviction(context);
+      decodePacket(serfAlive, {context});
+      return encodeMessage(ourCopy, context).length;
     })();
-    clearMappedHosts();
     const withMemo = (() => {
-      const memo = new GossipMemo();
+      const context = new CodecContext();
+      const memo = new GossipMemo(4096, context);
       decodePacket(serfAlive, {memo});
-      forgetMappedByEviction();
+      forgetMappedByEviction(context);
       decodePacket(serfAlive, {memo});
-      return encodeMessage(ourCopy).length;
+      return encodeMessage(ourCopy, context).length;
     })();
     expect(noMemo).toBe(fourByteForm + 12);
     expect(withMemo, "a memo hit skipped remembering the IPv4-mapped address").toBe(noMemo);
+  });
+
+  it("keeps what one context learnt out of another context's bytes, and out of context-free encoding", () => {
+    const learnt = new CodecContext();
+    decodePacket(serfAlive, {context: learnt});
+    const fourByteForm = encodeMessage(ourCopy).length;
+    expect(encodeMessage(ourCopy, learnt).length).toBe(fourByteForm + 12);
+    expect(encodeMessage(ourCopy, new CodecContext()).length).toBe(fourByteForm);
+    expect(encodeMessage(ourCopy).length).toBe(fourByteForm);
   });
 });

@@ -2,7 +2,7 @@
  * The core never lets the codec's encode-once slot (EncodeOnce.wire) send stale bytes: what a
  * SwimNode gossips or lists in a push-pull encodes its current view, after a zero port is replaced
  * by ours (SwimNode.onAlive), after a refutation, and after a member changes.
- * MemberEntry.pushState() returns one snapshot while the entry is unchanged (so its bytes are
+ * MemberEntry.pushState(pools) returns one snapshot while the entry is unchanged (so its bytes are
  * reused) and a new one after any field the wire carries changes.
  */
 import {describe, expect, it} from "vitest";
@@ -18,7 +18,11 @@ import {
   type SwimNode,
   type Vsn,
 } from "../../../src/core/index.ts";
+import {InternPools} from "../../../src/core/intern.ts";
 import {MemberEntry} from "../../../src/core/members.ts";
+
+const pools = new InternPools();
+
 import {addrOf, alive, createTestNode, packetFrom, suspect} from "../../helpers/core-harness.ts";
 
 /** The messages `node` piggybacks on its ack to a ping from `peer` (its queued gossip). */
@@ -134,15 +138,15 @@ describe("MemberEntry.pushState", () => {
 
   it("returns the same object while the entry is unchanged, with an encode-once slot", () => {
     const e = entry();
-    const s = e.pushState();
+    const s = e.pushState(pools);
     expect("wire" in s).toBe(true);
-    expect(e.pushState()).toBe(s);
+    expect(e.pushState(pools)).toBe(s);
     decoded(s);
     expect(s.wire).toBeInstanceOf(Uint8Array);
-    expect(e.pushState()).toBe(s);
+    expect(e.pushState(pools)).toBe(s);
     // Unrelated bookkeeping does not count as a change.
     e.stateChangeMs = 99;
-    expect(e.pushState()).toBe(s);
+    expect(e.pushState(pools)).toBe(s);
   });
 
   const changes: {field: string; change: (e: MemberEntry) => void; check: (d: PushNodeState) => void}[] = [
@@ -185,14 +189,14 @@ describe("MemberEntry.pushState", () => {
   for (const c of changes) {
     it(`returns a new snapshot that encodes the change after ${c.field} changes`, () => {
       const e = entry();
-      const old = e.pushState();
+      const old = e.pushState(pools);
       decoded(old); // fills the old snapshot's slot
       c.change(e);
-      const fresh = e.pushState();
+      const fresh = e.pushState(pools);
       expect(fresh).not.toBe(old);
       expect(fresh.wire).toBeUndefined();
       c.check(decoded(fresh));
-      expect(e.pushState()).toBe(fresh);
+      expect(e.pushState(pools)).toBe(fresh);
     });
   }
 });

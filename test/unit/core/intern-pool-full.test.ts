@@ -1,14 +1,20 @@
 /*
- * When intern.ts's process-wide pools are full (65,536 names), nothing breaks: names beyond get
- * no id (nameId answers −1, without assigning), MemberTable falls back to its own map for them,
- * and internAlive still answers with an equal message. This file fills the pools on purpose, so it
- * runs alone (vitest isolates each test file's modules).
+ * When an owner's InternPools (intern.ts) are full (65,536 names), nothing breaks: names beyond
+ * get no id (nameId answers −1, without assigning), MemberTable falls back to its own map for
+ * them, and internAlive still answers with an equal message. This file fills one set of pools on
+ * purpose; other owners' pools (other drivers, other simulations) are untouched by it.
  */
 import {beforeAll, describe, expect, it} from "vitest";
 import {encodeMessage} from "../../../src/codec/index.ts";
 import {type AliveMessage, DEFAULT_VSN} from "../../../src/core/index.ts";
-import {existingNameId, internAlive, nameId} from "../../../src/core/intern.ts";
+import {InternPools} from "../../../src/core/intern.ts";
 import {MemberEntry, MemberTable} from "../../../src/core/members.ts";
+
+/** The pools under test (an owner's, like a driver's or a simulation's). */
+const pools = new InternPools();
+const nameId = (name: string): number => pools.nameId(name);
+const existingNameId = (name: string): number => pools.existingNameId(name);
+const internAlive = (msg: AliveMessage): AliveMessage => pools.internAlive(msg);
 
 /** POOL_MAX in intern.ts. */
 const POOL_MAX = 65_536;
@@ -35,7 +41,7 @@ describe("a full name-id pool", () => {
   });
 
   it("lets a member table find, remove and re-add members without ids next to members with ids", () => {
-    const table = new MemberTable(entryOf("overflow-self"));
+    const table = new MemberTable(entryOf("overflow-self"), pools);
     const withoutId = entryOf("overflow-m");
     const withId = entryOf(lastWithId);
     table.add(withoutId);
@@ -51,7 +57,7 @@ describe("a full name-id pool", () => {
     table.add(back);
     expect(table.get("overflow-m")).toBe(back);
     // Another table with the same id-less name keeps its own entry.
-    const other = new MemberTable(entryOf("overflow-self-2"));
+    const other = new MemberTable(entryOf("overflow-self-2"), pools);
     expect(other.get("overflow-m")).toBeUndefined();
     const otherEntry = entryOf("overflow-m", 7001);
     other.add(otherEntry);

@@ -1,7 +1,7 @@
 /*
  * Interning (src/core/intern.ts) only ever swaps a value for an equal one: internAlive answers
  * with one shared alive per equal content (always with an encode-once slot, always equal to what
- * it was given), nameId hands out stable dense process-wide ids and existingNameId never assigns
+ * it was given), nameId hands out stable dense ids per set of pools and existingNameId never assigns
  * one. MemberTable (src/core/members.ts), which finds entries through those ids, still finds each
  * entry of each table by name, and forgets it on remove, however many tables share a name.
  */
@@ -9,9 +9,15 @@ import fc from "fast-check";
 import {describe, expect, it} from "vitest";
 import {encodeMessage} from "../../../src/codec/index.ts";
 import {type Address, type AliveMessage, aliveMessage, DEFAULT_VSN, type Vsn} from "../../../src/core/index.ts";
-import {existingNameId, internAlive, nameId} from "../../../src/core/intern.ts";
+import {InternPools} from "../../../src/core/intern.ts";
 import {MemberEntry, MemberTable} from "../../../src/core/members.ts";
 import {checkProperty} from "../../helpers/property-run.ts";
+
+/** The pools under test (an owner's, like a driver's or a simulation's). */
+const pools = new InternPools();
+const nameId = (name: string): number => pools.nameId(name);
+const existingNameId = (name: string): number => pools.existingNameId(name);
+const internAlive = (msg: AliveMessage): AliveMessage => pools.internAlive(msg);
 
 const EMPTY = new Uint8Array(0);
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
@@ -143,7 +149,7 @@ describe("MemberTable finds entries by name", () => {
     new MemberEntry(name, {host: "10.4.0.1", port}, 1, EMPTY, DEFAULT_VSN, "alive", 0);
 
   it("finds an entry after add, self included, and nothing after remove", () => {
-    const table = new MemberTable(entryOf("table-self"));
+    const table = new MemberTable(entryOf("table-self"), pools);
     const m = entryOf("table-m");
     expect(table.get("table-m")).toBeUndefined();
     table.add(m);
@@ -158,7 +164,7 @@ describe("MemberTable finds entries by name", () => {
 
   it("does not find a name that has an id from elsewhere but is not in this table", () => {
     nameId("table-elsewhere");
-    const table = new MemberTable(entryOf("table-self-2"));
+    const table = new MemberTable(entryOf("table-self-2"), pools);
     expect(table.get("table-elsewhere")).toBeUndefined();
     // An id far beyond anything this table indexed.
     for (let i = 0; i < 100; i++) nameId(`table-later-${i}`);
@@ -166,8 +172,8 @@ describe("MemberTable finds entries by name", () => {
   });
 
   it("keeps each table's own entry for a name added to several tables", () => {
-    const t1 = new MemberTable(entryOf("multi-self-1"));
-    const t2 = new MemberTable(entryOf("multi-self-2"));
+    const t1 = new MemberTable(entryOf("multi-self-1"), pools);
+    const t2 = new MemberTable(entryOf("multi-self-2"), pools);
     const in1 = entryOf("multi-shared", 1);
     const in2 = entryOf("multi-shared", 2);
     t1.add(in1);
@@ -191,7 +197,7 @@ describe("MemberTable finds entries by name", () => {
       "agrees with a map per table under random adds and removes across three tables (property)",
       fc.array(op, {maxLength: 120}),
       (ops) => {
-        const tables = [0, 1, 2].map((t) => new MemberTable(entryOf(`model-self-${t}`)));
+        const tables = [0, 1, 2].map((t) => new MemberTable(entryOf(`model-self-${t}`), pools));
         const models = [0, 1, 2].map(() => new Map<string, MemberEntry>());
         for (const o of ops) {
           const table = tables[o.table] as MemberTable;

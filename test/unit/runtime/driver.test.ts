@@ -133,7 +133,7 @@ describe("Driver", () => {
     expect(driver.stats.packetsOut).toBe(1);
   });
 
-  it("encrypts packets when a keyring is set and lowers the core's packetBytesMax by the overhead", () => {
+  it("encrypts packets when a keyring is set and lowers the core's maxPacketBytes by the overhead", () => {
     const keyring = new Keyring([new Uint8Array(32).fill(7)]);
     const {transport, driver, config} = setup(
       (input): Effect[] => (input.type === "start" ? [{type: "send", to: PEER, messages: [PING]}] : []),
@@ -141,7 +141,7 @@ describe("Driver", () => {
       keyring,
     );
     driver.start();
-    expect(config().packetBytesMax).toBe(1_400 - ENCRYPTION_OVERHEAD);
+    expect(config().maxPacketBytes).toBe(1_400 - ENCRYPTION_OVERHEAD);
     const bytes = transport.sent[0]?.bytes as Uint8Array;
     expect(() => decodePacket(bytes)).toThrow();
     expect(decodePacket(bytes, {keyring})).toEqual([PING]);
