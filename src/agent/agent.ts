@@ -16,6 +16,7 @@ import {encodeSerfLeaveIntent} from "../codec/serf-leave-intent.ts";
 import {
   type Address,
   DEFAULT_VSN,
+  InvalidConfigError,
   META_MAX_SIZE,
   type MemberState,
   type MemberView,
@@ -26,12 +27,7 @@ import {
   type SwimConfig,
   type SwimNode,
 } from "../core/index.ts";
-import {
-  type DeviceView,
-  type HeartbeatRegistryInit,
-  InvalidHeartbeatConfigError,
-  resolveHeartbeatRegistryConfig,
-} from "../heartbeat/registry.ts";
+import {type DeviceView, type HeartbeatRegistryInit, resolveHeartbeatRegistryConfig} from "../heartbeat/registry.ts";
 import {HeartbeatService} from "../heartbeat/service.ts";
 import {
   EventHandlerRunner,
@@ -46,7 +42,7 @@ import {isUp, LeaderElector, type LeaderOptions} from "../ring/leader.ts";
 import {Driver, type DriverStats, type JoinResult} from "../runtime/index.ts";
 import {BindError, createTransport, type Transport, type TransportStats} from "../transport/index.ts";
 import {formatHostPort, type HostPort, parseHostPort, resolveSeeds} from "./address.ts";
-import {AgentStateError, InvalidInitError, JoinError} from "./errors.ts";
+import {AgentStateError, JoinError} from "./errors.ts";
 
 const log = createDebug("lifeline:agent");
 const logMember = createDebug("lifeline:member");
@@ -192,27 +188,27 @@ export interface AgentEvents {
 
 type AgentStatus = "created" | "starting" | "running" | "leaving" | "left" | "stopped";
 
-/** Resolves and validates an AgentInit. Throws InvalidInitError / InvalidConfigError naming the field. */
+/** Resolves and validates an AgentInit. Throws InvalidConfigError naming the field. */
 export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
   const name = init.name ?? hostname();
   if (typeof name !== "string" || name.length === 0 || name.length > 255) {
-    throw new InvalidInitError("name", "must be a non-empty string of at most 255 characters");
+    throw new InvalidConfigError("name", "must be a non-empty string of at most 255 characters");
   }
   const bind = parseHostPort(init.bind ?? `127.0.0.1:${DEFAULT_PORT}`, "bind", DEFAULT_PORT);
   const advertise = init.advertise === undefined ? undefined : parseHostPort(init.advertise, "advertise", -1);
   const join = (init.join ?? []).map((seed) => parseHostPort(seed, "join", -1));
   const retryJoinMax = init.retryJoinMax ?? 0;
   if (!Number.isInteger(retryJoinMax) || retryJoinMax < 0) {
-    throw new InvalidInitError("retryJoinMax", "must be an integer ≥ 0 (0 = keep trying)");
+    throw new InvalidConfigError("retryJoinMax", "must be an integer ≥ 0 (0 = keep trying)");
   }
   const retryJoinIntervalMs = init.retryJoinIntervalMs ?? 1_000;
   if (!Number.isInteger(retryJoinIntervalMs) || retryJoinIntervalMs < 1 || retryJoinIntervalMs > 3_600_000) {
-    throw new InvalidInitError("retryJoinIntervalMs", "must be an integer between 1 and 3600000");
+    throw new InvalidConfigError("retryJoinIntervalMs", "must be an integer between 1 and 3600000");
   }
   const tags = {...(init.tags ?? {})};
   for (const [key, value] of Object.entries(tags)) {
     if (typeof value !== "string")
-      throw new InvalidInitError("tags", `value of ${JSON.stringify(key)} must be a string`);
+      throw new InvalidConfigError("tags", `value of ${JSON.stringify(key)} must be a string`);
   }
   checkTags(tags);
   const profile = init.profile ?? "lan";
@@ -229,9 +225,13 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
     try {
       keyring = Keyring.fromBase64(keys);
     } catch (error) {
-      throw new InvalidInitError("encrypt", `must be base64 of a 16, 24 or 32-byte key (${(error as Error).message})`, {
-        cause: error,
-      });
+      throw new InvalidConfigError(
+        "encrypt",
+        `must be base64 of a 16, 24 or 32-byte key (${(error as Error).message})`,
+        {
+          cause: error,
+        },
+      );
     }
   }
   const http = init.http === undefined ? undefined : parseHostPort(init.http, "http");
@@ -239,12 +239,12 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
     try {
       return parseEventHandler(text);
     } catch (error) {
-      throw new InvalidInitError("eventHandlers", (error as Error).message.replace(/^invalid [^;]+; /, ""));
+      throw error instanceof InvalidConfigError ? error.withField("eventHandlers") : error;
     }
   });
   const eventHandlerTimeoutMs = init.eventHandlerTimeoutMs ?? 30_000;
   if (!Number.isInteger(eventHandlerTimeoutMs) || eventHandlerTimeoutMs < 1 || eventHandlerTimeoutMs > 86_400_000) {
-    throw new InvalidInitError("eventHandlerTimeoutMs", "must be an integer between 1 and 86400000");
+    throw new InvalidConfigError("eventHandlerTimeoutMs", "must be an integer between 1 and 86400000");
   }
   const heartbeatListen =
     init.heartbeatListen === undefined ? undefined : parseHostPort(init.heartbeatListen, "heartbeatListen");
@@ -257,16 +257,15 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
     ] as const) {
       const value = heartbeat[field];
       if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
-        throw new InvalidHeartbeatConfigError(field, `must be an integer between ${min} and ${max}`);
+        throw new InvalidConfigError(field, `must be an integer between ${min} and ${max}`);
       }
     }
   } catch (error) {
-    const field = (error as {field?: string}).field ?? "";
-    throw new InvalidInitError(`heartbeat.${field}`, (error as Error).message.replace(/^invalid [^;]+; /, ""));
+    throw error instanceof InvalidConfigError ? error.under("heartbeat") : error;
   }
   const ringVnodes = init.ringVnodes ?? DEFAULT_VNODES;
   if (!Number.isInteger(ringVnodes) || ringVnodes < 1 || ringVnodes > 4096) {
-    throw new InvalidInitError("ringVnodes", "must be an integer between 1 and 4096");
+    throw new InvalidConfigError("ringVnodes", "must be an integer between 1 and 4096");
   }
   return Object.freeze({
     name,
@@ -493,7 +492,7 @@ export class Agent extends EventEmitter<AgentEvents> {
    */
   async join(addrs: readonly string[]): Promise<number> {
     const seeds = addrs.map((addr) => parseHostPort(addr, "addrs", this.transport?.address.port ?? DEFAULT_PORT));
-    if (seeds.length === 0) throw new InvalidInitError("addrs", "must list at least one address");
+    if (seeds.length === 0) throw new InvalidConfigError("addrs", "must list at least one address");
     return this.joinOnce(seeds);
   }
 
@@ -761,7 +760,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 
 /**
  * Creates an agent and starts it (binds, starts the protocol, serves HTTP if asked, begins the
- * startup join in the background). Throws InvalidInitError / InvalidConfigError for bad options
+ * startup join in the background). Throws InvalidConfigError for bad options
  * and BindError when the address is taken.
  */
 export async function createAgent(init: AgentInit = {}): Promise<Agent> {
@@ -807,15 +806,16 @@ export function toAgentMember(view: MemberView): AgentMember {
   };
 }
 
-/** Encodes tags as serf does; throws InvalidInitError("tags") when they do not fit in node meta. */
+/** Encodes tags as serf does; throws InvalidConfigError("tags") when they do not fit in node meta. */
 function checkTags(tags: Record<string, string>): Uint8Array {
   let meta: Uint8Array;
   try {
     meta = encodeTags(tags);
   } catch (error) {
-    throw new InvalidInitError("tags", (error as Error).message, {cause: error});
+    throw new InvalidConfigError("tags", (error as Error).message, {cause: error});
   }
-  if (meta.length > META_MAX_SIZE) throw new InvalidInitError("tags", `must encode to at most ${META_MAX_SIZE} bytes`);
+  if (meta.length > META_MAX_SIZE)
+    throw new InvalidConfigError("tags", `must encode to at most ${META_MAX_SIZE} bytes`);
   return meta;
 }
 

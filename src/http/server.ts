@@ -20,8 +20,8 @@ import type {AddressInfo, Socket} from "node:net";
 import createDebug from "debug";
 import type {HostPort} from "../agent/address.ts";
 import type {Agent, AgentEvents, AgentMember} from "../agent/agent.ts";
-import {AgentStateError, InvalidInitError, JoinError} from "../agent/errors.ts";
-import type {Address} from "../core/index.ts";
+import {AgentStateError, JoinError} from "../agent/errors.ts";
+import {type Address, InvalidConfigError} from "../core/index.ts";
 import type {DeviceView} from "../heartbeat/registry.ts";
 import {DEFAULT_LEADER_KEY} from "../ring/leader.ts";
 import {renderMetrics} from "./metrics.ts";
@@ -166,7 +166,7 @@ async function route(
         const joined = await agent.join(addrs as string[]);
         sendJson(res, 200, {joined});
       } catch (error) {
-        if (error instanceof InvalidInitError) throw new HttpError(400, error.message, error.field);
+        if (error instanceof InvalidConfigError) throw new HttpError(400, error.message, error.field);
         if (error instanceof JoinError) throw new HttpError(502, error.message);
         if (error instanceof AgentStateError) throw new HttpError(409, error.message);
         throw error;
