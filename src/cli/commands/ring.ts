@@ -1,6 +1,6 @@
 /* `lifeline ring KEY`: which member owns KEY on a running agent's hash ring (and the next N-1). */
 import type {Command} from "../command.ts";
-import type {FlagSpec} from "../flags.ts";
+import {type FlagSpec, flagValue} from "../flags.ts";
 import {clientCommand, errorText, HTTP_FLAG, httpBase, request} from "../http-client.ts";
 import {UsageError} from "../usage-error.ts";
 
@@ -20,7 +20,7 @@ export const ringCommand: Command = {
   async run(parsed, io) {
     if (parsed.positionals.length !== 1) throw new UsageError("needs exactly one KEY");
     const key = parsed.positionals[0] as string;
-    const n = (parsed.values.get("n") as number | undefined) ?? 1;
+    const n = flagValue(parsed, FLAGS, "n") as number;
     const base = httpBase(parsed);
     return clientCommand("ring", io, async () => {
       const {status, body} = await request(base, `/v1/ring?key=${encodeURIComponent(key)}&n=${n}`);
