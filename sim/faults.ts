@@ -15,7 +15,8 @@
  *   rollingRestart   one node after another: crash, restart downMs later, next one intervalMs later
  *   leave            graceful leave
  */
-import {checkNumber, InvalidSimOptionError} from "./options.ts";
+import {InvalidConfigError} from "../src/core/index.ts";
+import {checkNumber} from "./options.ts";
 import {resolveSelector, type Selector, type SelectorContext} from "./selector.ts";
 import type {Simulation} from "./simulation.ts";
 
@@ -91,7 +92,7 @@ function each(nodes: readonly string[], fn: (name: string) => void): void {
 export function resolveTime(field: string, value: unknown, durationMs: number): number {
   if (typeof value === "string") {
     const m = /^(\d+(?:\.\d+)?)%$/.exec(value);
-    if (!m) throw new InvalidSimOptionError(field, `must be ms or "P%" of durationMs`);
+    if (!m) throw new InvalidConfigError(field, `must be ms or "P%" of durationMs`);
     return Math.round((Number(m[1]) / 100) * durationMs);
   }
   return checkNumber(field, value, 0, 365 * 86_400_000);
@@ -102,14 +103,14 @@ export function resolveTime(field: string, value: unknown, durationMs: number): 
  * random picks are reproducible) and schedules it on `sim`.
  */
 export function scheduleFault(sim: Simulation, fault: Fault, field: string, ctx: SelectorContext, durationMs: number) {
-  if (typeof fault !== "object" || fault === null) throw new InvalidSimOptionError(field, "must be an object");
+  if (typeof fault !== "object" || fault === null) throw new InvalidConfigError(field, "must be an object");
   const type = (fault as {type?: unknown}).type;
   if (typeof type !== "string" || !(type in FIELDS)) {
-    throw new InvalidSimOptionError(`${field}.type`, `must be one of ${Object.keys(FIELDS).join(", ")}`);
+    throw new InvalidConfigError(`${field}.type`, `must be one of ${Object.keys(FIELDS).join(", ")}`);
   }
   const allowed = new Set(["type", "atMs", ...(FIELDS[type as Fault["type"]] ?? [])]);
   for (const key of Object.keys(fault)) {
-    if (!allowed.has(key)) throw new InvalidSimOptionError(`${field}.${key}`, `is not a field of a ${type} fault`);
+    if (!allowed.has(key)) throw new InvalidConfigError(`${field}.${key}`, `is not a field of a ${type} fault`);
   }
   const at = resolveTime(`${field}.atMs`, fault.atMs, durationMs);
   const names = (key: string, sel: unknown): string[] =>
@@ -146,7 +147,7 @@ export function scheduleFault(sim: Simulation, fault: Fault, field: string, ctx:
       const upMs = ms("upMs", fault.upMs);
       const d = optMs("durationMs", fault.durationMs);
       if (fault.oneWay !== undefined && typeof fault.oneWay !== "boolean") {
-        throw new InvalidSimOptionError(`${field}.oneWay`, "must be a boolean");
+        throw new InvalidConfigError(`${field}.oneWay`, "must be a boolean");
       }
       sim.at(at, () =>
         sim.flap(from, to, {
@@ -189,7 +190,7 @@ export function scheduleFault(sim: Simulation, fault: Fault, field: string, ctx:
       const ingress = rate("ingress", fault.ingress);
       const egress = rate("egress", fault.egress);
       if (ingress === undefined && egress === undefined) {
-        throw new InvalidSimOptionError(field, "a loss fault needs ingress and/or egress");
+        throw new InvalidConfigError(field, "a loss fault needs ingress and/or egress");
       }
       const d = optMs("durationMs", fault.durationMs);
       const loss = {...(ingress !== undefined ? {ingress} : {}), ...(egress !== undefined ? {egress} : {})};

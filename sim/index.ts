@@ -1,10 +1,12 @@
 /* The simulator's public surface: createSimulation, scenarios, reports and the safety checker. */
+
+export {InvalidConfigError} from "../src/core/index.ts";
 export {SafetyChecker, type SafetyCheckerInit, type SafetyViolation} from "./checkers.ts";
 export {type Fault, type SimTime, scheduleFault} from "./faults.ts";
 export {renderHtml} from "./html.ts";
 export {type CrashRecord, Metrics} from "./metrics.ts";
 export {type BlockRule, type Latency, Network, type NetworkOptions, type NetworkStats} from "./network.ts";
-export {InvalidSimOptionError, resolveSimOptions, type SimInit, type SimOptions} from "./options.ts";
+export {resolveSimOptions, type SimInit, type SimOptions} from "./options.ts";
 export {buildReport, type CheckResult, formatSummary, type SimReport} from "./report.ts";
 export {
   judge,

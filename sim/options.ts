@@ -1,9 +1,15 @@
 /*
  * SimOptions: everything that shapes a simulated run, as one plain object (the VOPR's
  * PacketSimulatorOptions, turmoil's config). `resolveSimOptions` fills the defaults documented on
- * each field, checks every rule, and throws InvalidSimOptionError naming the field and the rule.
+ * each field, checks every rule, and throws InvalidConfigError naming the field and the rule.
  */
-import {type ProfileName, profileConfig, resolveConfig, type SwimConfig} from "../src/core/index.ts";
+import {
+  InvalidConfigError,
+  type ProfileName,
+  profileConfig,
+  resolveConfig,
+  type SwimConfig,
+} from "../src/core/index.ts";
 
 /** A user-supplied option set; every field but `nodes` has a default. */
 export interface SimInit {
@@ -70,23 +76,12 @@ export interface SimOptions {
   readonly trace: ((line: string) => void) | undefined;
 }
 
-/** A simulator option (or scenario field, or CLI flag) broke a rule. Nothing was run. */
-export class InvalidSimOptionError extends Error {
-  static override name = "InvalidSimOptionError";
-  readonly field: string;
-  constructor(field: string, rule: string, options?: ErrorOptions) {
-    super(`invalid ${field}; ${rule}`, options);
-    this.name = "InvalidSimOptionError";
-    this.field = field;
-  }
-}
-
 /** Throws unless `value` is a number in [min, max] (and an integer when asked). */
 export function checkNumber(field: string, value: unknown, min: number, max: number, integer = false): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
-    throw new InvalidSimOptionError(field, `must be ${integer ? "an integer" : "a number"} between ${min} and ${max}`);
+    throw new InvalidConfigError(field, `must be ${integer ? "an integer" : "a number"} between ${min} and ${max}`);
   }
-  if (integer && !Number.isInteger(value)) throw new InvalidSimOptionError(field, `must be an integer`);
+  if (integer && !Number.isInteger(value)) throw new InvalidConfigError(field, `must be an integer`);
   return value;
 }
 
@@ -116,42 +111,34 @@ const SIM_FIELDS: ReadonlySet<string> = new Set(SIM_FIELD_NAMES);
 
 /** Applies defaults and checks every rule; the core config goes through the core's resolveConfig. */
 export function resolveSimOptions(init: SimInit): SimOptions {
-  if (typeof init !== "object" || init === null) throw new InvalidSimOptionError("options", "must be an object");
+  if (typeof init !== "object" || init === null) throw new InvalidConfigError("options", "must be an object");
   for (const key of Object.keys(init)) {
-    if (!SIM_FIELDS.has(key)) throw new InvalidSimOptionError(key, `is not a simulator option`);
+    if (!SIM_FIELDS.has(key)) throw new InvalidConfigError(key, `is not a simulator option`);
   }
   const nodes = checkNumber("nodes", init.nodes, 1, 100_000, true);
   const seed = checkNumber("seed", init.seed ?? 1, 0, 0xffff_ffff, true);
   const profile = init.profile ?? "lan";
-  let base: SwimConfig;
-  try {
-    base = profileConfig(profile);
-  } catch {
-    throw new InvalidSimOptionError("profile", "must be one of lan, wan, local");
-  }
+  const base = profileConfig(profile);
   let config: SwimConfig;
   try {
     config = resolveConfig(init.config ?? {}, base);
   } catch (error) {
-    const field = (error as {field?: string}).field ?? "config";
-    throw new InvalidSimOptionError(`config.${field}`, (error as Error).message.replace(/^invalid \S+; /, ""), {
-      cause: error,
-    });
+    throw error instanceof InvalidConfigError ? error.under("config") : error;
   }
   const latency = init.latency ?? {minMs: 1, jitterMeanMs: 1};
-  if (typeof latency !== "object" || latency === null) throw new InvalidSimOptionError("latency", "must be an object");
+  if (typeof latency !== "object" || latency === null) throw new InvalidConfigError("latency", "must be an object");
   checkNumber("latency.minMs", latency.minMs, 0, 600_000);
   checkNumber("latency.jitterMeanMs", latency.jitterMeanMs, 0, 600_000);
   const keys = init.keys ?? [];
   if (!Array.isArray(keys) || keys.some((k) => typeof k !== "string")) {
-    throw new InvalidSimOptionError("keys", "must be an array of base64 strings");
+    throw new InvalidConfigError("keys", "must be an array of base64 strings");
   }
   for (const field of ["compress", "crc", "safety", "decodeMemo"] as const) {
     const v = init[field];
-    if (v !== undefined && typeof v !== "boolean") throw new InvalidSimOptionError(field, "must be a boolean");
+    if (v !== undefined && typeof v !== "boolean") throw new InvalidConfigError(field, "must be a boolean");
   }
   if (init.trace !== undefined && typeof init.trace !== "function") {
-    throw new InvalidSimOptionError("trace", "must be a function");
+    throw new InvalidConfigError("trace", "must be a function");
   }
   return {
     nodes,

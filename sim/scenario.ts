@@ -18,9 +18,9 @@
  * expectations judged on the report.
  */
 import {readFileSync} from "node:fs";
-import type {SwimConfig} from "../src/core/index.ts";
+import {InvalidConfigError, type SwimConfig} from "../src/core/index.ts";
 import {type Fault, scheduleFault} from "./faults.ts";
-import {checkNumber, InvalidSimOptionError, SIM_FIELD_NAMES, type SimInit} from "./options.ts";
+import {checkNumber, SIM_FIELD_NAMES, type SimInit} from "./options.ts";
 import {buildReport, type CheckResult, type SimReport} from "./report.ts";
 import {resolveSelector, type SelectorContext} from "./selector.ts";
 import {createSimulation, type Simulation} from "./simulation.ts";
@@ -76,27 +76,25 @@ const EXPECT_FIELDS = new Set([
   "maxFalsePositives",
 ]);
 
-/** Checks the shape of a parsed scenario; throws InvalidSimOptionError naming the field. */
+/** Checks the shape of a parsed scenario; throws InvalidConfigError naming the field. */
 export function parseScenario(value: unknown): Scenario {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new InvalidSimOptionError("scenario", "must be a JSON object");
+    throw new InvalidConfigError("scenario", "must be a JSON object");
   }
   const s = value as Record<string, unknown>;
   for (const key of Object.keys(s)) {
-    if (!SCENARIO_FIELDS.has(key)) throw new InvalidSimOptionError(key, "is not a scenario field");
+    if (!SCENARIO_FIELDS.has(key)) throw new InvalidConfigError(key, "is not a scenario field");
   }
-  if (typeof s.name !== "string" || s.name === "")
-    throw new InvalidSimOptionError("name", "must be a non-empty string");
+  if (typeof s.name !== "string" || s.name === "") throw new InvalidConfigError("name", "must be a non-empty string");
   checkNumber("durationMs", s.durationMs, 1, 365 * 86_400_000);
-  if (s.faults !== undefined && !Array.isArray(s.faults)) throw new InvalidSimOptionError("faults", "must be an array");
+  if (s.faults !== undefined && !Array.isArray(s.faults)) throw new InvalidConfigError("faults", "must be an array");
   if (s.groups !== undefined && (typeof s.groups !== "object" || s.groups === null || Array.isArray(s.groups))) {
-    throw new InvalidSimOptionError("groups", "must be an object of name: selector");
+    throw new InvalidConfigError("groups", "must be an object of name: selector");
   }
   if (s.expect !== undefined) {
-    if (typeof s.expect !== "object" || s.expect === null)
-      throw new InvalidSimOptionError("expect", "must be an object");
+    if (typeof s.expect !== "object" || s.expect === null) throw new InvalidConfigError("expect", "must be an object");
     for (const key of Object.keys(s.expect)) {
-      if (!EXPECT_FIELDS.has(key)) throw new InvalidSimOptionError(`expect.${key}`, "is not an expectation");
+      if (!EXPECT_FIELDS.has(key)) throw new InvalidConfigError(`expect.${key}`, "is not an expectation");
     }
   }
   return value as Scenario;
@@ -108,13 +106,13 @@ export function loadScenarioFile(path: string): Scenario {
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new InvalidSimOptionError("scenario", `cannot read ${path}: ${(error as Error).message}`);
+    throw new InvalidConfigError("scenario", `cannot read ${path}: ${(error as Error).message}`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new InvalidSimOptionError("scenario", `${path} is not valid JSON: ${(error as Error).message}`);
+    throw new InvalidConfigError("scenario", `${path} is not valid JSON: ${(error as Error).message}`);
   }
   return parseScenario(json);
 }

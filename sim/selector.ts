@@ -11,8 +11,7 @@
  *   "!SEL"           every node not in SEL
  *   ["n1", "n2"]     the union of several selectors
  */
-import type {Random} from "../src/core/index.ts";
-import {InvalidSimOptionError} from "./options.ts";
+import {InvalidConfigError, type Random} from "../src/core/index.ts";
 
 /** A selector as written in a scenario: one string or a list of strings. */
 export type Selector = string | readonly string[];
@@ -25,11 +24,11 @@ export interface SelectorContext {
   readonly groups: ReadonlyMap<string, readonly number[]>;
 }
 
-/** Resolves a selector to sorted, distinct node indices; throws InvalidSimOptionError naming `field`. */
+/** Resolves a selector to sorted, distinct node indices; throws InvalidConfigError naming `field`. */
 export function resolveSelector(field: string, selector: unknown, ctx: SelectorContext): number[] {
   const parts = typeof selector === "string" ? [selector] : selector;
   if (!Array.isArray(parts) || parts.length === 0 || parts.some((p) => typeof p !== "string")) {
-    throw new InvalidSimOptionError(field, "must be a selector string or a non-empty array of them");
+    throw new InvalidConfigError(field, "must be a selector string or a non-empty array of them");
   }
   const chosen = new Set<number>();
   for (const part of parts as string[]) for (const i of resolveOne(field, part.trim(), ctx)) chosen.add(i);
@@ -45,14 +44,14 @@ function resolveOne(field: string, s: string, ctx: SelectorContext): number[] {
   }
   if (s.startsWith("@")) {
     const group = ctx.groups.get(s.slice(1));
-    if (group === undefined) throw new InvalidSimOptionError(field, `unknown group ${s}`);
+    if (group === undefined) throw new InvalidConfigError(field, `unknown group ${s}`);
     return [...group];
   }
   const range = /^(\d+(?:\.\d+)?)%-(\d+(?:\.\d+)?)%$/.exec(s);
   if (range) {
     const a = Number(range[1]);
     const b = Number(range[2]);
-    if (a > b || b > 100) throw new InvalidSimOptionError(field, `range ${s} must satisfy 0 ≤ A ≤ B ≤ 100`);
+    if (a > b || b > 100) throw new InvalidConfigError(field, `range ${s} must satisfy 0 ≤ A ≤ B ≤ 100`);
     const from = Math.floor((a / 100) * n);
     const to = Math.floor((b / 100) * n);
     const out: number[] = [];
@@ -64,7 +63,7 @@ function resolveOne(field: string, s: string, ctx: SelectorContext): number[] {
     const value = Number(random[1]);
     const count = random[2] === "%" ? Math.max(1, Math.ceil((value / 100) * n)) : value;
     if (!Number.isInteger(count) || count < 1 || count > n) {
-      throw new InvalidSimOptionError(field, `${s} must pick between 1 and ${n} nodes`);
+      throw new InvalidConfigError(field, `${s} must pick between 1 and ${n} nodes`);
     }
     const pool: number[] = [];
     for (let i = 0; i < n; i++) if (i >= ctx.seedNodes || n - ctx.seedNodes < count) pool.push(i);
@@ -80,7 +79,7 @@ function resolveOne(field: string, s: string, ctx: SelectorContext): number[] {
   }
   const index = ctx.names.indexOf(s);
   if (index >= 0) return [index];
-  throw new InvalidSimOptionError(
+  throw new InvalidConfigError(
     field,
     `unknown selector ${JSON.stringify(s)} (use all, nK with K < ${n}, A%-B%, random:K, random:P%, @group, !SEL)`,
   );

@@ -38,6 +38,7 @@ import {
   createRandom,
   type Effect,
   type Input,
+  InvalidConfigError,
   type Message,
   type Notification,
   type Random,
@@ -49,7 +50,7 @@ import {SafetyChecker} from "./checkers.ts";
 import {VirtualClock} from "./clock.ts";
 import {Metrics} from "./metrics.ts";
 import {type BlockRule, Network} from "./network.ts";
-import {InvalidSimOptionError, resolveSimOptions, type SimInit, type SimOptions} from "./options.ts";
+import {resolveSimOptions, type SimInit, type SimOptions} from "./options.ts";
 import {TraceHash} from "./trace.ts";
 import {ClusterViews, VIEW_ALIVE, VIEW_DEAD, VIEW_LEFT, VIEW_SUSPECT} from "./views.ts";
 
@@ -233,7 +234,7 @@ export class Simulation {
       try {
         keyring = Keyring.fromBase64([...options.keys]);
       } catch (error) {
-        throw new InvalidSimOptionError("keys", `must be base64 AES keys of 16, 24 or 32 bytes`, {cause: error});
+        throw new InvalidConfigError("keys", `must be base64 AES keys of 16, 24 or 32 bytes`, {cause: error});
       }
     }
     const context = this.codec;
@@ -291,10 +292,10 @@ export class Simulation {
     return this.hash.records;
   }
 
-  /** Index of a node name; throws InvalidSimOptionError for an unknown name. */
+  /** Index of a node name; throws InvalidConfigError for an unknown name. */
   indexOf(name: string): number {
     const i = this.indexByName.get(name);
-    if (i === undefined) throw new InvalidSimOptionError("node", `unknown node ${JSON.stringify(name)}`);
+    if (i === undefined) throw new InvalidConfigError("node", `unknown node ${JSON.stringify(name)}`);
     return i;
   }
 
@@ -344,7 +345,7 @@ export class Simulation {
 
   /** Runs every event up to now + ms; now is then exactly now + ms. */
   runForMs(ms: number): void {
-    if (!(ms >= 0)) throw new InvalidSimOptionError("ms", "must be a number ≥ 0");
+    if (!(ms >= 0)) throw new InvalidConfigError("ms", "must be a number ≥ 0");
     const until = this.clock.nowMs + ms;
     while (this.step(until)) {
       // keep going
@@ -357,7 +358,7 @@ export class Simulation {
    * virtual time passed. Returns whether it held.
    */
   runUntil(pred: () => boolean, options: RunUntilOptions): boolean {
-    if (!(options.maxMs >= 0)) throw new InvalidSimOptionError("maxMs", "must be a number ≥ 0");
+    if (!(options.maxMs >= 0)) throw new InvalidConfigError("maxMs", "must be a number ≥ 0");
     if (pred()) return true;
     const until = this.clock.nowMs + options.maxMs;
     while (this.step(until)) {
@@ -409,7 +410,7 @@ export class Simulation {
   /** A link that goes down for downMs and up for upMs, repeatedly, starting down now. */
   flap(from: readonly string[], to: readonly string[], options: FlapOptions): void {
     if (!(options.downMs > 0) || !(options.upMs > 0)) {
-      throw new InvalidSimOptionError("flap", "downMs and upMs must be > 0");
+      throw new InvalidConfigError("flap", "downMs and upMs must be > 0");
     }
     const fi = from.map((n) => this.indexOf(n));
     const ti = to.map((n) => this.indexOf(n));
@@ -506,7 +507,7 @@ export class Simulation {
   /** Makes `name` handle everything `delayMs` late (0 restores it). */
   slow(name: string, delayMs: number): void {
     const slot = this.slots[this.indexOf(name)] as Slot;
-    if (!(delayMs >= 0)) throw new InvalidSimOptionError("delayMs", "must be a number ≥ 0");
+    if (!(delayMs >= 0)) throw new InvalidConfigError("delayMs", "must be a number ≥ 0");
     slot.slowMs = delayMs;
     this.note("slow", `${name} +${delayMs} ms`, false);
   }
@@ -921,7 +922,7 @@ export class Simulation {
 
 function checkRate(field: string, value: number): number {
   if (typeof value !== "number" || !(value >= 0 && value <= 1))
-    throw new InvalidSimOptionError(field, "must be between 0 and 1");
+    throw new InvalidConfigError(field, "must be between 0 and 1");
   return value;
 }
 

@@ -4,7 +4,7 @@
  */
 import {isIP} from "node:net";
 import {networkInterfaces} from "node:os";
-import {InvalidInitError} from "./errors.ts";
+import {InvalidConfigError} from "../core/index.ts";
 
 /** A parsed but not yet resolved address: host may be a DNS name. */
 export interface HostPort {
@@ -14,24 +14,24 @@ export interface HostPort {
 
 /**
  * Parses "host:port", "[v6]:port", a bare IPv6 literal, or "host" (then `defaultPort`).
- * Throws InvalidInitError naming `field` when the text is not an address.
+ * Throws InvalidConfigError naming `field` when the text is not an address.
  */
 export function parseHostPort(text: string, field: string, defaultPort?: number): HostPort {
   // JavaScript callers can pass anything; say so instead of failing inside string methods.
   if (typeof text !== "string") {
-    throw new InvalidInitError(field, `must be a "HOST:PORT" string, got ${typeof text}`);
+    throw new InvalidConfigError(field, `must be a "HOST:PORT" string, got ${typeof text}`);
   }
   const value = text.trim();
   const rule = `must be HOST:PORT (IPv6 as [::1]:PORT), got ${JSON.stringify(text)}`;
-  if (value === "") throw new InvalidInitError(field, rule);
+  if (value === "") throw new InvalidConfigError(field, rule);
   let host: string;
   let portText: string | undefined;
   if (value.startsWith("[")) {
     const close = value.indexOf("]");
-    if (close < 0) throw new InvalidInitError(field, rule);
+    if (close < 0) throw new InvalidConfigError(field, rule);
     host = value.slice(1, close);
     const rest = value.slice(close + 1);
-    if (rest !== "" && !rest.startsWith(":")) throw new InvalidInitError(field, rule);
+    if (rest !== "" && !rest.startsWith(":")) throw new InvalidConfigError(field, rule);
     portText = rest === "" ? undefined : rest.slice(1);
   } else if (isIP(value) === 6) {
     host = value;
@@ -44,16 +44,17 @@ export function parseHostPort(text: string, field: string, defaultPort?: number)
       host = value;
     }
   }
-  if (host === "" || /[\s/]/.test(host)) throw new InvalidInitError(field, rule);
+  if (host === "" || /[\s/]/.test(host)) throw new InvalidConfigError(field, rule);
   let port: number;
   if (portText === undefined) {
-    if (defaultPort === undefined) throw new InvalidInitError(field, `${rule} (the port is required)`);
+    if (defaultPort === undefined) throw new InvalidConfigError(field, `${rule} (the port is required)`);
     port = defaultPort;
   } else {
     if (!/^\d{1,5}$/.test(portText))
-      throw new InvalidInitError(field, `port must be an integer 0..65535 in ${JSON.stringify(text)}`);
+      throw new InvalidConfigError(field, `port must be an integer 0..65535 in ${JSON.stringify(text)}`);
     port = Number(portText);
-    if (port > 65_535) throw new InvalidInitError(field, `port must be an integer 0..65535 in ${JSON.stringify(text)}`);
+    if (port > 65_535)
+      throw new InvalidConfigError(field, `port must be an integer 0..65535 in ${JSON.stringify(text)}`);
   }
   return {host, port};
 }

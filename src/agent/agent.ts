@@ -11,7 +11,14 @@
 import {EventEmitter} from "node:events";
 import createDebug from "debug";
 import {encodeSerfLeaveIntent, encodeTags} from "../codec/index.ts";
-import {type Address, DEFAULT_VSN, type MemberView, type Notification, type SwimNode} from "../core/index.ts";
+import {
+  type Address,
+  DEFAULT_VSN,
+  InvalidConfigError,
+  type MemberView,
+  type Notification,
+  type SwimNode,
+} from "../core/index.ts";
 import {type DeviceView, HeartbeatService} from "../heartbeat/index.ts";
 import {EventHandlerRunner} from "../hooks/index.ts";
 import {type HttpAgentView, type ProtocolStats, startHttpApi} from "../http/index.ts";
@@ -20,7 +27,7 @@ import {Driver, type DriverStats} from "../runtime/index.ts";
 import {BindError, createTransport, type Transport, type TransportStats} from "../transport/index.ts";
 import {advertiseHostFor, formatHostPort, type HostPort, parseHostPort} from "./address.ts";
 import {type AgentConfig, type AgentInit, checkTags, DEFAULT_PORT, resolveAgentConfig} from "./config.ts";
-import {AgentStateError, InvalidInitError} from "./errors.ts";
+import {AgentStateError} from "./errors.ts";
 import {
   type AgentEvents,
   type AgentMember,
@@ -245,7 +252,7 @@ export class Agent extends EventEmitter<AgentEvents> {
    */
   async join(addrs: readonly string[]): Promise<number> {
     const seeds = addrs.map((addr) => parseHostPort(addr, "addrs", this.transport?.address.port ?? DEFAULT_PORT));
-    if (seeds.length === 0) throw new InvalidInitError("addrs", "must list at least one address");
+    if (seeds.length === 0) throw new InvalidConfigError("addrs", "must list at least one address");
     return this.joinOnce(seeds);
   }
 
@@ -546,7 +553,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 
 /**
  * Creates an agent and starts it (binds, starts the protocol, serves HTTP if asked, begins the
- * startup join in the background). Throws InvalidInitError / InvalidConfigError for bad options
+ * startup join in the background). Throws InvalidConfigError for bad options
  * and BindError when the address is taken.
  */
 export async function createAgent(init: AgentInit = {}): Promise<Agent> {

@@ -1,20 +1,22 @@
 /*
  * The agent's options: AgentInit (what a user passes to createAgent, every SwimConfig field
  * included), AgentConfig (the resolved, validated, frozen settings) and the rules between them.
- * Every rule failure is an InvalidInitError naming the field; nothing is bound or started here.
+ * Every rule failure is an InvalidConfigError naming the field; nothing is bound or started here.
  */
 import {hostname} from "node:os";
 import {encodeTags, Keyring} from "../codec/index.ts";
-import {META_MAX_SIZE, type ProfileName, profileConfig, resolveConfig, type SwimConfig} from "../core/index.ts";
 import {
-  type HeartbeatRegistryInit,
-  InvalidHeartbeatConfigError,
-  resolveHeartbeatRegistryConfig,
-} from "../heartbeat/index.ts";
+  InvalidConfigError,
+  META_MAX_SIZE,
+  type ProfileName,
+  profileConfig,
+  resolveConfig,
+  type SwimConfig,
+} from "../core/index.ts";
+import {type HeartbeatRegistryInit, resolveHeartbeatRegistryConfig} from "../heartbeat/index.ts";
 import {type EventHandlerSpec, parseEventHandler} from "../hooks/index.ts";
 import {DEFAULT_VNODES} from "../ring/index.ts";
 import {type HostPort, parseHostPort} from "./address.ts";
-import {InvalidInitError} from "./errors.ts";
 
 /** memberlist's and serf's default port, for UDP and TCP. */
 export const DEFAULT_PORT = 7946;
@@ -99,27 +101,27 @@ export interface AgentConfig {
   readonly ringVnodes: number;
 }
 
-/** Resolves and validates an AgentInit. Throws InvalidInitError / InvalidConfigError naming the field. */
+/** Resolves and validates an AgentInit. Throws InvalidConfigError naming the field. */
 export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
   const name = init.name ?? hostname();
   if (typeof name !== "string" || name.length === 0 || name.length > 255) {
-    throw new InvalidInitError("name", "must be a non-empty string of at most 255 characters");
+    throw new InvalidConfigError("name", "must be a non-empty string of at most 255 characters");
   }
   const bind = parseHostPort(init.bind ?? `127.0.0.1:${DEFAULT_PORT}`, "bind", DEFAULT_PORT);
   const advertise = init.advertise === undefined ? undefined : parseHostPort(init.advertise, "advertise", -1);
   const join = (init.join ?? []).map((seed) => parseHostPort(seed, "join", -1));
   const retryJoinMax = init.retryJoinMax ?? 0;
   if (!Number.isInteger(retryJoinMax) || retryJoinMax < 0) {
-    throw new InvalidInitError("retryJoinMax", "must be an integer ≥ 0 (0 = keep trying)");
+    throw new InvalidConfigError("retryJoinMax", "must be an integer ≥ 0 (0 = keep trying)");
   }
   const retryJoinIntervalMs = init.retryJoinIntervalMs ?? 1_000;
   if (!Number.isInteger(retryJoinIntervalMs) || retryJoinIntervalMs < 1 || retryJoinIntervalMs > 3_600_000) {
-    throw new InvalidInitError("retryJoinIntervalMs", "must be an integer between 1 and 3600000");
+    throw new InvalidConfigError("retryJoinIntervalMs", "must be an integer between 1 and 3600000");
   }
   const tags = {...(init.tags ?? {})};
   for (const [key, value] of Object.entries(tags)) {
     if (typeof value !== "string")
-      throw new InvalidInitError("tags", `value of ${JSON.stringify(key)} must be a string`);
+      throw new InvalidConfigError("tags", `value of ${JSON.stringify(key)} must be a string`);
   }
   checkTags(tags);
   const profile = init.profile ?? "lan";
@@ -136,9 +138,13 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
     try {
       keyring = Keyring.fromBase64(keys);
     } catch (error) {
-      throw new InvalidInitError("encrypt", `must be base64 of a 16, 24 or 32-byte key (${(error as Error).message})`, {
-        cause: error,
-      });
+      throw new InvalidConfigError(
+        "encrypt",
+        `must be base64 of a 16, 24 or 32-byte key (${(error as Error).message})`,
+        {
+          cause: error,
+        },
+      );
     }
   }
   const http = init.http === undefined ? undefined : parseHostPort(init.http, "http");
@@ -146,12 +152,12 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
     try {
       return parseEventHandler(text);
     } catch (error) {
-      throw new InvalidInitError("eventHandlers", (error as Error).message.replace(/^invalid [^;]+; /, ""));
+      throw error instanceof InvalidConfigError ? error.withField("eventHandlers") : error;
     }
   });
   const eventHandlerTimeoutMs = init.eventHandlerTimeoutMs ?? 30_000;
   if (!Number.isInteger(eventHandlerTimeoutMs) || eventHandlerTimeoutMs < 1 || eventHandlerTimeoutMs > 86_400_000) {
-    throw new InvalidInitError("eventHandlerTimeoutMs", "must be an integer between 1 and 86400000");
+    throw new InvalidConfigError("eventHandlerTimeoutMs", "must be an integer between 1 and 86400000");
   }
   const heartbeatListen =
     init.heartbeatListen === undefined ? undefined : parseHostPort(init.heartbeatListen, "heartbeatListen");
@@ -164,16 +170,15 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
     ] as const) {
       const value = heartbeat[field];
       if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
-        throw new InvalidHeartbeatConfigError(field, `must be an integer between ${min} and ${max}`);
+        throw new InvalidConfigError(field, `must be an integer between ${min} and ${max}`);
       }
     }
   } catch (error) {
-    const field = (error as {field?: string}).field ?? "";
-    throw new InvalidInitError(`heartbeat.${field}`, (error as Error).message.replace(/^invalid [^;]+; /, ""));
+    throw error instanceof InvalidConfigError ? error.under("heartbeat") : error;
   }
   const ringVnodes = init.ringVnodes ?? DEFAULT_VNODES;
   if (!Number.isInteger(ringVnodes) || ringVnodes < 1 || ringVnodes > 4096) {
-    throw new InvalidInitError("ringVnodes", "must be an integer between 1 and 4096");
+    throw new InvalidConfigError("ringVnodes", "must be an integer between 1 and 4096");
   }
   return Object.freeze({
     name,
@@ -199,14 +204,15 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
   });
 }
 
-/** Encodes tags as serf does; throws InvalidInitError("tags") when they do not fit in node meta. */
+/** Encodes tags as serf does; throws InvalidConfigError("tags") when they do not fit in node meta. */
 export function checkTags(tags: Record<string, string>): Uint8Array {
   let meta: Uint8Array;
   try {
     meta = encodeTags(tags);
   } catch (error) {
-    throw new InvalidInitError("tags", (error as Error).message, {cause: error});
+    throw new InvalidConfigError("tags", (error as Error).message, {cause: error});
   }
-  if (meta.length > META_MAX_SIZE) throw new InvalidInitError("tags", `must encode to at most ${META_MAX_SIZE} bytes`);
+  if (meta.length > META_MAX_SIZE)
+    throw new InvalidConfigError("tags", `must encode to at most ${META_MAX_SIZE} bytes`);
   return meta;
 }

@@ -1,19 +1,5 @@
 /* Typed errors of the agent (libp2p's error-class form; tests assert on `name`). */
 
-/** A user-supplied value (init field, CLI flag, HTTP field) broke a rule. Nothing was changed. */
-export class InvalidInitError extends Error {
-  static override name = "InvalidInitError";
-  /** The offending field, in the API's naming (e.g. `bind`, `join`, `tags`). */
-  readonly field: string;
-  /** Stable across releases: what callers (the HTTP API) branch on. */
-  readonly code = "ERR_INVALID_CONFIG";
-  constructor(field: string, rule: string, options?: ErrorOptions) {
-    super(`invalid ${field}; ${rule}`, options);
-    this.name = "InvalidInitError";
-    this.field = field;
-  }
-}
-
 /** No seed answered a join. The member table is unchanged except for what partial merges added (none). */
 export class JoinError extends Error {
   static override name = "JoinError";

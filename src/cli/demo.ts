@@ -14,9 +14,8 @@ import {get, type IncomingMessage} from "node:http";
 import {createInterface} from "node:readline";
 import {fileURLToPath} from "node:url";
 import type {AgentMember} from "../agent/index.ts";
-import {detectionBound} from "../core/bounds.ts";
-import {localConfig, resolveConfig, type SwimConfig} from "../core/index.ts";
-import type {CliIo} from "./main.ts";
+import {detectionBound, localConfig, resolveConfig, type SwimConfig} from "../core/index.ts";
+import type {CliIo} from "./command.ts";
 
 export interface DemoOptions {
   readonly nodes: number;

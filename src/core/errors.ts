@@ -14,14 +14,34 @@ export class InvariantError extends Error {
   }
 }
 
-/** A configuration value broke a rule. The message names the field and the rule. Nothing was changed. */
+/**
+ * A configuration value broke a rule; nothing was changed. The one "invalid FIELD; RULE" error of
+ * every layer (core, phi, ring, heartbeat, hooks, agent, simulator): inner layers throw it, outer
+ * layers pass it on, re-labelled with `under`/`withField` rather than by taking the message apart.
+ */
 export class InvalidConfigError extends Error {
   static override name = "InvalidConfigError";
+  /** Stable across releases; match on this rather than on the message. */
+  readonly code = "ERR_INVALID_CONFIG";
+  /** The offending field, in the thrower's naming: `probeIntervalMs`, `heartbeat.phi.threshold`, `bind`. */
   readonly field: string;
+  /** What the value must be, e.g. `must be an integer ≥ 1`. */
+  readonly rule: string;
   constructor(field: string, rule: string, options?: ErrorOptions) {
     super(`invalid ${field}; ${rule}`, options);
     this.name = "InvalidConfigError";
     this.field = field;
+    this.rule = rule;
+  }
+
+  /** The same rule under another field name; this error becomes the cause. */
+  withField(field: string): InvalidConfigError {
+    return new InvalidConfigError(field, this.rule, {cause: this});
+  }
+
+  /** The same rule with `prefix.` in front of the field: `under("heartbeat")` turns `phi.threshold` into `heartbeat.phi.threshold`. */
+  under(prefix: string): InvalidConfigError {
+    return this.withField(`${prefix}.${this.field}`);
   }
 }
 

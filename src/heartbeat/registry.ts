@@ -23,6 +23,7 @@
  * all capped (BOUNDED notes below); a new device when the table is full evicts the device that
  * has been down longest, or is refused when every device is up.
  */
+import {InvalidConfigError} from "../core/index.ts";
 import {type PhiAccrualConfig, PhiAccrualDetector, phiOf, resolvePhiConfig} from "../phi/index.ts";
 
 /** Registry options; all optional. */
@@ -60,36 +61,24 @@ export interface HeartbeatRegistryConfig {
   readonly reportersPerDeviceMax: number;
 }
 
-/** A bad heartbeat option; the message names the field and the rule. Nothing was created. */
-export class InvalidHeartbeatConfigError extends Error {
-  static override name = "InvalidHeartbeatConfigError";
-  readonly field: string;
-  constructor(field: string, rule: string, options?: ErrorOptions) {
-    super(`invalid ${field}; ${rule}`, options);
-    this.name = "InvalidHeartbeatConfigError";
-    this.field = field;
-  }
-}
-
-/** Validates and freezes registry options. Throws InvalidHeartbeatConfigError. */
+/** Validates and freezes registry options. Throws InvalidConfigError. */
 export function resolveHeartbeatRegistryConfig(init: HeartbeatRegistryInit = {}): HeartbeatRegistryConfig {
   let phi: PhiAccrualConfig;
   try {
     phi = resolvePhiConfig(init.phi);
   } catch (error) {
-    const field = (error as {field?: string}).field ?? "phi";
-    throw new InvalidHeartbeatConfigError(`phi.${field}`, (error as Error).message.replace(/^invalid [^;]+; /, ""));
+    throw error instanceof InvalidConfigError ? error.under("phi") : error;
   }
   const int = (field: keyof HeartbeatRegistryInit, fallback: number, min: number): number => {
     const value = (init[field] as number | undefined) ?? fallback;
     if (!Number.isInteger(value) || value < min) {
-      throw new InvalidHeartbeatConfigError(field, `must be an integer ≥ ${min} (got ${value})`);
+      throw new InvalidConfigError(field, `must be an integer ≥ ${min} (got ${value})`);
     }
     return value;
   };
   const ratePerSecond = init.ratePerSecond ?? 50;
   if (!Number.isFinite(ratePerSecond) || ratePerSecond <= 0) {
-    throw new InvalidHeartbeatConfigError("ratePerSecond", `must be a number > 0 (got ${ratePerSecond})`);
+    throw new InvalidConfigError("ratePerSecond", `must be a number > 0 (got ${ratePerSecond})`);
   }
   return Object.freeze({
     phi,

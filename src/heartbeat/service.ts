@@ -12,6 +12,7 @@
  * make devices flap.
  */
 import {EventEmitter} from "node:events";
+import {InvalidConfigError} from "../core/index.ts";
 import {decodeHeartbeatReport, encodeHeartbeatReports, isHeartbeatReport} from "./gossip.ts";
 import {
   type HeartbeatListener,
@@ -25,7 +26,6 @@ import {
   type HeartbeatRegistryInit,
   type HeartbeatRegistryStats,
   type HeartbeatTransition,
-  InvalidHeartbeatConfigError,
 } from "./registry.ts";
 
 /** Service options. */
@@ -237,7 +237,7 @@ export class HeartbeatService extends EventEmitter<HeartbeatServiceEvents> {
 
 function checkInt(field: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidHeartbeatConfigError(field, `must be an integer between ${min} and ${max} (got ${value})`);
+    throw new InvalidConfigError(field, `must be an integer between ${min} and ${max} (got ${value})`);
   }
   return value;
 }

@@ -22,6 +22,7 @@
  *   member event ─▶ enqueue (bounded) ─▶ worker: spawn ─▶ write stdin ─▶ wait exit | timeout ─▶ next
  */
 import {type ChildProcess, spawn} from "node:child_process";
+import {InvalidConfigError} from "../core/index.ts";
 
 /** Every event name a handler can subscribe to. */
 export const HANDLER_EVENTS = [
@@ -60,16 +61,6 @@ export interface HandlerEvent {
   readonly members: readonly HandlerMember[];
 }
 
-/** A bad `--event-handler` value; `field` is "eventHandler". */
-export class InvalidEventHandlerError extends Error {
-  static override name = "InvalidEventHandlerError";
-  readonly field = "eventHandler";
-  constructor(rule: string, options?: ErrorOptions) {
-    super(`invalid eventHandler; ${rule}`, options);
-    this.name = "InvalidEventHandlerError";
-  }
-}
-
 const FILTER_SHAPE = /^[a-z*][a-z*,-]*$/;
 
 /**
@@ -80,21 +71,23 @@ const FILTER_SHAPE = /^[a-z*][a-z*,-]*$/;
  * command that itself starts with `word=`.
  */
 export function parseEventHandler(text: string): EventHandlerSpec {
-  if (typeof text !== "string" || text.trim() === "") throw new InvalidEventHandlerError("must be [FILTER=]COMMAND");
+  if (typeof text !== "string" || text.trim() === "")
+    throw new InvalidConfigError("eventHandler", "must be [FILTER=]COMMAND");
   const eq = text.indexOf("=");
   const prefix = eq > 0 ? text.slice(0, eq) : "";
   if (eq > 0 && FILTER_SHAPE.test(prefix)) {
     const command = text.slice(eq + 1);
-    if (command.trim() === "") throw new InvalidEventHandlerError(`needs a command after "${prefix}="`);
+    if (command.trim() === "") throw new InvalidConfigError("eventHandler", `needs a command after "${prefix}="`);
     const names = prefix.split(",");
     if (names.includes("*")) {
-      if (names.length > 1) throw new InvalidEventHandlerError(`"*" cannot be combined with other events`);
+      if (names.length > 1) throw new InvalidConfigError("eventHandler", `"*" cannot be combined with other events`);
       return {events: "*", command};
     }
     const events = new Set<HandlerEventName>();
     for (const name of names) {
       if (!(HANDLER_EVENTS as readonly string[]).includes(name)) {
-        throw new InvalidEventHandlerError(
+        throw new InvalidConfigError(
+          "eventHandler",
           `unknown event ${JSON.stringify(name)}; must be one of ${HANDLER_EVENTS.join(", ")} or *`,
         );
       }
@@ -241,11 +234,14 @@ export class EventHandlerRunner {
   constructor(init: EventHandlerRunnerInit) {
     const timeoutMs = init.timeoutMs ?? 30_000;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 86_400_000) {
-      throw new InvalidEventHandlerError(`timeout must be an integer between 1 and 86400000 ms (got ${timeoutMs})`);
+      throw new InvalidConfigError(
+        "eventHandler",
+        `timeout must be an integer between 1 and 86400000 ms (got ${timeoutMs})`,
+      );
     }
     const queueMax = init.queueMax ?? 256;
     if (!Number.isInteger(queueMax) || queueMax < 1) {
-      throw new InvalidEventHandlerError(`queueMax must be an integer ≥ 1 (got ${queueMax})`);
+      throw new InvalidConfigError("eventHandler", `queueMax must be an integer ≥ 1 (got ${queueMax})`);
     }
     this.#handlers = init.handlers;
     this.#self = init.self;

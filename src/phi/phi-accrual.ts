@@ -27,6 +27,7 @@
  *
  * Pure: time is passed in (`nowMs`), nothing here reads a clock.
  */
+import {InvalidConfigError} from "../core/index.ts";
 
 /** Tunables of one detector. Defaults are Pekko Cluster's (`reference.conf`, anchors.md §"Phi accrual"). */
 export interface PhiAccrualConfig {
@@ -54,34 +55,23 @@ export const PHI_ACCRUAL_DEFAULTS: PhiAccrualConfig = Object.freeze({
   firstHeartbeatEstimateMs: 1000,
 });
 
-/** A config value broke a rule; the message names the field and the rule. Nothing was created. */
-export class InvalidPhiConfigError extends Error {
-  static override name = "InvalidPhiConfigError";
-  readonly field: string;
-  constructor(field: string, rule: string, options?: ErrorOptions) {
-    super(`invalid ${field}; ${rule}`, options);
-    this.name = "InvalidPhiConfigError";
-    this.field = field;
-  }
-}
-
-/** Merge `init` over the defaults, validate, freeze. Throws InvalidPhiConfigError. */
+/** Merge `init` over the defaults, validate, freeze. Throws InvalidConfigError. */
 export function resolvePhiConfig(init: Partial<PhiAccrualConfig> = {}): PhiAccrualConfig {
   const config = {...PHI_ACCRUAL_DEFAULTS, ...init};
   const positive = (field: keyof PhiAccrualConfig) => {
     const value = config[field];
     if (!Number.isFinite(value) || value <= 0) {
-      throw new InvalidPhiConfigError(field, `must be a finite number > 0 (got ${value})`);
+      throw new InvalidConfigError(field, `must be a finite number > 0 (got ${value})`);
     }
   };
   positive("threshold");
   positive("minStdDeviationMs");
   positive("firstHeartbeatEstimateMs");
   if (!Number.isInteger(config.maxSampleSize) || config.maxSampleSize < 1) {
-    throw new InvalidPhiConfigError("maxSampleSize", `must be an integer ≥ 1 (got ${config.maxSampleSize})`);
+    throw new InvalidConfigError("maxSampleSize", `must be an integer ≥ 1 (got ${config.maxSampleSize})`);
   }
   if (!Number.isFinite(config.acceptableHeartbeatPauseMs) || config.acceptableHeartbeatPauseMs < 0) {
-    throw new InvalidPhiConfigError(
+    throw new InvalidConfigError(
       "acceptableHeartbeatPauseMs",
       `must be a finite number ≥ 0 (got ${config.acceptableHeartbeatPauseMs})`,
     );

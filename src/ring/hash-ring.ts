@@ -24,6 +24,7 @@
  * `setMembers` returns a RingChange: the arcs whose owner changed (`from` → `to`), merged where
  * adjacent, so a listener can hand over exactly the affected keys.
  */
+import {InvalidConfigError} from "../core/index.ts";
 import {RING_SIZE, ringHash} from "./hash.ts";
 
 /** Ring options. */
@@ -61,17 +62,6 @@ export interface RingChange {
   readonly moved: readonly RingMove[];
   /** Share of the key space (0..1) that changed owner. */
   readonly movedFraction: number;
-}
-
-/** Thrown for a ring option that breaks a rule. The message names the field and the rule. */
-export class InvalidRingConfigError extends Error {
-  static override name = "InvalidRingConfigError";
-  readonly field: string;
-  constructor(field: string, rule: string, options?: ErrorOptions) {
-    super(`invalid ${field}; ${rule}`, options);
-    this.name = "InvalidRingConfigError";
-    this.field = field;
-  }
 }
 
 /** The sorted token table of one ring state: parallel arrays, position ascending. */
@@ -115,7 +105,7 @@ export class HashRing {
   constructor(init: HashRingInit = {}) {
     const vnodes = init.vnodes ?? DEFAULT_VNODES;
     if (!Number.isInteger(vnodes) || vnodes < 1 || vnodes > 4096) {
-      throw new InvalidRingConfigError("vnodes", `must be an integer between 1 and 4096 (got ${vnodes})`);
+      throw new InvalidConfigError("vnodes", `must be an integer between 1 and 4096 (got ${vnodes})`);
     }
     this.vnodes = vnodes;
   }
@@ -145,7 +135,7 @@ export class HashRing {
    * clockwise (the replica set of Dynamo's preference list). Fewer when the ring is smaller.
    */
   owners(key: string | Uint8Array, n: number): string[] {
-    if (!Number.isInteger(n) || n < 0) throw new InvalidRingConfigError("n", `must be an integer ≥ 0 (got ${n})`);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidConfigError("n", `must be an integer ≥ 0 (got ${n})`);
     const tokens = this.#tokens;
     const result: string[] = [];
     const total = tokens.owners.length;

@@ -4,7 +4,7 @@
  * then leaves; `members`, `join` and `leave` talk to a running agent's HTTP API.
  */
 import {afterAll, describe, expect, it} from "vitest";
-import {type CliIo, run} from "../../src/cli/main.ts";
+import {type CliIo, COMMANDS, run} from "../../src/cli/main.ts";
 import {AgentCluster, addressOf, eventually} from "../helpers/agent-cluster.ts";
 
 function captureIo(): CliIo & {out: string[]; err: string[]; signal: (name: string) => void} {
@@ -74,6 +74,28 @@ describe("lifeline CLI usage errors", () => {
     ]) {
       expect(text).toContain(flag);
     }
+  });
+
+  it("lists every command in `lifeline --help` and prints each command's --help from its flag table", async () => {
+    const io = captureIo();
+    expect(await run(["--help"], io)).toBe(0);
+    const text = io.out.join("");
+    for (const command of COMMANDS) {
+      expect(text).toContain(`  ${command.name} `);
+      const help = captureIo();
+      expect(await run([command.name, "--help"], help)).toBe(0);
+      for (const flag of command.flags) expect(help.out.join("")).toContain(`--${flag.name}`);
+    }
+  });
+
+  it("reads the single-dash -flag and --flag=value forms as it did", async () => {
+    const io = captureIo();
+    expect(await run(["agent", "-probe-interval-ms", "0"], io)).toBe(2);
+    expect(await run(["agent", "--probe-interval-ms=0"], io)).toBe(2);
+    expect(io.err).toEqual([
+      expect.stringMatching(/^lifeline agent: invalid --probe-interval-ms; /),
+      expect.stringMatching(/^lifeline agent: invalid --probe-interval-ms; /),
+    ]);
   });
 
   it("exits 1 with a clear message when no agent listens for `members`", async () => {

@@ -133,7 +133,7 @@ describe("joining", () => {
       const deadAddress = addressOf(probe);
       await probe.stop();
       await expect(agent.join([deadAddress])).rejects.toMatchObject({name: "JoinError"});
-      await expect(agent.join(["not a host:1"])).rejects.toMatchObject({name: "InvalidInitError", field: "addrs"});
+      await expect(agent.join(["not a host:1"])).rejects.toMatchObject({name: "InvalidConfigError", field: "addrs"});
     } finally {
       await agent.stop();
     }

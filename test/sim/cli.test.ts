@@ -1,44 +1,17 @@
 import {mkdtempSync, readFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import process from "node:process";
-import {afterEach, describe, expect, it, vi} from "vitest";
-import {main} from "../../sim/cli.ts";
+import {describe, expect, it} from "vitest";
+import {run as runCli} from "../../src/cli/main.ts";
 
+/** `lifeline sim ARGS`, in-process, with stdout and stderr split into non-empty lines. */
 async function run(args: string[]): Promise<{out: string[]; err: string[]; code: number}> {
   const out: string[] = [];
   const err: string[] = [];
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s) => {
-    out.push(
-      ...String(s)
-        .split("\n")
-        .filter((l) => l !== ""),
-    );
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((s) => {
-    err.push(
-      ...String(s)
-        .split("\n")
-        .filter((l) => l !== ""),
-    );
-    return true;
-  });
-  process.exitCode = 0;
-  try {
-    await main(args);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
+  const lines = (into: string[]) => (text: string) => into.push(...text.split("\n").filter((l) => l !== ""));
+  const code = await runCli(["sim", ...args], {stdout: lines(out), stderr: lines(err)});
   return {out, err, code};
 }
-
-afterEach(() => {
-  process.exitCode = 0;
-});
 
 describe("lifeline sim", () => {
   it.each([
@@ -114,6 +87,29 @@ describe("lifeline sim", () => {
     expect(failing.out.at(-1)).toMatch(
       /^reproduce with: lifeline sim --scenario .*crash-one.json --nodes 10 --duration-ms 61s --seed 1$/,
     );
+  });
+
+  it("reads --flag=value and -flag as every lifeline command does", async () => {
+    const r = await run(["--nodes=4", "-duration-ms", "5s", "--seed=3", "--quiet"]);
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toBe("SEED=3 scenario=cli nodes=4 durationMs=5000");
+    expect(r.out.at(-1)).toBe("reproduce with: lifeline sim --nodes 4 --duration-ms 5s --seed 3");
+  });
+
+  it("prints --help from its flag table, every core config field included", async () => {
+    const r = await run(["--help"]);
+    expect(r.code).toBe(0);
+    const text = r.out.join("\n");
+    for (const flag of [
+      "--scenario FILE",
+      "--nodes N",
+      "--crash SEL@TIME[+T]",
+      "--no-safety",
+      "--probe-interval-ms N",
+    ]) {
+      expect(text).toContain(flag);
+    }
+    expect(text).toContain("Selectors (SEL, A, B)");
   });
 
   it("names a bad scenario file", async () => {

@@ -84,6 +84,6 @@ describe("node faults", () => {
 
   it("rejects unknown node names with an error naming the field", () => {
     const sim = createSimulation({nodes: 3});
-    expect(() => sim.crash("n9")).toThrow(expect.objectContaining({name: "InvalidSimOptionError", field: "node"}));
+    expect(() => sim.crash("n9")).toThrow(expect.objectContaining({name: "InvalidConfigError", field: "node"}));
   });
 });

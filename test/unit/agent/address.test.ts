@@ -14,17 +14,17 @@ describe("parseHostPort", () => {
   });
 
   it.each(["", ":80", "host:", "host:65536", "host:8x", "[::1", "[::1]x", "a b:1"])(
-    "rejects %j with InvalidInitError naming the field",
+    "rejects %j with InvalidConfigError naming the field",
     (text) => {
       expect(() => parseHostPort(text, "bind", 7946)).toThrow(
-        expect.objectContaining({name: "InvalidInitError", field: "bind"}),
+        expect.objectContaining({name: "InvalidConfigError", field: "bind"}),
       );
     },
   );
 
   it.each([false, 7946, null, undefined, {host: "x"}])("rejects the non-string %j naming the field", (value) => {
     expect(() => parseHostPort(value as unknown as string, "http", 7947)).toThrow(
-      expect.objectContaining({name: "InvalidInitError", field: "http"}),
+      expect.objectContaining({name: "InvalidConfigError", field: "http"}),
     );
   });
 

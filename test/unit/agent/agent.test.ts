@@ -32,15 +32,17 @@ describe("resolveAgentConfig", () => {
   });
 
   it.each([
-    {init: {bind: "nope:99999"}, field: "bind", name: "InvalidInitError"},
-    {init: {join: ["a:b"]}, field: "join", name: "InvalidInitError"},
-    {init: {retryJoinMax: -1}, field: "retryJoinMax", name: "InvalidInitError"},
-    {init: {tags: {big: "x".repeat(600)}}, field: "tags", name: "InvalidInitError"},
-    {init: {encrypt: "short"}, field: "encrypt", name: "InvalidInitError"},
+    {init: {bind: "nope:99999"}, field: "bind", name: "InvalidConfigError"},
+    {init: {join: ["a:b"]}, field: "join", name: "InvalidConfigError"},
+    {init: {retryJoinMax: -1}, field: "retryJoinMax", name: "InvalidConfigError"},
+    {init: {tags: {big: "x".repeat(600)}}, field: "tags", name: "InvalidConfigError"},
+    {init: {encrypt: "short"}, field: "encrypt", name: "InvalidConfigError"},
     {init: {probeTimeoutMs: 5_000}, field: "probeTimeoutMs", name: "InvalidConfigError"},
-    {init: {name: ""}, field: "name", name: "InvalidInitError"},
+    {init: {name: ""}, field: "name", name: "InvalidConfigError"},
   ])("rejects a bad $field with $name naming it", ({init, field, name}) => {
-    expect(() => resolveAgentConfig(init as never)).toThrow(expect.objectContaining({name, field}));
+    expect(() => resolveAgentConfig(init as never)).toThrow(
+      expect.objectContaining({name, field, code: "ERR_INVALID_CONFIG"}),
+    );
   });
 });
 

@@ -1,9 +1,6 @@
 import {describe, expect, it} from "vitest";
-import {
-  HeartbeatRegistry,
-  type HeartbeatRegistryInit,
-  InvalidHeartbeatConfigError,
-} from "../../../src/heartbeat/registry.ts";
+import {InvalidConfigError} from "../../../src/core/index.ts";
+import {HeartbeatRegistry, type HeartbeatRegistryInit} from "../../../src/heartbeat/registry.ts";
 
 /** Beats `name` every `intervalMs` from `fromMs`, `count` times; returns the last beat's time. */
 function beatEvery(registry: HeartbeatRegistry, name: string, fromMs: number, intervalMs: number, count: number) {
@@ -158,8 +155,8 @@ describe("HeartbeatRegistry", () => {
         new HeartbeatRegistry(init);
         expect.unreachable();
       } catch (error) {
-        expect(error).toBeInstanceOf(InvalidHeartbeatConfigError);
-        expect((error as InvalidHeartbeatConfigError).field).toBe(field);
+        expect(error).toBeInstanceOf(InvalidConfigError);
+        expect((error as InvalidConfigError).field).toBe(field);
       }
     }
   });

@@ -2,13 +2,13 @@ import {mkdtempSync, readFileSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterEach, beforeEach, describe, expect, it} from "vitest";
+import {InvalidConfigError} from "../../../src/core/index.ts";
 import {
   EventHandlerRunner,
   type EventHandlerRunnerInit,
   formatHandlerInput,
   type HandlerEvent,
   type HandlerOutcome,
-  InvalidEventHandlerError,
   parseEventHandler,
 } from "../../../src/hooks/event-handler.ts";
 
@@ -66,8 +66,8 @@ describe("parseEventHandler", () => {
         parseEventHandler(text);
         expect.unreachable();
       } catch (error) {
-        expect(error).toBeInstanceOf(InvalidEventHandlerError);
-        expect((error as InvalidEventHandlerError).field).toBe("eventHandler");
+        expect(error).toBeInstanceOf(InvalidConfigError);
+        expect((error as InvalidConfigError).field).toBe("eventHandler");
       }
     });
   }
@@ -256,6 +256,6 @@ describe("EventHandlerRunner", () => {
   });
 
   it("rejects a bad timeout, naming the field", () => {
-    expect(() => createRunner(["true"], {timeoutMs: 0})).toThrow(InvalidEventHandlerError);
+    expect(() => createRunner(["true"], {timeoutMs: 0})).toThrow(InvalidConfigError);
   });
 });

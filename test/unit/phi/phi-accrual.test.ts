@@ -1,6 +1,6 @@
 import {describe, expect, it} from "vitest";
+import {InvalidConfigError} from "../../../src/core/index.ts";
 import {
-  InvalidPhiConfigError,
   PHI_ACCRUAL_DEFAULTS,
   PhiAccrualDetector,
   phiOf,
@@ -72,8 +72,8 @@ describe("resolvePhiConfig", () => {
         resolvePhiConfig({[row.field]: row.value});
         expect.unreachable();
       } catch (error) {
-        expect(error).toBeInstanceOf(InvalidPhiConfigError);
-        expect((error as InvalidPhiConfigError).field).toBe(row.field);
+        expect(error).toBeInstanceOf(InvalidConfigError);
+        expect((error as InvalidConfigError).field).toBe(row.field);
       }
     });
   }

@@ -1,5 +1,6 @@
 import {describe, expect, it} from "vitest";
-import {HashRing, InvalidRingConfigError, inRange, ringHash} from "../../../src/ring/index.ts";
+import {InvalidConfigError} from "../../../src/core/index.ts";
+import {HashRing, inRange, ringHash} from "../../../src/ring/index.ts";
 
 const KEYS = Array.from({length: 100_000}, (_, i) => `key-${i}`);
 const MEMBERS = Array.from({length: 10}, (_, i) => `node-${i}`);
@@ -176,8 +177,8 @@ describe("HashRing", () => {
         new HashRing({vnodes});
         expect.unreachable();
       } catch (error) {
-        expect(error).toBeInstanceOf(InvalidRingConfigError);
-        expect((error as InvalidRingConfigError).field).toBe("vnodes");
+        expect(error).toBeInstanceOf(InvalidConfigError);
+        expect((error as InvalidConfigError).field).toBe("vnodes");
       }
     }
   });
