@@ -53,7 +53,7 @@ export interface SwimConfig {
   /** `leave` waits at most this long for the leave broadcast to be transmitted. LAN 5000 (serf's BroadcastTimeout). */
   readonly leaveTimeoutMs: number;
   /** Upper bound on members in the table (alive, suspect, dead and left); entries beyond it are refused. LAN 100000. */
-  readonly membersMax: number;
+  readonly maxMembers: number;
 }
 
 /** memberlist's DefaultLANConfig: a LAN with sub-millisecond RTTs. */
@@ -77,7 +77,7 @@ export function lanConfig(): SwimConfig {
     reconnectIntervalMs: 30_000,
     reconnectTimeoutMs: 24 * 3_600_000,
     leaveTimeoutMs: 5_000,
-    membersMax: 100_000,
+    maxMembers: 100_000,
   };
 }
 
@@ -149,7 +149,7 @@ const INT_RULES: Readonly<Record<Exclude<keyof SwimConfig, "disableTcpPings">, I
   reconnectIntervalMs: {min: 0, max: 86_400_000},
   reconnectTimeoutMs: {min: 0, max: 365 * 86_400_000},
   leaveTimeoutMs: {min: 0, max: 3_600_000},
-  membersMax: {min: 1, max: 10_000_000},
+  maxMembers: {min: 1, max: 10_000_000},
 };
 
 /** Names of all config fields, in declaration order (for CLI flags and docs). */

@@ -183,7 +183,7 @@ export const OLD_NEWS_OLDER = 2;
 /** The member table: name index plus dense arrays for O(1) random sampling. */
 export class MemberTable {
   readonly self: MemberEntry;
-  // BOUNDED: membersMax entries (SwimNode refuses inserts beyond it; reaping removes dead ones).
+  // BOUNDED: maxMembers entries (SwimNode refuses inserts beyond it; reaping removes dead ones).
   private readonly byName = new Map<string, MemberEntry>();
   // BOUNDED: indexed by the pools' dense name ids (≤ POOL_MAX); holds the same entries as byName
   // for every name that has an id. The fast path of get().

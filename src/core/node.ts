@@ -89,7 +89,7 @@ const SERVED_REQUESTS_MAX = 1_024;
 const OUTGOING_STREAMS_MAX = 1_024;
 /** Seed addresses remembered for healing. */
 const SEEDS_MAX = 64;
-/** Failed members remembered for healing (also capped by membersMax). */
+/** Failed members remembered for healing (also capped by maxMembers). */
 const FAILED_MEMBERS_MAX = 1_024;
 /** Reaped members remembered so that stale news cannot resurrect them; beyond it the oldest is forgotten. */
 const TOMBSTONES_MAX = 1_024;
@@ -160,9 +160,9 @@ export class SwimNode {
     this.intern = components.intern ?? new InternPools();
     this.table = new MemberTable(new MemberEntry(name, addr, incarnation, meta, vsn, "alive", 0), this.intern);
     this.awareness = new Awareness(config.awarenessMaxMultiplier);
-    // BOUNDED (membership queue): one keyed entry per member, so membersMax + 1.
-    this.membership = new BroadcastQueue(config.membersMax + 1);
-    this.failed = new FailedMembers(Math.min(FAILED_MEMBERS_MAX, config.membersMax));
+    // BOUNDED (membership queue): one keyed entry per member, so maxMembers + 1.
+    this.membership = new BroadcastQueue(config.maxMembers + 1);
+    this.failed = new FailedMembers(Math.min(FAILED_MEMBERS_MAX, config.maxMembers));
     this.ctx = {selfName: name, leaving: false, nowMs: 0, deadNodeReclaimMs: config.deadNodeReclaimMs};
   }
 
@@ -743,7 +743,7 @@ export class SwimNode {
         this.refute(msg.incarnation, "");
         return undefined;
       case "insert": {
-        if (this.table.size >= this.config.membersMax) return "membersFull";
+        if (this.table.size >= this.config.maxMembers) return "membersFull";
         const tomb = this.tombstones.refusing(msg.node, msg.incarnation, this.now, this.config.reconnectTimeoutMs);
         if (tomb !== undefined) {
           // Stale news, or a restarted process at a low incarnation: tell its address it is

@@ -72,7 +72,7 @@ function frame(body: string): Uint8Array {
 }
 
 /**
- * Encodes `entries` as one or more payloads of at most `bytesMax` bytes each; `nextSeq` is
+ * Encodes `entries` as one or more payloads of at most `maxBytes` bytes each; `nextSeq` is
  * called once per payload. An entry too large for any payload (impossible with valid names) is
  * skipped.
  */
@@ -80,7 +80,7 @@ export function encodeHeartbeatReports(
   reporter: string,
   entries: readonly HeartbeatReportEntry[],
   nextSeq: () => number,
-  bytesMax = HEARTBEAT_REPORT_BYTES_MAX,
+  maxBytes = HEARTBEAT_REPORT_BYTES_MAX,
 ): Uint8Array[] {
   const payloads: Uint8Array[] = [];
   let batch: string[] = [];
@@ -96,8 +96,8 @@ export function encodeHeartbeatReports(
   for (const entry of entries) {
     const item = JSON.stringify([entry.name, entry.agoMs, entry.meanMs, entry.stdDeviationMs]);
     const itemBytes = encoder.encode(item).length + 1;
-    if (overhead + itemBytes > bytesMax) continue;
-    if (overhead + batchBytes + itemBytes > bytesMax) flush();
+    if (overhead + itemBytes > maxBytes) continue;
+    if (overhead + batchBytes + itemBytes > maxBytes) flush();
     batch.push(item);
     batchBytes += itemBytes;
   }

@@ -4,7 +4,7 @@
  *   TCP  one connection per beat ("web-cam-3\n", close) or one long connection with a line per beat
  *   UDP  one datagram per beat holding "web-cam-3\n" (the newline may be left out)
  *
- * Everything here treats the bytes as hostile: a line longer than `lineBytesMax` is skipped
+ * Everything here treats the bytes as hostile: a line longer than `maxLineBytes` is skipped
  * up to the next newline and counted once (the buffer never grows past the limit); a line that
  * is not UTF-8 or holds control characters is dropped and counted; a trailing "\r" (telnet, nc
  * -C) and surrounding spaces are removed.
@@ -25,11 +25,11 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 /** A device name from one line's bytes (without the "\n"), or why it was dropped. */
 export function decodeHeartbeatName(
   line: Uint8Array,
-  nameBytesMax = HEARTBEAT_NAME_BYTES_MAX,
+  maxNameBytes = HEARTBEAT_NAME_BYTES_MAX,
 ): {readonly name: string} | {readonly drop: HeartbeatLineDrop} {
   let end = line.length;
   if (end > 0 && line[end - 1] === 0x0d) end--;
-  if (end > nameBytesMax + 64) return {drop: "tooLong"}; // generous for surrounding spaces
+  if (end > maxNameBytes + 64) return {drop: "tooLong"}; // generous for surrounding spaces
   let text: string;
   try {
     text = decoder.decode(line.subarray(0, end));
@@ -38,18 +38,18 @@ export function decodeHeartbeatName(
   }
   const name = text.trim();
   if (name.length === 0) return {drop: "empty"};
-  if (Buffer.byteLength(name) > nameBytesMax) return {drop: "tooLong"};
-  return isValidDeviceName(name, nameBytesMax) ? {name} : {drop: "badName"};
+  if (Buffer.byteLength(name) > maxNameBytes) return {drop: "tooLong"};
+  return isValidDeviceName(name, maxNameBytes) ? {name} : {drop: "badName"};
 }
 
-/** A device name is 1..nameBytesMax UTF-8 bytes, without control characters or edge spaces. */
-export function isValidDeviceName(name: unknown, nameBytesMax = HEARTBEAT_NAME_BYTES_MAX): name is string {
+/** A device name is 1..maxNameBytes UTF-8 bytes, without control characters or edge spaces. */
+export function isValidDeviceName(name: unknown, maxNameBytes = HEARTBEAT_NAME_BYTES_MAX): name is string {
   return (
     typeof name === "string" &&
     name.length > 0 &&
     name === name.trim() &&
     !CONTROL.test(name) &&
-    Buffer.byteLength(name) <= nameBytesMax &&
+    Buffer.byteLength(name) <= maxNameBytes &&
     !LONE_SURROGATE.test(name)
   );
 }
@@ -59,22 +59,22 @@ export type SplitLine = Uint8Array | "tooLong";
 
 /**
  * Splits a byte stream into "\n"-terminated lines.
- * BOUNDED: keeps at most `lineBytesMax` bytes of an unfinished line; a longer line is skipped
+ * BOUNDED: keeps at most `maxLineBytes` bytes of an unfinished line; a longer line is skipped
  * to its newline and reported once as "tooLong".
  */
 export class LineSplitter {
-  readonly lineBytesMax: number;
-  #pending: Uint8Array[] = [];
-  #pendingBytes = 0;
-  #skipping = false;
+  readonly maxLineBytes: number;
+  private pending: Uint8Array[] = [];
+  private pendingByteCount = 0;
+  private skipping = false;
 
-  constructor(lineBytesMax = HEARTBEAT_NAME_BYTES_MAX + 2) {
-    this.lineBytesMax = lineBytesMax;
+  constructor(maxLineBytes = HEARTBEAT_NAME_BYTES_MAX + 2) {
+    this.maxLineBytes = maxLineBytes;
   }
 
   /** Bytes held for an unfinished line (for tests of the bound). */
   get pendingBytes(): number {
-    return this.#pendingBytes;
+    return this.pendingByteCount;
   }
 
   /** Feeds a chunk; returns the lines it completed. */
@@ -85,20 +85,20 @@ export class LineSplitter {
       const newline = chunk.indexOf(0x0a, from);
       const end = newline === -1 ? chunk.length : newline;
       const piece = chunk.subarray(from, end);
-      if (!this.#skipping) {
-        if (this.#pendingBytes + piece.length > this.lineBytesMax) {
-          this.#skipping = true;
-          this.#pending = [];
-          this.#pendingBytes = 0;
+      if (!this.skipping) {
+        if (this.pendingByteCount + piece.length > this.maxLineBytes) {
+          this.skipping = true;
+          this.pending = [];
+          this.pendingByteCount = 0;
           out.push("tooLong");
         } else if (piece.length > 0) {
-          this.#pending.push(piece.slice());
-          this.#pendingBytes += piece.length;
+          this.pending.push(piece.slice());
+          this.pendingByteCount += piece.length;
         }
       }
       if (newline === -1) break;
-      if (!this.#skipping) out.push(this.#take());
-      this.#skipping = false;
+      if (!this.skipping) out.push(this.take());
+      this.skipping = false;
       from = newline + 1;
     }
     return out;
@@ -106,17 +106,17 @@ export class LineSplitter {
 
   /** Ends the stream: an unfinished line counts as a line (UDP datagrams need no "\n"). */
   end(): SplitLine[] {
-    if (this.#skipping) {
-      this.#skipping = false;
+    if (this.skipping) {
+      this.skipping = false;
       return [];
     }
-    return this.#pendingBytes > 0 ? [this.#take()] : [];
+    return this.pendingByteCount > 0 ? [this.take()] : [];
   }
 
-  #take(): Uint8Array {
-    const line = this.#pending.length === 1 ? (this.#pending[0] as Uint8Array) : Buffer.concat(this.#pending);
-    this.#pending = [];
-    this.#pendingBytes = 0;
+  private take(): Uint8Array {
+    const line = this.pending.length === 1 ? (this.pending[0] as Uint8Array) : Buffer.concat(this.pending);
+    this.pending = [];
+    this.pendingByteCount = 0;
     return line;
   }
 }

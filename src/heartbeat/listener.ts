@@ -7,8 +7,8 @@
  *
  * Bytes only: lines are decoded by heartbeat-line.ts and handed to `onBeat(name, host)`; judging
  * is the registry's job. Hostile input is bounded: a per-connection line buffer of
- * `lineBytesMax`, at most `connectionsMax` connections (extra ones are closed at once), an idle
- * timeout per connection, datagrams over `datagramBytesMax` dropped; each drop is counted.
+ * `maxLineBytes`, at most `maxConnections` connections (extra ones are closed at once), an idle
+ * timeout per connection, datagrams over `maxDatagramBytes` dropped; each drop is counted.
  */
 import {createSocket, type Socket as UdpSocket} from "node:dgram";
 import {createServer, isIPv6, type Server, type Socket} from "node:net";
@@ -22,13 +22,13 @@ export interface HeartbeatListenerInit {
   /** Called for every well-formed line. `via` says which socket it came through. */
   readonly onBeat: (name: string, host: string, via: "tcp" | "udp") => void;
   /** Longest device name in bytes. Default 128. */
-  readonly nameBytesMax?: number;
+  readonly maxNameBytes?: number;
   /** Concurrent TCP connections. Default 1024. */
-  readonly connectionsMax?: number;
+  readonly maxConnections?: number;
   /** A TCP connection silent this long is closed. Default 120000. */
   readonly idleTimeoutMs?: number;
   /** Largest datagram accepted. Default 4096. */
-  readonly datagramBytesMax?: number;
+  readonly maxDatagramBytes?: number;
 }
 
 /** Counters, monotonic. */
@@ -54,11 +54,11 @@ export interface HeartbeatListener {
 
 /** Binds TCP and UDP on `host:port` and starts accepting beats. Rejects when either cannot bind. */
 export async function startHeartbeatListener(init: HeartbeatListenerInit): Promise<HeartbeatListener> {
-  const nameBytesMax = init.nameBytesMax ?? HEARTBEAT_NAME_BYTES_MAX;
-  const lineBytesMax = nameBytesMax + 64;
-  const connectionsMax = init.connectionsMax ?? 1024;
+  const maxNameBytes = init.maxNameBytes ?? HEARTBEAT_NAME_BYTES_MAX;
+  const maxLineBytes = maxNameBytes + 64;
+  const maxConnections = init.maxConnections ?? 1024;
   const idleTimeoutMs = init.idleTimeoutMs ?? 120_000;
-  const datagramBytesMax = init.datagramBytesMax ?? 4096;
+  const maxDatagramBytes = init.maxDatagramBytes ?? 4096;
   const stats: HeartbeatListenerStats = {
     linesAccepted: 0,
     linesTooLong: 0,
@@ -77,7 +77,7 @@ export async function startHeartbeatListener(init: HeartbeatListenerInit): Promi
         stats.linesTooLong++;
         continue;
       }
-      const decoded = decodeHeartbeatName(line, nameBytesMax);
+      const decoded = decodeHeartbeatName(line, maxNameBytes);
       if ("name" in decoded) {
         stats.linesAccepted++;
         init.onBeat(decoded.name, host, via);
@@ -100,10 +100,10 @@ export async function startHeartbeatListener(init: HeartbeatListenerInit): Promi
     }
   };
 
-  // BOUNDED: at most connectionsMax sockets (extra connections are destroyed on arrival).
+  // BOUNDED: at most maxConnections sockets (extra connections are destroyed on arrival).
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
-    if (sockets.size >= connectionsMax) {
+    if (sockets.size >= maxConnections) {
       stats.connectionsRefused++;
       socket.destroy();
       return;
@@ -111,7 +111,7 @@ export async function startHeartbeatListener(init: HeartbeatListenerInit): Promi
     stats.connectionsAccepted++;
     sockets.add(socket);
     const host = normalizeHost(socket.remoteAddress ?? "");
-    const splitter = new LineSplitter(lineBytesMax);
+    const splitter = new LineSplitter(maxLineBytes);
     socket.setTimeout(idleTimeoutMs, () => {
       stats.connectionsTimedOut++;
       socket.destroy();
@@ -138,11 +138,11 @@ export async function startHeartbeatListener(init: HeartbeatListenerInit): Promi
 
   const udp: UdpSocket = createSocket({type: isIPv6(init.host) ? "udp6" : "udp4"});
   udp.on("message", (message, rinfo) => {
-    if (message.length > datagramBytesMax) {
+    if (message.length > maxDatagramBytes) {
       stats.datagramsTooLarge++;
       return;
     }
-    const splitter = new LineSplitter(lineBytesMax);
+    const splitter = new LineSplitter(maxLineBytes);
     handleLines([...splitter.push(message), ...splitter.end()], normalizeHost(rinfo.address), "udp");
   });
   try {

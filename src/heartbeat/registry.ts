@@ -31,9 +31,9 @@ export interface HeartbeatRegistryInit {
   /** Phi-accrual tunables for each device (threshold 8, window 1000, σ floor 100 ms, pause 3 s). */
   readonly phi?: Partial<PhiAccrualConfig>;
   /** Devices tracked. Default 1024. Integer ≥ 1. */
-  readonly devicesMax?: number;
+  readonly maxDevices?: number;
   /** Source hosts with a rate bucket. Default 4096. Integer ≥ 1. */
-  readonly addressesMax?: number;
+  readonly maxAddresses?: number;
   /** Sustained beats per second accepted from one source host. Default 50. > 0. */
   readonly ratePerSecond?: number;
   /** Beats one source host may send in a burst. Default 100. ≥ 1. */
@@ -45,20 +45,20 @@ export interface HeartbeatRegistryInit {
   /** Local devices heard within this window are reported to the cluster. Default 60000. */
   readonly reportWindowMs?: number;
   /** Reporters kept per device. Default 8. Integer ≥ 1. */
-  readonly reportersPerDeviceMax?: number;
+  readonly maxReportersPerDevice?: number;
 }
 
 /** Resolved registry options. */
 export interface HeartbeatRegistryConfig {
   readonly phi: PhiAccrualConfig;
-  readonly devicesMax: number;
-  readonly addressesMax: number;
+  readonly maxDevices: number;
+  readonly maxAddresses: number;
   readonly ratePerSecond: number;
   readonly burst: number;
   readonly forgetAfterMs: number;
   readonly reportTtlMs: number;
   readonly reportWindowMs: number;
-  readonly reportersPerDeviceMax: number;
+  readonly maxReportersPerDevice: number;
 }
 
 /** Validates and freezes registry options. Throws InvalidConfigError. */
@@ -82,14 +82,14 @@ export function resolveHeartbeatRegistryConfig(init: HeartbeatRegistryInit = {})
   }
   return Object.freeze({
     phi,
-    devicesMax: int("devicesMax", 1024, 1),
-    addressesMax: int("addressesMax", 4096, 1),
+    maxDevices: int("maxDevices", 1024, 1),
+    maxAddresses: int("maxAddresses", 4096, 1),
     ratePerSecond,
     burst: int("burst", 100, 1),
     forgetAfterMs: int("forgetAfterMs", 3_600_000, 1),
     reportTtlMs: int("reportTtlMs", 10_000, 1),
     reportWindowMs: int("reportWindowMs", 60_000, 1),
-    reportersPerDeviceMax: int("reportersPerDeviceMax", 8, 1),
+    maxReportersPerDevice: int("maxReportersPerDevice", 8, 1),
   });
 }
 
@@ -159,7 +159,7 @@ interface RemoteSource {
 interface Device {
   readonly name: string;
   local: LocalSource | undefined;
-  // BOUNDED: at most reportersPerDeviceMax reporters (the stalest is replaced).
+  // BOUNDED: at most maxReportersPerDevice reporters (the stalest is replaced).
   readonly remote: Map<string, RemoteSource>;
   state: "up" | "down";
   stateSinceMs: number;
@@ -184,10 +184,10 @@ export class HeartbeatRegistry {
     transitionsUp: 0,
     transitionsDown: 0,
   };
-  // BOUNDED: at most devicesMax devices (evict the longest-down, else refuse).
-  readonly #devices = new Map<string, Device>();
-  // BOUNDED: at most addressesMax buckets; the least recently used is evicted (Map order = LRU).
-  readonly #buckets = new Map<string, Bucket>();
+  // BOUNDED: at most maxDevices devices (evict the longest-down, else refuse).
+  private readonly deviceTable = new Map<string, Device>();
+  // BOUNDED: at most maxAddresses buckets; the least recently used is evicted (Map order = LRU).
+  private readonly buckets = new Map<string, Bucket>();
 
   constructor(init: HeartbeatRegistryInit = {}) {
     this.config = resolveHeartbeatRegistryConfig(init);
@@ -195,12 +195,12 @@ export class HeartbeatRegistry {
 
   /** Number of devices tracked. */
   get size(): number {
-    return this.#devices.size;
+    return this.deviceTable.size;
   }
 
   /** Source hosts with a rate bucket (for tests of the bound). */
   get addressCount(): number {
-    return this.#buckets.size;
+    return this.buckets.size;
   }
 
   /**
@@ -208,18 +208,18 @@ export class HeartbeatRegistry {
    * the device just came up (first sight or back from down), the transition.
    */
   beat(nowMs: number, name: string, addr: string): {result: BeatResult; transition?: HeartbeatTransition} {
-    if (!this.#takeToken(nowMs, addr)) {
+    if (!this.takeToken(nowMs, addr)) {
       this.stats.beatsRateLimited++;
       return {result: "rateLimited"};
     }
-    let device = this.#devices.get(name);
+    let device = this.deviceTable.get(name);
     if (!device) {
-      if (!this.#makeRoom(nowMs)) {
+      if (!this.makeRoom(nowMs)) {
         this.stats.beatsRefusedFull++;
         return {result: "devicesFull"};
       }
       device = {name, local: undefined, remote: new Map(), state: "down", stateSinceMs: nowMs};
-      this.#devices.set(name, device);
+      this.deviceTable.set(name, device);
     }
     if (!device.local) {
       device.local = {detector: new PhiAccrualDetector(this.config.phi), addr, beats: 0, lastBeatMs: nowMs};
@@ -229,7 +229,7 @@ export class HeartbeatRegistry {
     device.local.beats++;
     device.local.lastBeatMs = nowMs;
     this.stats.beatsAccepted++;
-    const transition = this.#judge(nowMs, device);
+    const transition = this.judge(nowMs, device);
     return transition ? {result: "accepted", transition} : {result: "accepted"};
   }
 
@@ -237,16 +237,16 @@ export class HeartbeatRegistry {
   applyReport(nowMs: number, reporter: string, entries: readonly HeartbeatReportEntry[]): HeartbeatTransition[] {
     const transitions: HeartbeatTransition[] = [];
     for (const entry of entries) {
-      let device = this.#devices.get(entry.name);
+      let device = this.deviceTable.get(entry.name);
       if (!device) {
-        if (!this.#makeRoom(nowMs)) {
+        if (!this.makeRoom(nowMs)) {
           this.stats.reportEntriesRefusedFull++;
           continue;
         }
         device = {name: entry.name, local: undefined, remote: new Map(), state: "down", stateSinceMs: nowMs};
-        this.#devices.set(entry.name, device);
+        this.deviceTable.set(entry.name, device);
       }
-      if (!device.remote.has(reporter) && device.remote.size >= this.config.reportersPerDeviceMax) {
+      if (!device.remote.has(reporter) && device.remote.size >= this.config.maxReportersPerDevice) {
         let stalest: string | undefined;
         let stalestAt = Number.POSITIVE_INFINITY;
         for (const [name, source] of device.remote) {
@@ -259,7 +259,7 @@ export class HeartbeatRegistry {
       }
       device.remote.set(reporter, {entry, receivedAtMs: nowMs});
       this.stats.reportEntriesApplied++;
-      const transition = this.#judge(nowMs, device);
+      const transition = this.judge(nowMs, device);
       if (transition) transitions.push(transition);
     }
     return transitions;
@@ -267,7 +267,7 @@ export class HeartbeatRegistry {
 
   /** Forgets everything `reporter` said (it left or failed); devices it alone heard go down at the next evaluate. */
   dropReporter(reporter: string): void {
-    for (const device of this.#devices.values()) device.remote.delete(reporter);
+    for (const device of this.deviceTable.values()) device.remote.delete(reporter);
   }
 
   /**
@@ -276,15 +276,15 @@ export class HeartbeatRegistry {
    */
   evaluate(nowMs: number): HeartbeatTransition[] {
     const transitions: HeartbeatTransition[] = [];
-    for (const device of [...this.#devices.values()]) {
+    for (const device of [...this.deviceTable.values()]) {
       for (const [reporter, source] of device.remote) {
         if (nowMs - source.receivedAtMs > this.config.reportTtlMs) device.remote.delete(reporter);
       }
       if (device.local && nowMs - device.local.lastBeatMs > this.config.forgetAfterMs) device.local = undefined;
-      const transition = this.#judge(nowMs, device);
+      const transition = this.judge(nowMs, device);
       if (transition) transitions.push(transition);
       if (device.state === "down" && nowMs - device.stateSinceMs > this.config.forgetAfterMs) {
-        this.#devices.delete(device.name);
+        this.deviceTable.delete(device.name);
         this.stats.devicesForgotten++;
       }
     }
@@ -293,21 +293,21 @@ export class HeartbeatRegistry {
 
   /** Every device, sorted by name. */
   devices(nowMs: number): DeviceView[] {
-    return [...this.#devices.values()]
+    return [...this.deviceTable.values()]
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      .map((device) => this.#view(nowMs, device));
+      .map((device) => this.view(nowMs, device));
   }
 
   /** One device, or undefined. */
   device(nowMs: number, name: string): DeviceView | undefined {
-    const device = this.#devices.get(name);
-    return device ? this.#view(nowMs, device) : undefined;
+    const device = this.deviceTable.get(name);
+    return device ? this.view(nowMs, device) : undefined;
   }
 
   /** Reports for the cluster: every device this agent heard directly within reportWindowMs. */
   localReports(nowMs: number): HeartbeatReportEntry[] {
     const entries: HeartbeatReportEntry[] = [];
-    for (const device of this.#devices.values()) {
+    for (const device of this.deviceTable.values()) {
       const local = device.local;
       if (!local || nowMs - local.lastBeatMs > this.config.reportWindowMs) continue;
       const snapshot = local.detector.snapshot();
@@ -324,42 +324,42 @@ export class HeartbeatRegistry {
   // ---- internals ----------------------------------------------------------------------------
 
   /** Token bucket per host; refreshes LRU order. */
-  #takeToken(nowMs: number, addr: string): boolean {
-    let bucket = this.#buckets.get(addr);
+  private takeToken(nowMs: number, addr: string): boolean {
+    let bucket = this.buckets.get(addr);
     if (bucket) {
-      this.#buckets.delete(addr);
+      this.buckets.delete(addr);
       const refill = (Math.max(0, nowMs - bucket.lastMs) / 1000) * this.config.ratePerSecond;
       bucket.tokens = Math.min(this.config.burst, bucket.tokens + refill);
       bucket.lastMs = nowMs;
     } else {
-      if (this.#buckets.size >= this.config.addressesMax) {
-        const oldest = this.#buckets.keys().next().value as string;
-        this.#buckets.delete(oldest);
+      if (this.buckets.size >= this.config.maxAddresses) {
+        const oldest = this.buckets.keys().next().value as string;
+        this.buckets.delete(oldest);
       }
       bucket = {tokens: this.config.burst, lastMs: nowMs};
     }
-    this.#buckets.set(addr, bucket);
+    this.buckets.set(addr, bucket);
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;
     return true;
   }
 
   /** Frees a slot for a new device if the table is full: evicts the longest-down device. */
-  #makeRoom(_nowMs: number): boolean {
-    if (this.#devices.size < this.config.devicesMax) return true;
+  private makeRoom(_nowMs: number): boolean {
+    if (this.deviceTable.size < this.config.maxDevices) return true;
     let victim: Device | undefined;
-    for (const device of this.#devices.values()) {
+    for (const device of this.deviceTable.values()) {
       if (device.state !== "down") continue;
       if (!victim || device.stateSinceMs < victim.stateSinceMs) victim = device;
     }
     if (!victim) return false;
-    this.#devices.delete(victim.name);
+    this.deviceTable.delete(victim.name);
     this.stats.devicesEvicted++;
     return true;
   }
 
   /** φ of every source at `nowMs`, best first. */
-  #sources(nowMs: number, device: Device): {source: string; phi: number; agoMs: number}[] {
+  private sourcesOf(nowMs: number, device: Device): {source: string; phi: number; agoMs: number}[] {
     const out: {source: string; phi: number; agoMs: number}[] = [];
     if (device.local) {
       out.push({
@@ -376,19 +376,19 @@ export class HeartbeatRegistry {
     return out.sort((a, b) => a.phi - b.phi || a.agoMs - b.agoMs);
   }
 
-  #judge(nowMs: number, device: Device): HeartbeatTransition | undefined {
-    const best = this.#sources(nowMs, device)[0];
+  private judge(nowMs: number, device: Device): HeartbeatTransition | undefined {
+    const best = this.sourcesOf(nowMs, device)[0];
     const state = best !== undefined && best.phi < this.config.phi.threshold ? "up" : "down";
     if (state === device.state) return undefined;
     device.state = state;
     device.stateSinceMs = nowMs;
     if (state === "up") this.stats.transitionsUp++;
     else this.stats.transitionsDown++;
-    return {type: state, device: this.#view(nowMs, device)};
+    return {type: state, device: this.view(nowMs, device)};
   }
 
-  #view(nowMs: number, device: Device): DeviceView {
-    const sources = this.#sources(nowMs, device);
+  private view(nowMs: number, device: Device): DeviceView {
+    const sources = this.sourcesOf(nowMs, device);
     const best = sources[0];
     const phi = best === undefined || !Number.isFinite(best.phi) ? null : Math.round(best.phi * 1000) / 1000;
     const freshest = sources.reduce<number | null>((min, s) => (min === null || s.agoMs < min ? s.agoMs : min), null);

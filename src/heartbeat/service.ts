@@ -78,18 +78,18 @@ const SEEN_REPORTS_MAX = 8_192;
 /** Plain heartbeats for one agent. `start()` binds the listener (if any) and arms the timers. */
 export class HeartbeatService extends EventEmitter<HeartbeatServiceEvents> {
   readonly registry: HeartbeatRegistry;
-  readonly #init: HeartbeatServiceInit;
-  readonly #now: () => number;
-  readonly #evaluateIntervalMs: number;
-  readonly #reportIntervalMs: number;
-  readonly #log: (line: string) => void;
-  #listener: HeartbeatListener | undefined;
-  #timers: ReturnType<typeof setInterval>[] = [];
+  private readonly init: HeartbeatServiceInit;
+  private readonly now: () => number;
+  private readonly evaluateIntervalMs: number;
+  private readonly reportIntervalMs: number;
+  private readonly log: (line: string) => void;
+  private listener: HeartbeatListener | undefined;
+  private timers: ReturnType<typeof setInterval>[] = [];
   // Seq numbers start from the wall clock so a restarted agent's reports are not taken for relays seen before.
-  #seq = Date.now() * 1_000;
+  private seq = Date.now() * 1_000;
   // BOUNDED: at most SEEN_REPORTS_MAX ids; the oldest is forgotten first (Map insertion order).
-  readonly #seen = new Map<string, true>();
-  readonly #counters = {
+  private readonly seen = new Map<string, true>();
+  private readonly counters = {
     reportsSent: 0,
     reportsReceived: 0,
     reportsRelayed: 0,
@@ -99,79 +99,79 @@ export class HeartbeatService extends EventEmitter<HeartbeatServiceEvents> {
 
   constructor(init: HeartbeatServiceInit) {
     super();
-    this.#init = init;
+    this.init = init;
     this.registry = new HeartbeatRegistry(init.registry);
-    this.#now = init.now ?? (() => performance.now());
-    this.#log = init.log ?? (() => undefined);
-    this.#evaluateIntervalMs = checkInt("evaluateIntervalMs", init.evaluateIntervalMs ?? 200, 10, 60_000);
-    this.#reportIntervalMs = checkInt("reportIntervalMs", init.reportIntervalMs ?? 2_000, 100, 600_000);
+    this.now = init.now ?? (() => performance.now());
+    this.log = init.log ?? (() => undefined);
+    this.evaluateIntervalMs = checkInt("evaluateIntervalMs", init.evaluateIntervalMs ?? 200, 10, 60_000);
+    this.reportIntervalMs = checkInt("reportIntervalMs", init.reportIntervalMs ?? 2_000, 100, 600_000);
   }
 
   /** The listener's bound address, when listening. */
   get address(): {readonly host: string; readonly port: number} | undefined {
-    return this.#listener?.address;
+    return this.listener?.address;
   }
 
   get stats(): HeartbeatServiceStats {
-    return {...this.#counters, registry: this.registry.stats, listener: this.#listener?.stats};
+    return {...this.counters, registry: this.registry.stats, listener: this.listener?.stats};
   }
 
   /** Binds the listener (when configured) and arms the timers. Rejects when the address is taken. */
   async start(): Promise<void> {
-    if (this.#init.listen) {
-      this.#listener = await startHeartbeatListener({
-        ...this.#init.listener,
-        host: this.#init.listen.host,
-        port: this.#init.listen.port,
+    if (this.init.listen) {
+      this.listener = await startHeartbeatListener({
+        ...this.init.listener,
+        host: this.init.listen.host,
+        port: this.init.listen.port,
         onBeat: (name, host) => this.beat(name, host),
       });
     }
-    const evaluate = setInterval(() => this.evaluate(), this.#evaluateIntervalMs);
-    const report = setInterval(() => this.report(), this.#reportIntervalMs);
+    const evaluate = setInterval(() => this.evaluate(), this.evaluateIntervalMs);
+    const report = setInterval(() => this.report(), this.reportIntervalMs);
     evaluate.unref();
     report.unref();
-    this.#timers = [evaluate, report];
+    this.timers = [evaluate, report];
   }
 
   /** Closes the listener and stops the timers. Idempotent. */
   async stop(): Promise<void> {
-    for (const timer of this.#timers) clearInterval(timer);
-    this.#timers = [];
-    const listener = this.#listener;
-    this.#listener = undefined;
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    const listener = this.listener;
+    this.listener = undefined;
     await listener?.close();
   }
 
   /** Every device known here (heard directly or reported by another agent), sorted by name. */
   devices(): DeviceView[] {
-    return this.registry.devices(this.#now());
+    return this.registry.devices(this.now());
   }
 
   /** A heartbeat from a device (the listener calls this; exposed for embedding). */
   beat(name: string, host: string): void {
-    const {result, transition} = this.registry.beat(this.#now(), name, host);
+    const {result, transition} = this.registry.beat(this.now(), name, host);
     if (
       result !== "accepted" &&
       (this.registry.stats.beatsRateLimited + this.registry.stats.beatsRefusedFull) % 1000 === 1
     ) {
-      this.#log(`heartbeat from ${host} for ${JSON.stringify(name)} dropped: ${result} (logged every 1000th)`);
+      this.log(`heartbeat from ${host} for ${JSON.stringify(name)} dropped: ${result} (logged every 1000th)`);
     }
-    if (transition) this.#emit(transition);
+    if (transition) this.emitTransition(transition);
   }
 
   /** Re-judges every device now (the timer calls this). */
   evaluate(): void {
-    for (const transition of this.registry.evaluate(this.#now())) this.#emit(transition);
+    for (const transition of this.registry.evaluate(this.now())) this.emitTransition(transition);
   }
 
   /** Broadcasts reports of the devices heard here (the timer calls this). */
   report(): void {
-    if (this.#init.share === false) return;
-    const entries = this.registry.localReports(this.#now());
+    if (this.init.share === false) return;
+    const entries = this.registry.localReports(this.now());
     if (entries.length === 0) return;
-    for (const payload of encodeHeartbeatReports(this.#init.name, entries, () => this.#seq++)) {
-      this.#safeBroadcast(payload);
-      this.#counters.reportsSent++;
+    for (const payload of encodeHeartbeatReports(this.init.name, entries, () => this.seq++)) {
+      this.safeBroadcast(payload);
+      this.counters.reportsSent++;
     }
   }
 
@@ -185,25 +185,25 @@ export class HeartbeatService extends EventEmitter<HeartbeatServiceEvents> {
     try {
       report = decodeHeartbeatReport(payload);
     } catch (error) {
-      this.#counters.reportsMalformed++;
-      this.#log(`dropped a malformed heartbeat report: ${(error as Error).message}`);
+      this.counters.reportsMalformed++;
+      this.log(`dropped a malformed heartbeat report: ${(error as Error).message}`);
       return true;
     }
-    if (report.reporter === this.#init.name) return true; // our own, relayed back
+    if (report.reporter === this.init.name) return true; // our own, relayed back
     const id = `${report.reporter}\u0000${report.seq}`;
-    if (this.#seen.has(id)) {
-      this.#counters.reportsDuplicate++;
+    if (this.seen.has(id)) {
+      this.counters.reportsDuplicate++;
       return true;
     }
-    this.#seen.set(id, true);
-    if (this.#seen.size > SEEN_REPORTS_MAX) this.#seen.delete(this.#seen.keys().next().value as string);
-    this.#counters.reportsReceived++;
-    for (const transition of this.registry.applyReport(this.#now(), report.reporter, report.entries)) {
-      this.#emit(transition);
+    this.seen.set(id, true);
+    if (this.seen.size > SEEN_REPORTS_MAX) this.seen.delete(this.seen.keys().next().value as string);
+    this.counters.reportsReceived++;
+    for (const transition of this.registry.applyReport(this.now(), report.reporter, report.entries)) {
+      this.emitTransition(transition);
     }
-    if (this.#init.share !== false) {
-      this.#safeBroadcast(payload);
-      this.#counters.reportsRelayed++;
+    if (this.init.share !== false) {
+      this.safeBroadcast(payload);
+      this.counters.reportsRelayed++;
     }
     return true;
   }
@@ -214,22 +214,22 @@ export class HeartbeatService extends EventEmitter<HeartbeatServiceEvents> {
     this.evaluate();
   }
 
-  #safeBroadcast(payload: Uint8Array): void {
+  private safeBroadcast(payload: Uint8Array): void {
     try {
-      this.#init.broadcast(payload);
+      this.init.broadcast(payload);
     } catch (error) {
       // e.g. the node is leaving; reports are best-effort
-      this.#log(`heartbeat report not broadcast: ${(error as Error).message}`);
+      this.log(`heartbeat report not broadcast: ${(error as Error).message}`);
     }
   }
 
-  #emit(transition: HeartbeatTransition): void {
+  private emitTransition(transition: HeartbeatTransition): void {
     const event = transition.type === "up" ? "heartbeat:up" : "heartbeat:down";
     for (const listener of this.rawListeners(event) as ((device: DeviceView) => void)[]) {
       try {
         listener.call(this, transition.device);
       } catch (error) {
-        this.#log(`a ${event} listener threw: ${(error as Error).message}`);
+        this.log(`a ${event} listener threw: ${(error as Error).message}`);
       }
     }
   }

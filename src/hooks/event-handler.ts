@@ -148,9 +148,9 @@ export interface EventHandlerRunnerInit {
   /** Kill a handler's process group after this long. Default 30000. Integer 1..86400000. */
   readonly timeoutMs?: number;
   /** Handler runs waiting to start; beyond it events are dropped and counted. Default 256. */
-  readonly queueMax?: number;
+  readonly maxQueued?: number;
   /** Output kept per run (bytes, stdout + stderr); the rest is counted, not logged. Default 64 KiB. */
-  readonly outputBytesMax?: number;
+  readonly maxOutputBytes?: number;
   /** Where handler output and outcomes go, one line per call. Default: nowhere. */
   readonly log?: (line: string) => void;
   /** The shell. Default "/bin/sh". */
@@ -188,7 +188,7 @@ export interface EventHandlerStats {
   timedOut: number;
   /** Runs dropped because the queue was full. */
   dropped: number;
-  /** Output bytes not logged because a run exceeded outputBytesMax. */
+  /** Output bytes not logged because a run exceeded maxOutputBytes. */
   outputBytesDropped: number;
 }
 
@@ -214,22 +214,22 @@ export class EventHandlerRunner {
     dropped: 0,
     outputBytesDropped: 0,
   };
-  readonly #handlers: readonly EventHandlerSpec[];
-  readonly #self: EventHandlerRunnerInit["self"];
-  readonly #timeoutMs: number;
-  readonly #queueMax: number;
-  readonly #outputBytesMax: number;
-  readonly #log: (line: string) => void;
-  readonly #shell: string;
-  readonly #env: NodeJS.ProcessEnv;
-  // BOUNDED: at most queueMax jobs; enqueue drops and counts beyond it.
-  readonly #queue: Job[] = [];
-  #running: ChildProcess | undefined;
-  #working = false;
-  #stopped = false;
+  private readonly handlers: readonly EventHandlerSpec[];
+  private readonly self: EventHandlerRunnerInit["self"];
+  private readonly timeoutMs: number;
+  private readonly maxQueued: number;
+  private readonly maxOutputBytes: number;
+  private readonly log: (line: string) => void;
+  private readonly shell: string;
+  private readonly env: NodeJS.ProcessEnv;
+  // BOUNDED: at most maxQueued jobs; enqueue drops and counts beyond it.
+  private readonly queue: Job[] = [];
+  private running: ChildProcess | undefined;
+  private working = false;
+  private stopped = false;
   // BOUNDED: resolved and cleared each time the runner becomes idle; one entry per idle() caller.
-  #idleWaiters: (() => void)[] = [];
-  #onOutcome: ((outcome: HandlerOutcome) => void) | undefined;
+  private idleWaiters: (() => void)[] = [];
+  private outcomeListener: ((outcome: HandlerOutcome) => void) | undefined;
 
   constructor(init: EventHandlerRunnerInit) {
     const timeoutMs = init.timeoutMs ?? 30_000;
@@ -239,45 +239,45 @@ export class EventHandlerRunner {
         `timeout must be an integer between 1 and 86400000 ms (got ${timeoutMs})`,
       );
     }
-    const queueMax = init.queueMax ?? 256;
-    if (!Number.isInteger(queueMax) || queueMax < 1) {
-      throw new InvalidConfigError("eventHandler", `queueMax must be an integer ≥ 1 (got ${queueMax})`);
+    const maxQueued = init.maxQueued ?? 256;
+    if (!Number.isInteger(maxQueued) || maxQueued < 1) {
+      throw new InvalidConfigError("eventHandler", `maxQueued must be an integer ≥ 1 (got ${maxQueued})`);
     }
-    this.#handlers = init.handlers;
-    this.#self = init.self;
-    this.#timeoutMs = timeoutMs;
-    this.#queueMax = queueMax;
-    this.#outputBytesMax = init.outputBytesMax ?? 64 * 1024;
-    this.#log = init.log ?? (() => undefined);
-    this.#shell = init.shell ?? "/bin/sh";
-    this.#env = withoutLifelineVariables(init.env ?? process.env);
+    this.handlers = init.handlers;
+    this.self = init.self;
+    this.timeoutMs = timeoutMs;
+    this.maxQueued = maxQueued;
+    this.maxOutputBytes = init.maxOutputBytes ?? 64 * 1024;
+    this.log = init.log ?? (() => undefined);
+    this.shell = init.shell ?? "/bin/sh";
+    this.env = withoutLifelineVariables(init.env ?? process.env);
   }
 
   /** Number of configured handlers. */
   get size(): number {
-    return this.#handlers.length;
+    return this.handlers.length;
   }
 
   /** Runs waiting to start. */
   get pending(): number {
-    return this.#queue.length;
+    return this.queue.length;
   }
 
   /** Called after every run (for tests and metrics). */
   onOutcome(listener: (outcome: HandlerOutcome) => void): void {
-    this.#onOutcome = listener;
+    this.outcomeListener = listener;
   }
 
   /** Queues a run of every handler whose filter matches. Never blocks, never throws. */
   enqueue(event: HandlerEvent): void {
-    if (this.#stopped) return;
-    for (const spec of this.#handlers) {
+    if (this.stopped) return;
+    for (const spec of this.handlers) {
       if (!handlesEvent(spec, event.event)) continue;
       // Coalesce, as serf does: when this handler's latest waiting run is for the same event, the
       // members join it (one run, several stdin lines). A join that brings in 500 members runs
       // the member-join handler once or twice, not 500 times. Each handler still sees its
       // events in order: only its latest waiting run is extended.
-      const latest = this.#latestWaiting(spec);
+      const latest = this.latestWaiting(spec);
       if (
         latest &&
         latest.event === event.event &&
@@ -287,25 +287,25 @@ export class EventHandlerRunner {
         this.stats.coalesced++;
         continue;
       }
-      if (this.#queue.length >= this.#queueMax) {
+      if (this.queue.length >= this.maxQueued) {
         this.stats.dropped++;
-        this.#log(`event handler queue full (${this.#queueMax}); dropped ${event.event} for ${spec.command}`);
+        this.log(`event handler queue full (${this.maxQueued}); dropped ${event.event} for ${spec.command}`);
         continue;
       }
       this.stats.queued++;
-      this.#queue.push({spec, event: event.event, members: [...event.members]});
+      this.queue.push({spec, event: event.event, members: [...event.members]});
     }
-    if (!this.#working && this.#queue.length > 0) {
+    if (!this.working && this.queue.length > 0) {
       // Start on a later turn: spawning is synchronous and can take milliseconds; the caller
       // (the protocol's event dispatch) must not wait for it.
-      this.#working = true;
-      setImmediate(() => void this.#work());
+      this.working = true;
+      setImmediate(() => void this.work());
     }
   }
 
-  #latestWaiting(spec: EventHandlerSpec): Job | undefined {
-    for (let i = this.#queue.length - 1; i >= 0; i--) {
-      const job = this.#queue[i] as Job;
+  private latestWaiting(spec: EventHandlerSpec): Job | undefined {
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const job = this.queue[i] as Job;
       if (job.spec === spec) return job;
     }
     return undefined;
@@ -313,53 +313,53 @@ export class EventHandlerRunner {
 
   /** Resolves when no run is queued or running. */
   idle(): Promise<void> {
-    if (!this.#working && this.#queue.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    if (!this.working && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Drops queued runs and kills the running one (its whole process group). Idempotent. */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    this.#queue.length = 0;
-    if (this.#running) killGroup(this.#running);
+    this.stopped = true;
+    this.queue.length = 0;
+    if (this.running) killGroup(this.running);
     await this.idle();
   }
 
-  async #work(): Promise<void> {
+  async work(): Promise<void> {
     try {
-      while (this.#queue.length > 0 && !this.#stopped) {
-        const job = this.#queue.shift() as Job;
-        const outcome = await this.#run(job);
-        this.#record(outcome);
+      while (this.queue.length > 0 && !this.stopped) {
+        const job = this.queue.shift() as Job;
+        const outcome = await this.run(job);
+        this.record(outcome);
       }
     } finally {
-      this.#working = false;
-      const waiters = this.#idleWaiters;
-      this.#idleWaiters = [];
+      this.working = false;
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
       for (const resolve of waiters) resolve();
     }
   }
 
-  #record(outcome: HandlerOutcome): void {
+  private record(outcome: HandlerOutcome): void {
     if (outcome.timedOut) this.stats.timedOut++;
     if (outcome.exitCode === 0 && !outcome.timedOut) this.stats.succeeded++;
     else this.stats.failed++;
     const how = outcome.error
       ? `could not start: ${outcome.error}`
       : outcome.timedOut
-        ? `timed out after ${this.#timeoutMs} ms; process group killed`
+        ? `timed out after ${this.timeoutMs} ms; process group killed`
         : outcome.signal
           ? `killed by ${outcome.signal}`
           : `exited ${outcome.exitCode}`;
-    this.#log(`event handler ${outcome.event} ${JSON.stringify(outcome.command)} ${how} (${outcome.durationMs} ms)`);
+    this.log(`event handler ${outcome.event} ${JSON.stringify(outcome.command)} ${how} (${outcome.durationMs} ms)`);
     try {
-      this.#onOutcome?.(outcome);
+      this.outcomeListener?.(outcome);
     } catch {
       // a listener's bug must not stop the worker
     }
   }
 
-  #run(job: Job): Promise<HandlerOutcome> {
+  private run(job: Job): Promise<HandlerOutcome> {
     const {spec, event, members} = job;
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
@@ -367,8 +367,8 @@ export class EventHandlerRunner {
     return new Promise((resolve) => {
       let child: ChildProcess;
       try {
-        child = spawn(this.#shell, ["-c", spec.command], {
-          env: {...this.#env, ...handlerEnvironment(event, this.#self())},
+        child = spawn(this.shell, ["-c", spec.command], {
+          env: {...this.env, ...handlerEnvironment(event, this.self())},
           stdio: ["pipe", "pipe", "pipe"],
           detached: true, // own process group, so a timeout kills the whole tree
         });
@@ -384,21 +384,21 @@ export class EventHandlerRunner {
         });
         return;
       }
-      this.#running = child;
+      this.running = child;
       let timedOut = false;
       let spawnError: string | undefined;
       let outputBytes = 0;
       const timer = setTimeout(() => {
         timedOut = true;
         killGroup(child);
-      }, this.#timeoutMs);
+      }, this.timeoutMs);
       const pipeLines = (stream: NodeJS.ReadableStream | null, name: string): void => {
         if (!stream) return;
         let partial = "";
         stream.setEncoding("utf8");
         stream.on("data", (chunk: string) => {
           const bytes = Buffer.byteLength(chunk);
-          if (outputBytes + bytes > this.#outputBytesMax) {
+          if (outputBytes + bytes > this.maxOutputBytes) {
             this.stats.outputBytesDropped += bytes;
             return;
           }
@@ -406,10 +406,10 @@ export class EventHandlerRunner {
           partial += chunk;
           const lines = partial.split("\n");
           partial = lines.pop() ?? "";
-          for (const line of lines) this.#log(`event handler ${event} ${name}: ${line}`);
+          for (const line of lines) this.log(`event handler ${event} ${name}: ${line}`);
         });
         stream.on("end", () => {
-          if (partial !== "") this.#log(`event handler ${event} ${name}: ${partial}`);
+          if (partial !== "") this.log(`event handler ${event} ${name}: ${partial}`);
         });
       };
       pipeLines(child.stdout, "stdout");
@@ -424,7 +424,7 @@ export class EventHandlerRunner {
         done = true;
         clearTimeout(timer);
         clearTimeout(closeGrace);
-        this.#running = undefined;
+        this.running = undefined;
         // A grandchild that escaped the group may hold the pipes open; do not wait for it.
         child.stdout?.destroy();
         child.stderr?.destroy();

@@ -97,55 +97,55 @@ export function phiOf(timeDiffMs: number, meanMs: number, stdDeviationMs: number
  * BOUNDED: at most `maxSampleSize` samples (a ring buffer).
  */
 class IntervalWindow {
-  readonly #maxSampleSize: number;
-  #samples: Float64Array;
-  #start = 0;
-  #count = 0;
-  #sum = 0;
-  #squaredSum = 0;
+  private readonly maxSampleSize: number;
+  private samples: Float64Array;
+  private start = 0;
+  private sampleCount = 0;
+  private sum = 0;
+  private squaredSum = 0;
 
   constructor(maxSampleSize: number) {
-    this.#maxSampleSize = maxSampleSize;
-    this.#samples = new Float64Array(Math.min(16, maxSampleSize));
+    this.maxSampleSize = maxSampleSize;
+    this.samples = new Float64Array(Math.min(16, maxSampleSize));
   }
 
   get count(): number {
-    return this.#count;
+    return this.sampleCount;
   }
 
   add(intervalMs: number): void {
-    if (this.#count === this.#samples.length && this.#count < this.#maxSampleSize) this.#grow();
-    const capacity = this.#samples.length;
-    if (this.#count === capacity) {
-      const oldest = this.#samples[this.#start] as number;
-      this.#sum -= oldest;
-      this.#squaredSum -= oldest * oldest;
-      this.#samples[this.#start] = intervalMs;
-      this.#start = (this.#start + 1) % capacity;
+    if (this.sampleCount === this.samples.length && this.sampleCount < this.maxSampleSize) this.grow();
+    const capacity = this.samples.length;
+    if (this.sampleCount === capacity) {
+      const oldest = this.samples[this.start] as number;
+      this.sum -= oldest;
+      this.squaredSum -= oldest * oldest;
+      this.samples[this.start] = intervalMs;
+      this.start = (this.start + 1) % capacity;
     } else {
-      this.#samples[(this.#start + this.#count) % capacity] = intervalMs;
-      this.#count++;
+      this.samples[(this.start + this.sampleCount) % capacity] = intervalMs;
+      this.sampleCount++;
     }
-    this.#sum += intervalMs;
-    this.#squaredSum += intervalMs * intervalMs;
+    this.sum += intervalMs;
+    this.squaredSum += intervalMs * intervalMs;
   }
 
-  #grow(): void {
-    const next = new Float64Array(Math.min(this.#samples.length * 2, this.#maxSampleSize));
-    for (let i = 0; i < this.#count; i++) next[i] = this.#samples[(this.#start + i) % this.#samples.length] as number;
-    this.#samples = next;
-    this.#start = 0;
+  private grow(): void {
+    const next = new Float64Array(Math.min(this.samples.length * 2, this.maxSampleSize));
+    for (let i = 0; i < this.sampleCount; i++) next[i] = this.samples[(this.start + i) % this.samples.length] as number;
+    this.samples = next;
+    this.start = 0;
   }
 
   mean(): number {
-    return this.#count === 0 ? 0 : this.#sum / this.#count;
+    return this.sampleCount === 0 ? 0 : this.sum / this.sampleCount;
   }
 
   stdDeviation(): number {
-    if (this.#count === 0) return 0;
+    if (this.sampleCount === 0) return 0;
     const mean = this.mean();
     // Running sums can drift a hair below zero through rounding; clamp.
-    return Math.sqrt(Math.max(0, this.#squaredSum / this.#count - mean * mean));
+    return Math.sqrt(Math.max(0, this.squaredSum / this.sampleCount - mean * mean));
   }
 }
 
@@ -167,37 +167,37 @@ export interface PhiSnapshot {
  */
 export class PhiAccrualDetector {
   readonly config: PhiAccrualConfig;
-  readonly #window: IntervalWindow;
-  #lastHeartbeatMs: number | undefined;
-  #intervalsLearned = 0;
+  private readonly window: IntervalWindow;
+  private lastBeatMs: number | undefined;
+  private intervalsLearned = 0;
 
   constructor(init: Partial<PhiAccrualConfig> = {}) {
     this.config = resolvePhiConfig(init);
-    this.#window = new IntervalWindow(this.config.maxSampleSize);
+    this.window = new IntervalWindow(this.config.maxSampleSize);
   }
 
   /** Record a heartbeat received at `nowMs`. */
   heartbeat(nowMs: number): void {
-    const last = this.#lastHeartbeatMs;
+    const last = this.lastBeatMs;
     if (last === undefined) {
       const estimate = this.config.firstHeartbeatEstimateMs;
-      this.#window.add(estimate - estimate / 4);
-      this.#window.add(estimate + estimate / 4);
+      this.window.add(estimate - estimate / 4);
+      this.window.add(estimate + estimate / 4);
     } else {
       if (nowMs < last) return;
       // Akka: do not learn from the first beat after a failure; it would skew the window. But
       // always learn the first few intervals: the first-beat estimate may be far off.
-      if (this.#intervalsLearned < LEARNING_INTERVALS || this.isAvailable(nowMs)) {
-        this.#window.add(nowMs - last);
-        this.#intervalsLearned++;
+      if (this.intervalsLearned < LEARNING_INTERVALS || this.isAvailable(nowMs)) {
+        this.window.add(nowMs - last);
+        this.intervalsLearned++;
       }
     }
-    this.#lastHeartbeatMs = nowMs;
+    this.lastBeatMs = nowMs;
   }
 
   /** φ at `nowMs`; 0 before the first heartbeat. */
   phi(nowMs: number): number {
-    const last = this.#lastHeartbeatMs;
+    const last = this.lastBeatMs;
     if (last === undefined) return 0;
     const {meanMs, stdDeviationMs} = this.snapshot();
     return phiOf(Math.max(0, nowMs - last), meanMs, stdDeviationMs);
@@ -211,10 +211,10 @@ export class PhiAccrualDetector {
   /** The fitted parameters, for reporting or for recomputing φ on another agent. */
   snapshot(): PhiSnapshot {
     return {
-      lastHeartbeatMs: this.#lastHeartbeatMs,
-      meanMs: this.#window.mean() + this.config.acceptableHeartbeatPauseMs,
-      stdDeviationMs: Math.max(this.#window.stdDeviation(), this.config.minStdDeviationMs),
-      samples: this.#window.count,
+      lastHeartbeatMs: this.lastBeatMs,
+      meanMs: this.window.mean() + this.config.acceptableHeartbeatPauseMs,
+      stdDeviationMs: Math.max(this.window.stdDeviation(), this.config.minStdDeviationMs),
+      samples: this.window.count,
     };
   }
 

@@ -99,8 +99,8 @@ function arcLength(start: number, end: number): number {
 export class HashRing {
   readonly vnodes: number;
   // BOUNDED: one entry per member of the ring (the caller's member set).
-  readonly #positionsByMember = new Map<string, Float64Array>();
-  #tokens: Tokens = EMPTY_TOKENS;
+  private readonly positionsByMember = new Map<string, Float64Array>();
+  private tokens: Tokens = EMPTY_TOKENS;
 
   constructor(init: HashRingInit = {}) {
     const vnodes = init.vnodes ?? DEFAULT_VNODES;
@@ -112,22 +112,22 @@ export class HashRing {
 
   /** Members on the ring, sorted. */
   members(): string[] {
-    return [...this.#positionsByMember.keys()].sort();
+    return [...this.positionsByMember.keys()].sort();
   }
 
   /** Number of members on the ring. */
   get size(): number {
-    return this.#positionsByMember.size;
+    return this.positionsByMember.size;
   }
 
   /** Whether `name` is on the ring. */
   has(name: string): boolean {
-    return this.#positionsByMember.has(name);
+    return this.positionsByMember.has(name);
   }
 
   /** The member that owns `key`, or undefined on an empty ring. */
   owner(key: string | Uint8Array): string | undefined {
-    return ownerAt(this.#tokens, ringHash(key)) ?? undefined;
+    return ownerAt(this.tokens, ringHash(key)) ?? undefined;
   }
 
   /**
@@ -136,11 +136,11 @@ export class HashRing {
    */
   owners(key: string | Uint8Array, n: number): string[] {
     if (!Number.isInteger(n) || n < 0) throw new InvalidConfigError("n", `must be an integer ≥ 0 (got ${n})`);
-    const tokens = this.#tokens;
+    const tokens = this.tokens;
     const result: string[] = [];
     const total = tokens.owners.length;
     if (total === 0 || n === 0) return result;
-    const want = Math.min(n, this.#positionsByMember.size);
+    const want = Math.min(n, this.positionsByMember.size);
     const start = successor(tokens, ringHash(key));
     for (let step = 0; step < total && result.length < want; step++) {
       const name = tokens.owners[(start + step) % total] as string;
@@ -157,7 +157,7 @@ export class HashRing {
   /** Share of the key space (0..1) each member owns. Members sum to 1 (or the map is empty). */
   ownership(): Map<string, number> {
     const shares = new Map<string, number>();
-    const {positions, owners} = this.#tokens;
+    const {positions, owners} = this.tokens;
     for (let i = 0; i < positions.length; i++) {
       const previous = positions[(i - 1 + positions.length) % positions.length] as number;
       const current = positions[i] as number;
@@ -171,12 +171,12 @@ export class HashRing {
 
   /** Add one member. Same as `setMembers([...members(), name])`. */
   add(name: string): RingChange {
-    return this.setMembers([...this.#positionsByMember.keys(), name]);
+    return this.setMembers([...this.positionsByMember.keys(), name]);
   }
 
   /** Remove one member. Same as `setMembers(members() without name)`. */
   remove(name: string): RingChange {
-    return this.setMembers([...this.#positionsByMember.keys()].filter((member) => member !== name));
+    return this.setMembers([...this.positionsByMember.keys()].filter((member) => member !== name));
   }
 
   /** Replace the member set (duplicates ignored) and report which arcs changed owner. */
@@ -184,17 +184,17 @@ export class HashRing {
     const next = new Set(names);
     const added: string[] = [];
     const removed: string[] = [];
-    for (const name of this.#positionsByMember.keys()) if (!next.has(name)) removed.push(name);
-    for (const name of next) if (!this.#positionsByMember.has(name)) added.push(name);
+    for (const name of this.positionsByMember.keys()) if (!next.has(name)) removed.push(name);
+    for (const name of next) if (!this.positionsByMember.has(name)) added.push(name);
     const members = [...next].sort();
     if (added.length === 0 && removed.length === 0) {
       return {added, removed, members, moved: [], movedFraction: 0};
     }
-    for (const name of removed) this.#positionsByMember.delete(name);
-    for (const name of added) this.#positionsByMember.set(name, this.#positionsOf(name));
-    const before = this.#tokens;
-    this.#tokens = this.#applyChange(removed, added);
-    const after = this.#tokens;
+    for (const name of removed) this.positionsByMember.delete(name);
+    for (const name of added) this.positionsByMember.set(name, this.positionsOf(name));
+    const before = this.tokens;
+    this.tokens = this.applyChange(removed, added);
+    const after = this.tokens;
     // The diff is computed on first read: a large change (a join that brings in a thousand
     // members) has hundreds of thousands of arcs, and most callers only need who came and went.
     let moved: RingMove[] | undefined;
@@ -218,7 +218,7 @@ export class HashRing {
     };
   }
 
-  #positionsOf(name: string): Float64Array {
+  private positionsOf(name: string): Float64Array {
     const positions = new Float64Array(this.vnodes);
     for (let i = 0; i < this.vnodes; i++) positions[i] = ringHash(`${name}#${i}`);
     return positions.sort(); // typed arrays sort numerically
@@ -230,13 +230,13 @@ export class HashRing {
    * positions (2^-53 odds) are all kept, ordered by name, and the lowest name owns the position
    * (`successor` finds the first), so the table is the same whatever order members came in.
    */
-  #applyChange(removed: readonly string[], added: readonly string[]): Tokens {
+  private applyChange(removed: readonly string[], added: readonly string[]): Tokens {
     const gone = new Set(removed);
-    const old = this.#tokens;
+    const old = this.tokens;
     // The new members' positions (each member's already sorted), merged by (position, name).
     const freshCount = added.length * this.vnodes;
     const {positions: freshSorted, owners: freshSortedOwners} = mergeMembers(
-      added.map((owner) => ({owner, positions: this.#positionsByMember.get(owner) as Float64Array})),
+      added.map((owner) => ({owner, positions: this.positionsByMember.get(owner) as Float64Array})),
     );
     let keptCount = 0;
     for (const owner of old.owners) if (!gone.has(owner)) keptCount++;

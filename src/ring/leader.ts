@@ -67,12 +67,12 @@ export function leaderCandidates(
  * the agent's own ring, passed in, so the common case builds nothing).
  */
 export class LeaderElector {
-  readonly #vnodes: number;
+  private readonly vnodes: number;
   // BOUNDED: at most CACHE_MAX candidate sets; cleared when full.
-  readonly #rings = new Map<string, HashRing>();
+  private readonly rings = new Map<string, HashRing>();
 
   constructor(vnodes: number) {
-    this.#vnodes = vnodes;
+    this.vnodes = vnodes;
   }
 
   /** The leader among `members` for `options`, or undefined when there is no candidate. */
@@ -82,12 +82,12 @@ export class LeaderElector {
     if (candidates.length === 0) return undefined;
     if (allUpRing && sameMembers(allUpRing, candidates)) return allUpRing.owner(key);
     const id = candidates.join("\u0000");
-    let ring = this.#rings.get(id);
+    let ring = this.rings.get(id);
     if (!ring) {
-      if (this.#rings.size >= CACHE_MAX) this.#rings.clear();
-      ring = new HashRing({vnodes: this.#vnodes});
+      if (this.rings.size >= CACHE_MAX) this.rings.clear();
+      ring = new HashRing({vnodes: this.vnodes});
       ring.setMembers(candidates);
-      this.#rings.set(id, ring);
+      this.rings.set(id, ring);
     }
     return ring.owner(key);
   }

@@ -70,7 +70,7 @@ describe("lifeline CLI usage errors", () => {
       "--probe-interval-ms",
       "--suspicion-max-timeout-mult",
       "--disable-tcp-pings",
-      "--members-max",
+      "--max-members",
     ]) {
       expect(text).toContain(flag);
     }

@@ -228,7 +228,7 @@ describe("recovery flags on the CLI", () => {
     {args: ["agent", "--heartbeat-listen", "nowhere:99999"], flag: "--heartbeat-listen"},
     {args: ["agent", "--heartbeat-threshold", "0"], flag: "--heartbeat-threshold"},
     {args: ["agent", "--heartbeat-min-std-deviation-ms", "0"], flag: "--heartbeat-min-std-deviation-ms"},
-    {args: ["agent", "--heartbeat-devices-max", "0"], flag: "--heartbeat-devices-max"},
+    {args: ["agent", "--heartbeat-max-devices", "0"], flag: "--heartbeat-max-devices"},
     {args: ["agent", "--ring-vnodes", "0"], flag: "--ring-vnodes"},
     {args: ["agent", "--heartbeat-report-interval-ms", "5"], flag: "--heartbeat-report-interval-ms"},
     {args: ["ring"], flag: "KEY"},

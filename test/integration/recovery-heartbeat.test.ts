@@ -115,7 +115,7 @@ describe("plain heartbeats on loopback", () => {
 
   it("drops long lines, bad bytes and floods, counts them, and keeps serving", async () => {
     const {service, port} = await startService({
-      registry: {phi: FAST_PHI, ratePerSecond: 5, burst: 10, devicesMax: 50},
+      registry: {phi: FAST_PHI, ratePerSecond: 5, burst: 10, maxDevices: 50},
     });
     const long = await openTcp(port);
     long.write("x".repeat(100_000)); // no newline: skipped up to the next one
@@ -155,8 +155,8 @@ describe("plain heartbeats on loopback", () => {
     );
   });
 
-  it("refuses connections beyond connectionsMax and closes idle ones", async () => {
-    const {service, port} = await startService({listener: {connectionsMax: 5, idleTimeoutMs: 300}});
+  it("refuses connections beyond maxConnections and closes idle ones", async () => {
+    const {service, port} = await startService({listener: {maxConnections: 5, idleTimeoutMs: 300}});
     const closedAt: number[] = [];
     const opened = await Promise.all(Array.from({length: 10}, () => openTcp(port)));
     const openedAt = performance.now();

@@ -169,7 +169,7 @@ export const AGENT_FLAGS: readonly AgentFlag[] = [
     path: "heartbeat.ratePerSecond",
     help: "beats accepted per second per source host (default 50)",
   },
-  {name: "heartbeat-devices-max", type: "int", path: "heartbeat.devicesMax", help: "devices tracked (default 1024)"},
+  {name: "heartbeat-max-devices", type: "int", path: "heartbeat.maxDevices", help: "devices tracked (default 1024)"},
   {
     name: "heartbeat-report-interval-ms",
     type: "int",

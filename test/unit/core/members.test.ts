@@ -179,8 +179,8 @@ describe("membership messages", () => {
     expectNotified(node.handle(0, packetFrom("a", alive("a", 2))), "memberUp", "a");
   });
 
-  it("refuses new members beyond membersMax", () => {
-    const node = createTestNode({config: {membersMax: 2}});
+  it("refuses new members beyond maxMembers", () => {
+    const node = createTestNode({config: {maxMembers: 2}});
     node.handle(0, packetFrom("a", alive("a", 1)));
     const fx = node.handle(0, packetFrom("b", alive("b", 1)));
     expect(droppedReasons(fx)).toEqual(["membersFull"]);

@@ -58,13 +58,13 @@ describe("HeartbeatRegistry", () => {
   });
 
   it("bounds the rate table by evicting the least recently seen address", () => {
-    const registry = new HeartbeatRegistry({addressesMax: 100});
+    const registry = new HeartbeatRegistry({maxAddresses: 100});
     for (let i = 0; i < 10_000; i++) registry.beat(i, "d", `10.0.${i >> 8}.${i & 255}`);
     expect(registry.addressCount).toBe(100);
   });
 
   it("bounds the device table: evicts the longest-down device, refuses when all are up", () => {
-    const init: HeartbeatRegistryInit = {devicesMax: 3, phi: {acceptableHeartbeatPauseMs: 0}};
+    const init: HeartbeatRegistryInit = {maxDevices: 3, phi: {acceptableHeartbeatPauseMs: 0}};
     const registry = new HeartbeatRegistry(init);
     registry.beat(0, "a", "h1");
     registry.beat(10, "b", "h2");
@@ -134,8 +134,8 @@ describe("HeartbeatRegistry", () => {
       expect(registry.device(0, "cam")?.sources).toEqual(["near", "far"]);
     });
 
-    it("keeps at most reportersPerDeviceMax reporters per device", () => {
-      const registry = new HeartbeatRegistry({reportersPerDeviceMax: 2});
+    it("keeps at most maxReportersPerDevice reporters per device", () => {
+      const registry = new HeartbeatRegistry({maxReportersPerDevice: 2});
       for (let i = 0; i < 10; i++) {
         registry.applyReport(i, `agent-${i}`, [{name: "cam", agoMs: 0, meanMs: 1_000, stdDeviationMs: 100}]);
       }
@@ -145,7 +145,7 @@ describe("HeartbeatRegistry", () => {
 
   it("rejects bad options, naming the field", () => {
     const cases: [HeartbeatRegistryInit, string][] = [
-      [{devicesMax: 0}, "devicesMax"],
+      [{maxDevices: 0}, "maxDevices"],
       [{ratePerSecond: -1}, "ratePerSecond"],
       [{burst: 0.5}, "burst"],
       [{phi: {threshold: 0}}, "phi.threshold"],

@@ -186,7 +186,7 @@ describe("EventHandlerRunner", () => {
   });
 
   it("drops and counts events when the queue is full, without blocking the caller", async () => {
-    const {runner, outcomes} = createRunner(["sleep 0.2"], {queueMax: 2});
+    const {runner, outcomes} = createRunner(["sleep 0.2"], {maxQueued: 2});
     const before = performance.now();
     // Five different events, so nothing coalesces.
     for (const event of ["member-failed", "member-join", "member-leave", "member-update", "member-suspect"] as const) {
@@ -239,7 +239,7 @@ describe("EventHandlerRunner", () => {
   });
 
   it("caps the output it logs per run and counts the rest", async () => {
-    const {runner, log} = createRunner(["head -c 100000 /dev/zero | tr '\\0' x"], {outputBytesMax: 1000});
+    const {runner, log} = createRunner(["head -c 100000 /dev/zero | tr '\\0' x"], {maxOutputBytes: 1000});
     runner.enqueue(failed);
     await runner.idle();
     const logged = log.filter((line) => line.includes("stdout")).join("").length;
