@@ -1,5 +1,5 @@
 /*
- * Codec throughput (STYLE §K42): encode and decode rates for a ping, an ack carrying serf's
+ * Codec throughput: encode and decode rates for a ping, an ack carrying serf's
  * coordinate payload, an alive, and a full ~1400-byte compound (the UDP budget), plus the
  * compressed+CRC and encrypted packet paths and a push-pull stream of 100 states.
  *

@@ -1,5 +1,5 @@
 /*
- * SwimNode.handle throughput at 100 and 1,000 members (STYLE §K42). One benchmark iteration is
+ * SwimNode.handle throughput at 100 and 1,000 members. One benchmark iteration is
  * a cycle of six inputs that a busy member sees all the time:
  *   1. a ping from a random member (→ ack with piggybacked broadcasts)
  *   2. an alive about a random member with a fresh incarnation (→ accept, re-broadcast queued)

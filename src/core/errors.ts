@@ -1,5 +1,5 @@
 /*
- * Error classes of the core. Three kinds of failure, three treatments (STYLE §E):
+ * Error classes of the core. Three kinds of failure, three treatments:
  * programmer bugs throw InvariantError via `assert`; API misuse (bad config, calling in the
  * wrong state) throws a typed error synchronously; bad network input never throws — it is
  * dropped and reported as a `dropped` effect.

@@ -9,7 +9,7 @@
  * Inputs are queued and handled one at a time, and each input's effects run in order before
  * the next input (so a listener that calls back into the agent never re-enters the core).
  * Every timer — the core's, and the driver's own stream deadlines — lives in one Scheduler
- * heap; a single unref'd setTimeout is armed for the earliest deadline (STYLE §40). Core
+ * heap; a single unref'd setTimeout is armed for the earliest deadline. Core
  * timers are values and are never cancelled; stream deadlines are ignored when they fire
  * after their stream finished.
  *

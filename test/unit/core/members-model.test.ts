@@ -1,5 +1,5 @@
 /*
- * Model-based test of the member table (STYLE §I35): random sequences of alive / suspect / dead
+ * Model-based test of the member table: random sequences of alive / suspect / dead
  * messages (and suspicion timers firing) are applied to a real SwimNode and to a ten-line
  * reference model of memberlist's precedence rules; after every step both must agree on every
  * member's state and incarnation, and our own incarnation. Addresses and metas are fixed, so the
