@@ -16,7 +16,7 @@ import {waitUntil} from "../helpers/serf-wait.ts";
 const execFileAsync = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BIN = join(ROOT, "bin", "lifeline");
-const BUILT_CLI = join(ROOT, "dist", "src", "agent", "cli.js");
+const BUILT_CLI = join(ROOT, "dist", "src", "cli", "main.js");
 
 /** Why the built CLI cannot run (dist/ missing), or undefined when it can. */
 export function lifelineBuildProblem(): string | undefined {
