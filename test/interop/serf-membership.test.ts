@@ -16,9 +16,16 @@ import {waitUntil} from "../helpers/serf-wait.ts";
 // BOUNDED: the agents of one test; emptied after each.
 const agents: Agent[] = [];
 
+/**
+ * A Lifeline agent that push-pulls every second. Serf agents here learn of a member that joined
+ * through another agent by gossip or by push-pull; gossip alone does not guarantee it (a new
+ * member's alive is sent a few times, 4 at these sizes, to random members, and piggybacked on
+ * probes and acks too, so one peer can miss every copy), and serf's own push-pull runs every 30 s,
+ * past the tests' waits. A push-pull from Lifeline every second closes that gap within seconds.
+ */
 async function startLifeline(init: AgentInit & {name: string}): Promise<Agent> {
   const port = await freePort();
-  const agent = await createAgent({bind: `127.0.0.1:${port}`, profile: "local", ...init});
+  const agent = await createAgent({bind: `127.0.0.1:${port}`, profile: "local", pushPullIntervalMs: 1_000, ...init});
   agents.push(agent);
   return agent;
 }
@@ -90,12 +97,15 @@ describeWithSerf("Lifeline and the real serf in one cluster", () => {
   });
 
   it("lets serf agents join a Lifeline cluster, by -join at start and by `serf join` later", async () => {
+    // The serf agents learn of each other only through the Lifeline agents: serf-b joins once
+    // life-b knows serf-a, so its join push-pull carries serf-a (see startLifeline for the rest).
     const l1 = await startLifeline({name: "life-a"});
     const l2 = await startLifeline({name: "life-b"});
     await l2.join([addrOf(l1)]);
     await waitAlive(l1, ["life-b"]);
 
     const s1 = await startSerf({name: "serf-a", join: [addrOf(l1)]});
+    await waitAlive(l2, ["serf-a"]);
     const s2 = await startSerf({name: "serf-b"});
     await s2.join(addrOf(l2));
 
