@@ -3,7 +3,7 @@
  * Time only moves when the simulation pops the next event; equal times come out in insertion
  * order, so the order of everything in a run depends only on the seed and the options.
  */
-import {type Scheduled, Scheduler} from "../src/runtime/scheduler.ts";
+import {type Scheduled, Scheduler} from "../src/runtime/index.ts";
 
 /** Virtual time and the queue of future events. */
 export class VirtualClock<T> {

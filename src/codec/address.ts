@@ -1,5 +1,5 @@
 /*
- * IP addresses between the core's text form and memberlist's byte form (spec §1).
+ * IP addresses between the core's text form and memberlist's byte form (docs/memberlist-wire.md §1).
  *
  * Go puts a `net.IP` on the wire: 4 bytes for IPv4 (with `-advertise` or a specific bind IP) or
  * 16 bytes (IPv6, and the IPv4-mapped `::ffff:a.b.c.d` form a serf agent bound to 0.0.0.0 uses).

@@ -1,11 +1,11 @@
 /*
  * memberlist's compound message (util.go `makeCompoundMessage` / `decodeCompoundMessage`,
- * spec §3.2): several messages in one datagram.
+ * docs/memberlist-wire.md §3.2): several messages in one datagram.
  *
  *   0x07 | N (uint8) | N × length (uint16 BE) | part 1 | … | part N
  *
  * Each part is a complete message starting with its type byte. Go's decoder has two crash or
- * misparse hazards we never trigger when sending (spec §10): it reads `part[0]` unchecked, so a
+ * misparse hazards we never trigger when sending (docs/memberlist-wire.md §10): it reads `part[0]` unchecked, so a
  * zero-length part kills the agent; and it computes `N*2` in uint8, so N > 127 misparses. We
  * send at most COMPOUND_PARTS_MAX (64) parts, each non-empty and at most 65535 bytes.
  * When decoding, a part that runs past the end makes it and every later part "truncated" (Go logs

@@ -1,6 +1,6 @@
 /*
  * CRC-32 IEEE (reflected polynomial 0xEDB88320, init and final XOR 0xFFFFFFFF — the zlib/PNG
- * CRC, Go's `crc32.ChecksumIEEE`), used by memberlist's `hasCrc` packet wrapper (spec §3.4).
+ * CRC, Go's `crc32.ChecksumIEEE`), used by memberlist's `hasCrc` packet wrapper (docs/memberlist-wire.md §3.4).
  * Table-driven, slicing by one byte; a 1400-byte packet takes about a microsecond.
  */
 

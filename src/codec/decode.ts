@@ -1,10 +1,10 @@
 /*
  * memberlist bytes → core messages. Reads each Go struct into its wire shape (Go field names,
- * wire.ts), validates it, and maps it to the core's camelCase message (spec §5).
+ * wire.ts), validates it, and maps it to the core's camelCase message (docs/memberlist-wire.md §5).
  *
  * Validation (a peer's bad bytes become DecodeError, never a crash or a corrupt member table):
  *   - integer fields must fit their Go type (SeqNo/Incarnation uint32, Port uint16, Algo uint8);
- *   - Vsn must be exactly 6 bytes (Go would panic on 1–5, spec §10; 0 cannot be represented);
+ *   - Vsn must be exactly 6 bytes (Go would panic on 1–5, docs/memberlist-wire.md §10; 0 cannot be represented);
  *   - Meta at most 512 bytes (META_MAX_SIZE); addresses 4 or 16 bytes;
  *   - missing keys take Go's zero values, unknown keys are skipped (Go's ErrorIfNoField = false).
  * Byte fields (meta, payload, user state) are copied, so results never alias the input buffer.

@@ -1,6 +1,6 @@
 /*
  * Core messages → memberlist bytes: one type byte + a msgpack body exactly as go-msgpack 0.5.5
- * writes the Go struct (spec §4.2, §5), so our packets are byte-identical to a Go peer's.
+ * writes the Go struct (docs/memberlist-wire.md §4.2, §5), so our packets are byte-identical to a Go peer's.
  *
  * Every encoder runs in two passes over the message: `sizeOf*` validates the fields and computes
  * the exact byte count (no allocation for IPv4 and ASCII names), then `write*` fills a buffer of
@@ -371,7 +371,7 @@ export function encodeMessage(m: Message, context?: CodecContext): Uint8Array {
   return out;
 }
 
-// ---- stream bodies (spec §5.9–5.11, §6.2, §6.6) ----
+// ---- stream bodies (docs/memberlist-wire.md §5.9–5.11, §6.2, §6.6) ----
 
 function pushNodeStateSize(i: number, s: PushNodeState, ma: MappedAddresses | undefined): number {
   try {

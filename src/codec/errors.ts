@@ -2,7 +2,7 @@
  * The codec's two error classes. Decoding network bytes throws only `DecodeError` (with a
  * machine-readable `code`), so a driver can catch it, count it and drop the input; nothing a peer
  * sends can make the codec throw anything else. Encoding throws `EncodeError` when the caller hands
- * it a message the wire cannot carry (or that would crash a Go peer, spec §10) — a caller bug.
+ * it a message the wire cannot carry (or that would crash a Go peer, docs/memberlist-wire.md §10) — a caller bug.
  */
 
 /** Why bytes could not be decoded. Stable strings: tests and metrics key on them. */

@@ -1,6 +1,6 @@
 /*
  * The codec's public surface: core messages <-> memberlist 0.2.2 bytes, byte-compatible with
- * Debian's serf 0.9.4 (spec: memberlist-wire.md; golden bytes in test/fixtures/serf/). Decoding
+ * Debian's serf 0.9.4 (wire spec: docs/memberlist-wire.md; golden bytes in test/fixtures/serf/). Decoding
  * throws only DecodeError; encoding throws EncodeError on messages the wire cannot carry. What
  * encoding and decoding remember lives in a CodecContext, one per driver or simulation.
  */

@@ -1,5 +1,5 @@
 /*
- * memberlist's symmetric encryption (security.go, keyring.go; spec §3.5, §6.1): AES-GCM with a
+ * memberlist's symmetric encryption (security.go, keyring.go; docs/memberlist-wire.md §3.5, §6.1): AES-GCM with a
  * 16-, 24- or 32-byte key (AES-128/192/256), a random 12-byte nonce and a 16-byte tag.
  *
  *   blob = version(1) | nonce(12) | ciphertext | tag(16)
@@ -18,7 +18,7 @@ export type EncryptionVersion = 0 | 1;
 
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
-/** Bytes AES-GCM encryption (version 1) adds to a datagram: version byte + 12-byte nonce + 16-byte tag (spec §3.5). */
+/** Bytes AES-GCM encryption (version 1) adds to a datagram: version byte + 12-byte nonce + 16-byte tag (docs/memberlist-wire.md §3.5). */
 export const ENCRYPTION_OVERHEAD = 1 + NONCE_BYTES + TAG_BYTES;
 const BLOCK_BYTES = 16;
 const VALID_KEY_BYTES = [16, 24, 32];

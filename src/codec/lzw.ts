@@ -1,5 +1,5 @@
 /*
- * LZW exactly as Go's compress/lzw does it with order LSB and litWidth 8 (spec §3.3), which is
+ * LZW exactly as Go's compress/lzw does it with order LSB and litWidth 8 (docs/memberlist-wire.md §3.3), which is
  * what memberlist's `compressPayload`/`decompressBuffer` use (Go 1.19 in Debian's serf).
  *
  * Codes 0–255 are literals, 256 is Clear, 257 is End, 258–4095 are dictionary entries; codes are

@@ -1,6 +1,6 @@
 /*
  * A small msgpack reader for the subset memberlist and serf put on the wire, returning raw
- * byte fields as bytes (spec §4.3–4.4).
+ * byte fields as bytes (docs/memberlist-wire.md §4.3–4.4).
  *
  * Go writes `[]byte` fields (Addr, Meta, Vsn, Payload, Buf, …) as msgpack *str*, so a generic
  * decoder that turns every str into a JS string corrupts them (msgpackr replaces invalid UTF-8

@@ -1,6 +1,6 @@
 /*
  * A msgpack writer that emits exactly the forms go-msgpack 0.5.5 writes with a zero-value
- * `codec.MsgpackHandle{}` (spec §4.1–4.2), which is what memberlist and serf use:
+ * `codec.MsgpackHandle{}` (docs/memberlist-wire.md §4.1–4.2), which is what memberlist and serf use:
  *   - strings AND byte slices use the old-spec "raw" family: fixstr (a0+L), str16 (da), str32
  *     (db) — never str8 (d9), never bin (c4–c6);
  *   - a nil byte slice is nil (c0);

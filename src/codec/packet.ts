@@ -1,5 +1,5 @@
 /*
- * A whole datagram: memberlist's layering (spec §3.1), innermost first when sending —
+ * A whole datagram: memberlist's layering (docs/memberlist-wire.md §3.1), innermost first when sending —
  *   1. one message alone, or several as a compound (compound.ts);
  *   2. LZW compression `0x09 + compress{Algo: 0, Buf}`, used only if smaller (lzw.ts);
  *   3. CRC `0x0C + CRC-32 BE + message` (crc32.ts), for peers whose PMax ≥ 5;

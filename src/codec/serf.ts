@@ -1,10 +1,10 @@
 /*
- * Serf's layer on top of memberlist, as far as Lifeline speaks it (spec §9): the tags serf keeps
+ * Serf's layer on top of memberlist, as far as Lifeline speaks it (docs/memberlist-wire.md §9): the tags serf keeps
  * in a member's metadata, and the leave intent that makes serf record a graceful leave as `left`.
  * Both are written with the codec's own msgpack writer, so the bytes are go-msgpack's forms (raw
  * str family, never str8; minimal uints) like everything else the codec sends.
  *
- * Tags (serf/serf.go `encodeTags`/`decodeTags`, spec §9.1), carried in memberlist's `alive.Meta`
+ * Tags (serf/serf.go `encodeTags`/`decodeTags`, docs/memberlist-wire.md §9.1), carried in memberlist's `alive.Meta`
  * and push-pull `Meta`:
  *
  *   0xFF | msgpack map[string]string   (keys and values as raw str, in any order)
@@ -14,7 +14,7 @@
  * (memberlist's MetaMaxSize); serf panics on its own oversize tags, so encodeTags refuses them.
  * We write keys in sorted order (Go's map order is random; any order decodes the same).
  *
- * Leave intent (spec §9.2). Serf decides left-versus-failed at its own layer: when memberlist
+ * Leave intent (docs/memberlist-wire.md §9.2). Serf decides left-versus-failed at its own layer: when memberlist
  * reports a member gone, serf marks it `left` only if it first received a leave intent for it
  * (status `leaving`); otherwise `failed`. A serf agent's own `Leave` gossips the intent, waits for
  * it to be sent, then does memberlist's leave. Lifeline does the same: the agent queues the

@@ -1,5 +1,5 @@
 /*
- * Stream (TCP) framing, spec §6. Every connection carries one request and at most one reply; each
+ * Stream (TCP) framing, docs/memberlist-wire.md §6. Every connection carries one request and at most one reply; each
  * is one stream message:
  *
  *   plain:       type | msgpack body …                      (no length prefix!)

@@ -1,5 +1,5 @@
 /*
- * memberlist 0.2.2's wire vocabulary (spec §2, §5): message type bytes, size limits, the Go
+ * memberlist 0.2.2's wire vocabulary (docs/memberlist-wire.md §2, §5): message type bytes, size limits, the Go
  * structs as they appear in msgpack (Go field names, in the sorted order go-msgpack writes them),
  * and the member-state numbers. Only src/codec knows these names; the core speaks camelCase.
  *
@@ -52,7 +52,7 @@ export const MEMBER_STATE_CODES: Readonly<Record<MemberState, number>> = {alive:
 /** The inverse of MEMBER_STATE_CODES. */
 export const MEMBER_STATES: readonly MemberState[] = ["alive", "suspect", "dead", "left"];
 
-/** Go structs as msgpack maps (spec §5). Byte fields are `Uint8Array`, names exactly Go's. */
+/** Go structs as msgpack maps (docs/memberlist-wire.md §5). Byte fields are `Uint8Array`, names exactly Go's. */
 export interface WirePing {
   Node: string;
   SeqNo: number;

@@ -1,7 +1,7 @@
 /*
  * SwimConfig: every tunable of the protocol core, with memberlist's names (units last) so that
  * operators can map them, and the three presets memberlist ships (DefaultLANConfig,
- * DefaultWANConfig, DefaultLocalConfig in config.go; values in spec §7.11). `resolveConfig`
+ * DefaultWANConfig, DefaultLocalConfig in config.go; values in docs/memberlist-wire.md §7.11). `resolveConfig`
  * merges a partial init over a preset, validates field ranges and cross-field rules, and
  * returns a frozen object; on error nothing is returned and an InvalidConfigError names the
  * field and the rule.

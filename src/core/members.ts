@@ -85,7 +85,7 @@ export function isLive(state: MemberState): boolean {
   return state === "alive" || state === "suspect";
 }
 
-/** memberlist's alive sanity rule: pMin 0, pMax 0 or pMin > pMax is nonsense (spec §6.5). */
+/** memberlist's alive sanity rule: pMin 0, pMax 0 or pMin > pMax is nonsense (docs/memberlist-wire.md §6.5). */
 export function isBadVsn(vsn: Vsn): boolean {
   if (vsn.length !== 6) return true;
   return vsn[0] === 0 || vsn[1] === 0 || (vsn[0] as number) > (vsn[1] as number);
@@ -110,7 +110,7 @@ export interface SelfContext {
  */
 export type AliveVerdict = "insert" | "accept" | "refute" | "noop" | DropReason;
 
-/** Decides an alive message against the known entry (spec §7.7). */
+/** Decides an alive message against the known entry (docs/memberlist-wire.md §7.7). */
 export function aliveVerdict(known: MemberEntry | undefined, msg: AliveMessage, ctx: SelfContext): AliveVerdict {
   const isSelf = msg.node === ctx.selfName;
   if (isSelf && ctx.leaving) return "noop";
@@ -137,7 +137,7 @@ export function aliveVerdict(known: MemberEntry | undefined, msg: AliveMessage, 
 }
 
 /**
- * Verdict on a suspect message (spec §7.4). `hasSuspicion`: a suspicion timer already runs for
+ * Verdict on a suspect message (docs/memberlist-wire.md §7.4). `hasSuspicion`: a suspicion timer already runs for
  * the member, so the message can only confirm it.
  */
 export type SuspectVerdict = "accept" | "confirm" | "refute" | "noop" | DropReason;
@@ -156,7 +156,7 @@ export function suspectVerdict(
   return "accept";
 }
 
-/** Verdict on a dead message (spec §7.5). `accept` covers both dead and left (from === node). */
+/** Verdict on a dead message (docs/memberlist-wire.md §7.5). `accept` covers both dead and left (from === node). */
 export type DeadVerdict = "accept" | "refute" | "noop" | DropReason;
 
 export function deadVerdict(known: MemberEntry | undefined, msg: DeadMessage, ctx: SelfContext): DeadVerdict {

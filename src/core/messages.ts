@@ -20,7 +20,7 @@ export interface Address {
 }
 
 /**
- * Protocol and delegate versions, `[pMin, pMax, pCur, dMin, dMax, dCur]` on the wire (spec §6.5).
+ * Protocol and delegate versions, `[pMin, pMax, pCur, dMin, dMax, dCur]` on the wire (docs/memberlist-wire.md §6.5).
  * Always exactly six numbers 0..255.
  */
 export type Vsn = readonly [number, number, number, number, number, number];

@@ -1,6 +1,6 @@
 /*
  * SwimNode: SWIM + Lifeguard as a pure state machine (the foca shape; memberlist 0.2.2's
- * semantics, spec §5–§7). `handle(nowMs, input)` is the only entry point: it takes one input
+ * semantics, docs/memberlist-wire.md §5–§7). `handle(nowMs, input)` is the only entry point: it takes one input
  * (a decoded packet, a stream exchange, a fired timer, an API call) and returns the effects the
  * driver must execute in order (datagrams, streams, timers, notifications). No clock, no I/O, no
  * global randomness: time comes in as `nowMs`, randomness from the injected Random, so a run is
@@ -499,7 +499,7 @@ export class SwimNode {
     );
   }
 
-  /** Our whole table as push-pull states, self and dead/left members included (spec §6.2). */
+  /** Our whole table as push-pull states, self and dead/left members included (docs/memberlist-wire.md §6.2). */
   private localState(): PushNodeState[] {
     const out: PushNodeState[] = [];
     for (const e of this.table.entries()) out.push(e.pushState(this.intern));

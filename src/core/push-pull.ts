@@ -1,5 +1,5 @@
 /*
- * Push-pull anti-entropy (memberlist's pushPullScale, verifyProtocol; spec §6.2, §6.4, §7.9).
+ * Push-pull anti-entropy (memberlist's pushPullScale, verifyProtocol; docs/memberlist-wire.md §6.2, §6.4, §7.9).
  * Every so often a node exchanges its whole member table with one random member over a stream,
  * and both merge what they receive by the ordinary precedence rules. Because the exchange is
  * O(n), its period grows with the cluster: ×(ceil(log2 n − 5) + 1) above 32 members.

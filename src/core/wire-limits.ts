@@ -1,5 +1,5 @@
 /*
- * The memberlist limits the core's own rules depend on (spec §3.2, §5): the metadata ceiling the
+ * The memberlist limits the core's own rules depend on (docs/memberlist-wire.md §3.2, §5): the metadata ceiling the
  * node enforces on itself, and the compound framing costs its piggyback budget counts. They are
  * defined here, once, because the core may not import the codec; the codec takes them from here.
  */
@@ -12,6 +12,6 @@ export const COMPOUND_HEADER_OVERHEAD = 2;
 export const COMPOUND_PART_OVERHEAD = 2;
 /**
  * At most this many parts in one compound. Go's decoder computes `N*2` in uint8 and misparses
- * above 127 (spec §3.2); memberlist's own senders stay far below because of the 1400-byte budget.
+ * above 127 (docs/memberlist-wire.md §3.2); memberlist's own senders stay far below because of the 1400-byte budget.
  */
 export const COMPOUND_PARTS_MAX = 64;

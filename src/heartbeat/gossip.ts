@@ -5,7 +5,7 @@
  *   payload = 0x4C 'L'  0x48 'H'  0x01 (version)  JSON {"r": reporter, "s": seq, "d": [[name, agoMs, meanMs, σMs], …]}
  *
  * The first byte 0x4C (76) is outside serf's message types (0–9), so a serf agent in the same
- * cluster logs "Received message of unknown type: 76" and drops it (spec §9.2); nothing breaks.
+ * cluster logs "Received message of unknown type: 76" and drops it (docs/memberlist-wire.md §9.2); nothing breaks.
  * A Lifeline agent tells its own payloads by the first two bytes and ignores everything else.
  *
  * memberlist only lets the originator retransmit a broadcast (about retransmitMult·log10(n+1)

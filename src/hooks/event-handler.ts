@@ -1,6 +1,6 @@
 /*
  * Event handlers: the classic "recovery action". On a member or heartbeat event the agent runs
- * a user command, like Serf's `-event-handler` (spec §9.5):
+ * a user command, like Serf's `-event-handler` (docs/memberlist-wire.md §9.5):
  *
  *   lifeline agent --event-handler member-failed,member-leave=/usr/local/bin/failover
  *

@@ -13,7 +13,7 @@
  * timers are values and are never cancelled; stream deadlines are ignored when they fire
  * after their stream finished.
  *
- * Streams (spec §6): each TCP connection carries one request and at most one reply.
+ * Streams (docs/memberlist-wire.md §6): each TCP connection carries one request and at most one reply.
  *   outgoing: sendStream{id} → dial, write, read until one message decodes → streamResponse{id}
  *             (connect error, bad bytes, early close, or timeoutMs passed → streamFailed{id})
  *   incoming: accept → read until one message decodes → streamRequest{id} → streamReply/Close

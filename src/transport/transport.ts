@@ -1,6 +1,6 @@
 /*
  * The network transport: one UDP socket and one TCP listener bound to the same address and
- * port, as memberlist's NetTransport does (spec §1). UDP is always sent from the bound socket,
+ * port, as memberlist's NetTransport does (docs/memberlist-wire.md §1). UDP is always sent from the bound socket,
  * so peers see our bind port as the source port; TCP is dialled from an ephemeral port. With
  * port 0 the UDP socket picks a free port first and the TCP listener tries the same number,
  * retrying with a fresh port when TCP finds it taken.
