@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import {describe, expect, it} from "vitest";
-import {PhiAccrualDetector} from "../../../src/phi/index.ts";
+import {PhiAccrualDetector} from "../../src/phi/index.ts";
 
 describe("PhiAccrualDetector properties", () => {
   it("never lowers phi as the silence grows, and a beat always brings the sender back", () => {

@@ -7,8 +7,8 @@
  */
 import {fc, test} from "@fast-check/vitest";
 import {describe, expect} from "vitest";
-import type {SwimNode, Timer} from "../../../src/core/index.ts";
-import {alive, createTestNode, dead, packetFrom, suspect} from "../../helpers/core-harness.ts";
+import type {SwimNode, Timer} from "../../src/core/index.ts";
+import {alive, createTestNode, dead, packetFrom, suspect} from "../helpers/core-harness.ts";
 
 type State = "alive" | "suspect" | "dead" | "left";
 interface Model {

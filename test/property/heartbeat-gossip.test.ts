@@ -6,7 +6,7 @@ import {
   HEARTBEAT_REPORT_BYTES_MAX,
   HeartbeatReportDecodeError,
   isHeartbeatReport,
-} from "../../../src/heartbeat/gossip.ts";
+} from "../../src/heartbeat/gossip.ts";
 
 const entry = (name: string) => ({name, agoMs: 120, meanMs: 4000, stdDeviationMs: 100});
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import {describe, expect, it} from "vitest";
-import {HashRing, inRange, ringHash} from "../../../src/ring/index.ts";
+import {HashRing, inRange, ringHash} from "../../src/ring/index.ts";
 
 const KEYS = Array.from({length: 400}, (_, i) => `k${i}`);
 const name = fc.constantFrom(...Array.from({length: 16}, (_, i) => `m${i}`));

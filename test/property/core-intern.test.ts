@@ -7,11 +7,11 @@
  */
 import fc from "fast-check";
 import {describe, expect, it} from "vitest";
-import {encodeMessage} from "../../../src/codec/index.ts";
-import {type Address, type AliveMessage, aliveMessage, DEFAULT_VSN, type Vsn} from "../../../src/core/index.ts";
-import {InternPools} from "../../../src/core/intern.ts";
-import {MemberEntry, MemberTable} from "../../../src/core/members.ts";
-import {checkProperty} from "../../helpers/property-run.ts";
+import {encodeMessage} from "../../src/codec/index.ts";
+import {type Address, type AliveMessage, aliveMessage, DEFAULT_VSN, type Vsn} from "../../src/core/index.ts";
+import {InternPools} from "../../src/core/intern.ts";
+import {MemberEntry, MemberTable} from "../../src/core/members.ts";
+import {checkProperty} from "../helpers/property-run.ts";
 
 /** The pools under test (an owner's, like a driver's or a simulation's). */
 const pools = new InternPools();

@@ -6,7 +6,7 @@
 import {createSocket} from "node:dgram";
 import {connect} from "node:net";
 import {afterEach, describe, expect, it} from "vitest";
-import {createTransport, type Datagram, type StreamConnection, type Transport} from "../../src/transport/index.ts";
+import {createTransport, type Datagram, type StreamConnection, type Transport} from "../../../src/transport/index.ts";
 
 // BOUNDED: the transports of one test.
 const open: Transport[] = [];
@@ -172,5 +172,17 @@ describe("transport", () => {
     foreign.send(Uint8Array.of(7, 7), a.address.port, "127.0.0.1");
     expect([...(await received).data]).toEqual([7, 7]);
     foreign.close();
+  });
+
+  it("closes idempotently, frees its port, and stops delivering", async () => {
+    const a = await createTransport({host: "127.0.0.1", port: 0});
+    const port = a.address.port;
+    let delivered = 0;
+    a.setHandlers({onDatagram: () => delivered++, onStream: (s) => s.destroy()});
+    await a.close();
+    await a.close();
+    const again = await bind("127.0.0.1", port);
+    expect(again.address.port).toBe(port);
+    expect(delivered).toBe(0);
   });
 });

@@ -16,10 +16,10 @@ import {
   encodeMessage,
   encodePacket,
   GossipMemo,
-} from "../../../src/codec/index.ts";
-import {type AliveMessage, DEFAULT_VSN, type Message} from "../../../src/core/index.ts";
-import {checkProperty} from "../../helpers/property-run.ts";
-import {message} from "../../property/codec-arbitraries.ts";
+} from "../../src/codec/index.ts";
+import {type AliveMessage, DEFAULT_VSN, type Message} from "../../src/core/index.ts";
+import {checkProperty} from "../helpers/property-run.ts";
+import {message} from "./codec-arbitraries.ts";
 
 const isGossip = (m: Message): boolean => m.type === "alive" || m.type === "suspect" || m.type === "dead";
 const gossipMessage = message.filter(isGossip);

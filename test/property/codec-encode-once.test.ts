@@ -15,7 +15,7 @@ import {
   encodeMessage,
   encodePacket,
   encodeStream,
-} from "../../../src/codec/index.ts";
+} from "../../src/codec/index.ts";
 import {
   type AliveMessage,
   aliveMessage,
@@ -23,9 +23,9 @@ import {
   type Message,
   type PushNodeState,
   type PushPullMessage,
-} from "../../../src/core/index.ts";
-import {checkProperty} from "../../helpers/property-run.ts";
-import {message, pushPull} from "../../property/codec-arbitraries.ts";
+} from "../../src/core/index.ts";
+import {checkProperty} from "../helpers/property-run.ts";
+import {message, pushPull} from "./codec-arbitraries.ts";
 
 type Gossip = Extract<Message, {type: "alive" | "suspect" | "dead"}>;
 const isGossip = (m: Message): m is Gossip => m.type === "alive" || m.type === "suspect" || m.type === "dead";

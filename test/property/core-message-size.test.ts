@@ -1,8 +1,8 @@
 import {fc, test} from "@fast-check/vitest";
 import {describe, expect} from "vitest";
-import {encodedSize, encodeMessage} from "../../../src/codec/index.ts";
-import type {Address, Message, Vsn} from "../../../src/core/index.ts";
-import {estimateMessageSize} from "../../../src/core/message-size.ts";
+import {encodedSize, encodeMessage} from "../../src/codec/index.ts";
+import type {Address, Message, Vsn} from "../../src/core/index.ts";
+import {estimateMessageSize} from "../../src/core/message-size.ts";
 
 const u32 = fc.integer({min: 0, max: 0xffff_ffff});
 const name = fc.string({unit: "binary", maxLength: 300});
