@@ -4,21 +4,18 @@
  * event-handler runs.
  */
 import {type DecodeError, decodeTags} from "../codec/index.ts";
-import type {Address, MemberState, MemberView, Notification} from "../core/index.ts";
+import type {Address, MemberView, Notification} from "../core/index.ts";
 import type {DeviceView} from "../heartbeat/index.ts";
 import type {HandlerEventName, HandlerMember} from "../hooks/index.ts";
+import type {MemberJson} from "../http/index.ts";
 import type {RingChange} from "../ring/index.ts";
 
-/** One member as the agent shows it (also the JSON of the HTTP API and `lifeline members --json`). */
-export interface AgentMember {
-  readonly name: string;
-  /** IP address text. */
-  readonly addr: string;
-  readonly port: number;
-  readonly state: MemberState;
-  readonly incarnation: number;
-  readonly tags: Readonly<Record<string, string>>;
-}
+/**
+ * One member as the agent shows it: `{name, addr, port, state, incarnation, tags}`, tags decoded
+ * from serf's meta format. The same shape is the JSON of the HTTP API and `lifeline members --json`,
+ * so it is defined once, where the HTTP layer (which may not import the agent) can see it.
+ */
+export type AgentMember = MemberJson;
 
 /**
  * The agent's events. Every member event is emitted after the core committed the change,
