@@ -7,6 +7,8 @@
  * Exit codes: 0 success, 1 runtime failure (cannot bind, cannot reach the agent, join failed, a
  * simulator check failed), 2 bad usage (the one-line message names the flag and the rule).
  */
+import {readFileSync} from "node:fs";
+import {fileURLToPath} from "node:url";
 import type {CliIo, Command} from "./command.ts";
 import {formatCommandHelp} from "./command.ts";
 import {agentCommand} from "./commands/agent.ts";
@@ -41,7 +43,7 @@ export const COMMANDS: readonly Command[] = [
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`);
-  return `Usage: lifeline <command> [flags]\n\nCommands:\n${lines.join("\n")}\n\nRun 'lifeline <command> --help' for the flags of a command.\n`;
+  return `Usage: lifeline <command> [flags]\n\nCommands:\n${lines.join("\n")}\n\nRun 'lifeline <command> --help' for the flags of a command; 'lifeline --version' for the version.\n`;
 }
 
 /** Runs the CLI and returns the exit code. Never calls process.exit. */
@@ -50,6 +52,10 @@ export async function run(args: readonly string[], io: CliIo = processIo()): Pro
   if (name === undefined || name === "help" || name === "-h" || name === "--help") {
     io.stdout(usage());
     return name === undefined ? 2 : 0;
+  }
+  if (name === "--version" || name === "-v" || name === "version") {
+    io.stdout(`lifeline ${packageVersion()}\n`);
+    return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);
   try {
@@ -67,6 +73,22 @@ export async function run(args: readonly string[], io: CliIo = processIo()): Pro
     }
     throw error;
   }
+}
+
+/** The package's version, from the package.json two folders above this module (src/cli or dist/src/cli). */
+function packageVersion(): string {
+  for (const relative of ["../../package.json", "../../../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(fileURLToPath(new URL(relative, import.meta.url)), "utf8")) as {
+        name?: unknown;
+        version?: unknown;
+      };
+      if (pkg.name === "lifeline" && typeof pkg.version === "string") return pkg.version;
+    } catch {
+      // not there: try the next layout
+    }
+  }
+  return "unknown";
 }
 
 /** The bin entry point: runs the CLI and exits with its code. */
