@@ -9,7 +9,7 @@
  *   --minutes  wall time to keep starting iterations (default 15)
  *   --runs     LIFELINE_PROP_RUNS: multiplier of every property's CI run count (default 10)
  *   --out      directory for seeds.jsonl, failure logs and summary.json (default soak-results)
- *   files      test files or folders (default: test/property/cluster-*, the model tests, test/fuzz)
+ *   files      test files or folders (default: test/property/cluster-*, the model tests, the agent-port fuzz)
  *
  * Each iteration is one `vitest run` with LIFELINE_PROP_SEED set to a fresh random 32-bit seed;
  * test/helpers/property-run.ts appends {property, seed, runs, ok, path?} per property to
@@ -31,7 +31,7 @@ const DEFAULT_FILES = [
   "test/property/cluster-dissemination.test.ts",
   "test/property/member-table-model.test.ts",
   "test/property/broadcast-queue-model.test.ts",
-  "test/fuzz/agent-ports.test.ts",
+  "test/property/agent-ports-fuzz.test.ts",
 ];
 
 function parseArgs(argv) {
