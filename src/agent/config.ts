@@ -77,6 +77,29 @@ export interface AgentInit extends Partial<SwimConfig> {
   readonly ringVnodes?: number;
 }
 
+/** Every key an AgentInit may have besides the SwimConfig fields (for config files that must refuse unknown keys). */
+export const AGENT_INIT_KEYS: readonly string[] = [
+  "name",
+  "bind",
+  "advertise",
+  "join",
+  "retryJoinMax",
+  "retryJoinIntervalMs",
+  "tags",
+  "profile",
+  "encrypt",
+  "compress",
+  "http",
+  "seed",
+  "maxStreamBytes",
+  "maxIncomingStreams",
+  "eventHandlers",
+  "eventHandlerTimeoutMs",
+  "heartbeatListen",
+  "heartbeat",
+  "ringVnodes",
+] satisfies readonly (keyof AgentInit)[];
+
 /** The agent's resolved settings. */
 export interface AgentConfig {
   readonly name: string;

@@ -11,6 +11,8 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   /** True when stderr is a terminal (progress bars are drawn only then). */
   readonly stderrIsTty?: boolean;
+  /** The environment (LIFELINE_* variables); default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   /** Calls `handler` when the process is asked to stop (SIGINT/SIGTERM); returns the unsubscribe. */
   readonly onSignal?: (handler: (signal: string) => void) => () => void;
 }

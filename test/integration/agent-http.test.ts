@@ -87,7 +87,12 @@ describe("the HTTP API", () => {
   });
 
   it("GET /metrics serves the Prometheus text format with members, probes and packet counters", async () => {
-    await eventually(() => api.node.stats.probes > 0, 5_000, "a probe");
+    // A probe starts before its ack arrives: wait for both, so the packet counter is not read in between.
+    await eventually(
+      () => api.node.stats.probes > 0 && api.stats.driver.packetsIn > 0,
+      5_000,
+      "a probe and a datagram in",
+    );
     const response = await fetch(`${base}/metrics`);
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toContain("text/plain; version=0.0.4");

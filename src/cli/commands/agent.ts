@@ -15,22 +15,27 @@ import {InvalidConfigError, PROFILES} from "../../core/index.ts";
 import {PHI_ACCRUAL_DEFAULTS} from "../../phi/index.ts";
 import {DEFAULT_VNODES} from "../../ring/index.ts";
 import {BindError} from "../../transport/index.ts";
+import {agentInitFromSources, envFlags, envName, readConfigFile, type SourcedFlag} from "../agent-sources.ts";
 import type {CliIo, Command} from "../command.ts";
 import {swimConfigFlags} from "../config-flags.ts";
-import {type FlagSpec, type FlagValue, flagValue, type ParsedFlags, toKebab, usageErrorFor} from "../flags.ts";
+import {flagValue, type ParsedFlags, toKebab, usageErrorFor} from "../flags.ts";
 import {DEFAULT_HTTP} from "../http-client.ts";
 import {formatTags} from "../table.ts";
 import {UsageError} from "../usage-error.ts";
 
 /** A row of the agent's table: `convert` turns the flag's value into what `path` takes (undefined: unset). */
-interface AgentFlag extends FlagSpec {
-  readonly convert?: (value: FlagValue) => unknown;
-}
+type AgentFlag = SourcedFlag;
 
 const HANDLER_EVENTS =
   "member-join,member-leave,member-failed,member-update,member-suspect,heartbeat-up,heartbeat-down";
 
 export const AGENT_FLAGS: readonly AgentFlag[] = [
+  {
+    name: "config",
+    type: "list",
+    value: "FILE",
+    help: 'JSON file of createAgent options, e.g. {"name": "web-1"} (repeatable; later files win)',
+  },
   {
     name: "name",
     type: "string",
@@ -203,26 +208,16 @@ function tagsFromFlags(list: readonly string[]): Record<string, string> {
 }
 
 /** Turns parsed agent flags into an AgentInit, each value at its table path. Throws UsageError naming the flag. */
-export function agentInitFromFlags(parsed: ParsedFlags): AgentInit {
-  const init: Record<string, unknown> = {};
-  for (const spec of AGENT_FLAGS) {
-    if (spec.path === undefined) continue;
-    const given = flagValue(parsed, AGENT_FLAGS, spec.name);
-    if (given === undefined) continue;
-    const value = spec.convert ? spec.convert(given) : given;
-    if (value !== undefined) setPath(init, spec.path, value);
-  }
-  return init as AgentInit;
-}
-
-function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
-  const keys = path.split(".");
-  let node = target;
-  for (const key of keys.slice(0, -1)) {
-    node[key] ??= {};
-    node = node[key] as Record<string, unknown>;
-  }
-  node[keys[keys.length - 1] as string] = value;
+/** The AgentInit of a command line: its flags over LIFELINE_* variables over its --config files over defaults. */
+export function agentInitFromFlags(
+  parsed: ParsedFlags,
+  env: Readonly<Record<string, string | undefined>> = {},
+  read?: (path: string) => string,
+): AgentInit {
+  const files = ((flagValue(parsed, AGENT_FLAGS, "config") as readonly string[] | undefined) ?? []).map((path) =>
+    readConfigFile(path, read),
+  );
+  return agentInitFromSources(AGENT_FLAGS, parsed, {files, env: envFlags(env, AGENT_FLAGS)});
 }
 
 export const agentCommand: Command = {
@@ -233,19 +228,35 @@ export const agentCommand: Command = {
     "Runs an agent until SIGINT or SIGTERM, then leaves gracefully. Logs member state changes to\n" +
     "stderr, one line each. Set DEBUG=lifeline:* for protocol logs.",
   flags: AGENT_FLAGS,
+  footer:
+    "Precedence: flags > environment > config files > defaults. Every flag that sets an option can\n" +
+    "also come from LIFELINE_<FLAG> (e.g. LIFELINE_PROBE_INTERVAL_MS=500, LIFELINE_JOIN=a:7946,b:7946;\n" +
+    'list flags take a comma list). Config files use createAgent\'s option names: {"probeIntervalMs": 500}.',
   run: runAgent,
 };
 
 async function runAgent(parsed: ParsedFlags, io: CliIo): Promise<number> {
-  const init = agentInitFromFlags(parsed);
+  const init = agentInitFromFlags(parsed, io.env ?? process.env);
   let agent: Agent;
   try {
     agent = await createAgent(init);
   } catch (error) {
     if (error instanceof InvalidConfigError) {
-      throw (
-        usageErrorFor(AGENT_FLAGS, error) ?? UsageError.invalid(`--${toKebab(error.field)}`, error.rule, {cause: error})
-      );
+      const usage =
+        usageErrorFor(AGENT_FLAGS, error) ??
+        UsageError.invalid(`--${toKebab(error.field)}`, error.rule, {cause: error});
+      // A value that came from the environment, not the command line, is blamed on its variable.
+      const flag = usage.flag?.replace(/^-+/, "");
+      const variable = flag === undefined ? undefined : envName(flag);
+      if (
+        flag !== undefined &&
+        !parsed.values.has(flag) &&
+        variable &&
+        (io.env ?? process.env)[variable] !== undefined
+      ) {
+        throw new UsageError(`${variable}: ${error.rule}`, {cause: error});
+      }
+      throw usage;
     }
     if (error instanceof BindError) {
       io.stderr(`lifeline agent: ${error.message}\n`);
