@@ -227,7 +227,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     log("%s listening on %s, advertising %s", config.name, formatHostPort(bound), formatHostPort(this.advertised));
     if (config.http) {
       try {
-        this.httpServer = await startHttpApi(this.httpView(), config.http);
+        this.httpServer = await startHttpApi(this.httpView(), config.http, {token: config.httpToken});
       } catch (error) {
         await this.stop();
         const code = (error as NodeJS.ErrnoException).code ?? "EBIND";

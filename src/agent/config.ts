@@ -48,6 +48,13 @@ export interface AgentInit extends Partial<SwimConfig> {
   readonly compress?: boolean;
   /** Serve the HTTP API on "HOST:PORT" (port 0: any). Default: no HTTP server. */
   readonly http?: string;
+  /**
+   * Every HTTP request but `GET /v1/health` must carry `Authorization: Bearer <httpToken>`.
+   * Required when `http` binds a non-loopback address, unless `httpInsecure`. Never logged.
+   */
+  readonly httpToken?: string;
+  /** Serve a non-loopback HTTP API without a token (anyone who reaches it may make the agent leave). */
+  readonly httpInsecure?: boolean;
   /** Seed of the core's PRNG (reproducible probe order). Default: random. */
   readonly seed?: number;
   /** Largest incoming stream in bytes. Default 20 MiB + 64 KiB. */
@@ -90,6 +97,8 @@ export const AGENT_INIT_KEYS: readonly string[] = [
   "encrypt",
   "compress",
   "http",
+  "httpToken",
+  "httpInsecure",
   "seed",
   "maxStreamBytes",
   "maxIncomingStreams",
@@ -114,6 +123,7 @@ export interface AgentConfig {
   readonly keyring: Keyring | undefined;
   readonly compress: boolean;
   readonly http: HostPort | undefined;
+  readonly httpToken: string | undefined;
   readonly seed: number | undefined;
   readonly maxStreamBytes: number | undefined;
   readonly maxIncomingStreams: number | undefined;
@@ -171,6 +181,19 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
     }
   }
   const http = init.http === undefined ? undefined : parseHostPort(init.http, "http");
+  const httpToken = init.httpToken;
+  if (httpToken !== undefined && (typeof httpToken !== "string" || !/^[\x21-\x7e]{1,1024}$/.test(httpToken))) {
+    throw new InvalidConfigError("httpToken", "must be 1 to 1024 visible ASCII characters (no spaces)");
+  }
+  if (init.httpInsecure !== undefined && typeof init.httpInsecure !== "boolean") {
+    throw new InvalidConfigError("httpInsecure", "must be a boolean");
+  }
+  if (http !== undefined && httpToken === undefined && init.httpInsecure !== true && !isLoopbackHost(http.host)) {
+    throw new InvalidConfigError(
+      "http",
+      `binds ${http.host}, which is not loopback, without a token: set httpToken (--http-token) or httpInsecure (--http-insecure)`,
+    );
+  }
   const eventHandlers = (init.eventHandlers ?? []).map((text) => {
     try {
       return parseEventHandler(text);
@@ -216,6 +239,7 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
     keyring,
     compress: init.compress ?? true,
     http,
+    httpToken,
     seed: init.seed,
     maxStreamBytes: init.maxStreamBytes,
     maxIncomingStreams: init.maxIncomingStreams,
@@ -238,4 +262,9 @@ export function checkTags(tags: Record<string, string>): Uint8Array {
   if (meta.length > META_MAX_SIZE)
     throw new InvalidConfigError("tags", `must encode to at most ${META_MAX_SIZE} bytes`);
   return meta;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: addresses only this host can reach. */
+function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

@@ -1,6 +1,6 @@
 /*
  * The small HTTP client the client commands (members, join, leave, ring, leader) share: where the
- * agent's API is by default, the `--http` flag, one JSON request with a timeout, and the
+ * agent's API is by default, the `--http` and `--http-token` flags, one JSON request with a timeout, and the
  * "cannot reach the agent" failure that exits 1.
  */
 import {formatHostPort, parseHostPort} from "../agent/index.ts";
@@ -21,11 +21,29 @@ export const HTTP_FLAG: FlagSpec = {
   default: DEFAULT_HTTP,
 };
 
-/** The API's base URL from `--http`. Throws UsageError naming the flag. */
-export function httpBase(parsed: ParsedFlags): string {
+/** The clients' `--http-token` flag (or LIFELINE_HTTP_TOKEN): sent as `Authorization: Bearer …`. */
+export const HTTP_TOKEN_FLAG: FlagSpec = {
+  name: "http-token",
+  type: "string",
+  value: "TOKEN",
+  help: "the agent's API token (default: $LIFELINE_HTTP_TOKEN)",
+};
+
+/** The flags every client command takes. */
+export const CLIENT_FLAGS: readonly FlagSpec[] = [HTTP_FLAG, HTTP_TOKEN_FLAG];
+
+/** Where the agent's API is and the token to show it. */
+export interface ApiTarget {
+  readonly url: string;
+  readonly token: string | undefined;
+}
+
+/** The API from `--http` and `--http-token` (or LIFELINE_HTTP_TOKEN). Throws UsageError naming the flag. */
+export function httpBase(parsed: ParsedFlags, io?: CliIo): ApiTarget {
   const text = flagValue(parsed, [HTTP_FLAG], "http") as string;
+  const token = (parsed.values.get("http-token") as string | undefined) ?? (io?.env ?? process.env).LIFELINE_HTTP_TOKEN;
   try {
-    return `http://${formatHostPort(parseHostPort(text, "http"))}`;
+    return {url: `http://${formatHostPort(parseHostPort(text, "http"))}`, token: token === "" ? undefined : token};
   } catch (error) {
     if (error instanceof InvalidConfigError) throw UsageError.invalid("--http", error.rule, {cause: error});
     throw error;
@@ -43,17 +61,20 @@ export class AgentUnreachable extends Error {
 
 /** One request; the body is parsed as JSON when it is JSON. Throws AgentUnreachable. */
 export async function request(
-  base: string,
+  api: ApiTarget,
   path: string,
   init?: {method: string; body?: unknown},
 ): Promise<{status: number; body: unknown}> {
+  const base = api.url;
+  const headers: Record<string, string> = {};
+  if (init?.body !== undefined) headers["content-type"] = "application/json";
+  if (api.token !== undefined) headers.authorization = `Bearer ${api.token}`;
   let response: Response;
   try {
     response = await fetch(`${base}${path}`, {
       method: init?.method ?? "GET",
-      ...(init?.body !== undefined
-        ? {body: JSON.stringify(init.body), headers: {"content-type": "application/json"}}
-        : {}),
+      headers,
+      ...(init?.body !== undefined ? {body: JSON.stringify(init.body)} : {}),
       signal: AbortSignal.timeout(30_000),
     });
   } catch (error) {

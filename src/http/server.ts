@@ -13,8 +13,10 @@
  *   GET  /v1/leader[?key=K][&tag=k=v]...   {key, tags, leader}  (leader null when no candidate)
  *   GET  /v1/heartbeats    JSON array of plain-heartbeat devices {name, state, phi, lastBeatAgoMs, addr, sources, …}
  *
- * Bad requests get 400 with {"error": "...", "field": "..."} naming the field.
+ * Bad requests get 400 with {"error": "...", "field": "..."} naming the field. With a token, every
+ * request but GET /v1/health without `Authorization: Bearer <token>` gets 401 and does nothing.
  */
+import {createHash, timingSafeEqual} from "node:crypto";
 import {createServer, type IncomingMessage, type ServerResponse} from "node:http";
 import type {AddressInfo, Socket} from "node:net";
 import createDebug from "debug";
@@ -59,12 +61,21 @@ const STATUS_OF_CODE: Readonly<Record<string, number>> = {
 export async function startHttpApi(
   agent: HttpAgentView,
   at: {readonly host: string; readonly port: number},
+  options: {readonly token?: string | undefined} = {},
 ): Promise<HttpApi> {
+  const authorized = bearerCheck(options.token);
   // BOUNDED: at most SUBSCRIBERS_MAX event-stream responses.
   const subscribers = new Set<ServerResponse>();
   // BOUNDED: one per open connection (Node's server caps them by the OS limits).
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
+    if (!authorized(req)) {
+      // Nothing has been read or done: a request without the token changes nothing.
+      res.setHeader("www-authenticate", 'Bearer realm="lifeline"');
+      sendJson(res, 401, {error: "missing or wrong bearer token; send Authorization: Bearer <token>"});
+      req.resume();
+      return;
+    }
     route(agent, req, res, subscribers).catch((error: unknown) => {
       const status = error instanceof HttpError ? error.status : 500;
       const body: Record<string, string> = {error: error instanceof Error ? error.message : String(error)};
@@ -238,6 +249,23 @@ async function route(
     default:
       throw new HttpError(404, `no route ${path}`);
   }
+}
+
+/**
+ * Whether a request may pass: with a token, every route but GET /v1/health needs
+ * `Authorization: Bearer <token>`, compared in constant time (SHA-256 of both, so the lengths match).
+ */
+function bearerCheck(token: string | undefined): (req: IncomingMessage) => boolean {
+  if (token === undefined) return () => true;
+  const expected = createHash("sha256").update(`Bearer ${token}`).digest();
+  return (req) => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    if (path === "/v1/health" && (req.method ?? "GET") === "GET") return true;
+    const given = createHash("sha256")
+      .update(req.headers.authorization ?? "")
+      .digest();
+    return timingSafeEqual(given, expected);
+  };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -86,6 +86,19 @@ export const AGENT_FLAGS: readonly AgentFlag[] = [
     convert: (value) => (value === "0" || value === "" ? undefined : value),
   },
   {
+    name: "http-token",
+    type: "string",
+    value: "TOKEN",
+    path: "httpToken",
+    help: "require Authorization: Bearer TOKEN on every API request but /v1/health",
+  },
+  {
+    name: "http-insecure",
+    type: "bool",
+    path: "httpInsecure",
+    help: "allow a non-loopback --http without a token",
+  },
+  {
     name: "profile",
     type: "string",
     value: Object.keys(PROFILES).join("|"),

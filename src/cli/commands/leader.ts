@@ -1,11 +1,11 @@
 /* `lifeline leader`: the leader a running agent computes for a role (ring owner of KEY among tagged up members). */
 import type {Command} from "../command.ts";
 import type {FlagSpec} from "../flags.ts";
-import {clientCommand, errorText, HTTP_FLAG, httpBase, request} from "../http-client.ts";
+import {CLIENT_FLAGS, clientCommand, errorText, httpBase, request} from "../http-client.ts";
 import {UsageError} from "../usage-error.ts";
 
 const FLAGS: readonly FlagSpec[] = [
-  HTTP_FLAG,
+  ...CLIENT_FLAGS,
   {name: "key", type: "string", value: "KEY", help: "the role's ring key (default lifeline/leader)"},
   {name: "tag", type: "list", value: "KEY=VALUE", help: "only members with this tag are candidates (repeatable)"},
 ];
@@ -28,7 +28,7 @@ export const leaderCommand: Command = {
       }
       query.append("tag", tag);
     }
-    const base = httpBase(parsed);
+    const base = httpBase(parsed, io);
     return clientCommand("leader", io, async () => {
       const {status, body} = await request(base, `/v1/leader?${query}`);
       if (status !== 200) {

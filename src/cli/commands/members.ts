@@ -2,11 +2,11 @@
 import {type AgentMember, formatHostPort} from "../../agent/index.ts";
 import type {CliIo, Command} from "../command.ts";
 import type {FlagSpec} from "../flags.ts";
-import {clientCommand, errorText, HTTP_FLAG, httpBase, request} from "../http-client.ts";
+import {type ApiTarget, CLIENT_FLAGS, clientCommand, errorText, httpBase, request} from "../http-client.ts";
 import {formatTable, formatTags} from "../table.ts";
 
 const FLAGS: readonly FlagSpec[] = [
-  HTTP_FLAG,
+  ...CLIENT_FLAGS,
   {name: "json", type: "bool", help: "print a JSON array"},
   {name: "heartbeats", type: "bool", help: "list plain-heartbeat devices (name, state, phi) instead of members"},
 ];
@@ -18,7 +18,7 @@ export const membersCommand: Command = {
   description: "  Lists the members the agent knows, sorted by name.",
   flags: FLAGS,
   async run(parsed, io) {
-    const base = httpBase(parsed);
+    const base = httpBase(parsed, io);
     const json = parsed.values.get("json") === true;
     if (parsed.values.get("heartbeats") === true) return runHeartbeats(base, json, io);
     return clientCommand("members", io, async () => {
@@ -59,7 +59,7 @@ interface DeviceRow {
   readonly sources: readonly string[];
 }
 
-async function runHeartbeats(base: string, json: boolean, io: CliIo): Promise<number> {
+async function runHeartbeats(base: ApiTarget, json: boolean, io: CliIo): Promise<number> {
   return clientCommand("members", io, async () => {
     const {status, body} = await request(base, "/v1/heartbeats");
     if (status !== 200 || !Array.isArray(body)) {

@@ -1,11 +1,11 @@
 /* `lifeline ring KEY`: which member owns KEY on a running agent's hash ring (and the next N-1). */
 import type {Command} from "../command.ts";
 import {type FlagSpec, flagValue} from "../flags.ts";
-import {clientCommand, errorText, HTTP_FLAG, httpBase, request} from "../http-client.ts";
+import {CLIENT_FLAGS, clientCommand, errorText, httpBase, request} from "../http-client.ts";
 import {UsageError} from "../usage-error.ts";
 
 const FLAGS: readonly FlagSpec[] = [
-  HTTP_FLAG,
+  ...CLIENT_FLAGS,
   {name: "n", type: "int", min: 1, max: 1000, default: 1, help: "list the first N distinct owners (replicas)"},
   {name: "json", type: "bool", help: "print the JSON answer"},
 ];
@@ -21,7 +21,7 @@ export const ringCommand: Command = {
     if (parsed.positionals.length !== 1) throw new UsageError("needs exactly one KEY");
     const key = parsed.positionals[0] as string;
     const n = flagValue(parsed, FLAGS, "n") as number;
-    const base = httpBase(parsed);
+    const base = httpBase(parsed, io);
     return clientCommand("ring", io, async () => {
       const {status, body} = await request(base, `/v1/ring?key=${encodeURIComponent(key)}&n=${n}`);
       if (status !== 200) {
