@@ -18,6 +18,7 @@ import {keygenCommand} from "./commands/keygen.ts";
 import {leaderCommand} from "./commands/leader.ts";
 import {leaveCommand} from "./commands/leave.ts";
 import {membersCommand} from "./commands/members.ts";
+import {monitorCommand} from "./commands/monitor.ts";
 import {ringCommand} from "./commands/ring.ts";
 import {simCommand} from "./commands/sim.ts";
 import {parseFlags} from "./flags.ts";
@@ -30,6 +31,7 @@ export {formatMemberTable} from "./commands/members.ts";
 export const COMMANDS: readonly Command[] = [
   agentCommand,
   membersCommand,
+  monitorCommand,
   joinCommand,
   leaveCommand,
   ringCommand,
