@@ -10,6 +10,7 @@
  */
 import {EventEmitter} from "node:events";
 import createDebug from "debug";
+import type {Registry} from "prom-client";
 import {encodeSerfLeaveIntent, encodeTags} from "../codec/index.ts";
 import {
   type Address,
@@ -37,6 +38,7 @@ import {
   toAgentMember,
 } from "./events.ts";
 import {joinSeeds, retryJoin} from "./join.ts";
+import {createAgentMetrics} from "./metrics.ts";
 
 const log = createDebug("lifeline:agent");
 const logMember = createDebug("lifeline:member");
@@ -69,7 +71,28 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.tags = this.config.tags;
     this.hashRing = new HashRing({vnodes: this.config.ringVnodes});
     this.elector = new LeaderElector(this.config.ringVnodes);
+    const agent = this;
+    this.metrics = createAgentMetrics(
+      {
+        members: () => agent.members(),
+        heartbeats: () => agent.heartbeats(),
+        get protocolStats() {
+          return agent.driver ? agent.protocolStats : undefined;
+        },
+        get recoveryStats() {
+          return agent.recoveryStats;
+        },
+      },
+      {processMetrics: this.config.processMetrics, eventHandlers: this.config.eventHandlers.length > 0},
+    );
   }
+
+  /**
+   * The agent's prom-client registry: every `lifeline_*` metric, plus Node's default process
+   * metrics unless `processMetrics: false`. Serve it yourself, or merge it into your own:
+   * `Registry.merge([myRegistry, agent.metrics])`. `/metrics` on the HTTP API renders it.
+   */
+  readonly metrics: Registry;
 
   /**
    * The consistent-hash ring over the up (alive or suspect) members, self included. Always
@@ -339,8 +362,8 @@ export class Agent extends EventEmitter<AgentEvents> {
       get protocolStats() {
         return agent.protocolStats;
       },
-      get recoveryStats() {
-        return agent.recoveryStats;
+      get metrics() {
+        return agent.metrics;
       },
       members: () => agent.members(),
       heartbeats: () => agent.heartbeats(),

@@ -82,6 +82,12 @@ export interface AgentInit extends Partial<SwimConfig> {
   };
   /** Positions per member on the hash ring. Default 256. */
   readonly ringVnodes?: number;
+  /**
+   * Node's default process metrics (RSS, CPU, event-loop lag, GC) in `agent.metrics` and at
+   * `/metrics`. Default true; set false when merging `agent.metrics` into a registry that already
+   * collects them.
+   */
+  readonly processMetrics?: boolean;
 }
 
 /** Every key an AgentInit may have besides the SwimConfig fields (for config files that must refuse unknown keys). */
@@ -107,6 +113,7 @@ export const AGENT_INIT_KEYS: readonly string[] = [
   "heartbeatListen",
   "heartbeat",
   "ringVnodes",
+  "processMetrics",
 ] satisfies readonly (keyof AgentInit)[];
 
 /** The agent's resolved settings. */
@@ -132,6 +139,7 @@ export interface AgentConfig {
   readonly heartbeatListen: HostPort | undefined;
   readonly heartbeat: NonNullable<AgentInit["heartbeat"]>;
   readonly ringVnodes: number;
+  readonly processMetrics: boolean;
 }
 
 /** Resolves and validates an AgentInit. Throws InvalidConfigError naming the field. */
@@ -226,6 +234,8 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
   if (!Number.isInteger(ringVnodes) || ringVnodes < 1 || ringVnodes > 4096) {
     throw new InvalidConfigError("ringVnodes", "must be an integer between 1 and 4096");
   }
+  const processMetrics = init.processMetrics ?? true;
+  if (typeof processMetrics !== "boolean") throw new InvalidConfigError("processMetrics", "must be true or false");
   return Object.freeze({
     name,
     bind,
@@ -248,6 +258,7 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
     heartbeatListen,
     heartbeat,
     ringVnodes,
+    processMetrics,
   });
 }
 

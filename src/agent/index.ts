@@ -5,3 +5,4 @@ export * from "./config.ts";
 export * from "./errors.ts";
 export * from "./events.ts";
 export * from "./join.ts";
+export * from "./metrics.ts";

@@ -3,9 +3,10 @@
  * The HTTP layer depends on this interface only — never on the Agent class or the raw core — so
  * the agent imports the HTTP layer and not the other way round.
  */
+
+import type {Registry} from "prom-client";
 import type {MemberState, SwimStats} from "../core/index.ts";
-import type {DeviceView, HeartbeatServiceStats} from "../heartbeat/index.ts";
-import type {EventHandlerStats} from "../hooks/index.ts";
+import type {DeviceView} from "../heartbeat/index.ts";
 import type {HashRing, LeaderOptions} from "../ring/index.ts";
 import type {DriverStats} from "../runtime/index.ts";
 import type {TransportStats} from "../transport/index.ts";
@@ -38,24 +39,16 @@ export interface ProtocolStats {
   readonly incarnation: number;
 }
 
-/** What `/metrics` renders. */
-export interface MetricsSource {
-  members(): readonly {readonly state: MemberState}[];
-  heartbeats(): readonly DeviceView[];
-  readonly protocolStats: ProtocolStats;
-  /** Counters of the heartbeat service and the event handlers (undefined: not running). */
-  readonly recoveryStats: {
-    readonly heartbeats: HeartbeatServiceStats | undefined;
-    readonly eventHandlers: EventHandlerStats | undefined;
-  };
-}
-
 /** Everything the HTTP API serves. */
-export interface HttpAgentView extends MetricsSource {
+export interface HttpAgentView {
   readonly name: string;
   /** The agent's lifecycle state ("running" is healthy). */
   readonly state: string;
   members(): readonly MemberJson[];
+  heartbeats(): readonly DeviceView[];
+  readonly protocolStats: ProtocolStats;
+  /** The agent's prom-client registry, rendered at `/metrics`. */
+  readonly metrics: Pick<Registry, "metrics" | "contentType">;
   /** One join attempt; rejects with an error carrying a `code` (see server.ts) when it fails. */
   join(addrs: readonly string[]): Promise<number>;
   leave(): Promise<void>;

@@ -7,7 +7,7 @@
  *   POST /v1/leave     leave gracefully → {"left": true}
  *   GET  /v1/events    Server-Sent Events: one `event: member:up|suspect|alive|down|updated` per change,
  *                      and `event: heartbeat:up|down` ({type, device, time}) for plain-heartbeat devices
- *   GET  /metrics      Prometheus text format
+ *   GET  /metrics      Prometheus text format (the agent's prom-client registry)
  *   GET  /v1/ring?key=K[&n=N]   {key, position, owner, owners} (n distinct owners, default 1);
  *                      without key: {members, vnodes, ownership}
  *   GET  /v1/leader[?key=K][&tag=k=v]...   {key, tags, leader}  (leader null when no candidate)
@@ -23,7 +23,6 @@ import createDebug from "debug";
 import type {Address} from "../core/index.ts";
 import {DEFAULT_LEADER_KEY} from "../ring/index.ts";
 import type {HttpAgentView} from "./agent-view.ts";
-import {renderMetrics} from "./metrics.ts";
 
 const log = createDebug("lifeline:http");
 
@@ -243,8 +242,11 @@ async function route(
       return;
     case "/metrics":
       allow("GET");
-      res.writeHead(200, {"content-type": "text/plain; version=0.0.4; charset=utf-8"});
-      res.end(renderMetrics(agent));
+      {
+        const text = await agent.metrics.metrics();
+        res.writeHead(200, {"content-type": agent.metrics.contentType});
+        res.end(text);
+      }
       return;
     default:
       throw new HttpError(404, `no route ${path}`);

@@ -102,8 +102,12 @@ describe("the HTTP API", () => {
     expect(text).toMatch(/^lifeline_packets_in_total [1-9]\d*$/m);
     expect(text).toMatch(/^lifeline_decode_errors_total 0$/m);
     expect(text).toMatch(/^# TYPE lifeline_awareness_score gauge$/m);
+    // Node's default process metrics are there too, under prom-client's standard names.
+    expect(text).toMatch(/^process_resident_memory_bytes [1-9]\d*$/m);
+    expect(text).toMatch(/^# TYPE nodejs_eventloop_lag_seconds gauge$/m);
+    // Every line is a comment, a blank separator or a sample the Prometheus parser accepts.
     for (const line of text.trim().split("\n")) {
-      expect(line).toMatch(/^(# (HELP|TYPE) \w+ .+|\w+(\{[^}]*\})? -?\d+(\.\d+)?)$/);
+      expect(line).toMatch(/^(|# (HELP|TYPE) \w+ .+|\w+(\{[^}]*\})? (-?\d+(\.\d+)?(e[-+]?\d+)?|NaN|[-+]Inf))$/);
     }
   });
 

@@ -18,7 +18,6 @@ import fc from "fast-check";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {type Agent, createAgent} from "../../src/agent/index.ts";
 import {DecodeError, decodePacket, decodeStream, encodePacket} from "../../src/codec/index.ts";
-import {renderMetrics} from "../../src/http/index.ts";
 import {checkAsyncProperty} from "../helpers/property-run.ts";
 
 interface Fixture {
@@ -148,9 +147,9 @@ describe("fuzzing a real agent's UDP and TCP ports", () => {
     const port = target.address.port;
     const clientPort = client.address().port;
     let seqNo = 1_000;
-    const metric = (name: string) =>
-      Number(new RegExp(`^${name} (\\d+)$`, "m").exec(renderMetrics(target))?.[1] ?? NaN);
-    const metricBefore = metric("lifeline_decode_errors_total");
+    const metric = async (name: string) =>
+      Number(new RegExp(`^${name} (\\d+)$`, "m").exec(await target.metrics.metrics())?.[1] ?? NaN);
+    const metricBefore = await metric("lifeline_decode_errors_total");
     let sent = 0;
     const name = "keeps running, answers pings and counts every garbage datagram and stream it is sent";
     await checkAsyncProperty(
@@ -190,7 +189,7 @@ describe("fuzzing a real agent's UDP and TCP ports", () => {
       {numRuns: 25, file: import.meta.url},
     );
     // The metric an operator scrapes rose by exactly the garbage sent.
-    expect(metric("lifeline_decode_errors_total") - metricBefore).toBe(sent);
+    expect((await metric("lifeline_decode_errors_total")) - metricBefore).toBe(sent);
     expect(peer.members().find((m) => m.name === "target")?.state).toBe("alive");
   });
 });
