@@ -12,9 +12,11 @@
  *                      without key: {members, vnodes, ownership}
  *   GET  /v1/leader[?key=K][&tag=k=v]...   {key, tags, leader}  (leader null when no candidate)
  *   GET  /v1/heartbeats    JSON array of plain-heartbeat devices {name, state, phi, lastBeatAgoMs, addr, sources, …}
+ *   GET  /v1/stats     {name, state, incarnation, awarenessScore, core, driver, transport}: the protocol counters
+ *   GET  /ui           the live dashboard (dashboard-page.ts), one self-contained page
  *
  * Bad requests get 400 with {"error": "...", "field": "..."} naming the field. With a token, every
- * request but GET /v1/health without `Authorization: Bearer <token>` gets 401 and does nothing.
+ * request but GET /v1/health and GET /ui without `Authorization: Bearer <token>` gets 401 and does nothing.
  */
 import {createHash, timingSafeEqual} from "node:crypto";
 import {createServer, type IncomingMessage, type ServerResponse} from "node:http";
@@ -23,6 +25,7 @@ import createDebug from "debug";
 import type {Address} from "../core/index.ts";
 import {DEFAULT_LEADER_KEY} from "../ring/index.ts";
 import type {HttpAgentView} from "./agent-view.ts";
+import {DASHBOARD_HTML} from "./dashboard-page.ts";
 
 const log = createDebug("lifeline:http");
 
@@ -48,6 +51,9 @@ class HttpError extends Error {
     this.field = field;
   }
 }
+
+/** Routes served without the token (GET only). */
+const OPEN_PATHS: ReadonlySet<string> = new Set(["/v1/health", "/ui", "/ui/"]);
 
 /** HTTP status for an agent error, by its stable `code`; anything else is a 500. */
 const STATUS_OF_CODE: Readonly<Record<string, number>> = {
@@ -240,6 +246,27 @@ async function route(
       allow("GET");
       sendJson(res, 200, agent.heartbeats());
       return;
+    case "/v1/stats": {
+      allow("GET");
+      const {core, driver, transport, awarenessScore, incarnation} = agent.protocolStats;
+      sendJson(res, 200, {name: agent.name, state: agent.state, incarnation, awarenessScore, core, driver, transport});
+      return;
+    }
+    case "/ui":
+    case "/ui/": {
+      allow("GET");
+      res.writeHead(200, {
+        "content-type": "text/html; charset=utf-8",
+        "content-length": Buffer.byteLength(DASHBOARD_HTML),
+        "cache-control": "no-cache",
+        // Everything is inline and same-origin: no other origin may serve a script or be framed around it.
+        "content-security-policy":
+          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+        "x-content-type-options": "nosniff",
+      });
+      res.end(DASHBOARD_HTML);
+      return;
+    }
     case "/metrics":
       allow("GET");
       {
@@ -262,7 +289,8 @@ function bearerCheck(token: string | undefined): (req: IncomingMessage) => boole
   const expected = createHash("sha256").update(`Bearer ${token}`).digest();
   return (req) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    if (path === "/v1/health" && (req.method ?? "GET") === "GET") return true;
+    // Health for probes; the dashboard page holds no data and asks for the token itself.
+    if (OPEN_PATHS.has(path) && (req.method ?? "GET") === "GET") return true;
     const given = createHash("sha256")
       .update(req.headers.authorization ?? "")
       .digest();

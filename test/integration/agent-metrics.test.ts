@@ -5,7 +5,7 @@
  */
 import {Counter, collectDefaultMetrics, Registry} from "prom-client";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {Agent, type Agent as AgentType} from "../../src/agent/index.ts";
+import {Agent} from "../../src/agent/index.ts";
 import {InvalidConfigError} from "../../src/core/index.ts";
 import {AgentCluster, eventually} from "../helpers/agent-cluster.ts";
 
@@ -17,11 +17,13 @@ function sample(text: string, line: string): number {
 
 describe("agent.metrics (prom-client)", () => {
   const cluster = new AgentCluster();
-  let a: AgentType;
+  let a: Agent;
 
   beforeAll(async () => {
-    [a] = await cluster.start(["a", "b"]);
-    await eventually(() => (a?.members().length ?? 0) === 2 && (a?.node.stats.probes ?? 0) > 0, 5_000, "a sees b");
+    const [first] = await cluster.start(["a", "b"]);
+    if (!first) throw new Error("no agent started");
+    a = first;
+    await eventually(() => a.members().length === 2 && a.node.stats.probes > 0, 5_000, "a sees b");
   });
   afterAll(async () => {
     await cluster.stopAll();
@@ -31,7 +33,7 @@ describe("agent.metrics (prom-client)", () => {
     const app = new Registry();
     const requests = new Counter({name: "app_requests_total", help: "Requests served.", registers: [app]});
     requests.inc(3);
-    const merged = Registry.merge([app, (a as AgentType).metrics]);
+    const merged = Registry.merge([app, a.metrics]);
     const text = await merged.metrics();
     expect(sample(text, "app_requests_total")).toBe(3);
     expect(sample(text, 'lifeline_members{state="alive"}')).toBe(2);
@@ -41,14 +43,14 @@ describe("agent.metrics (prom-client)", () => {
   });
 
   it("reads the agent at every scrape: counters rise between scrapes and are never counted twice", async () => {
-    const registry = (a as AgentType).metrics;
+    const registry = a.metrics;
     const first = sample(await registry.metrics(), "lifeline_probes_total");
-    await eventually(() => (a as AgentType).node.stats.probes > first + 2, 5_000, "more probes");
+    await eventually(() => a.node.stats.probes > first + 2, 5_000, "more probes");
     const text = await registry.metrics();
     const second = sample(text, "lifeline_probes_total");
     expect(second).toBeGreaterThan(first);
     // The value is the agent's own counter at scrape time (reset, then set), not a running sum of scrapes.
-    expect(second).toBeLessThanOrEqual((a as AgentType).node.stats.probes);
+    expect(second).toBeLessThanOrEqual(a.node.stats.probes);
     expect(text.match(/^lifeline_probes_total /gm)).toHaveLength(1);
   });
 
@@ -56,7 +58,7 @@ describe("agent.metrics (prom-client)", () => {
     const app = new Registry();
     collectDefaultMetrics({register: app});
     // Both registries holding process_* names is exactly the conflict the option exists for.
-    expect(() => Registry.merge([app, (a as AgentType).metrics])).toThrow(/already been registered/);
+    expect(() => Registry.merge([app, a.metrics])).toThrow(/already been registered/);
     const lean = await cluster.add({name: "lean", processMetrics: false});
     const text = await Registry.merge([app, lean.metrics]).metrics();
     expect(sample(text, 'lifeline_members{state="alive"}')).toBeGreaterThanOrEqual(1);
