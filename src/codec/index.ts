@@ -21,6 +21,7 @@ export {
   generateKeyBase64,
   InvalidKeyError,
   Keyring,
+  keyringEdits,
 } from "./keyring.ts";
 export {lzwCompress, lzwDecompress} from "./lzw.ts";
 export {
@@ -42,6 +43,32 @@ export {
   serfLeaveLTime,
   TAG_MAGIC_BYTE,
 } from "./serf.ts";
+export {
+  decodeSerfFilter,
+  decodeSerfKeyRequest,
+  decodeSerfKeyResponse,
+  decodeSerfMessage,
+  encodeSerfConflictResponse,
+  encodeSerfFilter,
+  encodeSerfKeyRequest,
+  encodeSerfKeyResponse,
+  encodeSerfMessage,
+  QUERY_FLAG_ACK,
+  QUERY_FLAG_NO_BROADCAST,
+  type SerfEventsAt,
+  type SerfFilter,
+  type SerfJoin,
+  type SerfKeyResponse,
+  type SerfLeave,
+  type SerfMemberInfo,
+  type SerfMessage,
+  SerfMessageType,
+  type SerfPushPull,
+  type SerfQuery,
+  type SerfQueryResponse,
+  type SerfRelay,
+  type SerfUserEvent,
+} from "./serf-messages.ts";
 export {
   type DecodedStream,
   decodeStream,

@@ -170,3 +170,31 @@ export function decryptPayload(keyring: Keyring, blob: Uint8Array, aad?: Uint8Ar
 export function generateKeyBase64(): string {
   return randomBytes(32).toString("base64");
 }
+
+/** Whether two keys are the same bytes. */
+function sameKey(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+/**
+ * memberlist's keyring edits, each returning a new Keyring (a Keyring never changes once built):
+ * install adds a key after the primary (a no-op when present), use makes an installed key primary,
+ * remove drops a key (a no-op when absent) but never the primary. Throw InvalidKeyError.
+ */
+export const keyringEdits = {
+  install(keyring: Keyring, key: Uint8Array): Keyring {
+    if (keyring.keys.some((k) => sameKey(k, key))) return keyring;
+    return new Keyring([keyring.primary, key, ...keyring.keys.slice(1)]);
+  },
+  use(keyring: Keyring, key: Uint8Array): Keyring {
+    const index = keyring.keys.findIndex((k) => sameKey(k, key));
+    if (index < 0) throw new InvalidKeyError(0, "the requested key is not in the keyring");
+    if (index === 0) return keyring;
+    return new Keyring([key, ...keyring.keys.filter((_, i) => i !== index)]);
+  },
+  remove(keyring: Keyring, key: Uint8Array): Keyring {
+    if (sameKey(keyring.primary, key)) throw new InvalidKeyError(0, "removing the primary key is not allowed");
+    if (!keyring.keys.some((k) => sameKey(k, key))) return keyring;
+    return new Keyring(keyring.keys.filter((k) => !sameKey(k, key)));
+  },
+};
