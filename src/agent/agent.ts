@@ -11,7 +11,7 @@
 import {EventEmitter} from "node:events";
 import createDebug from "debug";
 import type {Registry} from "prom-client";
-import {encodeSerfLeaveIntent, encodeTags} from "../codec/index.ts";
+import {encodeTags, type Keyring, keyringEdits} from "../codec/index.ts";
 import {
   type Address,
   DEFAULT_VSN,
@@ -25,6 +25,7 @@ import {EventHandlerRunner} from "../hooks/index.ts";
 import {type HttpAgentView, type ProtocolStats, startHttpApi} from "../http/index.ts";
 import {HashRing, isUp, LeaderElector, type LeaderOptions, type RingChange} from "../ring/index.ts";
 import {Driver, type DriverStats} from "../runtime/index.ts";
+import type {KeyOperationResult, QueryOptions, QueryResult, UserEvent} from "../serf/index.ts";
 import {BindError, createTransport, type Transport, type TransportStats} from "../transport/index.ts";
 import {advertiseHostFor, formatHostPort, type HostPort, parseHostPort} from "./address.ts";
 import {type AgentConfig, type AgentInit, checkTags, DEFAULT_PORT, resolveAgentConfig} from "./config.ts";
@@ -38,13 +39,16 @@ import {
   toAgentMember,
 } from "./events.ts";
 import {joinSeeds, retryJoin} from "./join.ts";
+import {loadKeyringFile, saveKeyringFile} from "./keyring-file.ts";
 import {createAgentMetrics} from "./metrics.ts";
+import {type QueryHandler, SerfBridge} from "./serf-bridge.ts";
 
 const log = createDebug("lifeline:agent");
 const logMember = createDebug("lifeline:member");
 const logNet = createDebug("lifeline:net");
 const logJoin = createDebug("lifeline:join");
 const logRecovery = createDebug("lifeline:recovery");
+const logSerf = createDebug("lifeline:serf");
 
 /** A Lifeline agent. Create with `createAgent` (which starts it) or `new Agent(init)` then `start()`. */
 export class Agent extends EventEmitter<AgentEvents> {
@@ -64,6 +68,9 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly elector: LeaderElector;
   private heartbeatService: HeartbeatService | undefined;
   private eventHandlerRunner: EventHandlerRunner | undefined;
+  private serf: SerfBridge | undefined;
+  // BOUNDED: one per query name the application answers.
+  private readonly queryHandlers = new Map<string, QueryHandler>();
 
   constructor(init: AgentInit = {}) {
     super();
@@ -210,19 +217,35 @@ export class Agent extends EventEmitter<AgentEvents> {
       port: config.advertise && config.advertise.port >= 0 ? config.advertise.port : bound.port,
     };
     this.startRecovery();
+    let keyring: Keyring | undefined;
+    try {
+      keyring = this.startingKeyring();
+    } catch (error) {
+      await this.transport.close();
+      this.status = "stopped";
+      throw error;
+    }
     this.driver = new Driver(
       {
         config: config.swim,
         self: {name: config.name, addr: this.advertised, meta: encodeTags(this.tags), vsn: DEFAULT_VSN},
-        keyring: config.keyring,
+        keyring,
         compress: config.compress,
         seed: config.seed,
       },
-      {transport: this.transport},
+      {
+        transport: this.transport,
+        userState: {
+          local: (join) => this.serf?.userState.local(join) ?? new Uint8Array(0),
+          merge: (state, join, from) => this.serf?.userState.merge(state, join, from),
+        },
+      },
       {
         onNotify: (event) => this.handleNotification(event),
         onDeliver: (payload) => {
-          if (!this.heartbeatService?.handleMessage(payload)) this.dispatch("message", payload);
+          if (this.heartbeatService?.handleMessage(payload)) return;
+          if (this.serf?.layer.handleMessage(payload)) return;
+          this.dispatch("message", payload);
         },
         onDecodeError: (error, from, via) => {
           logNet("dropped undecodable %s bytes from %s: %s", via, formatHostPort(from), error.message);
@@ -234,6 +257,23 @@ export class Agent extends EventEmitter<AgentEvents> {
         },
       },
     );
+    const driver = this.driver;
+    this.serf = new SerfBridge({
+      name: config.name,
+      driver,
+      self: () => this.advertiseAddress,
+      members: () =>
+        this.members().map((m) => ({name: m.name, host: m.addr, port: m.port, state: m.state, tags: m.tags})),
+      tags: () => this.tags,
+      gossipIntervalMs: config.swim.gossipIntervalMs,
+      limits: config.serfLimits,
+      keyring,
+      keyringFile: config.keyringFile,
+      onUserEvent: (event) => this.dispatch("user:event", event),
+      onQuery: (query) => this.dispatch("query", query),
+      log: (line) => logSerf("%s", line),
+    });
+    for (const [name, handler] of this.queryHandlers) this.serf.onQuery(name, handler);
     this.driver.start();
     this.status = "running";
     this.markRingStale();
@@ -307,6 +347,76 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   /**
+   * Sends a user event to the cluster (serf's `serf event`): every member gets it once, here
+   * too, as a "user:event" event; serf agents run their `user:NAME` handlers. `coalesce` (default
+   * true) lets handlers see only the latest of a burst with the same name. Throws InvalidConfigError
+   * when name + payload exceed userEventSizeLimit.
+   */
+  event(name: string, payload: Uint8Array | string = new Uint8Array(0), options: {coalesce?: boolean} = {}): UserEvent {
+    this.requireRunning("send an event");
+    const bytes = typeof payload === "string" ? new TextEncoder().encode(payload) : payload;
+    return (this.serf as SerfBridge).layer.event(name, bytes, options.coalesce ?? true);
+  }
+
+  /**
+   * Sends a query (serf's `serf query`) to the members selected by `nodes` and `tags` (regular
+   * expressions on tag values). Iterate the result for acks and responses as they arrive, or await
+   * `result()` for everything by the deadline (default: serf's gossipInterval × 16 × ceil(log10(n+1))).
+   */
+  query(name: string, payload: Uint8Array | string = new Uint8Array(0), options: QueryOptions = {}): QueryResult {
+    this.requireRunning("send a query");
+    const bytes = typeof payload === "string" ? new TextEncoder().encode(payload) : payload;
+    return (this.serf as SerfBridge).layer.query(name, bytes, options);
+  }
+
+  /**
+   * Answers queries named `name`: the handler's return value (bytes, or text as UTF-8) is the
+   * response; undefined sends none (the ack, if asked for, was already sent). One handler per name.
+   * Returns a function that removes it. Every query also arrives as a "query" event.
+   */
+  onQuery(name: string, handler: QueryHandler): () => void {
+    if (typeof name !== "string" || name.length === 0)
+      throw new InvalidConfigError("name", "must be a non-empty string");
+    if (name.startsWith("_serf_"))
+      throw new InvalidConfigError("name", "must not start with _serf_ (serf's internal queries)");
+    this.queryHandlers.set(name, handler);
+    const unregister = this.serf?.onQuery(name, handler);
+    return () => {
+      if (this.queryHandlers.get(name) === handler) this.queryHandlers.delete(name);
+      unregister?.();
+    };
+  }
+
+  /**
+   * Cluster-wide key rotation through serf's internal queries (like `serf keys`): install a key
+   * everywhere, make it primary, remove the old one, or list what every member holds. Needs
+   * encryption. Each call resolves with how many members answered and what failed.
+   */
+  get keys(): {
+    install(key: string): Promise<KeyOperationResult>;
+    use(key: string): Promise<KeyOperationResult>;
+    remove(key: string): Promise<KeyOperationResult>;
+    list(): Promise<KeyOperationResult>;
+  } {
+    const manager = (): SerfBridge => {
+      this.requireRunning("rotate keys");
+      return this.serf as SerfBridge;
+    };
+    return {
+      install: (key) => manager().keys.install(key),
+      use: (key) => manager().keys.use(key),
+      remove: (key) => manager().keys.remove(key),
+      list: () => manager().keys.list(),
+    };
+  }
+
+  /** The keys this agent encrypts with now, base64, primary first (empty without encryption). */
+  get keyring(): string[] {
+    const keyring = this.serf?.currentKeyring ?? this.config.keyring;
+    return keyring ? keyring.keys.map((k) => Buffer.from(k).toString("base64")) : [];
+  }
+
+  /**
    * Leaves gracefully: gossips our leave so others record us as `left` (not failed) and waits
    * until it had its chance to spread (at most leaveTimeoutMs). The sockets stay open (to
    * answer probes) until `stop()`.
@@ -319,7 +429,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     // Serf records a member as left (not failed) only after its leave intent: send it first and
     // give it two gossip rounds before memberlist's leave, as serf's own Leave does.
     if (this.driver && this.node.members().some((m) => m.name !== this.name && m.state === "alive")) {
-      this.driver.broadcast(encodeSerfLeaveIntent(this.name));
+      this.driver.broadcast(this.serf?.layer.leaveIntent() ?? new Uint8Array(0));
       await new Promise((resolve) => setTimeout(resolve, 2 * this.config.swim.gossipIntervalMs));
     }
     await this.driver?.leave();
@@ -335,6 +445,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.status = "stopped";
     this.abort.abort();
     this.driver?.stop();
+    this.serf?.close();
     const closing: Promise<void>[] = [];
     if (this.heartbeatService) closing.push(this.heartbeatService.stop());
     if (this.eventHandlerRunner) closing.push(this.eventHandlerRunner.stop());
@@ -345,6 +456,21 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   // ---- internals ----------------------------------------------------------------------------
+
+  /** The keyring to start with: the keyring file's when it exists (plus `encrypt`'s keys), else `encrypt`'s. */
+  private startingKeyring(): Keyring | undefined {
+    const {keyringFile, keyring} = this.config;
+    if (keyringFile === undefined) return keyring;
+    const saved = loadKeyringFile(keyringFile);
+    if (saved === undefined) {
+      if (keyring !== undefined) saveKeyringFile(keyringFile, keyring);
+      return keyring;
+    }
+    let merged = saved;
+    for (const key of keyring?.keys ?? []) merged = keyringEdits.install(merged, key);
+    if (merged !== saved) saveKeyringFile(keyringFile, merged);
+    return merged;
+  }
 
   /** The narrow view the HTTP API serves: reads and the few actions it may take, plus its event feed. */
   private httpView(): HttpAgentView {
@@ -409,6 +535,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     const driver = this.driver as Driver;
     const {answered, attempted} = await joinSeeds(seeds, this.address.port, (addresses) => driver.join(addresses));
     logJoin("join %s: %d of %d answered", seeds.map(formatHostPort).join(","), answered, attempted);
+    // As serf does after a join: gossip our status time so serf agents order our later leave after it.
+    if (answered > 0 && this.status === "running" && this.serf) driver.broadcast(this.serf.layer.joinIntent());
     return answered;
   }
 

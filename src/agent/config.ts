@@ -88,6 +88,19 @@ export interface AgentInit extends Partial<SwimConfig> {
    * collects them.
    */
   readonly processMetrics?: boolean;
+  /**
+   * Keeps the keyring in this file (serf's -keyring-file format: a JSON array of base64 keys,
+   * primary first), loaded at start and rewritten on every key change. When the file exists it
+   * wins over `encrypt` (whose keys are then installed as secondaries if missing); when it does
+   * not, it is created from `encrypt`.
+   */
+  readonly keyringFile?: string;
+  /** Largest user event, name + payload (serf's UserEventSizeLimit; at most 9216). Default 512. */
+  readonly userEventSizeLimit?: number;
+  /** Largest encoded query (serf's QuerySizeLimit; at most 1400, one datagram). Default 1024. */
+  readonly querySizeLimit?: number;
+  /** Largest encoded query response (serf's QueryResponseSizeLimit). Default 1024. */
+  readonly queryResponseSizeLimit?: number;
 }
 
 /** Every key an AgentInit may have besides the SwimConfig fields (for config files that must refuse unknown keys). */
@@ -114,6 +127,10 @@ export const AGENT_INIT_KEYS: readonly string[] = [
   "heartbeat",
   "ringVnodes",
   "processMetrics",
+  "keyringFile",
+  "userEventSizeLimit",
+  "querySizeLimit",
+  "queryResponseSizeLimit",
 ] satisfies readonly (keyof AgentInit)[];
 
 /** The agent's resolved settings. */
@@ -140,6 +157,12 @@ export interface AgentConfig {
   readonly heartbeat: NonNullable<AgentInit["heartbeat"]>;
   readonly ringVnodes: number;
   readonly processMetrics: boolean;
+  readonly keyringFile: string | undefined;
+  readonly serfLimits: {
+    readonly userEventSizeLimit: number;
+    readonly querySizeLimit: number;
+    readonly queryResponseSizeLimit: number;
+  };
 }
 
 /** Resolves and validates an AgentInit. Throws InvalidConfigError naming the field. */
@@ -234,6 +257,24 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
   if (!Number.isInteger(ringVnodes) || ringVnodes < 1 || ringVnodes > 4096) {
     throw new InvalidConfigError("ringVnodes", "must be an integer between 1 and 4096");
   }
+  const keyringFile = init.keyringFile;
+  if (keyringFile !== undefined && (typeof keyringFile !== "string" || keyringFile.length === 0))
+    throw new InvalidConfigError("keyringFile", "must be a file path");
+  const limit = (
+    field: "userEventSizeLimit" | "querySizeLimit" | "queryResponseSizeLimit",
+    fallback: number,
+    max: number,
+  ): number => {
+    const value = init[field] ?? fallback;
+    if (!Number.isInteger(value) || value < 64 || value > max)
+      throw new InvalidConfigError(field, `must be an integer between 64 and ${max}`);
+    return value;
+  };
+  const serfLimits = {
+    userEventSizeLimit: limit("userEventSizeLimit", 512, 9 * 1024),
+    querySizeLimit: limit("querySizeLimit", 1024, 1400),
+    queryResponseSizeLimit: limit("queryResponseSizeLimit", 1024, 1400),
+  };
   const processMetrics = init.processMetrics ?? true;
   if (typeof processMetrics !== "boolean") throw new InvalidConfigError("processMetrics", "must be true or false");
   return Object.freeze({
@@ -259,6 +300,8 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
     heartbeat,
     ringVnodes,
     processMetrics,
+    keyringFile,
+    serfLimits,
   });
 }
 

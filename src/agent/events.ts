@@ -9,6 +9,7 @@ import type {DeviceView} from "../heartbeat/index.ts";
 import type {HandlerEventName, HandlerMember} from "../hooks/index.ts";
 import type {MemberJson} from "../http/index.ts";
 import type {RingChange} from "../ring/index.ts";
+import type {IncomingQuery, UserEvent} from "../serf/index.ts";
 
 /**
  * One member as the agent shows it: `{name, addr, port, state, incarnation, tags}`, tags decoded
@@ -41,8 +42,12 @@ export interface AgentEvents {
   decodeError: [error: DecodeError, from: Address];
   /** A startup join attempt finished (`answered` 0 = failed; it will be retried). */
   "join:attempt": [result: {attempt: number; answered: number; errors: readonly string[]}];
-  /** Application data from the cluster. */
+  /** Application data from the cluster (user messages that are not serf's or heartbeat reports). */
   message: [payload: Uint8Array];
+  /** A user event (serf's `serf event`, or `agent.event`), once per event, ours included. */
+  "user:event": [event: UserEvent];
+  /** A query this member passed the filters of (not `_serf_*`); answer with `query.respond` or `onQuery`. */
+  query: [query: IncomingQuery];
   /** An internal error (a Lifeline bug) was caught; the agent keeps running. */
   internalError: [error: unknown];
   /**

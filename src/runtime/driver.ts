@@ -120,8 +120,20 @@ export interface DriverInit {
 export interface DriverComponents {
   readonly transport: DriverTransport;
   readonly clock?: Clock;
+  /**
+   * The application's push-pull state (memberlist's LocalState / MergeRemoteState delegate): what
+   * to send in every push-pull, and what to do with the peer's. Serf keeps its clocks and recent
+   * events there. Absent: an empty state is sent and the peer's is ignored.
+   */
+  readonly userState?: UserStateDelegate;
   /** Builds the core; defaults to a SwimNode with the codec's encodedSize as sizeOf. */
   readonly createNode?: (config: SwimConfig, self: LocalMemberInit, random: Random) => CoreNode;
+}
+
+/** The push-pull user state, both directions (called synchronously on the driver's turn). */
+export interface UserStateDelegate {
+  local(join: boolean): Uint8Array;
+  merge(state: Uint8Array, join: boolean, from: Address): void;
 }
 
 /** Where the driver reports what happened. All optional; called synchronously. */
@@ -191,14 +203,15 @@ export class Driver {
   private readonly transport: DriverTransport;
   private readonly clock: Clock;
   private readonly listener: DriverListener;
-  private readonly keyring: Keyring | undefined;
+  private keyring: Keyring | undefined;
+  private readonly userState: UserStateDelegate | undefined;
   /**
    * What this driver's encoding and decoding remember (codec/context.ts), sharing its InternPools
    * with the node: never another driver's, so agents in one process cannot change each other's bytes.
    */
   private readonly codec = new CodecContext();
   /** How received datagrams and streams are decoded: the keyring, the context, a memo of repeated gossip. */
-  private readonly decodeOptions: {keyring?: Keyring; memo: GossipMemo; context: CodecContext};
+  private decodeOptions: {keyring?: Keyring; memo: GossipMemo; context: CodecContext};
   private readonly compress: boolean;
   private readonly crc: boolean;
   private readonly heap = new Scheduler<DriverTimer>();
@@ -225,6 +238,7 @@ export class Driver {
     this.clock = components.clock ?? createMonotonicClock();
     this.listener = listener;
     this.keyring = init.keyring;
+    this.userState = components.userState;
     // In a large cluster most gossip and push-pull states an agent receives are bytes it has
     // decoded before (each update arrives ~retransmitLimit times); see codec/gossip-memo.ts.
     this.decodeOptions = {
@@ -316,6 +330,25 @@ export class Driver {
   /** Queues application data to piggyback on gossip. */
   broadcast(payload: Uint8Array): void {
     this.feed({input: {type: "broadcast", payload}});
+  }
+
+  /**
+   * Sends application data to one address now, in a datagram of its own (memberlist's
+   * SendToAddress): how serf answers a query. Not retried; dropped if the driver is stopped.
+   */
+  sendUser(to: Address, payload: Uint8Array): void {
+    if (this.stopped) return;
+    this.sendPacket(to, [{type: "user", payload}]);
+  }
+
+  /**
+   * Replaces the keyring (key rotation). With encryption on, the new keyring must not be empty;
+   * turning encryption on or off on a running driver is not supported.
+   */
+  setKeyring(keyring: Keyring): void {
+    if (this.keyring === undefined) throw new Error("setKeyring: this driver does not encrypt");
+    this.keyring = keyring;
+    this.decodeOptions = {...this.decodeOptions, keyring};
   }
 
   /**
@@ -420,6 +453,7 @@ export class Driver {
         }
         entry.requested = true;
         this.feed({input: {type: "streamRequest", id, from: stream.remote, message}});
+        this.mergeUserState(message, stream.remote);
       },
       onClose: () => {
         // The remote finished sending (or the stream failed) before a whole request arrived.
@@ -442,13 +476,13 @@ export class Driver {
           break;
         case "sendStream":
           origin.onStream?.(effect.id);
-          this.openStream(effect.id, effect.to, effect.message, effect.timeoutMs);
+          this.openStream(effect.id, effect.to, this.withUserState(effect.message), effect.timeoutMs);
           break;
         case "streamReply": {
           const entry = this.incoming.get(effect.id);
           if (!entry) break;
           this.incoming.delete(effect.id);
-          this.writeStream(entry.stream, effect.message);
+          this.writeStream(entry.stream, this.withUserState(effect.message));
           entry.stream.end();
           break;
         }
@@ -484,6 +518,27 @@ export class Driver {
           }
           break;
       }
+    }
+  }
+
+  /** A push-pull carries the application's state (the core always leaves it empty). */
+  private withUserState(message: StreamMessage): StreamMessage {
+    if (message.type !== "pushPull" || this.userState === undefined) return message;
+    try {
+      return {...message, userState: this.userState.local(message.join)};
+    } catch (error) {
+      this.listener.onInternalError?.(error, {type: "streamFailed", id: -1, reason: "user state"});
+      return message;
+    }
+  }
+
+  /** Hands a peer's push-pull state to the application, after the core merged the members. */
+  private mergeUserState(message: StreamMessage, from: Address): void {
+    if (message.type !== "pushPull" || message.userState.length === 0 || this.userState === undefined) return;
+    try {
+      this.userState.merge(message.userState, message.join, from);
+    } catch (error) {
+      this.listener.onInternalError?.(error, {type: "streamFailed", id: -1, reason: "user state"});
     }
   }
 
@@ -545,6 +600,7 @@ export class Driver {
         stream.end();
         this.completeJoinStream(id, message.type === "pushPull" ? undefined : describeReply(message));
         this.feed({input: {type: "streamResponse", id, message}});
+        this.mergeUserState(message, to);
       },
       onClose: (error) => {
         if (!entry.done) this.failStream(id, error ? error.message : "closed before a reply");
