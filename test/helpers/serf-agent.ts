@@ -38,6 +38,8 @@ export interface SerfInit {
   readonly join?: readonly string[];
   /** -log-level. Default "debug" (memberlist's debug lines are the best interop diagnostics). */
   readonly logLevel?: "trace" | "debug" | "info" | "warn" | "err";
+  /** -event-handler values, e.g. "user:deploy=cat >> /tmp/x" or "query:uptime=echo up". */
+  readonly eventHandlers?: readonly string[];
   /** How long to wait for the RPC to answer. Default 15 s. */
   readonly readyTimeoutMs?: number;
 }
@@ -179,6 +181,7 @@ export async function startSerf(init: SerfInit): Promise<SerfAgent> {
   if (init.disableCompression) args.push("-disable-compression");
   for (const [key, value] of Object.entries(init.tags ?? {})) args.push("-tag", `${key}=${value}`);
   for (const addr of init.join ?? []) args.push(`-join=${addr}`);
+  for (const handler of init.eventHandlers ?? []) args.push(`-event-handler=${handler}`);
   const child = spawnChild(`serf ${init.name}`, serfBinary(), args);
   const agent = new SerfAgent(init.name, host, port, rpcAddr, child);
   await waitUntil(

@@ -39,7 +39,9 @@ describe("user events, queries and key rotation between Lifeline agents", () => 
       expect(events[0]).toMatchObject({name: "deploy", lTime: sent.lTime, coalesce: false});
       expect(text((events[0] as UserEvent).payload)).toBe("v42");
     }
-    expect(() => (agents[0] as (typeof agents)[number]).event("big", new Uint8Array(600))).toThrow(/userEventSizeLimit/);
+    expect(() => (agents[0] as (typeof agents)[number]).event("big", new Uint8Array(600))).toThrow(
+      /userEventSizeLimit/,
+    );
   });
 
   it("collects acks and responses from the members its filters select, relayed or not", async () => {
@@ -47,7 +49,11 @@ describe("user events, queries and key rotation between Lifeline agents", () => 
     await eventually(() => allSee(agents, ["q1", "q2", "q3", "q4"], "alive"), 10_000, "all see all");
     for (const a of agents) a.onQuery("uptime", (q) => `${a.name} up; asked ${text(q.payload)}`);
     (agents[2] as (typeof agents)[number]).setTags({role: "db"});
-    await eventually(() => agents.every((a) => a.members().find((m) => m.name === "q3")?.tags.role === "db"), 10_000, "tag");
+    await eventually(
+      () => agents.every((a) => a.members().find((m) => m.name === "q3")?.tags.role === "db"),
+      10_000,
+      "tag",
+    );
     const querier = agents[0] as (typeof agents)[number];
     const all = await querier.query("uptime", "x", {timeoutMs: 1_500}).result();
     expect([...all.acks].sort()).toEqual(["q1", "q2", "q3", "q4"]);
@@ -55,7 +61,12 @@ describe("user events, queries and key rotation between Lifeline agents", () => 
     expect(text(all.responses.find((r) => r.from === "q2")?.payload ?? new Uint8Array())).toBe("q2 up; asked x");
     const byTag = await querier.query("uptime", "", {timeoutMs: 1_500, tags: {role: "^d"}}).result();
     expect(byTag.responses.map((r) => r.from)).toEqual(["q3"]);
-    const byNode = querier.query("uptime", "", {timeoutMs: 1_500, nodes: ["q2", "q4"], relayFactor: 2, requestAck: false});
+    const byNode = querier.query("uptime", "", {
+      timeoutMs: 1_500,
+      nodes: ["q2", "q4"],
+      relayFactor: 2,
+      requestAck: false,
+    });
     const streamed: string[] = [];
     for await (const answer of byNode) streamed.push(`${answer.type}:${answer.from}`);
     expect(streamed.sort()).toEqual(["response:q2", "response:q4"]);
