@@ -84,6 +84,38 @@ function nanosToSeconds(ns: number): number {
   return whole + (ns - whole * 1e9) / 1e9;
 }
 
+/** A moving median over the last `size` samples of each peer, kept apart per peer name. */
+export class LatencyFilter {
+  readonly size: number;
+  // BOUNDED: one entry per peer that sent a coordinate, each at most `size` samples; the owner
+  // forgets a peer when the member is removed.
+  private readonly samples = new Map<string, number[]>();
+
+  constructor(size: number) {
+    this.size = size;
+  }
+
+  /** Records a sample for `node` and returns the median of its window (the upper one of an even count). */
+  add(node: string, sample: number): number {
+    const window = this.samples.get(node) ?? [];
+    window.push(sample);
+    if (window.length > this.size) window.shift();
+    this.samples.set(node, window);
+    const sorted = [...window].sort((a, b) => a - b);
+    return sorted[sorted.length >> 1] as number;
+  }
+
+  /** Forgets every sample of `node`. */
+  forget(node: string): void {
+    this.samples.delete(node);
+  }
+
+  /** Peers with samples. */
+  get peers(): number {
+    return this.samples.size;
+  }
+}
+
 export class CoordinateClient {
   readonly config: CoordinateConfig;
   private readonly random: () => number;
@@ -94,9 +126,7 @@ export class CoordinateClient {
   // BOUNDED: adjustmentWindowSize samples (a ring buffer).
   private readonly adjustmentSamples: Float64Array;
   private adjustmentIndex = 0;
-  // BOUNDED: one entry per peer that sent a coordinate, each at most latencyFilterSize samples;
-  // the owner calls forgetNode when a member is removed.
-  private readonly latencySamples = new Map<string, number[]>();
+  private readonly latency: LatencyFilter;
   private counters = {updates: 0, resets: 0, rejected: 0, zeroRtt: 0};
 
   /** Throws InvalidConfigError for a bad config. */
@@ -108,6 +138,7 @@ export class CoordinateClient {
     this.origin = originCoordinate(this.config.dimensionality, this.config.vivaldiErrorMax, this.heightMinSeconds);
     this.coord = this.origin;
     this.adjustmentSamples = new Float64Array(this.config.adjustmentWindowSize);
+    this.latency = new LatencyFilter(this.config.latencyFilterSize);
   }
 
   /** This node's current coordinate (an immutable value). */
@@ -125,7 +156,7 @@ export class CoordinateClient {
 
   /** Drops what the latency filter remembers of `node` (call when the member leaves the cluster). */
   forgetNode(node: string): void {
-    this.latencySamples.delete(node);
+    this.latency.forget(node);
   }
 
   /** A copy of the counters. */
@@ -151,7 +182,7 @@ export class CoordinateClient {
     }
     if (rttMs === 0) this.counters.zeroRtt++;
 
-    const rttSeconds = this.latencyFilter(node, nanosToSeconds(Math.trunc(rttMs * 1e6)));
+    const rttSeconds = this.latency.add(node, nanosToSeconds(Math.trunc(rttMs * 1e6)));
     this.updateVivaldi(other, rttSeconds);
     this.updateAdjustment(other, rttSeconds);
     this.updateGravity();
@@ -178,16 +209,6 @@ export class CoordinateClient {
       return {ok: false, reason: "invalidCoordinate", message: "coordinate has a non-finite component"};
     }
     return undefined;
-  }
-
-  /** Records a sample for `node` and returns the median of its window (the upper one for even sizes). */
-  private latencyFilter(node: string, rttSeconds: number): number {
-    const samples = this.latencySamples.get(node) ?? [];
-    samples.push(rttSeconds);
-    if (samples.length > this.config.latencyFilterSize) samples.shift();
-    this.latencySamples.set(node, samples);
-    const sorted = [...samples].sort((a, b) => a - b);
-    return sorted[sorted.length >> 1] as number;
   }
 
   private updateVivaldi(other: Coordinate, rttSeconds: number): void {
