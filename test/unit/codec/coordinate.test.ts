@@ -80,7 +80,9 @@ describe("serf's coordinate ack payload", () => {
     for (const c of cases) {
       const back = decodeCoordinatePayload(encodeCoordinatePayload(c));
       expect(back).toEqual(c);
-      back.vec.forEach((x, i) => expect(Object.is(x, c.vec[i])).toBe(true));
+      back.vec.forEach((x, i) => {
+        expect(Object.is(x, c.vec[i])).toBe(true);
+      });
     }
     // 20 elements: array16 (dc 0014).
     const bytes = encodeCoordinatePayload(cases[2] as Coordinate);
