@@ -1,5 +1,6 @@
 /* Lifeline's public entry point. */
 export * from "./agent/index.ts";
+export * from "./coordinate/index.ts";
 export * from "./core/index.ts";
 export * from "./heartbeat/index.ts";
 export * from "./hooks/index.ts";

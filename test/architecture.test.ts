@@ -25,6 +25,7 @@ const ENTRY = "src/index.ts";
 const SRC_FOLDERS = [
   "core",
   "codec",
+  "coordinate",
   "transport",
   "runtime",
   "phi",
@@ -40,7 +41,8 @@ const SRC_FOLDERS = [
 /** Which other folders each folder may import. */
 const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   core: [],
-  codec: ["core"],
+  codec: ["core", "coordinate"],
+  coordinate: ["core"],
   transport: [],
   runtime: ["core", "codec", "transport"],
   phi: ["core"],
@@ -49,7 +51,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   hooks: ["core"],
   serf: ["core", "codec"],
   http: ["core", "ring", "heartbeat", "hooks", "runtime", "transport"],
-  agent: ["core", "codec", "transport", "runtime", "phi", "ring", "heartbeat", "hooks", "serf", "http"],
+  agent: ["core", "codec", "coordinate", "transport", "runtime", "phi", "ring", "heartbeat", "hooks", "serf", "http"],
   cli: [...SRC_FOLDERS.filter((f) => f !== "cli"), ENTRY, "sim"],
   sim: ["core", "codec", "runtime", "transport", "ring", "phi"],
   [ENTRY]: SRC_FOLDERS.filter((f) => f !== "cli"),
@@ -62,6 +64,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
 const MAY_USE: Readonly<Record<string, readonly string[]>> = {
   core: [],
   codec: ["node:crypto"],
+  coordinate: [],
   transport: ["node:*", "debug"],
   runtime: ["node:*", "debug"],
   phi: [],
@@ -404,6 +407,21 @@ describe("architecture: src/core is pure", () => {
 
     it(`${name} uses no clock, timer, process or global randomness`, () => {
       const stripped = code(source);
+      for (const re of FORBIDDEN_IDENTIFIERS) expect(re.test(stripped), `${name} uses ${re.source}`).toBe(false);
+    });
+  }
+});
+
+describe("architecture: src/coordinate is pure", () => {
+  const coordinateFiles = files.filter((f) => layerOf(f) === "coordinate");
+
+  it("finds the coordinate files", () => {
+    expect(coordinateFiles.length).toBeGreaterThan(2);
+  });
+
+  for (const name of coordinateFiles) {
+    it(`${name} uses no clock, timer, process or global randomness`, () => {
+      const stripped = code(sources.get(name) as string);
       for (const re of FORBIDDEN_IDENTIFIERS) expect(re.test(stripped), `${name} uses ${re.source}`).toBe(false);
     });
   }

@@ -7,6 +7,12 @@
 export {bytesToHost, hostToBytes, MappedAddresses} from "./address.ts";
 export {compoundSize, encodeCompound, splitCompound} from "./compound.ts";
 export {CodecContext} from "./context.ts";
+export {
+  COORDINATE_PING_VERSION,
+  coordinatePayloadSize,
+  decodeCoordinatePayload,
+  encodeCoordinatePayload,
+} from "./coordinate.ts";
 export {crc32} from "./crc32.ts";
 export {decodeMessage} from "./decode.ts";
 export {encodedSize, encodeMessage} from "./encode.ts";

@@ -16,6 +16,7 @@
  *   - byte fields: the str family, bin8/16/32, nil (→ empty), or an array of uint8s;
  *   - unsigned fields: any int family member within range (negative or too large → badField);
  *   - bool: c2/c3, and fixint 0/1;
+ *   - float64 fields: float 64 or 32, nil (→ 0), or any integer;
  *   - unknown map keys are skipped, whatever their value.
  *
  * Running out of bytes throws DecodeError("truncated") — or, in streaming mode, the NEED_MORE
@@ -273,6 +274,43 @@ export class MsgpackReader {
       default:
         throw new DecodeError("badField", `${field}: expected an integer, got 0x${t.toString(16)}`);
     }
+  }
+
+  /**
+   * A Go `float64` field: float 64 or float 32, nil (→ 0), or any integer (Go's decoder converts
+   * those). Non-finite values are returned as they are; the caller decides whether they are valid.
+   */
+  float64(field: string): number {
+    this.need(1);
+    const t = this.buf[this.pos] as number;
+    if (t === 0xcb) {
+      this.pos++;
+      this.need(8);
+      const v = this.dv().getFloat64(this.pos);
+      this.pos += 8;
+      return v;
+    }
+    if (t === 0xca) {
+      this.pos++;
+      this.need(4);
+      const v = this.dv().getFloat32(this.pos);
+      this.pos += 4;
+      return v;
+    }
+    if (t === 0xc0) {
+      this.pos++;
+      return 0;
+    }
+    if (t <= 0x7f || t >= 0xe0 || (t >= 0xcc && t <= 0xd3)) return this.int(field);
+    throw new DecodeError("badField", `${field}: expected a float, got 0x${t.toString(16)}`);
+  }
+
+  /** True, and the nil consumed, if the next value is nil (c0). */
+  nil(): boolean {
+    this.need(1);
+    if (this.buf[this.pos] !== 0xc0) return false;
+    this.pos++;
+    return true;
   }
 
   /** A Go `bool` field: true/false, or the integers 0 and 1 (Go accepts those too). */

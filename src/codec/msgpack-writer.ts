@@ -108,6 +108,17 @@ function copyBytes(src: Uint8Array, dst: Uint8Array, at: number): void {
   for (let i = 0; i < n; i++) dst[at + i] = src[i] as number;
 }
 
+/** Bytes a Go float64 takes: cb + 8. */
+export const FLOAT64_SIZE = 9;
+
+const floatScratch = new Uint8Array(8);
+const floatScratchView = new DataView(floatScratch.buffer);
+
+/** Bytes taken by an array header for `n` elements. */
+export function arrayHeaderSize(n: number): number {
+  return n < 16 ? 1 : n < 65536 ? 3 : 5;
+}
+
 /** Writes into a buffer whose exact size was computed beforehand. */
 export class MsgpackWriter {
   buf: Uint8Array;
@@ -134,6 +145,23 @@ export class MsgpackWriter {
       this.buf[this.pos++] = 0xde;
       this.buf[this.pos++] = n >> 8;
       this.buf[this.pos++] = n & 0xff;
+    }
+  }
+
+  arrayHeader(n: number): void {
+    const b = this.buf;
+    if (n < 16) {
+      b[this.pos++] = 0x90 + n;
+    } else if (n < 65536) {
+      b[this.pos++] = 0xdc;
+      b[this.pos++] = n >> 8;
+      b[this.pos++] = n & 0xff;
+    } else {
+      b[this.pos++] = 0xdd;
+      b[this.pos++] = n >>> 24;
+      b[this.pos++] = (n >>> 16) & 0xff;
+      b[this.pos++] = (n >>> 8) & 0xff;
+      b[this.pos++] = n & 0xff;
     }
   }
 
@@ -184,6 +212,13 @@ export class MsgpackWriter {
       b[this.pos++] = (lo >>> 8) & 0xff;
       b[this.pos++] = lo & 0xff;
     }
+  }
+
+  /** A Go float64: always float 64 (cb + 8 big-endian bytes), as go-msgpack writes it. */
+  float64(v: number): void {
+    floatScratchView.setFloat64(0, v);
+    this.buf[this.pos++] = 0xcb;
+    for (let i = 0; i < 8; i++) this.buf[this.pos++] = floatScratch[i] as number;
   }
 
   bool(v: boolean): void {
