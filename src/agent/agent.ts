@@ -217,6 +217,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         keyring: config.keyring,
         compress: config.compress,
         seed: config.seed,
+        label: config.label,
       },
       {transport: this.transport},
       {

@@ -22,6 +22,14 @@ export {
   InvalidKeyError,
   Keyring,
 } from "./keyring.ts";
+export {
+  addLabelHeader,
+  HAS_LABEL,
+  LABEL_MAX_BYTES,
+  labelBytes,
+  labelOverhead,
+  readLabelHeader,
+} from "./label.ts";
 export {lzwCompress, lzwDecompress} from "./lzw.ts";
 export {
   type DecodedPacket,
