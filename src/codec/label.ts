@@ -25,24 +25,19 @@ export const LABEL_MAX_BYTES = 255;
 
 const EMPTY = new Uint8Array(0);
 const utf8 = new TextEncoder();
-// One-entry memo: a driver or simulation encodes with the same label over and over.
-let lastLabel = "";
-let lastBytes = EMPTY;
 
 /**
- * The UTF-8 bytes of `label` (empty for "" or undefined). Throws EncodeError("label") for a
- * non-string or one longer than 255 bytes. The result is shared: do not modify it.
+ * The UTF-8 bytes of `label` (empty for "" or undefined), encoded afresh on each call (at most
+ * 255 bytes; the codec keeps no module-global memory). Throws EncodeError("label") for a
+ * non-string or one longer than 255 bytes.
  */
 export function labelBytes(label: string | undefined): Uint8Array {
   if (label === undefined || label === "") return EMPTY;
-  if (label === lastLabel) return lastBytes;
   if (typeof label !== "string") throw new EncodeError("label", "must be a string");
   const bytes = utf8.encode(label);
   if (bytes.length > LABEL_MAX_BYTES) {
     throw new EncodeError("label", `must be at most ${LABEL_MAX_BYTES} bytes of UTF-8, got ${bytes.length}`);
   }
-  lastLabel = label;
-  lastBytes = bytes;
   return bytes;
 }
 

@@ -20,7 +20,7 @@ import {compressBodySize, encodedSize, writeCompress, writeMessage} from "./enco
 import {DecodeError, EncodeError} from "./errors.ts";
 import {GossipMemo} from "./gossip-memo.ts";
 import {decryptPayload, type EncryptionVersion, encryptPacket, type Keyring} from "./keyring.ts";
-import {addLabelHeader, checkLabel, labelBytes, readLabelHeader} from "./label.ts";
+import {checkLabel, labelBytes, readLabelHeader, writeLabelHeader} from "./label.ts";
 import {lzwCompress, lzwDecompress} from "./lzw.ts";
 import {MsgpackReader} from "./msgpack-reader.ts";
 import {allocOutput, assertFilled, MsgpackWriter} from "./msgpack-writer.ts";
@@ -137,7 +137,10 @@ export function encodePacket(messages: readonly Message[], opts?: PacketOptions)
     buf[4] = c & 0xff;
   }
   if (opts?.keyring !== undefined) buf = encryptPacket(opts.keyring, buf, opts.encryptionVersion ?? 1, label);
-  return label.length === 0 ? buf : addLabelHeader(buf, opts?.label);
+  if (label.length === 0) return buf;
+  const out = new Uint8Array(2 + label.length + buf.length);
+  out.set(buf, writeLabelHeader(out, 0, label));
+  return out;
 }
 
 /** Everything found in a datagram: the messages that decoded and the parts that did not. */
