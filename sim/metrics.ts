@@ -90,6 +90,8 @@ export class Metrics {
   streams = 0;
   streamBytes = 0;
   decodeErrors = 0;
+  /** Datagrams and streams dropped because they came from a node with another label (options.labels). */
+  labelMismatches = 0;
   lateStreamReplies = 0;
   unknownAddress = 0;
   toDownNode = 0;

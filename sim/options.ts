@@ -3,6 +3,7 @@
  * PacketSimulatorOptions, turmoil's config). `resolveSimOptions` fills the defaults documented on
  * each field, checks every rule, and throws InvalidConfigError naming the field and the rule.
  */
+import {LABEL_MAX_BYTES} from "../src/codec/index.ts";
 import {
   InvalidConfigError,
   type ProfileName,
@@ -40,6 +41,18 @@ export interface SimInit {
   readonly crc?: boolean;
   /** Base64 AES keys: encrypt every datagram and stream with this keyring (the first is primary). */
   readonly keys?: readonly string[];
+  /**
+   * Cluster label of every node (src/codec/label.ts): prefixed to every datagram and stream,
+   * authenticated with `keys`. At most 255 UTF-8 bytes. Default "" (unlabelled, 0.2.2 bytes).
+   */
+  readonly label?: string;
+  /**
+   * Per-node labels: label → selector of the nodes carrying it instead of `label` (selectors as in
+   * scenarios, without @groups: "0%-50%", "n3", "random:2", "!SEL", lists). Each node joins
+   * through the first `seedNodes` nodes of its own label, so `{"blue": "0%-50%", "red":
+   * "50%-100%"}` runs two clusters side by side that must never merge. Default: none.
+   */
+  readonly labels?: Readonly<Record<string, string | readonly string[]>>;
   /** Run the safety checker (n² × 13 bytes of memory). Default: on up to 3,000 nodes. */
   readonly safety?: boolean;
   /**
@@ -70,6 +83,8 @@ export interface SimOptions {
   readonly compress: boolean;
   readonly crc: boolean;
   readonly keys: readonly string[];
+  readonly label: string;
+  readonly labels: Readonly<Record<string, string | readonly string[]>>;
   readonly safety: boolean;
   readonly decodeMemo: boolean;
   readonly sampleIntervalMs: number;
@@ -101,6 +116,8 @@ export const SIM_FIELD_NAMES: readonly (keyof SimInit)[] = [
   "compress",
   "crc",
   "keys",
+  "label",
+  "labels",
   "safety",
   "decodeMemo",
   "sampleIntervalMs",
@@ -133,6 +150,18 @@ export function resolveSimOptions(init: SimInit): SimOptions {
   if (!Array.isArray(keys) || keys.some((k) => typeof k !== "string")) {
     throw new InvalidConfigError("keys", "must be an array of base64 strings");
   }
+  const label = init.label ?? "";
+  checkLabel("label", label, true);
+  const labels = init.labels ?? {};
+  if (typeof labels !== "object" || labels === null || Array.isArray(labels)) {
+    throw new InvalidConfigError("labels", "must be an object of label: selector");
+  }
+  for (const [name, selector] of Object.entries(labels)) {
+    checkLabel(`labels.${name}`, name, false);
+    if (typeof selector !== "string" && !Array.isArray(selector)) {
+      throw new InvalidConfigError(`labels.${name}`, "must be a selector string or an array of them");
+    }
+  }
   for (const field of ["compress", "crc", "safety", "decodeMemo"] as const) {
     const v = init[field];
     if (v !== undefined && typeof v !== "boolean") throw new InvalidConfigError(field, "must be a boolean");
@@ -155,9 +184,22 @@ export function resolveSimOptions(init: SimInit): SimOptions {
     compress: init.compress ?? false,
     crc: init.crc ?? false,
     keys,
+    label,
+    labels,
     safety: init.safety ?? nodes <= 3_000,
     decodeMemo: init.decodeMemo ?? true,
     sampleIntervalMs: checkNumber("sampleIntervalMs", init.sampleIntervalMs ?? 1_000, 1, 86_400_000, true),
     trace: init.trace,
   };
+}
+
+/** Throws unless `label` is a string of at most 255 UTF-8 bytes (and not empty unless `emptyOk`). */
+function checkLabel(field: string, label: unknown, emptyOk: boolean): void {
+  if (
+    typeof label !== "string" ||
+    (!emptyOk && label.length === 0) ||
+    Buffer.byteLength(label, "utf8") > LABEL_MAX_BYTES
+  ) {
+    throw new InvalidConfigError(field, `must be a label of ${emptyOk ? 0 : 1} to ${LABEL_MAX_BYTES} bytes of UTF-8`);
+  }
 }

@@ -111,6 +111,8 @@ export interface SimReport {
   };
   readonly anomalies: {
     readonly decodeErrors: number;
+    /** Bytes dropped for carrying another cluster label (expected when options.labels splits the nodes). */
+    readonly labelMismatches: number;
     readonly lateStreamReplies: number;
     readonly unknownAddress: number;
     readonly toDownNode: number;
@@ -301,6 +303,7 @@ export function buildReport(
     },
     anomalies: {
       decodeErrors: m.decodeErrors,
+      labelMismatches: m.labelMismatches,
       lateStreamReplies: m.lateStreamReplies,
       unknownAddress: m.unknownAddress,
       toDownNode: m.toDownNode,
@@ -395,6 +398,7 @@ export function formatSummary(r: SimReport): string {
       : "not checked",
   );
   if (r.anomalies.decodeErrors > 0) add("decode errors", String(r.anomalies.decodeErrors));
+  if (r.anomalies.labelMismatches > 0) add("label mismatches", String(r.anomalies.labelMismatches));
   add("events", `${r.events.toLocaleString("en-US")} (${r.inputs.toLocaleString("en-US")} core inputs)`);
   if (r.wallMs !== null) {
     add("wall time", `${(r.wallMs / 1000).toFixed(2)} s (${num(r.nodeSecondsPerWallSecond ?? 0)} node-s per wall-s)`);

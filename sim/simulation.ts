@@ -15,6 +15,11 @@
  *              setTimer    → timer event at now + delay (tagged with the process generation)
  *              notify      → views, metrics, safety checker, trace
  *
+ * Cluster labels (options.label / options.labels, src/codec/label.ts): each node encodes with its
+ * own label and decodes expecting it, so nodes of different labels drop each other's bytes
+ * (counted in metrics.labelMismatches) and, joining through the seeds of their own label, form
+ * separate clusters.
+ *
  * Sub-seeds for the network, for each node process (index, generation) and for scenario
  * choices are drawn from the one seed, so a run is a pure function of (seed, options, faults);
  * the trace hash proves it. A crash bumps the node's generation: its timers and its pending
@@ -23,6 +28,7 @@
  */
 import {
   CodecContext,
+  type DecodeError,
   decodePacket,
   decodeStream,
   encodedSize,
@@ -30,7 +36,9 @@ import {
   encodeStream,
   GossipMemo,
   Keyring,
+  type PacketDecodeOptions,
   type PacketOptions,
+  type StreamDecodeOptions,
   type StreamOptions,
 } from "../src/codec/index.ts";
 import {
@@ -51,6 +59,7 @@ import {VirtualClock} from "./clock.ts";
 import {Metrics} from "./metrics.ts";
 import {type BlockRule, Network} from "./network.ts";
 import {resolveSimOptions, type SimInit, type SimOptions} from "./options.ts";
+import {resolveSelector} from "./selector.ts";
 import {TraceHash} from "./trace.ts";
 import {ClusterViews, VIEW_ALIVE, VIEW_DEAD, VIEW_LEFT, VIEW_SUSPECT} from "./views.ts";
 
@@ -102,6 +111,20 @@ interface Slot {
   parked: SimEvent[];
   slowMs: number;
   everStarted: boolean;
+}
+
+/** How the nodes of one label encode and decode. */
+interface LabelCodec {
+  readonly label: string;
+  readonly packet: PacketOptions;
+  /** A request on a stream the node opens (with the label header). */
+  readonly stream: StreamOptions;
+  /** A reply on a stream the node accepted (no header). */
+  readonly reply: StreamOptions;
+  readonly decode: PacketDecodeOptions & StreamDecodeOptions;
+  readonly decodeReply: StreamDecodeOptions;
+  /** Indices of this label's seeds: its first `seedNodes` nodes. */
+  readonly seeds: number[];
 }
 
 interface StreamRecord {
@@ -185,9 +208,9 @@ export class Simulation {
   private nextStreamKey = 1;
   private readonly nodeSeedBase: number;
   private readonly choiceRandom: Random;
-  private readonly packetOptions: PacketOptions;
-  private readonly streamOptions: StreamOptions;
-  private readonly decodeOptions: {keyring?: Keyring; memo?: GossipMemo; context: CodecContext};
+  /** One per distinct label; `codecOf[i]` is node i's. */
+  private readonly codecs: LabelCodec[] = [];
+  private readonly codecOf: LabelCodec[] = [];
   /**
    * What this simulation's encoding and decoding remember (codec/context.ts), and the InternPools
    * all its nodes share: owned by the simulation, so two simulations in one process are independent.
@@ -238,12 +261,34 @@ export class Simulation {
       }
     }
     const context = this.codec;
-    this.packetOptions = {compress: options.compress, crc: options.crc, context, ...(keyring ? {keyring} : {})};
-    this.streamOptions = {compress: options.compress, context, ...(keyring ? {keyring} : {})};
     // One memo for all virtual nodes: decoding is a pure function of the bytes, so sharing it
     // changes no result, only how often a repeated gossip part is walked (gossip-memo.ts).
     const memo = options.decodeMemo ? new GossipMemo(16_384, context) : undefined;
-    this.decodeOptions = {...(keyring ? {keyring} : {}), ...(memo ? {memo} : {}), context};
+    const codecFor = (label: string): LabelCodec => {
+      const known = this.codecs.find((c) => c.label === label);
+      if (known !== undefined) return known;
+      const crypt = keyring ? {keyring} : {};
+      const labelled = label === "" ? {} : {label};
+      const stream: StreamOptions = {compress: options.compress, context, ...crypt, ...labelled};
+      const decode = {...crypt, ...(memo ? {memo} : {}), context, ...labelled};
+      const made: LabelCodec = {
+        label,
+        packet: {compress: options.compress, crc: options.crc, context, ...crypt, ...labelled},
+        stream,
+        reply: {...stream, reply: true},
+        decode,
+        decodeReply: {...decode, reply: true},
+        seeds: [],
+      };
+      this.codecs.push(made);
+      return made;
+    };
+    const labelOf = this.resolveLabels(options);
+    for (let i = 0; i < options.nodes; i++) {
+      const codec = codecFor(labelOf.get(i) ?? options.label);
+      this.codecOf.push(codec);
+      if (codec.seeds.length < options.seedNodes) codec.seeds.push(i);
+    }
     const names: string[] = [];
     this.slots = [];
     for (let i = 0; i < options.nodes; i++) {
@@ -266,9 +311,11 @@ export class Simulation {
     }
     this.names = names;
     this.unbooted = options.nodes;
-    // Bootstrap: node 0 at t = 0, the others spread over joinSpreadMs, all joining through the seeds.
+    // Bootstrap: node 0 (the first node of each label) at t = 0, the others spread over
+    // joinSpreadMs, all joining through the seeds of their label.
     for (let i = 0; i < options.nodes; i++) {
-      const at = i === 0 ? 0 : Math.floor(bootRandom.nextFloat() * options.joinSpreadMs);
+      const first = (this.codecOf[i] as LabelCodec).seeds[0] === i;
+      const at = first ? 0 : Math.floor(bootRandom.nextFloat() * options.joinSpreadMs);
       this.clock.at(at, this.other(K_BOOT, i, 0, 0, "", undefined));
     }
     this.metrics.expectConvergence("bootstrap", 0);
@@ -334,6 +381,11 @@ export class Simulation {
   /** Do all running nodes see exactly the running nodes as members (alive or suspect)? O(1). */
   allAgree(): boolean {
     return this.views.agree();
+  }
+
+  /** The cluster label of `name` ("" when unlabelled). */
+  labelOf(name: string): string {
+    return (this.codecOf[this.indexOf(name)] as LabelCodec).label;
   }
 
   /** A Random for scenario choices (which nodes fail, and so on), derived from the seed. */
@@ -521,6 +573,18 @@ export class Simulation {
     this.feed(slot, {type: "leave"});
   }
 
+  /**
+   * An operator join: `name` push-pulls with `seeds` now, as `lifeline join` would make it (the
+   * core also remembers them). Between nodes of different labels the streams are refused.
+   */
+  join(name: string, seeds: readonly string[]): void {
+    const slot = this.slots[this.indexOf(name)] as Slot;
+    const addrs = seeds.map((seed) => this.addressOf(seed));
+    if (slot.node === undefined || addrs.length === 0) return;
+    this.note("join", `${name} → ${seeds.join(",")}`, false);
+    this.feed(slot, {type: "join", seeds: addrs});
+  }
+
   // ---------------------------------------------------------------- internals
 
   private note(kind: string, label: string, interval: boolean): TimelineEntry {
@@ -553,6 +617,27 @@ export class Simulation {
     return {k, node, gen, from, timer, bytes, key, delayed: false};
   }
 
+  /** Node index → label from options.labels (nodes not listed are absent: they take options.label). */
+  private resolveLabels(options: SimOptions): Map<number, string> {
+    const out = new Map<number, string>();
+    const names: string[] = [];
+    for (let i = 0; i < options.nodes; i++) names.push(`n${i}`);
+    const ctx = {names, seedNodes: options.seedNodes, random: this.choiceRandom, groups: new Map()};
+    for (const [label, selector] of Object.entries(options.labels)) {
+      for (const i of resolveSelector(`labels.${label}`, selector, ctx)) {
+        const other = out.get(i);
+        if (other !== undefined) {
+          throw new InvalidConfigError(
+            "labels",
+            `node n${i} is selected by both ${JSON.stringify(other)} and ${JSON.stringify(label)}`,
+          );
+        }
+        out.set(i, label);
+      }
+    }
+    return out;
+  }
+
   private boot(i: number, restart: boolean): void {
     const slot = this.slots[i] as Slot;
     slot.gen++;
@@ -573,13 +658,17 @@ export class Simulation {
     this.hash.record(23, i, slot.gen);
     this.trace?.(`${this.nowMs} ${slot.name} boot gen=${slot.gen}`);
     this.feed(slot, {type: "start"});
+    // The seeds of node i's label (without labels: nodes 0 .. seedNodes - 1).
+    const {seeds: seedIndices, label} = this.codecOf[i] as LabelCodec;
     const seeds: Address[] = [];
-    for (let s = 0; s < this.options.seedNodes; s++) if (s !== i && s < i) seeds.push((this.slots[s] as Slot).addr);
-    if (restart || i >= this.options.seedNodes) {
+    for (const s of seedIndices) if (s !== i && s < i) seeds.push((this.slots[s] as Slot).addr);
+    if (restart || !seedIndices.includes(i)) {
       seeds.length = 0;
-      for (let s = 0; s < this.options.seedNodes; s++) if (s !== i) seeds.push((this.slots[s] as Slot).addr);
+      for (const s of seedIndices) if (s !== i) seeds.push((this.slots[s] as Slot).addr);
       if (seeds.length === 0) {
-        const other = this.slots.find((s) => s.index !== i && s.node !== undefined);
+        const other = this.slots.find(
+          (s) => s.index !== i && s.node !== undefined && (this.codecOf[s.index] as LabelCodec).label === label,
+        );
         if (other !== undefined) seeds.push(other.addr);
       }
     }
@@ -674,9 +763,10 @@ export class Simulation {
         this.hash.record(K_PACKET, ev.node, ev.from, bytes.length);
         let messages: Message[];
         try {
-          messages = decodePacket(bytes, this.decodeOptions);
+          messages = decodePacket(bytes, (this.codecOf[ev.node] as LabelCodec).decode);
         } catch (error) {
-          this.metrics.decodeErrors++;
+          if ((error as DecodeError).code === "labelMismatch") this.metrics.labelMismatches++;
+          else this.metrics.decodeErrors++;
           this.trace?.(`${this.clock.nowMs} ${slot.name} decodeError ${(error as Error).message}`);
           return;
         }
@@ -700,7 +790,7 @@ export class Simulation {
         if (this.parkOrDelay(slot, ev)) return;
         const bytes = ev.bytes as Uint8Array;
         this.hash.record(K_STREAM_REQUEST, ev.node, ev.from, bytes.length);
-        const message = this.decodeStreamBytes(bytes);
+        const message = this.decodeStreamBytes(ev.node, bytes, false);
         if (message === undefined) {
           this.clock.at(
             this.clock.nowMs + 1,
@@ -722,7 +812,7 @@ export class Simulation {
         this.streams.delete(ev.key);
         const bytes = ev.bytes as Uint8Array;
         this.hash.record(K_STREAM_RESPONSE, ev.node, ev.from, bytes.length);
-        const message = this.decodeStreamBytes(bytes);
+        const message = this.decodeStreamBytes(ev.node, bytes, true);
         if (message === undefined) {
           this.feed(slot, {type: "streamFailed", id: record.openerId, reason: "bad stream bytes"});
           return;
@@ -733,16 +823,19 @@ export class Simulation {
     }
   }
 
-  private decodeStreamBytes(bytes: Uint8Array): StreamMessage | undefined {
+  /** Decodes the stream bytes node `i` received: a request it accepted, or the `reply` to one it opened. */
+  private decodeStreamBytes(i: number, bytes: Uint8Array, reply: boolean): StreamMessage | undefined {
+    const codec = this.codecOf[i] as LabelCodec;
     try {
-      const decoded = decodeStream(bytes, this.decodeOptions);
+      const decoded = decodeStream(bytes, reply ? codec.decodeReply : codec.decode);
       if (decoded === undefined || decoded.consumed !== bytes.length) {
         this.metrics.decodeErrors++;
         return undefined;
       }
       return decoded.message;
     } catch (error) {
-      this.metrics.decodeErrors++;
+      if ((error as DecodeError).code === "labelMismatch") this.metrics.labelMismatches++;
+      else this.metrics.decodeErrors++;
       this.trace?.(`${this.clock.nowMs} decodeError (stream) ${(error as Error).message}`);
       return undefined;
     }
@@ -766,7 +859,7 @@ export class Simulation {
     const i = slot.index;
     switch (effect.type) {
       case "send": {
-        const bytes = encodePacket(effect.messages, this.packetOptions);
+        const bytes = encodePacket(effect.messages, (this.codecOf[i] as LabelCodec).packet);
         this.countMessages(effect.messages, bytes.length);
         this.metrics.onSend(i, bytes.length, false);
         this.hash.bytes(bytes);
@@ -787,7 +880,7 @@ export class Simulation {
         return;
       }
       case "sendStream": {
-        const bytes = this.encodeStreamBytes(i, effect.message);
+        const bytes = this.encodeStreamBytes(i, effect.message, false);
         const key = this.nextStreamKey++;
         const timeout = this.other(K_STREAM_TIMEOUT, i, slot.gen, key, "timeout", undefined);
         const to = this.indexByHost.get(effect.to.host);
@@ -804,7 +897,7 @@ export class Simulation {
         return;
       }
       case "streamReply": {
-        const bytes = this.encodeStreamBytes(i, effect.message);
+        const bytes = this.encodeStreamBytes(i, effect.message, true);
         const record = this.streams.get(effect.id);
         if (record === undefined || record.target !== i) {
           this.metrics.lateStreamReplies++;
@@ -842,9 +935,10 @@ export class Simulation {
     }
   }
 
-  /** Encodes a stream message node `i` sends, and counts and hashes its bytes. */
-  private encodeStreamBytes(i: number, message: StreamMessage): Uint8Array {
-    const bytes = encodeStream(message, this.streamOptions);
+  /** Encodes a stream message node `i` sends (a request, or a `reply`), and counts and hashes its bytes. */
+  private encodeStreamBytes(i: number, message: StreamMessage, reply: boolean): Uint8Array {
+    const codec = this.codecOf[i] as LabelCodec;
+    const bytes = encodeStream(message, reply ? codec.reply : codec.stream);
     this.metrics.onSend(i, bytes.length, true);
     this.metrics.onMessage(`stream:${message.type}`, bytes.length);
     this.hash.bytes(bytes);

@@ -232,6 +232,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         keyring,
         compress: config.compress,
         seed: config.seed,
+        label: config.label,
       },
       {
         transport: this.transport,

@@ -4,7 +4,7 @@
  * Every rule failure is an InvalidConfigError naming the field; nothing is bound or started here.
  */
 import {hostname} from "node:os";
-import {encodeTags, Keyring} from "../codec/index.ts";
+import {encodeTags, Keyring, LABEL_MAX_BYTES} from "../codec/index.ts";
 import {
   InvalidConfigError,
   META_MAX_SIZE,
@@ -46,6 +46,13 @@ export interface AgentInit extends Partial<SwimConfig> {
   readonly encrypt?: string | readonly string[];
   /** LZW-compress outgoing packets (when smaller) and streams, as serf does. Default true. */
   readonly compress?: boolean;
+  /**
+   * Cluster label, 1–255 bytes of UTF-8 (memberlist ≥ 0.3's `Label`): every packet and stream
+   * carries it (and, with `encrypt`, authenticates it); traffic without it or with another label
+   * is dropped. Agents with different labels never merge. Memberlist 0.2.2 (Debian's serf) has no
+   * labels, so a labelled cluster cannot contain serf agents. Default: unlabelled.
+   */
+  readonly label?: string;
   /** Serve the HTTP API on "HOST:PORT" (port 0: any). Default: no HTTP server. */
   readonly http?: string;
   /**
@@ -115,6 +122,7 @@ export const AGENT_INIT_KEYS: readonly string[] = [
   "profile",
   "encrypt",
   "compress",
+  "label",
   "http",
   "httpToken",
   "httpInsecure",
@@ -146,6 +154,8 @@ export interface AgentConfig {
   readonly swim: SwimConfig;
   readonly keyring: Keyring | undefined;
   readonly compress: boolean;
+  /** The cluster label, or undefined when unlabelled. */
+  readonly label: string | undefined;
   readonly http: HostPort | undefined;
   readonly httpToken: string | undefined;
   readonly seed: number | undefined;
@@ -210,6 +220,13 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
         },
       );
     }
+  }
+  const label = init.label;
+  if (
+    label !== undefined &&
+    (typeof label !== "string" || label.length === 0 || Buffer.byteLength(label, "utf8") > LABEL_MAX_BYTES)
+  ) {
+    throw new InvalidConfigError("label", `must be a string of 1 to ${LABEL_MAX_BYTES} bytes of UTF-8`);
   }
   const http = init.http === undefined ? undefined : parseHostPort(init.http, "http");
   const httpToken = init.httpToken;
@@ -289,6 +306,7 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
     swim,
     keyring,
     compress: init.compress ?? true,
+    label,
     http,
     httpToken,
     seed: init.seed,

@@ -111,6 +111,11 @@ const PROTOCOL_FAMILIES: readonly Family[] = [
     "TCP streams dropped because they did not decode.",
     (s) => s.driver.streamDecodeErrors,
   ),
+  protocolCounter(
+    "lifeline_label_mismatches_total",
+    "Datagrams and TCP streams dropped because their cluster label differs from ours (or one of us has none).",
+    (s) => s.driver.labelMismatches,
+  ),
   protocolCounter("lifeline_streams_in_total", "TCP streams accepted.", (s) => s.driver.streamsIn),
   protocolCounter("lifeline_streams_out_total", "TCP streams opened.", (s) => s.driver.streamsOut),
   protocolCounter(

@@ -22,7 +22,9 @@ export type DecodeErrorCode =
   /** Encryption is configured but the stream is plaintext (memberlist refuses these). */
   | "notEncrypted"
   /** A length beyond the protocol's limits (20 MiB push state, decompression bombs, part counts). */
-  | "tooLarge";
+  | "tooLarge"
+  /** The cluster label found (or its absence) differs from ours (label.ts): another cluster's traffic. */
+  | "labelMismatch";
 
 /**
  * Bytes from the network could not be decoded. The input should be dropped and counted; nothing

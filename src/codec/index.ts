@@ -29,6 +29,14 @@ export {
   Keyring,
   keyringEdits,
 } from "./keyring.ts";
+export {
+  addLabelHeader,
+  HAS_LABEL,
+  LABEL_MAX_BYTES,
+  labelBytes,
+  labelOverhead,
+  readLabelHeader,
+} from "./label.ts";
 export {lzwCompress, lzwDecompress} from "./lzw.ts";
 export {
   type DecodedPacket,

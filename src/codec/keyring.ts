@@ -7,6 +7,7 @@
  * Version 1 (what serf sends) encrypts the plaintext as is; version 0 (memberlist protocol 1)
  * first pads it PKCS#7-style to a multiple of 16 bytes (always 1–16 pad bytes). Receivers accept
  * both. Datagrams use no associated data; streams use the 5-byte `0x0A | len32` header as AAD.
+ * A cluster label (label.ts) is appended to that AAD: it is the whole AAD of a datagram.
  * Sending uses the primary key (index 0); receiving tries every key in order, so keys can be
  * rotated by installing the new key, making it primary, then removing the old one.
  */
@@ -121,10 +122,18 @@ export function encryptInto(
   out.set(cipher.getAuthTag(), p);
 }
 
-/** Encrypts `plain` for a datagram (no associated data). */
-export function encryptPacket(keyring: Keyring, plain: Uint8Array, version: EncryptionVersion = 1): Uint8Array {
+/**
+ * Encrypts `plain` for a datagram. `aad`: the cluster label's bytes (label.ts); none or empty
+ * for an unlabelled cluster (memberlist 0.2.2 uses no associated data).
+ */
+export function encryptPacket(
+  keyring: Keyring,
+  plain: Uint8Array,
+  version: EncryptionVersion = 1,
+  aad?: Uint8Array,
+): Uint8Array {
   const out = new Uint8Array(encryptedLength(version, plain.length));
-  encryptInto(keyring, version, plain, undefined, out, 0);
+  encryptInto(keyring, version, plain, aad !== undefined && aad.length > 0 ? aad : undefined, out, 0);
   return out;
 }
 

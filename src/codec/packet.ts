@@ -3,8 +3,10 @@
  *   1. one message alone, or several as a compound (compound.ts);
  *   2. LZW compression `0x09 + compress{Algo: 0, Buf}`, used only if smaller (lzw.ts);
  *   3. CRC `0x0C + CRC-32 BE + message` (crc32.ts), for peers whose PMax ≥ 5;
- *   4. AES-GCM `version | nonce | ciphertext | tag`, no type byte, no AAD (keyring.ts).
- * Decoding reverses it like Go's `ingestPacket`/`handleCommand`: decrypt (every key), check a CRC
+ *   4. AES-GCM `version | nonce | ciphertext | tag`, no type byte, AAD = the label (keyring.ts);
+ *   5. the cluster label header `0xF4 | n | label`, only when labelled (label.ts).
+ * Decoding reverses it like Go's `ingestPacket`/`handleCommand`: strip and check the label,
+ * decrypt (every key), check a CRC
  * at the outermost level only, then recurse through compounds and compress wrappers. A part that
  * fails to decode is reported and skipped while the other parts still count, as Go handles each
  * part independently.
@@ -18,6 +20,7 @@ import {compressBodySize, encodedSize, writeCompress, writeMessage} from "./enco
 import {DecodeError, EncodeError} from "./errors.ts";
 import {GossipMemo} from "./gossip-memo.ts";
 import {decryptPayload, type EncryptionVersion, encryptPacket, type Keyring} from "./keyring.ts";
+import {checkLabel, labelBytes, readLabelHeader, writeLabelHeader} from "./label.ts";
 import {lzwCompress, lzwDecompress} from "./lzw.ts";
 import {MsgpackReader} from "./msgpack-reader.ts";
 import {allocOutput, assertFilled, MsgpackWriter} from "./msgpack-writer.ts";
@@ -33,6 +36,11 @@ export interface PacketOptions {
   keyring?: Keyring;
   /** Encryption version: 1 (unpadded, what serf sends) or 0 (padded, memberlist protocol 1). Default 1. */
   encryptionVersion?: EncryptionVersion;
+  /**
+   * The cluster label (label.ts): prefixed as `0xF4 | n | label` and, when encrypting, used as
+   * the AAD. At most 255 UTF-8 bytes (else EncodeError("label")). Default "" (unlabelled).
+   */
+  label?: string;
   /**
    * The codec context whose memory of IPv4-mapped addresses applies (context.ts). Default: none
    * (IPv4 always as 4 bytes).
@@ -51,6 +59,12 @@ export interface PacketDecodeOptions {
   verifyIncoming?: boolean;
   /** Answer repeated gossip parts from this memo instead of decoding them again (gossip-memo.ts). */
   memo?: GossipMemo;
+  /**
+   * Our cluster label (label.ts). A packet whose label header differs — or is missing when we
+   * have a label, or present when we do not — is refused with DecodeError("labelMismatch").
+   * Default "" (unlabelled).
+   */
+  label?: string;
   /**
    * The codec context that remembers what decoding learns (context.ts). Default: the memo's, or
    * none (nothing remembered). A memo always decodes with its own context; give the same one.
@@ -72,12 +86,13 @@ const SPANS_BY_DEPTH: number[][] = [];
 
 /**
  * Encodes `messages` into one datagram: a single message alone, several as a compound (at most
- * 64), then optional compression (only if smaller), CRC and encryption. Throws EncodeError for
- * an empty list or a message the wire cannot carry. The result may share its ArrayBuffer with
+ * 64), then optional compression (only if smaller), CRC, encryption and the label header. Throws
+ * EncodeError for an empty list, a message the wire cannot carry or a label over 255 bytes. The result may share its ArrayBuffer with
  * other outputs (as `encodeMessage`'s does): never transfer or detach its `.buffer`.
  */
 export function encodePacket(messages: readonly Message[], opts?: PacketOptions): Uint8Array {
   if (messages.length === 0) throw new EncodeError("messages", "a packet needs at least one message");
+  const label = labelBytes(opts?.label);
   const crc = opts?.crc === true;
   const context = opts?.context;
   const compress = opts?.compress === true;
@@ -121,8 +136,11 @@ export function encodePacket(messages: readonly Message[], opts?: PacketOptions)
     buf[3] = (c >>> 8) & 0xff;
     buf[4] = c & 0xff;
   }
-  if (opts?.keyring !== undefined) return encryptPacket(opts.keyring, buf, opts.encryptionVersion ?? 1);
-  return buf;
+  if (opts?.keyring !== undefined) buf = encryptPacket(opts.keyring, buf, opts.encryptionVersion ?? 1, label);
+  if (label.length === 0) return buf;
+  const out = new Uint8Array(2 + label.length + buf.length);
+  out.set(buf, writeLabelHeader(out, 0, label));
+  return out;
 }
 
 /** Everything found in a datagram: the messages that decoded and the parts that did not. */
@@ -184,16 +202,20 @@ function asDecodeError(e: unknown): DecodeError {
 
 /**
  * Decodes a datagram, undoing every layer, and reports per-part failures instead of throwing
- * for them. Throws DecodeError only when the packet as a whole is unusable (decryption, CRC,
- * outer framing).
+ * for them. Throws DecodeError only when the packet as a whole is unusable (label, decryption,
+ * CRC, outer framing).
  */
 export function decodePacketParts(bytes: Uint8Array, opts?: PacketDecodeOptions): DecodedPacket {
   try {
     if (bytes.length === 0) throw new DecodeError("truncated", "empty packet");
-    let buf = bytes;
+    const expected = labelBytes(opts?.label);
+    const header = readLabelHeader(bytes) as {label: Uint8Array; offset: number};
+    checkLabel(header.label, expected);
+    let buf = header.offset === 0 ? bytes : bytes.subarray(header.offset);
+    if (buf.length === 0) throw new DecodeError("truncated", "empty packet after the label header");
     if (opts?.keyring !== undefined) {
       try {
-        buf = decryptPayload(opts.keyring, bytes);
+        buf = decryptPayload(opts.keyring, buf, expected.length > 0 ? expected : undefined);
       } catch (e) {
         if (opts.verifyIncoming !== false) throw e;
       }

@@ -7,6 +7,10 @@
  *   encrypted:   0x0A | L (uint32 BE) | version | nonce | ciphertext+tag   (AAD = the 5 header bytes;
  *                the plaintext may itself be a compress wrapper)
  *
+ * Labels (label.ts, §12): a labelled dialler writes `0xF4 | n | label` before its request; the
+ * reply carries no header. Both directions add the label to the encrypted frame's AAD. Decoding a
+ * request strips and checks the header; decoding a reply (`reply: true`) expects none.
+ *
  * Bodies: push-pull = pushPullHeader + N pushNodeState + U raw bytes of user state; ping and ack
  * = their msgpack struct; user = userMsgHeader + raw bytes; err = errResp.
  *
@@ -34,6 +38,7 @@ import {
 import {DecodeError, EncodeError} from "./errors.ts";
 import type {GossipMemo} from "./gossip-memo.ts";
 import {decryptPayload, type EncryptionVersion, encryptedLength, encryptInto, type Keyring} from "./keyring.ts";
+import {checkLabel, labelBytes, readLabelHeader, streamAad, writeLabelHeader} from "./label.ts";
 import {lzwCompress, lzwDecompress} from "./lzw.ts";
 import {copyBytes, MsgpackReader, NEED_MORE} from "./msgpack-reader.ts";
 import {MsgpackWriter} from "./msgpack-writer.ts";
@@ -47,6 +52,13 @@ export interface StreamOptions {
   keyring?: Keyring;
   /** Encryption version, 1 (default, what serf sends) or 0 (padded). */
   encryptionVersion?: EncryptionVersion;
+  /**
+   * The cluster label (label.ts): part of the encrypted frame's AAD and, unless `reply`, written
+   * first as `0xF4 | n | label`. At most 255 UTF-8 bytes (else EncodeError("label")). Default "".
+   */
+  label?: string;
+  /** This message answers a request on an accepted connection: no label header (only the dialler sends one). Default false. */
+  reply?: boolean;
   /**
    * The codec context whose memory of IPv4-mapped addresses applies (context.ts). Default: none
    * (IPv4 always as 4 bytes).
@@ -65,6 +77,14 @@ export interface StreamDecodeOptions {
    * refused ("notEncrypted"). False accepts plaintext streams too.
    */
   verifyIncoming?: boolean;
+  /**
+   * Our cluster label (label.ts), part of the encrypted frame's AAD. Unless `reply`, the stream
+   * must open with a header carrying exactly this label (none when ""), else
+   * DecodeError("labelMismatch"). Default "".
+   */
+  label?: string;
+  /** The bytes are the reply on a connection we dialled: no label header is expected. Default false. */
+  reply?: boolean;
   /**
    * The codec context that remembers what decoding learns (context.ts). Default: the memo's, or
    * none (nothing remembered). A memo always decodes with its own context; give the same one.
@@ -115,6 +135,8 @@ function plainStreamBytes(m: StreamMessage, context: CodecContext | undefined): 
  * asked, as Go does on TCP) and encrypted. Throws EncodeError for a message the wire cannot carry.
  */
 export function encodeStream(m: StreamMessage, opts?: StreamOptions): Uint8Array {
+  const label = labelBytes(opts?.label);
+  const head = opts?.reply === true || label.length === 0 ? 0 : 2 + label.length;
   let buf = plainStreamBytes(m, opts?.context);
   if (opts?.compress === true) {
     const lz = lzwCompress(buf);
@@ -123,19 +145,26 @@ export function encodeStream(m: StreamMessage, opts?: StreamOptions): Uint8Array
     buf = out;
   }
   const keyring = opts?.keyring;
-  if (keyring === undefined) return buf;
+  if (keyring === undefined) {
+    if (head === 0) return buf;
+    const out = new Uint8Array(head + buf.length);
+    out.set(buf, writeLabelHeader(out, 0, label));
+    return out;
+  }
   const version = opts?.encryptionVersion ?? 1;
   const len = encryptedLength(version, buf.length);
   if (len > MAX_PUSH_STATE_BYTES) {
     throw new EncodeError("message", `an encrypted stream is at most ${MAX_PUSH_STATE_BYTES} bytes, got ${len}`);
   }
-  const out = new Uint8Array(ENCRYPT_STREAM_HEADER_BYTES + len);
-  out[0] = MessageType.Encrypt;
-  out[1] = len >>> 24;
-  out[2] = (len >>> 16) & 0xff;
-  out[3] = (len >>> 8) & 0xff;
-  out[4] = len & 0xff;
-  encryptInto(keyring, version, buf, out.subarray(0, ENCRYPT_STREAM_HEADER_BYTES), out, ENCRYPT_STREAM_HEADER_BYTES);
+  const out = new Uint8Array(head + ENCRYPT_STREAM_HEADER_BYTES + len);
+  if (head > 0) writeLabelHeader(out, 0, label);
+  out[head] = MessageType.Encrypt;
+  out[head + 1] = len >>> 24;
+  out[head + 2] = (len >>> 16) & 0xff;
+  out[head + 3] = (len >>> 8) & 0xff;
+  out[head + 4] = len & 0xff;
+  const aad = streamAad(out.subarray(head, head + ENCRYPT_STREAM_HEADER_BYTES), label);
+  encryptInto(keyring, version, buf, aad, out, head + ENCRYPT_STREAM_HEADER_BYTES);
   return out;
 }
 
@@ -186,9 +215,22 @@ function decodeComplete(
  * `undefined` if more bytes are needed, else the message and the number of bytes it used.
  * Throws only DecodeError (garbage, a plaintext stream when a keyring is configured, limits).
  */
-export function decodeStream(bytes: Uint8Array, opts?: StreamDecodeOptions): DecodedStream | undefined {
-  if (bytes.length === 0) return undefined;
+export function decodeStream(input: Uint8Array, opts?: StreamDecodeOptions): DecodedStream | undefined {
+  if (input.length === 0) return undefined;
+  let skipped = 0;
   try {
+    const label = labelBytes(opts?.label);
+    let bytes = input;
+    if (opts?.reply !== true) {
+      const header = readLabelHeader(input, true);
+      if (header === undefined) return undefined;
+      checkLabel(header.label, label);
+      skipped = header.offset;
+      if (skipped > 0) {
+        bytes = input.subarray(skipped);
+        if (bytes.length === 0) return undefined;
+      }
+    }
     const type = bytes[0] as number;
     const keyring = opts?.keyring;
     const memo = opts?.memo;
@@ -207,9 +249,9 @@ export function decodeStream(bytes: Uint8Array, opts?: StreamDecodeOptions): Dec
       }
       const consumed = ENCRYPT_STREAM_HEADER_BYTES + len;
       if (bytes.length < consumed) return undefined;
-      const header = bytes.subarray(0, ENCRYPT_STREAM_HEADER_BYTES);
-      const plain = decryptPayload(keyring, bytes.subarray(ENCRYPT_STREAM_HEADER_BYTES, consumed), header);
-      return {message: decodeComplete(plain, true, memo, ctx), consumed};
+      const aad = streamAad(bytes.subarray(0, ENCRYPT_STREAM_HEADER_BYTES), label);
+      const plain = decryptPayload(keyring, bytes.subarray(ENCRYPT_STREAM_HEADER_BYTES, consumed), aad);
+      return {message: decodeComplete(plain, true, memo, ctx), consumed: skipped + consumed};
     }
     if (keyring !== undefined && opts?.verifyIncoming !== false) {
       throw new DecodeError("notEncrypted", "encryption is configured but remote state is not encrypted");
@@ -218,14 +260,14 @@ export function decodeStream(bytes: Uint8Array, opts?: StreamDecodeOptions): Dec
     if (type === MessageType.Compress) {
       const lz = readCompress(r);
       const inner = lzwDecompress(lz, STREAM_DECOMPRESSED_MAX);
-      return {message: decodeComplete(inner, false, memo, ctx), consumed: r.pos};
+      return {message: decodeComplete(inner, false, memo, ctx), consumed: skipped + r.pos};
     }
     const message = readStreamBody(r, type, memo, ctx);
-    return {message, consumed: r.pos};
+    return {message, consumed: skipped + r.pos};
   } catch (e) {
     if (e === NEED_MORE) {
-      if (bytes.length > STREAM_BUFFER_MAX) {
-        throw new DecodeError("tooLarge", `stream buffered ${bytes.length} bytes without completing a message`);
+      if (input.length > STREAM_BUFFER_MAX) {
+        throw new DecodeError("tooLarge", `stream buffered ${input.length} bytes without completing a message`);
       }
       return undefined;
     }

@@ -19,6 +19,8 @@
  *   incoming: accept → read until one message decodes → streamRequest{id} → streamReply/Close
  *             (the whole exchange must finish within tcpTimeoutMs; garbage gets an err reply)
  * Datagrams that fail to decode are counted and dropped; nothing from the network throws.
+ * With a cluster label (codec/label.ts) every datagram and dialled stream carries it; traffic with
+ * another label or none is dropped and counted in labelMismatches (a stream is closed, unanswered).
  */
 import {randomInt} from "node:crypto";
 import createDebug from "debug";
@@ -33,6 +35,7 @@ import {
   encodeStream,
   GossipMemo,
   type Keyring,
+  labelOverhead,
 } from "../codec/index.ts";
 import {
   type Address,
@@ -114,6 +117,12 @@ export interface DriverInit {
   readonly crc?: boolean | undefined;
   /** Seed of the core's PRNG; random when absent. */
   readonly seed?: number | undefined;
+  /**
+   * Cluster label (1–255 UTF-8 bytes; codec/label.ts): prefixed to every datagram and dialled
+   * stream and authenticated when encrypting; traffic with another label or none is dropped.
+   * Default: unlabelled (memberlist 0.2.2 bytes).
+   */
+  readonly label?: string | undefined;
 }
 
 /** Injected collaborators. */
@@ -211,7 +220,16 @@ export class Driver {
    */
   private readonly codec = new CodecContext();
   /** How received datagrams and streams are decoded: the keyring, the context, a memo of repeated gossip. */
-  private decodeOptions: {keyring?: Keyring; memo: GossipMemo; context: CodecContext};
+  private decodeOptions: {keyring?: Keyring; memo: GossipMemo; context: CodecContext; label: string};
+  /** The same for the reply on a stream we dialled (no label header expected). */
+  private replyDecodeOptions: {
+    keyring?: Keyring;
+    memo: GossipMemo;
+    context: CodecContext;
+    label: string;
+    reply: true;
+  };
+  private readonly label: string;
   private readonly compress: boolean;
   private readonly crc: boolean;
   private readonly heap = new Scheduler<DriverTimer>();
@@ -239,18 +257,21 @@ export class Driver {
     this.listener = listener;
     this.keyring = init.keyring;
     this.userState = components.userState;
+    this.label = init.label ?? "";
     // In a large cluster most gossip and push-pull states an agent receives are bytes it has
     // decoded before (each update arrives ~retransmitLimit times); see codec/gossip-memo.ts.
     this.decodeOptions = {
       ...(init.keyring ? {keyring: init.keyring} : {}),
       memo: new GossipMemo(AGENT_MEMO_ENTRIES, this.codec),
       context: this.codec,
+      label: this.label,
     };
+    this.replyDecodeOptions = {...this.decodeOptions, reply: true};
     this.compress = init.compress ?? true;
     this.crc = init.crc ?? true;
     this.coreConfig = Object.freeze({
       ...init.config,
-      maxPacketBytes: init.config.maxPacketBytes - (init.keyring ? ENCRYPTION_OVERHEAD : 0),
+      maxPacketBytes: init.config.maxPacketBytes - (init.keyring ? ENCRYPTION_OVERHEAD : 0) - labelOverhead(this.label),
     });
     const random = createRandom(init.seed ?? randomInt(0, 2 ** 32 - 1));
     this.node = components.createNode
@@ -349,6 +370,7 @@ export class Driver {
     if (this.keyring === undefined) throw new Error("setKeyring: this driver does not encrypt");
     this.keyring = keyring;
     this.decodeOptions = {...this.decodeOptions, keyring};
+    this.replyDecodeOptions = {...this.replyDecodeOptions, keyring};
   }
 
   /**
@@ -409,7 +431,8 @@ export class Driver {
     }
     const messages = decoded.messages;
     if (messages.length === 0) {
-      this.stats.decodeErrors++;
+      if (decoded.errors[0]?.code === "labelMismatch") this.stats.labelMismatches++;
+      else this.stats.decodeErrors++;
       this.listener.onDecodeError?.(
         decoded.errors[0] ?? new DecodeError("truncated", "no message in packet"),
         from,
@@ -443,11 +466,17 @@ export class Driver {
     stream.setHandlers({
       onData: (buffered) => {
         if (entry.requested || this.incoming.get(id) !== entry) return;
-        const message = this.decodeStreamData(buffered, stream.remote);
+        const message = this.decodeStreamData(buffered, stream.remote, false);
         if (message === undefined) return;
         if (message instanceof DecodeError) {
           this.incoming.delete(id);
-          this.writeStream(stream, {type: "err", error: `lifeline: ${message.message}`});
+          if (message.code === "labelMismatch") {
+            // Another cluster's stream: close it unanswered, as memberlist does (an err reply
+            // would tell it nothing it can authenticate).
+            stream.destroy();
+            return;
+          }
+          this.writeStream(stream, {type: "err", error: `lifeline: ${message.message}`}, true);
           stream.end();
           return;
         }
@@ -482,7 +511,7 @@ export class Driver {
           const entry = this.incoming.get(effect.id);
           if (!entry) break;
           this.incoming.delete(effect.id);
-          this.writeStream(entry.stream, this.withUserState(effect.message));
+          this.writeStream(entry.stream, this.withUserState(effect.message), true);
           entry.stream.end();
           break;
         }
@@ -550,6 +579,7 @@ export class Driver {
         compress: this.compress,
         crc: this.crc,
         context: this.codec,
+        label: this.label,
         ...(this.keyring ? {keyring: this.keyring} : {}),
       });
     } catch (error) {
@@ -565,12 +595,15 @@ export class Driver {
     this.transport.send(to, bytes);
   }
 
-  private writeStream(stream: DriverStream, message: StreamMessage): void {
+  /** Encodes and writes one stream message: `reply` on an accepted connection, else the request that opens a dialled one. */
+  private writeStream(stream: DriverStream, message: StreamMessage, reply: boolean): void {
     try {
       stream.write(
         encodeStream(message, {
           compress: this.compress,
           context: this.codec,
+          label: this.label,
+          reply,
           ...(this.keyring ? {keyring: this.keyring} : {}),
         }),
       );
@@ -585,11 +618,11 @@ export class Driver {
     this.outgoing.set(id, entry);
     this.stats.streamsOut++;
     this.schedule(this.now() + Math.max(1, timeoutMs), {kind: "streamOut", id});
-    this.writeStream(stream, message);
+    this.writeStream(stream, message, false);
     stream.setHandlers({
       onData: (buffered) => {
         if (entry.done) return;
-        const message = this.decodeStreamData(buffered, to);
+        const message = this.decodeStreamData(buffered, to, true);
         if (message === undefined) return;
         if (message instanceof DecodeError) {
           this.failStream(id, `bad reply: ${message.message}`);
@@ -610,14 +643,20 @@ export class Driver {
 
   /**
    * Decodes the bytes buffered on a stream: the message once it is whole, undefined while more
-   * bytes are needed, or the DecodeError (already counted and reported) for garbage.
+   * bytes are needed, or the DecodeError (already counted and reported) for garbage. `reply`:
+   * the bytes answer a stream we dialled (no label header).
    */
-  private decodeStreamData(buffered: Uint8Array, from: Address): StreamMessage | DecodeError | undefined {
+  private decodeStreamData(
+    buffered: Uint8Array,
+    from: Address,
+    reply: boolean,
+  ): StreamMessage | DecodeError | undefined {
     try {
-      return decodeStream(buffered, this.decodeOptions)?.message;
+      return decodeStream(buffered, reply ? this.replyDecodeOptions : this.decodeOptions)?.message;
     } catch (error) {
-      this.stats.streamDecodeErrors++;
       const decodeError = toDecodeError(error);
+      if (decodeError.code === "labelMismatch") this.stats.labelMismatches++;
+      else this.stats.streamDecodeErrors++;
       this.listener.onDecodeError?.(decodeError, from, "tcp");
       return decodeError;
     }

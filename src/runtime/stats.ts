@@ -15,6 +15,11 @@ export interface DriverStats {
   partDecodeErrors: number;
   /** Incoming streams whose bytes failed to decode. */
   streamDecodeErrors: number;
+  /**
+   * Datagrams and incoming streams dropped because their cluster label (or its absence) differs
+   * from ours (codec/label.ts) — counted here, not in decodeErrors / streamDecodeErrors.
+   */
+  labelMismatches: number;
   streamsIn: number;
   streamsOut: number;
   /** Outgoing streams that failed (connect error, timeout, bad reply). */
@@ -36,6 +41,7 @@ export function createDriverStats(): DriverStats {
     decodeErrors: 0,
     partDecodeErrors: 0,
     streamDecodeErrors: 0,
+    labelMismatches: 0,
     streamsIn: 0,
     streamsOut: 0,
     streamFailures: 0,

@@ -33,6 +33,13 @@ describe("lifeline sim", () => {
     expect(r.err[0]).toContain(flag);
   });
 
+  it("runs a labelled cluster with --label and keeps the flag in the reproduce line", async () => {
+    const r = await run(["--nodes", "6", "--seed", "5", "--duration-ms", "20s", "--label", "blue", "--quiet"]);
+    expect(r.code).toBe(0);
+    expect(r.out.join("\n")).toContain("--label blue");
+    expect(r.out.join("\n")).not.toContain("label mismatches");
+  });
+
   it("prints the seed first, a summary, and a reproduce line last; writes JSON and HTML", async () => {
     const dir = mkdtempSync(join(tmpdir(), "lifeline-sim-"));
     const r = await run([

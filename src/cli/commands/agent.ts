@@ -122,6 +122,13 @@ export const AGENT_FLAGS: readonly AgentFlag[] = [
     help: "AES key (16/24/32 bytes; repeat: first is primary)",
   },
   {
+    name: "label",
+    type: "string",
+    value: "LABEL",
+    path: "label",
+    help: "cluster label (1-255 bytes): traffic without it or with another is dropped",
+  },
+  {
     name: "disable-compression",
     type: "bool",
     path: "compress",
@@ -285,6 +292,7 @@ async function runAgent(parsed: ParsedFlags, io: CliIo): Promise<number> {
     `agent ${agent.name} listening on ${formatHostPort(agent.address)} advertise ${formatHostPort(agent.advertiseAddress)}` +
       ` http ${http ? formatHostPort(http) : "off"} profile ${agent.config.profile}` +
       `${agent.config.keyring ? " encrypted" : ""}` +
+      `${agent.config.label !== undefined ? ` label ${JSON.stringify(agent.config.label)}` : ""}` +
       `${agent.heartbeatAddress ? ` heartbeats ${formatHostPort(agent.heartbeatAddress)}` : ""}` +
       `${agent.config.eventHandlers.length > 0 ? ` event-handlers ${agent.config.eventHandlers.length}` : ""}`,
   );

@@ -114,6 +114,7 @@ export const SIM_FLAGS: readonly SimFlag[] = [
   {name: "pause", type: "list", value: "SEL@TIME+DUR", help: "freeze nodes (a GC stop) for DUR; repeatable"},
   {name: "compress", type: "bool", path: "compress", help: "frame datagrams LZW-compressed, as memberlist can"},
   {name: "crc", type: "bool", path: "crc", help: "frame datagrams with a CRC, as memberlist can"},
+  {name: "label", type: "string", value: "LABEL", path: "label", help: "cluster label on every datagram and stream"},
   {name: "no-safety", type: "bool", path: "safety", help: "skip the safety checker (saves n² memory)"},
   {name: "json", type: "string", value: "FILE", reproduce: false, help: "write the full report as JSON"},
   {name: "html", type: "string", value: "FILE", reproduce: false, help: "write a self-contained HTML page with charts"},

@@ -26,6 +26,13 @@ describe("resolveAgentConfig", () => {
     expect(config.keyring).toBeUndefined();
   });
 
+  it("takes a cluster label of 1 to 255 bytes of UTF-8 (unlabelled by default)", () => {
+    expect(resolveAgentConfig({name: "a"}).label).toBeUndefined();
+    expect(resolveAgentConfig({name: "a", label: "prod-eu"}).label).toBe("prod-eu");
+    expect(resolveAgentConfig({name: "a", label: "x".repeat(255)}).label).toHaveLength(255);
+    expect(resolveAgentConfig({name: "a", label: "é".repeat(127)}).label).toHaveLength(127);
+  });
+
   it("applies SwimConfig fields given directly over the chosen profile", () => {
     const config = resolveAgentConfig({name: "a", profile: "local", probeIntervalMs: 300, probeTimeoutMs: 100});
     expect(config.swim).toMatchObject({probeIntervalMs: 300, probeTimeoutMs: 100, suspicionMult: 3});
@@ -39,6 +46,10 @@ describe("resolveAgentConfig", () => {
     {init: {encrypt: "short"}, field: "encrypt", name: "InvalidConfigError"},
     {init: {probeTimeoutMs: 5_000}, field: "probeTimeoutMs", name: "InvalidConfigError"},
     {init: {name: ""}, field: "name", name: "InvalidConfigError"},
+    {init: {label: ""}, field: "label", name: "InvalidConfigError"},
+    {init: {label: "x".repeat(256)}, field: "label", name: "InvalidConfigError"},
+    {init: {label: "é".repeat(128)}, field: "label", name: "InvalidConfigError"},
+    {init: {label: 7}, field: "label", name: "InvalidConfigError"},
   ])("rejects a bad $field with $name naming it", ({init, field, name}) => {
     expect(() => resolveAgentConfig(init as never)).toThrow(
       expect.objectContaining({name, field, code: "ERR_INVALID_CONFIG"}),

@@ -43,6 +43,16 @@ describe("agent option sources", () => {
     });
   });
 
+  it("takes the cluster label from --label, LIFELINE_LABEL or a config file's label", () => {
+    expect(initOf(["--label", "blue"])).toMatchObject({label: "blue"});
+    expect(initOf([], {LIFELINE_LABEL: "green"})).toMatchObject({label: "green"});
+    expect(initOf(["--label", "blue"], {LIFELINE_LABEL: "green"})).toMatchObject({label: "blue"});
+    files["label.json"] = JSON.stringify({label: "red"});
+    files["empty-label.json"] = JSON.stringify({label: ""});
+    expect(initOf(["--config", "label.json"])).toMatchObject({label: "red"});
+    expect(() => initOf(["--config", "empty-label.json"])).toThrow(/empty-label\.json: invalid label/);
+  });
+
   it("the environment beats files, flags beat the environment", () => {
     const env = {
       LIFELINE_NAME: "from-env",

@@ -19,13 +19,14 @@ function setup(
   script?: ConstructorParameters<typeof ScriptedCore>[0],
   config: Partial<SwimConfig> = {},
   keyring?: Keyring,
+  label?: string,
 ) {
   const core = new ScriptedCore(script);
   const transport = new FakeTransport();
   const listener = {notified: [] as unknown[], decodeErrors: [] as string[], internal: [] as unknown[]};
   let seenConfig: SwimConfig | undefined;
   const driver = new Driver(
-    {config: {...lanConfig(), ...config}, self: SELF, keyring},
+    {config: {...lanConfig(), ...config}, self: SELF, keyring, ...(label !== undefined ? {label} : {})},
     {
       transport,
       clock: fakeClock(),
@@ -272,5 +273,94 @@ describe("Driver", () => {
     vi.advanceTimersByTime(1_000);
     expect(core.of("packet")).toHaveLength(0);
     expect(core.of("timer")).toHaveLength(0);
+  });
+});
+
+describe("Driver with a cluster label", () => {
+  const keyring = new Keyring([new Uint8Array(16).fill(3)]);
+  const pushPull = {type: "pushPull", join: true, states: [], userState: new Uint8Array(0)} as const;
+
+  it("labels and encrypts its packets and lowers maxPacketBytes by both overheads", () => {
+    const {transport, driver, config} = setup(
+      (input): Effect[] => (input.type === "start" ? [{type: "send", to: PEER, messages: [PING]}] : []),
+      {},
+      keyring,
+      "blue",
+    );
+    driver.start();
+    expect(config().maxPacketBytes).toBe(1_400 - ENCRYPTION_OVERHEAD - (2 + 4));
+    const bytes = transport.sent[0]?.bytes as Uint8Array;
+    expect(Buffer.from(bytes.subarray(0, 6)).toString("hex")).toBe(`f404${Buffer.from("blue").toString("hex")}`);
+    expect(decodePacket(bytes, {keyring, label: "blue"})).toEqual([PING]);
+  });
+
+  it("counts datagrams with another label or none as labelMismatches, not decode errors", () => {
+    const {core, transport, driver, listener} = setup(undefined, {}, undefined, "blue");
+    driver.start();
+    transport.deliver(PEER, encodePacket([PING], {label: "red"}));
+    transport.deliver(PEER, encodePacket([PING]));
+    expect(core.of("packet")).toHaveLength(0);
+    expect(driver.stats.labelMismatches).toBe(2);
+    expect(driver.stats.decodeErrors).toBe(0);
+    expect(listener.decodeErrors).toEqual(["labelMismatch", "labelMismatch"]);
+    transport.deliver(PEER, encodePacket([PING], {label: "blue"}));
+    expect(core.of("packet")).toHaveLength(1);
+  });
+
+  it("an unlabelled driver drops labelled datagrams", () => {
+    const {core, transport, driver} = setup();
+    driver.start();
+    transport.deliver(PEER, encodePacket([PING], {label: "blue"}));
+    expect(core.of("packet")).toHaveLength(0);
+    expect(driver.stats.labelMismatches).toBe(1);
+  });
+
+  it("closes an incoming stream with another label unanswered, and counts it", () => {
+    const {core, transport, driver} = setup(undefined, {}, keyring, "blue");
+    driver.start();
+    const stream = transport.accept(PEER);
+    stream.receive(encodeStream(pushPull, {keyring, label: "red"}));
+    expect(core.of("streamRequest")).toHaveLength(0);
+    expect(stream.written).toHaveLength(0);
+    expect(stream.destroyed).toBe(true);
+    expect(driver.stats.labelMismatches).toBe(1);
+    expect(driver.stats.streamDecodeErrors).toBe(0);
+  });
+
+  it("reads a labelled request and replies without a header, the label still in the AAD", () => {
+    const {core, transport, driver} = setup(
+      (input): Effect[] =>
+        input.type === "streamRequest" ? [{type: "streamReply", id: input.id, message: pushPull}] : [],
+      {},
+      keyring,
+      "blue",
+    );
+    driver.start();
+    const stream = transport.accept(PEER);
+    stream.receive(encodeStream(pushPull, {keyring, label: "blue"}));
+    expect(core.of("streamRequest")).toHaveLength(1);
+    const reply = stream.written[0] as Uint8Array;
+    expect(reply[0]).toBe(0x0a);
+    expect(decodeStream(reply, {keyring, label: "blue", reply: true})?.message).toEqual(pushPull);
+    expect(() => decodeStream(reply, {keyring, reply: true})).toThrow(/decryptFailed/);
+  });
+
+  it("opens a dialled stream with the label header and reads the header-less reply", async () => {
+    const {core, transport, driver} = setup(
+      (input): Effect[] =>
+        input.type === "join" ? [{type: "sendStream", id: 1, to: PEER, message: pushPull, timeoutMs: 1_000}] : [],
+      {},
+      undefined,
+      "blue",
+    );
+    driver.start();
+    const joined = driver.join([PEER]);
+    const dialled = transport.dialled[0];
+    const request = dialled?.written[0] as Uint8Array;
+    expect(Buffer.from(request.subarray(0, 6)).toString("hex")).toBe(`f404${Buffer.from("blue").toString("hex")}`);
+    expect(decodeStream(request, {label: "blue"})?.message).toEqual(pushPull);
+    dialled?.receive(encodeStream(pushPull, {label: "blue", reply: true}));
+    expect(core.of("streamResponse")).toHaveLength(1);
+    await expect(joined).resolves.toMatchObject({answered: 1});
   });
 });
