@@ -1,5 +1,5 @@
 /*
- * Serf's messages above memberlist (docs/memberlist-wire.md §12): the payload of a memberlist
+ * Serf's messages above memberlist (docs/memberlist-wire.md §13): the payload of a memberlist
  * user message is one serf type byte and a go-msgpack struct. This file holds every type serf
  * 0.9 sends — leave and join intents, push-pull user state, user events, queries and their
  * responses, the conflict response, key requests and responses, and relays — plus query filters.

@@ -1,5 +1,5 @@
 /*
- * Serf's layer above memberlist, as a Lifeline agent speaks it (docs/memberlist-wire.md §12): the
+ * Serf's layer above memberlist, as a Lifeline agent speaks it (docs/memberlist-wire.md §13): the
  * three Lamport clocks (member status, events, queries), de-duplication of user events and
  * queries, serf's push-pull user state, user events, queries with acks, responses and relays, and
  * the internal `_serf_*` queries (internal-queries.ts). It owns no socket and no timer of its own:
