@@ -236,9 +236,10 @@ export class Agent extends EventEmitter<AgentEvents> {
       },
       {
         transport: this.transport,
+        // Serf's push-pull state; the layer exists from just after the driver is built.
         userState: {
-          local: (join) => this.serf?.userState.local(join) ?? new Uint8Array(0),
-          merge: (state, join, from) => this.serf?.userState.merge(state, join, from),
+          local: () => this.serf?.layer.localState() ?? new Uint8Array(0),
+          merge: (state, join) => this.serf?.layer.mergeState(state, join),
         },
       },
       {
@@ -265,6 +266,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       self: () => this.advertiseAddress,
       members: () =>
         this.members().map((m) => ({name: m.name, host: m.addr, port: m.port, state: m.state, tags: m.tags})),
+      isMember: (name) => this.node.member(name) !== undefined,
       tags: () => this.tags,
       gossipIntervalMs: config.swim.gossipIntervalMs,
       limits: config.serfLimits,
@@ -414,7 +416,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   /** The keys this agent encrypts with now, base64, primary first (empty without encryption). */
   get keyring(): string[] {
     const keyring = this.serf?.currentKeyring ?? this.config.keyring;
-    return keyring ? keyring.keys.map((k) => Buffer.from(k).toString("base64")) : [];
+    return keyring?.toBase64() ?? [];
   }
 
   /**
@@ -430,7 +432,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     // Serf records a member as left (not failed) only after its leave intent: send it first and
     // give it two gossip rounds before memberlist's leave, as serf's own Leave does.
     if (this.driver && this.node.members().some((m) => m.name !== this.name && m.state === "alive")) {
-      this.driver.broadcast(this.serf?.layer.leaveIntent() ?? new Uint8Array(0));
+      if (this.serf) this.driver.broadcast(this.serf.layer.leaveIntent());
       await new Promise((resolve) => setTimeout(resolve, 2 * this.config.swim.gossipIntervalMs));
     }
     await this.driver?.leave();

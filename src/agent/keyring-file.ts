@@ -33,11 +33,7 @@ export function loadKeyringFile(path: string): Keyring | undefined {
 
 /** Writes `keyring` to `path` atomically (mode 0600). */
 export function saveKeyringFile(path: string, keyring: Keyring): void {
-  const text = `${JSON.stringify(
-    keyring.keys.map((k) => Buffer.from(k).toString("base64")),
-    null,
-    2,
-  )}\n`;
+  const text = `${JSON.stringify(keyring.toBase64(), null, 2)}\n`;
   const temporary = `${path}.${process.pid}.tmp`;
   writeFileSync(temporary, text, {mode: 0o600});
   renameSync(temporary, path);

@@ -48,201 +48,181 @@ interface Family {
 
 const MEMBER_STATES: readonly MemberState[] = ["alive", "suspect", "dead", "left"];
 
-function protocolCounter(
-  name: string,
-  help: string,
-  pick: (stats: ProtocolStats) => number,
-  type: "counter" | "gauge" = "counter",
-): Family {
-  return {name, help, type, read: (source) => (source.protocolStats ? pick(source.protocolStats) : 0)};
+/**
+ * Makes families of one unlabelled value picked from a part of the source (0 while that part is
+ * absent: before start, or a service that is not running).
+ */
+function reading<T>(part: (source: MetricsSource) => T | undefined) {
+  return (name: string, help: string, pick: (stats: T) => number, type: "counter" | "gauge" = "counter"): Family => ({
+    name,
+    help,
+    type,
+    read: (source) => {
+      const stats = part(source);
+      return stats === undefined ? 0 : pick(stats);
+    },
+  });
 }
 
-function byLabel(label: string, values: Record<string, number>): Labelled {
-  return Object.entries(values).map(([key, value]) => ({labels: {[label]: key}, value}));
+const protocolValue = reading((source) => source.protocolStats);
+const heartbeatValue = reading<HeartbeatServiceStats>((source) => source.recoveryStats.heartbeats);
+
+/** A family with one label whose values come from `values` (no samples while it returns undefined). */
+function byLabel(
+  name: string,
+  help: string,
+  type: "counter" | "gauge",
+  label: string,
+  values: (source: MetricsSource) => Record<string, number> | undefined,
+): Family {
+  return {
+    name,
+    help,
+    type,
+    labelNames: [label],
+    read: (source) => Object.entries(values(source) ?? {}).map(([key, value]) => ({labels: {[label]: key}, value})),
+  };
 }
 
 const PROTOCOL_FAMILIES: readonly Family[] = [
-  {
-    name: "lifeline_members",
-    help: "Known members by state (self included).",
-    type: "gauge",
-    labelNames: ["state"],
-    read: (source) => {
-      const byState: Record<string, number> = Object.fromEntries(MEMBER_STATES.map((state) => [state, 0]));
-      for (const member of source.members()) byState[member.state] = (byState[member.state] ?? 0) + 1;
-      return byLabel("state", byState);
-    },
-  },
-  protocolCounter(
+  byLabel("lifeline_members", "Known members by state (self included).", "gauge", "state", (source) => {
+    const byState: Record<string, number> = Object.fromEntries(MEMBER_STATES.map((state) => [state, 0]));
+    for (const member of source.members()) byState[member.state] = (byState[member.state] ?? 0) + 1;
+    return byState;
+  }),
+  protocolValue(
     "lifeline_awareness_score",
     "Lifeguard local health score (0 = healthy).",
     (s) => s.awarenessScore,
     "gauge",
   ),
-  protocolCounter("lifeline_incarnation", "Our own incarnation number.", (s) => s.incarnation, "gauge"),
-  protocolCounter("lifeline_probes_total", "Probes started.", (s) => s.core.probes),
-  protocolCounter("lifeline_probe_failures_total", "Probes that ended without an ack.", (s) => s.core.probeFailures),
-  protocolCounter("lifeline_acks_total", "Acks received.", (s) => s.core.acksReceived),
-  protocolCounter("lifeline_nacks_total", "Nacks received.", (s) => s.core.nacksReceived),
-  protocolCounter("lifeline_indirect_probes_total", "Indirect probe requests sent.", (s) => s.core.indirectProbes),
-  protocolCounter("lifeline_suspicions_total", "Members we or others suspected.", (s) => s.core.suspicions),
-  protocolCounter("lifeline_refutations_total", "Suspicions about us we refuted.", (s) => s.core.refutations),
-  protocolCounter("lifeline_deaths_total", "Members declared dead.", (s) => s.core.deaths),
-  protocolCounter("lifeline_push_pulls_total", "Push-pull exchanges.", (s) => s.core.pushPulls),
-  protocolCounter("lifeline_gossip_packets_total", "Gossip packets sent.", (s) => s.core.gossipPackets),
-  protocolCounter("lifeline_packets_in_total", "UDP datagrams received.", (s) => s.driver.packetsIn),
-  protocolCounter("lifeline_packets_out_total", "UDP datagrams sent.", (s) => s.driver.packetsOut),
-  protocolCounter("lifeline_bytes_in_total", "UDP bytes received.", (s) => s.driver.bytesIn),
-  protocolCounter("lifeline_bytes_out_total", "UDP bytes sent.", (s) => s.driver.bytesOut),
-  protocolCounter("lifeline_messages_in_total", "Messages received in datagrams.", (s) => s.driver.messagesIn),
-  protocolCounter("lifeline_messages_out_total", "Messages sent in datagrams.", (s) => s.driver.messagesOut),
-  protocolCounter(
+  protocolValue("lifeline_incarnation", "Our own incarnation number.", (s) => s.incarnation, "gauge"),
+  protocolValue("lifeline_probes_total", "Probes started.", (s) => s.core.probes),
+  protocolValue("lifeline_probe_failures_total", "Probes that ended without an ack.", (s) => s.core.probeFailures),
+  protocolValue("lifeline_acks_total", "Acks received.", (s) => s.core.acksReceived),
+  protocolValue("lifeline_nacks_total", "Nacks received.", (s) => s.core.nacksReceived),
+  protocolValue("lifeline_indirect_probes_total", "Indirect probe requests sent.", (s) => s.core.indirectProbes),
+  protocolValue("lifeline_suspicions_total", "Members we or others suspected.", (s) => s.core.suspicions),
+  protocolValue("lifeline_refutations_total", "Suspicions about us we refuted.", (s) => s.core.refutations),
+  protocolValue("lifeline_deaths_total", "Members declared dead.", (s) => s.core.deaths),
+  protocolValue("lifeline_push_pulls_total", "Push-pull exchanges.", (s) => s.core.pushPulls),
+  protocolValue("lifeline_gossip_packets_total", "Gossip packets sent.", (s) => s.core.gossipPackets),
+  protocolValue("lifeline_packets_in_total", "UDP datagrams received.", (s) => s.driver.packetsIn),
+  protocolValue("lifeline_packets_out_total", "UDP datagrams sent.", (s) => s.driver.packetsOut),
+  protocolValue("lifeline_bytes_in_total", "UDP bytes received.", (s) => s.driver.bytesIn),
+  protocolValue("lifeline_bytes_out_total", "UDP bytes sent.", (s) => s.driver.bytesOut),
+  protocolValue("lifeline_messages_in_total", "Messages received in datagrams.", (s) => s.driver.messagesIn),
+  protocolValue("lifeline_messages_out_total", "Messages sent in datagrams.", (s) => s.driver.messagesOut),
+  protocolValue(
     "lifeline_decode_errors_total",
     "Datagrams dropped because they did not decode.",
     (s) => s.driver.decodeErrors,
   ),
-  protocolCounter(
+  protocolValue(
     "lifeline_part_decode_errors_total",
     "Parts of compound datagrams dropped because they did not decode.",
     (s) => s.driver.partDecodeErrors,
   ),
-  protocolCounter(
+  protocolValue(
     "lifeline_stream_decode_errors_total",
     "TCP streams dropped because they did not decode.",
     (s) => s.driver.streamDecodeErrors,
   ),
-  protocolCounter(
+  protocolValue(
     "lifeline_label_mismatches_total",
     "Datagrams and TCP streams dropped because their cluster label differs from ours (or one of us has none).",
     (s) => s.driver.labelMismatches,
   ),
-  protocolCounter("lifeline_streams_in_total", "TCP streams accepted.", (s) => s.driver.streamsIn),
-  protocolCounter("lifeline_streams_out_total", "TCP streams opened.", (s) => s.driver.streamsOut),
-  protocolCounter(
-    "lifeline_stream_failures_total",
-    "Outgoing TCP streams that failed.",
-    (s) => s.driver.streamFailures,
-  ),
-  protocolCounter(
+  protocolValue("lifeline_streams_in_total", "TCP streams accepted.", (s) => s.driver.streamsIn),
+  protocolValue("lifeline_streams_out_total", "TCP streams opened.", (s) => s.driver.streamsOut),
+  protocolValue("lifeline_stream_failures_total", "Outgoing TCP streams that failed.", (s) => s.driver.streamFailures),
+  protocolValue(
     "lifeline_stream_timeouts_total",
     "Incoming TCP streams closed by their deadline.",
     (s) => s.driver.streamTimeouts,
   ),
-  protocolCounter(
+  protocolValue(
     "lifeline_streams_refused_total",
     "TCP streams refused (too many open).",
     (s) => s.transport.streamsRefused,
   ),
-  protocolCounter("lifeline_stream_bytes_in_total", "TCP bytes received.", (s) => s.transport.streamBytesIn),
-  protocolCounter("lifeline_stream_bytes_out_total", "TCP bytes sent.", (s) => s.transport.streamBytesOut),
-  protocolCounter("lifeline_send_errors_total", "UDP sends that failed.", (s) => s.transport.sendErrors),
-  {
-    name: "lifeline_dropped_total",
-    help: "Inputs the core ignored, by reason.",
-    type: "counter",
-    labelNames: ["reason"],
-    read: (source) => (source.protocolStats ? byLabel("reason", source.protocolStats.driver.dropped) : []),
-  },
+  protocolValue("lifeline_stream_bytes_in_total", "TCP bytes received.", (s) => s.transport.streamBytesIn),
+  protocolValue("lifeline_stream_bytes_out_total", "TCP bytes sent.", (s) => s.transport.streamBytesOut),
+  protocolValue("lifeline_send_errors_total", "UDP sends that failed.", (s) => s.transport.sendErrors),
+  byLabel("lifeline_dropped_total", "Inputs the core ignored, by reason.", "counter", "reason", (source) => ({
+    ...source.protocolStats?.driver.dropped,
+  })),
 ];
 
-function heartbeatValue(pick: (stats: HeartbeatServiceStats) => number): (source: MetricsSource) => number {
-  return (source) => {
-    const stats = source.recoveryStats.heartbeats;
-    return stats ? pick(stats) : 0;
-  };
-}
-
 const HEARTBEAT_FAMILIES: readonly Family[] = [
-  {
-    name: "lifeline_heartbeat_devices",
-    help: "Plain-heartbeat devices known, by state.",
-    type: "gauge",
-    labelNames: ["state"],
-    read: (source) => {
-      const devices = source.heartbeats();
-      return (["up", "down"] as const).map((state) => ({
-        labels: {state},
-        value: devices.filter((d) => d.state === state).length,
-      }));
-    },
-  },
-  {
-    name: "lifeline_heartbeats_total",
-    help: "Plain heartbeats received here, by outcome.",
-    type: "counter",
-    labelNames: ["outcome"],
-    read: (source) => {
+  byLabel("lifeline_heartbeat_devices", "Plain-heartbeat devices known, by state.", "gauge", "state", (source) => {
+    const devices = source.heartbeats();
+    return {up: devices.filter((d) => d.state === "up").length, down: devices.filter((d) => d.state === "down").length};
+  }),
+  byLabel(
+    "lifeline_heartbeats_total",
+    "Plain heartbeats received here, by outcome.",
+    "counter",
+    "outcome",
+    (source) => {
       const registry = source.recoveryStats.heartbeats?.registry;
-      return byLabel("outcome", {
+      return {
         accepted: registry?.beatsAccepted ?? 0,
         rate_limited: registry?.beatsRateLimited ?? 0,
         devices_full: registry?.beatsRefusedFull ?? 0,
-      });
+      };
     },
-  },
-  {
-    name: "lifeline_heartbeat_lines_dropped_total",
-    help: "Heartbeat lines or datagrams dropped before parsing, by reason.",
-    type: "counter",
-    labelNames: ["reason"],
-    read: (source) => {
+  ),
+  byLabel(
+    "lifeline_heartbeat_lines_dropped_total",
+    "Heartbeat lines or datagrams dropped before parsing, by reason.",
+    "counter",
+    "reason",
+    (source) => {
       const listener = source.recoveryStats.heartbeats?.listener;
-      return byLabel("reason", {
+      return {
         too_long: listener?.linesTooLong ?? 0,
         not_utf8: listener?.linesNotUtf8 ?? 0,
         bad_name: listener?.linesBadName ?? 0,
         datagram_too_large: listener?.datagramsTooLarge ?? 0,
         connection_refused: listener?.connectionsRefused ?? 0,
-      });
+      };
     },
-  },
-  {
-    name: "lifeline_heartbeat_transitions_up_total",
-    help: "Devices that came up.",
-    type: "counter",
-    read: heartbeatValue((s) => s.registry.transitionsUp),
-  },
-  {
-    name: "lifeline_heartbeat_transitions_down_total",
-    help: "Devices that went down.",
-    type: "counter",
-    read: heartbeatValue((s) => s.registry.transitionsDown),
-  },
-  {
-    name: "lifeline_heartbeat_reports_sent_total",
-    help: "Heartbeat reports broadcast.",
-    type: "counter",
-    read: heartbeatValue((s) => s.reportsSent),
-  },
-  {
-    name: "lifeline_heartbeat_reports_received_total",
-    help: "New heartbeat reports received.",
-    type: "counter",
-    read: heartbeatValue((s) => s.reportsReceived),
-  },
-  {
-    name: "lifeline_heartbeat_reports_malformed_total",
-    help: "Heartbeat reports dropped as malformed.",
-    type: "counter",
-    read: heartbeatValue((s) => s.reportsMalformed),
-  },
+  ),
+  heartbeatValue("lifeline_heartbeat_transitions_up_total", "Devices that came up.", (s) => s.registry.transitionsUp),
+  heartbeatValue(
+    "lifeline_heartbeat_transitions_down_total",
+    "Devices that went down.",
+    (s) => s.registry.transitionsDown,
+  ),
+  heartbeatValue("lifeline_heartbeat_reports_sent_total", "Heartbeat reports broadcast.", (s) => s.reportsSent),
+  heartbeatValue(
+    "lifeline_heartbeat_reports_received_total",
+    "New heartbeat reports received.",
+    (s) => s.reportsReceived,
+  ),
+  heartbeatValue(
+    "lifeline_heartbeat_reports_malformed_total",
+    "Heartbeat reports dropped as malformed.",
+    (s) => s.reportsMalformed,
+  ),
 ];
 
-const EVENT_HANDLER_FAMILY: Family = {
-  name: "lifeline_event_handler_runs_total",
-  help: "Event handler runs, by outcome.",
-  type: "counter",
-  labelNames: ["outcome"],
-  read: (source) => {
+const EVENT_HANDLER_FAMILY: Family = byLabel(
+  "lifeline_event_handler_runs_total",
+  "Event handler runs, by outcome.",
+  "counter",
+  "outcome",
+  (source) => {
     const stats = source.recoveryStats.eventHandlers;
-    return byLabel("outcome", {
+    return {
       succeeded: stats?.succeeded ?? 0,
       failed: stats?.failed ?? 0,
       timed_out: stats?.timedOut ?? 0,
       dropped: stats?.dropped ?? 0,
-    });
+    };
   },
-};
+);
 
 /** Registers one family whose samples are read from `source` at every scrape. */
 function register(registry: Registry, family: Family, source: MetricsSource): void {

@@ -7,7 +7,7 @@
  */
 import type {Keyring} from "../codec/index.ts";
 import type {Address} from "../core/index.ts";
-import type {Driver, UserStateDelegate} from "../runtime/index.ts";
+import type {Driver} from "../runtime/index.ts";
 import {
   answerInternalQuery,
   type IncomingQuery,
@@ -21,16 +21,18 @@ import {
 import {saveKeyringFile} from "./keyring-file.ts";
 
 /** What a query handler returns: the response payload (text is UTF-8), or nothing for no response. */
-export type QueryHandlerResult = Uint8Array | string | undefined | void;
+export type QueryHandlerResult = Uint8Array | string | undefined;
 
 /** Answers one query by name. */
-export type QueryHandler = (query: IncomingQuery) => QueryHandlerResult | Promise<QueryHandlerResult>;
+// biome-ignore lint/suspicious/noConfusingVoidType: a handler that sends no response may simply not return.
+export type QueryHandler = (query: IncomingQuery) => QueryHandlerResult | Promise<QueryHandlerResult> | void;
 
 export interface SerfBridgeInit {
   readonly name: string;
   readonly driver: Driver;
   readonly self: () => Address;
   readonly members: () => readonly SerfMember[];
+  readonly isMember: (name: string) => boolean;
   readonly tags: () => Readonly<Record<string, string>>;
   readonly gossipIntervalMs: number;
   readonly limits: Partial<SerfLimits>;
@@ -48,8 +50,6 @@ export class SerfBridge {
   private readonly handlers = new Map<string, QueryHandler>();
   private keyring: Keyring | undefined;
   private readonly init: SerfBridgeInit;
-  // BOUNDED: timers of the queries we sent that are still open.
-  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(init: SerfBridgeInit) {
     this.init = init;
@@ -60,20 +60,14 @@ export class SerfBridge {
         name: init.name,
         self: init.self,
         members,
+        isMember: init.isMember,
         tags: init.tags,
         broadcast: (payload) => init.driver.broadcast(payload),
         sendTo: (to, payload) => init.driver.sendUser(to, payload),
         now: () => performance.now(),
         setTimer: (fn, ms) => {
-          const timer = setTimeout(() => {
-            this.timers.delete(timer);
-            fn();
-          }, ms);
-          this.timers.add(timer);
-          return () => {
-            clearTimeout(timer);
-            this.timers.delete(timer);
-          };
+          const timer = setTimeout(fn, ms);
+          return () => clearTimeout(timer);
         },
         random: Math.random,
         gossipIntervalMs: init.gossipIntervalMs,
@@ -96,14 +90,6 @@ export class SerfBridge {
     this.keys = new KeyManager(this.layer);
   }
 
-  /** The driver's push-pull delegate. */
-  get userState(): UserStateDelegate {
-    return {
-      local: () => this.layer.localState(),
-      merge: (state, join) => this.layer.mergeState(state, join),
-    };
-  }
-
   /** The keyring in use now (undefined without encryption). */
   get currentKeyring(): Keyring | undefined {
     return this.keyring;
@@ -117,11 +103,9 @@ export class SerfBridge {
     };
   }
 
-  /** Closes open queries and their timers. */
+  /** Closes open queries (and so their timers). */
   close(): void {
     this.layer.close();
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
   }
 
   private answer(query: IncomingQuery): void {
@@ -141,7 +125,7 @@ export class SerfBridge {
       if (result instanceof Promise) {
         result.then(respond, (error: unknown) => this.init.log(`query handler ${query.name} failed: ${String(error)}`));
       } else {
-        respond(result);
+        respond(result ?? undefined);
       }
     } catch (error) {
       this.init.log(`query handler ${query.name} threw: ${String(error)}`);

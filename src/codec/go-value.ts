@@ -8,7 +8,16 @@
  *   size pass (exact)  ─▶  one allocation  ─▶  write pass with MsgpackWriter
  */
 import {EncodeError} from "./errors.ts";
-import {allocOutput, assertFilled, MsgpackWriter, rawHeaderSize, strSize, uintSize} from "./msgpack-writer.ts";
+import {
+  allocOutput,
+  arrayHeaderSize,
+  assertFilled,
+  FLOAT64_SIZE,
+  MsgpackWriter,
+  rawHeaderSize,
+  strSize,
+  uintSize,
+} from "./msgpack-writer.ts";
 
 /** A Go value: uint, int, string, []byte (null = nil), bool, float64, slice, struct, map[string]T. */
 export type GoValue =
@@ -36,10 +45,6 @@ export const go = {
   map: (v: readonly (readonly [string, GoValue])[]): GoValue => ({map: v}),
   nil: {nil: true} as GoValue,
 };
-
-function containerHeaderSize(n: number): number {
-  return n < 16 ? 1 : n < 65536 ? 3 : 5;
-}
 
 function intSize(v: number): number {
   if (v >= 0) return uintSize(v);
@@ -73,37 +78,22 @@ export function goValueSize(value: GoValue): number {
   if ("str" in value) return strSize(value.str);
   if ("bytes" in value) return value.bytes === null ? 1 : rawHeaderSize(value.bytes.length) + value.bytes.length;
   if ("bool" in value || "nil" in value) return 1;
-  if ("float" in value) return 9;
+  if ("float" in value) return FLOAT64_SIZE;
   if ("slice" in value) {
     if (value.slice === null) return 1;
-    let size = containerHeaderSize(value.slice.length);
+    let size = arrayHeaderSize(value.slice.length);
     for (const item of value.slice) size += goValueSize(item);
     return size;
   }
   if ("struct" in value) {
     const names = sortedFields(value.struct);
-    let size = containerHeaderSize(names.length);
+    let size = arrayHeaderSize(names.length);
     for (const name of names) size += strSize(name) + goValueSize(value.struct[name] as GoValue);
     return size;
   }
-  let size = containerHeaderSize(value.map.length);
+  let size = arrayHeaderSize(value.map.length);
   for (const [key, item] of value.map) size += strSize(key) + goValueSize(item);
   return size;
-}
-
-function writeContainerHeader(w: MsgpackWriter, n: number, fix: number, b16: number, b32: number): void {
-  if (n < 16) w.byte(fix + n);
-  else if (n < 65536) {
-    w.byte(b16);
-    w.byte(n >> 8);
-    w.byte(n & 0xff);
-  } else {
-    w.byte(b32);
-    w.byte(n >>> 24);
-    w.byte((n >>> 16) & 0xff);
-    w.byte((n >>> 8) & 0xff);
-    w.byte(n & 0xff);
-  }
 }
 
 function writeInt(w: MsgpackWriter, v: number): void {
@@ -142,26 +132,23 @@ export function writeGoValue(w: MsgpackWriter, value: GoValue): void {
     else w.rawBytes(value.bytes);
   } else if ("bool" in value) w.bool(value.bool);
   else if ("nil" in value) w.byte(0xc0);
-  else if ("float" in value) {
-    w.byte(0xcb);
-    new DataView(w.buf.buffer, w.buf.byteOffset, w.buf.byteLength).setFloat64(w.pos, value.float);
-    w.pos += 8;
-  } else if ("slice" in value) {
+  else if ("float" in value) w.float64(value.float);
+  else if ("slice" in value) {
     if (value.slice === null) {
       w.byte(0xc0);
       return;
     }
-    writeContainerHeader(w, value.slice.length, 0x90, 0xdc, 0xdd);
+    w.arrayHeader(value.slice.length);
     for (const item of value.slice) writeGoValue(w, item);
   } else if ("struct" in value) {
     const names = sortedFields(value.struct);
-    writeContainerHeader(w, names.length, 0x80, 0xde, 0xdf);
+    w.mapHeader(names.length);
     for (const name of names) {
       w.str(name);
       writeGoValue(w, value.struct[name] as GoValue);
     }
   } else {
-    writeContainerHeader(w, value.map.length, 0x80, 0xde, 0xdf);
+    w.mapHeader(value.map.length);
     for (const [key, item] of value.map) {
       w.str(key);
       writeGoValue(w, item);

@@ -12,6 +12,7 @@
  * rotated by installing the new key, making it primary, then removing the old one.
  */
 import {createCipheriv, createDecipheriv, randomBytes} from "node:crypto";
+import {bytesEqual} from "../core/index.ts";
 import {DecodeError} from "./errors.ts";
 
 /** memberlist's encryption versions. */
@@ -81,6 +82,11 @@ export class Keyring {
   /** The key used for sending. */
   get primary(): Uint8Array {
     return this.keys[0] as Uint8Array;
+  }
+
+  /** The keys in standard base64, primary first (the form `fromBase64` takes and serf prints). */
+  toBase64(): string[] {
+    return this.keys.map((key) => Buffer.from(key).toString("base64"));
   }
 }
 
@@ -180,11 +186,6 @@ export function generateKeyBase64(): string {
   return randomBytes(32).toString("base64");
 }
 
-/** Whether two keys are the same bytes. */
-function sameKey(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
-}
-
 /**
  * memberlist's keyring edits, each returning a new Keyring (a Keyring never changes once built):
  * install adds a key after the primary (a no-op when present), use makes an installed key primary,
@@ -192,18 +193,18 @@ function sameKey(a: Uint8Array, b: Uint8Array): boolean {
  */
 export const keyringEdits = {
   install(keyring: Keyring, key: Uint8Array): Keyring {
-    if (keyring.keys.some((k) => sameKey(k, key))) return keyring;
+    if (keyring.keys.some((k) => bytesEqual(k, key))) return keyring;
     return new Keyring([keyring.primary, key, ...keyring.keys.slice(1)]);
   },
   use(keyring: Keyring, key: Uint8Array): Keyring {
-    const index = keyring.keys.findIndex((k) => sameKey(k, key));
+    const index = keyring.keys.findIndex((k) => bytesEqual(k, key));
     if (index < 0) throw new InvalidKeyError(0, "the requested key is not in the keyring");
     if (index === 0) return keyring;
     return new Keyring([key, ...keyring.keys.filter((_, i) => i !== index)]);
   },
   remove(keyring: Keyring, key: Uint8Array): Keyring {
-    if (sameKey(keyring.primary, key)) throw new InvalidKeyError(0, "removing the primary key is not allowed");
-    if (!keyring.keys.some((k) => sameKey(k, key))) return keyring;
-    return new Keyring(keyring.keys.filter((k) => !sameKey(k, key)));
+    if (bytesEqual(keyring.primary, key)) throw new InvalidKeyError(0, "removing the primary key is not allowed");
+    if (!keyring.keys.some((k) => bytesEqual(k, key))) return keyring;
+    return new Keyring(keyring.keys.filter((k) => !bytesEqual(k, key)));
   },
 };

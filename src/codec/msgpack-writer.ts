@@ -114,7 +114,7 @@ export const FLOAT64_SIZE = 9;
 const floatScratch = new Uint8Array(8);
 const floatScratchView = new DataView(floatScratch.buffer);
 
-/** Bytes taken by an array header for `n` elements. */
+/** Bytes taken by an array or map header for `n` elements. */
 export function arrayHeaderSize(n: number): number {
   return n < 16 ? 1 : n < 65536 ? 3 : 5;
 }
@@ -138,26 +138,26 @@ export class MsgpackWriter {
     this.pos += bytes.length;
   }
 
+  /** fixmap / map16 / map32. */
   mapHeader(n: number): void {
-    if (n < 16) {
-      this.buf[this.pos++] = 0x80 + n;
-    } else {
-      this.buf[this.pos++] = 0xde;
-      this.buf[this.pos++] = n >> 8;
-      this.buf[this.pos++] = n & 0xff;
-    }
+    this.containerHeader(n, 0x80, 0xde, 0xdf);
   }
 
+  /** fixarray / array16 / array32. */
   arrayHeader(n: number): void {
+    this.containerHeader(n, 0x90, 0xdc, 0xdd);
+  }
+
+  private containerHeader(n: number, fix: number, b16: number, b32: number): void {
     const b = this.buf;
     if (n < 16) {
-      b[this.pos++] = 0x90 + n;
+      b[this.pos++] = fix + n;
     } else if (n < 65536) {
-      b[this.pos++] = 0xdc;
+      b[this.pos++] = b16;
       b[this.pos++] = n >> 8;
       b[this.pos++] = n & 0xff;
     } else {
-      b[this.pos++] = 0xdd;
+      b[this.pos++] = b32;
       b[this.pos++] = n >>> 24;
       b[this.pos++] = (n >>> 16) & 0xff;
       b[this.pos++] = (n >>> 8) & 0xff;

@@ -285,17 +285,8 @@ function readStruct(r: MsgpackReader, what: string, fields: Record<string, () =>
   }
 }
 
-/** True when the next value is nil (and consumes it). */
-function takeNil(r: MsgpackReader): boolean {
-  if (r.remaining() > 0 && r.buf[r.pos] === 0xc0) {
-    r.pos++;
-    return true;
-  }
-  return false;
-}
-
 function readStrings(r: MsgpackReader, what: string): string[] {
-  if (takeNil(r)) return [];
+  if (r.nil()) return [];
   const out: string[] = [];
   for (let n = r.arrayHeader(what); n > 0; n--) out.push(r.string(`${what}[]`));
   return out;
@@ -315,7 +306,7 @@ function guard<T>(what: string, decode: () => T): T {
 }
 
 function decodeEventsAt(r: MsgpackReader): SerfEventsAt | undefined {
-  if (takeNil(r)) return undefined;
+  if (r.nil()) return undefined;
   let lTime = 0;
   const events: {name: string; payload: Uint8Array}[] = [];
   readStruct(r, "userEvents", {
@@ -323,7 +314,7 @@ function decodeEventsAt(r: MsgpackReader): SerfEventsAt | undefined {
       lTime = r.uint("userEvents.LTime", LTIME_MAX);
     },
     Events: () => {
-      if (takeNil(r)) return;
+      if (r.nil()) return;
       for (let n = r.arrayHeader("userEvents.Events"); n > 0; n--) {
         let name = "";
         let payload: Uint8Array = new Uint8Array(0);
@@ -380,7 +371,7 @@ function decodeBody(type: number, r: MsgpackReader): SerfMessage {
           queryLTime = r.uint("QueryLTime", LTIME_MAX);
         },
         StatusLTimes: () => {
-          if (takeNil(r)) return;
+          if (r.nil()) return;
           for (let n = r.mapHeader("StatusLTimes"); n > 0; n--) {
             const name = r.string("StatusLTimes key");
             statusLTimes.set(name, r.uint("StatusLTimes value", LTIME_MAX));
@@ -390,7 +381,7 @@ function decodeBody(type: number, r: MsgpackReader): SerfMessage {
           leftMembers = readStrings(r, "LeftMembers");
         },
         Events: () => {
-          if (takeNil(r)) return;
+          if (r.nil()) return;
           for (let n = r.arrayHeader("Events"); n > 0; n--) events.push(decodeEventsAt(r));
         },
       });
@@ -448,7 +439,7 @@ function decodeBody(type: number, r: MsgpackReader): SerfMessage {
           q.sourceNode = r.string("SourceNode");
         },
         Filters: () => {
-          if (takeNil(r)) return;
+          if (r.nil()) return;
           for (let n = r.arrayHeader("Filters"); n > 0; n--) q.filters.push(copy(r.bytes("Filters[]")));
         },
         Flags: () => {

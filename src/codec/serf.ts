@@ -31,7 +31,8 @@
  */
 import {DecodeError} from "./errors.ts";
 import {MsgpackReader} from "./msgpack-reader.ts";
-import {assertFilled, keyBytes, MsgpackWriter, strSize, uintSize} from "./msgpack-writer.ts";
+import {MsgpackWriter, strSize} from "./msgpack-writer.ts";
+import {encodeSerfMessage, SerfMessageType} from "./serf-messages.ts";
 import {META_MAX_SIZE} from "./wire.ts";
 
 /** serf's `tagMagicByte`. */
@@ -107,9 +108,7 @@ export function encodedTagsSize(tags: Record<string, string>): number {
 // ---------------------------------------------------------------- leave intent
 
 /** Serf's message type byte for a leave intent (serf/messages.go messageLeaveType). */
-export const SERF_LEAVE_INTENT_TYPE = 0;
-
-const LEAVE_KEY = {LTime: keyBytes("LTime"), Node: keyBytes("Node"), Prune: keyBytes("Prune")} as const;
+export const SERF_LEAVE_INTENT_TYPE = SerfMessageType.leave;
 
 const LTIME_EPOCH_MS = Date.UTC(2020, 0, 1);
 
@@ -118,24 +117,13 @@ export function serfLeaveLTime(nowMs: number = Date.now()): number {
   return Math.max(1, Math.floor((nowMs - LTIME_EPOCH_MS) / 1_000));
 }
 
-/** The user-message payload (without memberlist's 0x08) of serf's leave intent for `node`. */
+/**
+ * The user-message payload (without memberlist's 0x08) of serf's leave intent for `node`:
+ * messageLeave {LTime, Node, Prune: false} through the serf message encoder (serf-messages.ts).
+ */
 export function encodeSerfLeaveIntent(node: string, lTime: number = serfLeaveLTime()): Uint8Array {
   if (!Number.isInteger(lTime) || lTime < 1 || lTime > 0xffff_ffff) {
     throw new RangeError(`invalid lTime ${lTime}; must be an integer in 1..2^32-1`);
   }
-  // serf's messageLeave struct {LTime, Node, Prune}, keys in go-msgpack's sorted order, written
-  // in Go's forms (msgpack-writer.ts): minimal uint, raw str (never str8), c2/c3 for the bool.
-  const size = 1 + 1 + LEAVE_KEY.LTime.length + uintSize(lTime) + LEAVE_KEY.Node.length + strSize(node);
-  const payload = new Uint8Array(size + LEAVE_KEY.Prune.length + 1);
-  const w = new MsgpackWriter(payload);
-  w.byte(SERF_LEAVE_INTENT_TYPE);
-  w.mapHeader(3);
-  w.raw(LEAVE_KEY.LTime);
-  w.uint(lTime);
-  w.raw(LEAVE_KEY.Node);
-  w.str(node);
-  w.raw(LEAVE_KEY.Prune);
-  w.bool(false);
-  assertFilled(w, "serf leave intent");
-  return payload;
+  return encodeSerfMessage({type: "leave", lTime, node, prune: false});
 }

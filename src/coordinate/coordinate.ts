@@ -11,6 +11,7 @@
  * the one place serf reaches for randomness (two nodes at the same point have no direction
  * between them) takes the random source as an argument.
  */
+import {createRandom} from "../core/index.ts";
 
 /** A network coordinate. All lengths in seconds. */
 export interface Coordinate {
@@ -152,16 +153,10 @@ export function applyForce(
 }
 
 /**
- * A small deterministic random source (mulberry32) for callers that have no better one: the
- * direction drawn for coincident points only needs to differ between nodes, so seed it per node.
+ * A deterministic random source for callers that have no better one (the core's seeded PRNG):
+ * the direction drawn for coincident points only needs to differ between nodes, so seed it per node.
  */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = createRandom(seed);
+  return () => random.nextFloat();
 }

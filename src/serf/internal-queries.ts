@@ -20,7 +20,7 @@ import {
   encodeSerfKeyResponse,
   hostToBytes,
   InvalidKeyError,
-  type Keyring,
+  Keyring,
   keyringEdits,
   type SerfKeyResponse,
 } from "../codec/index.ts";
@@ -37,8 +37,6 @@ export interface KeyringAccess {
 
 /** serf's minEncodedKeyLength: the shortest base64 key, used to bound the list-keys response. */
 const MIN_ENCODED_KEY_LENGTH = 25;
-
-const base64 = (key: Uint8Array): string => Buffer.from(key).toString("base64");
 
 /** Answers `_serf_*` queries. Returns false for a name it does not know. */
 export function answerInternalQuery(
@@ -139,8 +137,8 @@ function listKeysResponse(keyring: Keyring | undefined, responseSizeLimit: numbe
       primaryKey: "",
     });
   }
-  const all = keyring.keys.map(base64);
-  const primaryKey = base64(keyring.primary);
+  const all = keyring.toBase64();
+  const primaryKey = all[0] as string;
   // Leave room for the query response around the payload (its LTime, ID, From, Flags): 100 bytes.
   for (let n = Math.min(all.length, Math.floor(responseSizeLimit / MIN_ENCODED_KEY_LENGTH)); n >= 0; n--) {
     const message = n < all.length ? `truncated key list response, showing first ${n} of ${all.length} keys` : "";
@@ -208,10 +206,13 @@ export class KeyManager {
   ): Promise<KeyOperationResult> {
     let payload: Uint8Array = new Uint8Array(0);
     if (keyBase64 !== undefined) {
-      const raw = Buffer.from(keyBase64, "base64");
-      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(keyBase64) || ![16, 24, 32].includes(raw.length))
-        throw new InvalidConfigError("key", "must be standard base64 of 16, 24 or 32 bytes");
-      payload = encodeSerfKeyRequest(new Uint8Array(raw));
+      let key: Uint8Array;
+      try {
+        key = Keyring.fromBase64([keyBase64]).primary;
+      } catch (error) {
+        throw new InvalidConfigError("key", (error as Error).message.replace(/^invalid key #\d+: /, ""));
+      }
+      payload = encodeSerfKeyRequest(key);
     }
     const outcome = await this.serf.query(`_serf_${op}`, payload, {...options, requestAck: false}).result();
     const messages: Record<string, string> = {};

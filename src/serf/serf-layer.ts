@@ -15,6 +15,7 @@
 import {
   bytesToHost,
   decodeSerfMessage,
+  encodeSerfLeaveIntent,
   encodeSerfMessage,
   hostToBytes,
   QUERY_FLAG_ACK,
@@ -26,7 +27,7 @@ import {
   type SerfUserEvent,
   serfLeaveLTime,
 } from "../codec/index.ts";
-import {type Address, InvalidConfigError, type MemberState} from "../core/index.ts";
+import {type Address, bytesEqual, InvalidConfigError, type MemberState} from "../core/index.ts";
 import {encodeQueryFilters, passesFilters, type QuerySelection} from "./filters.ts";
 import {LamportClock} from "./lamport.ts";
 import {QueryResult} from "./query-result.ts";
@@ -113,6 +114,8 @@ export interface SerfLayerComponents {
   /** Our advertised address (where query responses should come). */
   self(): Address;
   members(): readonly SerfMember[];
+  /** Whether `name` is in the member table (any state). */
+  isMember(name: string): boolean;
   tags(): Readonly<Record<string, string>>;
   /** Queue a serf message for gossip (a memberlist user broadcast). */
   broadcast(payload: Uint8Array): void;
@@ -191,15 +194,21 @@ export class SerfLayer {
     this.limits = {...DEFAULT_SERF_LIMITS, ...limits};
     this.events = new RecentBuffer(
       this.limits.recentBufferSize,
-      (a, b) => a.name === b.name && sameBytes(a.payload, b.payload),
+      (a, b) => a.name === b.name && bytesEqual(a.payload, b.payload),
     );
     this.queries = new RecentBuffer(this.limits.recentBufferSize, (a, b) => a === b);
   }
 
-  /** The default query timeout for the current cluster size. */
-  defaultQueryTimeoutMs(): number {
-    const n = this.c.members().filter((m) => m.state === "alive" || m.state === "suspect").length;
+  /** The default query timeout for `n` members up (default: now). */
+  defaultQueryTimeoutMs(n: number = this.membersUp()): number {
     return this.c.gossipIntervalMs * this.limits.queryTimeoutMult * Math.ceil(Math.log10(n + 1));
+  }
+
+  /** Members alive or suspect, self included (serf's NumMembers). */
+  private membersUp(): number {
+    let n = 0;
+    for (const m of this.c.members()) if (m.state === "alive" || m.state === "suspect") n++;
+    return n;
   }
 
   // ---------------------------------------------------------------- sending
@@ -232,7 +241,8 @@ export class SerfLayer {
   query(name: string, payload: Uint8Array, options: QueryOptions = {}): QueryResult {
     if (typeof name !== "string" || name.length === 0)
       throw new InvalidConfigError("name", "must be a non-empty string");
-    const timeoutMs = options.timeoutMs ?? this.defaultQueryTimeoutMs();
+    const members = this.membersUp();
+    const timeoutMs = options.timeoutMs ?? this.defaultQueryTimeoutMs(members);
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > 3_600_000)
       throw new InvalidConfigError("timeoutMs", "must be a number of ms in (0, 3600000]");
     const relayFactor = options.relayFactor ?? 0;
@@ -259,7 +269,6 @@ export class SerfLayer {
         "payload",
         `the encoded query must be at most ${this.limits.querySizeLimit} bytes (querySizeLimit); it is ${bytes.length}`,
       );
-    const members = this.c.members().filter((m) => m.state === "alive" || m.state === "suspect").length;
     const result = new QueryResult({
       name,
       lTime: message.lTime,
@@ -283,7 +292,7 @@ export class SerfLayer {
     const lTime = Math.max(this.statusClock.increment(), serfLeaveLTime());
     this.statusClock.witness(lTime);
     this.statusLTimes.set(this.c.name, lTime);
-    return encodeSerfMessage({type: "leave", lTime, node: this.c.name, prune: false});
+    return encodeSerfLeaveIntent(this.c.name, lTime);
   }
 
   /** Our join intent (serf's messageJoin), gossiped after joining so serf records our status time. */
@@ -389,7 +398,7 @@ export class SerfLayer {
 
   private handleIntent(node: string, lTime: number): boolean {
     this.statusClock.witness(lTime);
-    if (!this.c.members().some((m) => m.name === node)) return false;
+    if (!this.c.isMember(node)) return false;
     if ((this.statusLTimes.get(node) ?? 0) >= lTime) return false;
     this.statusLTimes.set(node, lTime);
     return true;
@@ -452,7 +461,7 @@ export class SerfLayer {
         flags: QUERY_FLAG_ACK,
         payload: new Uint8Array(0),
       };
-      this.sendResponse(ack, replyTo, query.sourceNode, query.relayFactor);
+      this.sendResponse(ack, encodeSerfMessage(ack), replyTo, query.sourceNode, query.relayFactor);
     }
     let responded = false;
     const incoming: IncomingQuery = {
@@ -472,13 +481,13 @@ export class SerfLayer {
           flags: 0,
           payload,
         };
-        const size = encodeSerfMessage(response).length;
-        if (size > this.limits.queryResponseSizeLimit)
+        const bytes = encodeSerfMessage(response);
+        if (bytes.length > this.limits.queryResponseSizeLimit)
           throw new QueryResponseError(
-            `the response is ${size} bytes encoded; the limit is ${this.limits.queryResponseSizeLimit} (queryResponseSizeLimit)`,
+            `the response is ${bytes.length} bytes encoded; the limit is ${this.limits.queryResponseSizeLimit} (queryResponseSizeLimit)`,
           );
         responded = true;
-        this.sendResponse(response, replyTo, query.sourceNode, query.relayFactor);
+        this.sendResponse(response, bytes, replyTo, query.sourceNode, query.relayFactor);
         this.stats.queryResponsesSent++;
       },
     };
@@ -487,15 +496,20 @@ export class SerfLayer {
     return rebroadcast;
   }
 
-  /** Sends a response (or ack) to the querier, and through `relayFactor` other members. */
-  private sendResponse(response: SerfQueryResponse, to: Address, toName: string, relayFactor: number): void {
+  /** Sends a response (or ack), encoded as `inner`, to the querier and through `relayFactor` other members. */
+  private sendResponse(
+    response: SerfQueryResponse,
+    inner: Uint8Array,
+    to: Address,
+    toName: string,
+    relayFactor: number,
+  ): void {
     if (toName === this.c.name) {
       this.handleQueryResponse(response);
     } else {
-      this.c.sendTo(to, encodeSerfMessage(response));
+      this.c.sendTo(to, inner);
     }
     if (relayFactor === 0) return;
-    const inner = encodeSerfMessage(response);
     const destIp = hostToBytes(to.host);
     if (destIp === undefined) return;
     const relay = encodeSerfMessage({type: "relay", destIp, destPort: to.port, destName: toName, inner});
@@ -555,8 +569,4 @@ export class SerfLayer {
     this.stats.dropped++;
     this.listener.onDropped?.(reason, detail);
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
