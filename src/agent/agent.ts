@@ -499,6 +499,9 @@ export class Agent extends EventEmitter<AgentEvents> {
       join: (addrs) => agent.join(addrs),
       leave: () => agent.leave(),
       leader: (options) => agent.leader(options),
+      event: (name, payload, options) => agent.event(name, payload, options),
+      query: (name, payload, options) => agent.query(name, payload, options),
+      keys: agent.keys,
       subscribe: (listener) => {
         const onMember = (type: "member:up" | "member:suspect" | "member:alive" | "member:updated") => {
           const fn = (member: AgentMember): void => listener({type, member});

@@ -13,12 +13,15 @@ import type {CliIo, Command} from "./command.ts";
 import {formatCommandHelp} from "./command.ts";
 import {agentCommand} from "./commands/agent.ts";
 import {demoCommand} from "./commands/demo.ts";
+import {eventCommand} from "./commands/event.ts";
 import {joinCommand} from "./commands/join.ts";
 import {keygenCommand} from "./commands/keygen.ts";
+import {keysCommand} from "./commands/keys.ts";
 import {leaderCommand} from "./commands/leader.ts";
 import {leaveCommand} from "./commands/leave.ts";
 import {membersCommand} from "./commands/members.ts";
 import {monitorCommand} from "./commands/monitor.ts";
+import {queryCommand} from "./commands/query.ts";
 import {ringCommand} from "./commands/ring.ts";
 import {simCommand} from "./commands/sim.ts";
 import {parseFlags} from "./flags.ts";
@@ -36,6 +39,9 @@ export const COMMANDS: readonly Command[] = [
   leaveCommand,
   ringCommand,
   leaderCommand,
+  eventCommand,
+  queryCommand,
+  keysCommand,
   keygenCommand,
   demoCommand,
   simCommand,

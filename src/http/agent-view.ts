@@ -39,6 +39,37 @@ export interface ProtocolStats {
   readonly incarnation: number;
 }
 
+/** One answer to a query, as it arrives. */
+export type QueryAnswerView =
+  | {readonly type: "ack"; readonly from: string}
+  | {readonly type: "response"; readonly from: string; readonly payload: Uint8Array};
+
+/** A query in flight: its answers as they come, and the count of members it reached. */
+export interface QueryView extends AsyncIterable<QueryAnswerView> {
+  readonly name: string;
+  readonly lTime: number;
+  readonly members: number;
+}
+
+/** What a query asks for (serf's query parameters). */
+export interface QueryRequest {
+  readonly nodes?: readonly string[] | undefined;
+  readonly tags?: Readonly<Record<string, string>> | undefined;
+  readonly timeoutMs?: number | undefined;
+  readonly requestAck?: boolean | undefined;
+  readonly relayFactor?: number | undefined;
+}
+
+/** What a cluster-wide key operation collected (serf's KeyResponse). */
+export interface KeyOperationView {
+  readonly numNodes: number;
+  readonly numResponses: number;
+  readonly numErrors: number;
+  readonly messages: Readonly<Record<string, string>>;
+  readonly keys: Readonly<Record<string, number>>;
+  readonly primaryKeys: Readonly<Record<string, number>>;
+}
+
 /** Everything the HTTP API serves. */
 export interface HttpAgentView {
   readonly name: string;
@@ -54,6 +85,17 @@ export interface HttpAgentView {
   leave(): Promise<void>;
   readonly ring: Pick<HashRing, "owner" | "owners" | "members" | "position" | "ownership" | "vnodes">;
   leader(options: LeaderOptions): string | undefined;
+  /** Sends a user event; throws an error with a `code` (and `field`) when refused. */
+  event(name: string, payload: Uint8Array, options: {readonly coalesce: boolean}): {readonly lTime: number};
+  /** Sends a query; throws an error with a `code` (and `field`) when refused. */
+  query(name: string, payload: Uint8Array, options: QueryRequest): QueryView;
+  /** Cluster-wide key rotation (serf's `keys` internal queries). */
+  readonly keys: {
+    install(key: string): Promise<KeyOperationView>;
+    use(key: string): Promise<KeyOperationView>;
+    remove(key: string): Promise<KeyOperationView>;
+    list(): Promise<KeyOperationView>;
+  };
   /** Calls `listener` for every streamed event until the returned function is called. */
   subscribe(listener: (event: StreamedEvent) => void): () => void;
 }

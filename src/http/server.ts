@@ -14,6 +14,8 @@
  *   GET  /v1/heartbeats    JSON array of plain-heartbeat devices {name, state, phi, lastBeatAgoMs, addr, sources, …}
  *   GET  /v1/stats     {name, state, incarnation, awarenessScore, core, driver, transport}: the protocol counters
  *   GET  /ui           the live dashboard (dashboard-page.ts), one self-contained page
+ *   POST /v1/event, POST /v1/query (streamed), GET /v1/keys, POST /v1/keys/install|use|remove:
+ *                      serf's user events, queries and key rotation (serf-routes.ts)
  *
  * Bad requests get 400 with {"error": "...", "field": "..."} naming the field. With a token, every
  * request but GET /v1/health and GET /ui without `Authorization: Bearer <token>` gets 401 and does nothing.
@@ -26,11 +28,11 @@ import type {Address} from "../core/index.ts";
 import {DEFAULT_LEADER_KEY} from "../ring/index.ts";
 import type {HttpAgentView} from "./agent-view.ts";
 import {DASHBOARD_HTML} from "./dashboard-page.ts";
+import {asHttpError, HttpError, readJson, sendJson} from "./http-basics.ts";
+import {serfRoute} from "./serf-routes.ts";
 
 const log = createDebug("lifeline:http");
 
-/** Largest request body accepted. */
-const BODY_BYTES_MAX = 64 * 1024;
 /** Concurrent /v1/events subscribers. */
 const SUBSCRIBERS_MAX = 64;
 /** A comment line on every event stream this often, so idle proxies and clients keep it open. */
@@ -42,25 +44,8 @@ export interface HttpApi {
   close(): Promise<void>;
 }
 
-class HttpError extends Error {
-  readonly status: number;
-  readonly field: string | undefined;
-  constructor(status: number, message: string, field?: string) {
-    super(message);
-    this.status = status;
-    this.field = field;
-  }
-}
-
 /** Routes served without the token (GET only). */
 const OPEN_PATHS: ReadonlySet<string> = new Set(["/v1/health", "/ui", "/ui/"]);
-
-/** HTTP status for an agent error, by its stable `code`; anything else is a 500. */
-const STATUS_OF_CODE: Readonly<Record<string, number>> = {
-  ERR_INVALID_CONFIG: 400,
-  ERR_JOIN_FAILED: 502,
-  ERR_AGENT_STATE: 409,
-};
 
 /** Serves the HTTP API for `agent` on `at` (host and port). Throws when the address cannot be bound. */
 export async function startHttpApi(
@@ -176,10 +161,7 @@ async function route(
         const joined = await agent.join(addrs as string[]);
         sendJson(res, 200, {joined});
       } catch (error) {
-        const {code, field} = error as {code?: unknown; field?: unknown};
-        const status = typeof code === "string" ? STATUS_OF_CODE[code] : undefined;
-        if (status === undefined) throw error;
-        throw new HttpError(status, (error as Error).message, typeof field === "string" ? field : undefined);
+        throw asHttpError(error);
       }
       return;
     }
@@ -276,6 +258,7 @@ async function route(
       }
       return;
     default:
+      if (await serfRoute(agent, req, res, path, allow)) return;
       throw new HttpError(404, `no route ${path}`);
   }
 }
@@ -296,32 +279,4 @@ function bearerCheck(token: string | undefined): (req: IncomingMessage) => boole
       .digest();
     return timingSafeEqual(given, expected);
   };
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = `${JSON.stringify(body)}\n`;
-  res.writeHead(status, {"content-type": "application/json", "content-length": Buffer.byteLength(text)});
-  res.end(text);
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of req) {
-    length += (chunk as Buffer).length;
-    if (length > BODY_BYTES_MAX)
-      throw new HttpError(400, `invalid body; must be at most ${BODY_BYTES_MAX} bytes`, "body");
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new HttpError(400, "invalid body; must be a JSON object", "body");
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new HttpError(400, "invalid body; must be a JSON object", "body");
-  }
-  return value;
 }
