@@ -4,7 +4,8 @@
  * user:NAME handlers once per serf agent, with no duplicate after push-pulls); `serf query` gets
  * acks and responses from Lifeline agents with node and tag filters; Lifeline's queries get
  * answers from serf's query handlers; `serf keys` rotates the key of every member, Lifeline's
- * included, and Lifeline's key rotation moves the serf agents too. Every message Lifeline receives
+ * included, and Lifeline's key rotation (API and `lifeline keys`) moves the serf agents too. The
+ * Lifeline side runs through the CLI clients (`lifeline event`, `query`, `keys`) where an operator would. Every message Lifeline receives
  * from serf re-encodes to the same bytes (the codec is byte-exact against live serf output).
  */
 import {existsSync, mkdtempSync, readFileSync, rmSync} from "node:fs";
@@ -12,6 +13,7 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterAll, afterEach, expect, it} from "vitest";
 import {type Agent, type AgentInit, createAgent} from "../../src/agent/index.ts";
+import {type CliIo, run} from "../../src/cli/main.ts";
 import {decodeSerfMessage, encodeSerfMessage, generateKeyBase64} from "../../src/codec/index.ts";
 import type {UserEvent} from "../../src/serf/index.ts";
 import {type SerfAgent, type SerfInit, startSerf} from "../helpers/serf-agent.ts";
@@ -26,10 +28,23 @@ const serfs: SerfAgent[] = [];
 const scratch = mkdtempSync(join(tmpdir(), "lifeline-serf-events-"));
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 
+/** Runs a `lifeline` client command against `agent`'s HTTP API; resolves to its exit code and output. */
+async function cli(agent: Agent, args: readonly string[]): Promise<{code: number; out: string; err: string}> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {stdout: (t) => out.push(t), stderr: (t) => err.push(t), env: {}};
+  const http = agent.httpAddress;
+  if (!http) throw new Error(`${agent.name} has no HTTP API`);
+  const [command, ...rest] = args;
+  const code = await run([command as string, "--http", `${http.host}:${http.port}`, ...rest], io);
+  return {code, out: out.join(""), err: err.join("")};
+}
+
 async function startLifeline(init: AgentInit & {name: string}): Promise<Agent> {
   const port = await freePort();
   const agent = await createAgent({
     bind: `127.0.0.1:${port}`,
+    http: "127.0.0.1:0",
     profile: "local",
     pushPullIntervalMs: 1_000,
     retransmitMult: 4,
@@ -115,7 +130,7 @@ describeWithSerf("serf's user events, queries and keys with Lifeline agents", ()
       what: "serf's event at both Lifeline agents",
       timeoutMs: 10_000,
     });
-    l1.event("deploy", "v2", {coalesce: false});
+    expect((await cli(l1, ["event", "--no-coalesce", "deploy", "v2"])).code).toBe(0);
     const lines = (name: string) =>
       existsSync(logFile(name))
         ? readFileSync(logFile(name), "utf8")
@@ -163,6 +178,13 @@ describeWithSerf("serf's user events, queries and keys with Lifeline agents", ()
     expect([...ours.acks].sort()).toEqual(["l1", "l2", "s1", "s2"]);
     const answers = Object.fromEntries(ours.responses.map((r) => [r.from, text(r.payload).trim()]));
     expect(answers).toEqual({l1: "l1-up", l2: "l2-up", s1: "serf-up", s2: "serf-up"});
+    // `lifeline query` against the serf agents only, as an operator would type it.
+    const byCli = await cli(l1, ["query", "--timeout-ms", "2s", "--node", "s1", "--node", "s2", "--json", "uptime"]);
+    expect(byCli.code, byCli.err).toBe(0);
+    const parsed = JSON.parse(byCli.out) as {acks: string[]; responses: Record<string, string>};
+    expect([...parsed.acks].sort()).toEqual(["s1", "s2"]);
+    expect(parsed.responses.s1?.trim()).toBe("serf-up");
+    expect(parsed.responses.s2?.trim()).toBe("serf-up");
   });
 
   it("serf keys rotates Lifeline agents too, and Lifeline's rotation moves the serf agents", async () => {
@@ -182,12 +204,28 @@ describeWithSerf("serf's user events, queries and keys with Lifeline agents", ()
         .find((line) => line.startsWith(key))
         ?.replace(/\s+/g, " ");
     expect(keyLine(k2, await s1.rpc(["keys", "-list"]))).toBe(`${k2} [4/4]`);
-    // The same rotation driven from Lifeline.
+    // The same rotation driven from Lifeline: the API, then `lifeline keys`.
     expect(await l2.keys.install(k3)).toMatchObject({numNodes: 4, numResponses: 4, numErrors: 0});
     expect(await l2.keys.use(k3)).toMatchObject({numResponses: 4, numErrors: 0});
     expect(await l2.keys.remove(k2)).toMatchObject({numResponses: 4, numErrors: 0});
     expect((await l2.keys.list()).keys).toEqual({[k3]: 4});
     expect(keyLine(k3, await s2.rpc(["keys", "-list"]))).toBe(`${k3} [4/4]`);
+    const k4 = generateKeyBase64();
+    for (const step of [
+      ["--install", k4],
+      ["--use", k4],
+      ["--remove", k3],
+    ]) {
+      const result = await cli(l1, ["keys", ...step]);
+      expect(result.code, `${step[0]}: ${result.err}`).toBe(0);
+    }
+    const ours = await cli(l1, ["keys", "--list"]);
+    expect(ours.code, ours.err).toBe(0);
+    const theirs = await s1.rpc(["keys", "-list"]);
+    expect(keyLine(k4, theirs)).toBe(`${k4} [4/4]`);
+    expect(ours.out).toContain(`${k4} [4/4] primary on 4`);
+    expect(ours.out).not.toContain(k3);
+    expect(theirs).not.toContain(k3);
     // Nobody dropped out on the way.
     for (const agent of [l1, l2])
       expect(
