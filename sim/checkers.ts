@@ -89,7 +89,7 @@ export class SafetyChecker {
       this.observeSelf(nowMs, observer, event.incarnation);
       return;
     }
-    if (event.type === "left") return;
+    if (event.type === "left" || event.type === "nameConflict") return;
     this.checked++;
     const m = event.member;
     const j = this.intern(m.name);

@@ -41,6 +41,7 @@ import {
 import {joinSeeds, retryJoin} from "./join.ts";
 import {loadKeyringFile, saveKeyringFile} from "./keyring-file.ts";
 import {createAgentMetrics} from "./metrics.ts";
+import {NameConflictResolver} from "./name-conflict.ts";
 import {type QueryHandler, SerfBridge} from "./serf-bridge.ts";
 
 const log = createDebug("lifeline:agent");
@@ -69,6 +70,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private heartbeatService: HeartbeatService | undefined;
   private eventHandlerRunner: EventHandlerRunner | undefined;
   private serf: SerfBridge | undefined;
+  private nameConflicts: NameConflictResolver | undefined;
   // BOUNDED: one per query name the application answers.
   private readonly queryHandlers = new Map<string, QueryHandler>();
 
@@ -85,6 +87,11 @@ export class Agent extends EventEmitter<AgentEvents> {
         heartbeats: () => agent.heartbeats(),
         get protocolStats() {
           return agent.driver ? agent.protocolStats : undefined;
+        },
+        get serfStats() {
+          return agent.serf && agent.nameConflicts
+            ? {layer: agent.serf.layer.stats, nameConflicts: agent.nameConflicts.stats}
+            : undefined;
         },
         get recoveryStats() {
           return agent.recoveryStats;
@@ -277,6 +284,22 @@ export class Agent extends EventEmitter<AgentEvents> {
       log: (line) => logSerf("%s", line),
     });
     for (const [name, handler] of this.queryHandlers) this.serf.onQuery(name, handler);
+    const serf = this.serf;
+    this.nameConflicts = new NameConflictResolver({
+      selfName: config.name,
+      self: () => this.advertiseAddress,
+      resolve: config.nameConflictResolution,
+      ask: async (payload) =>
+        (await serf.layer.query("_serf_conflict", payload, {requestAck: false}).result()).responses.map(
+          (r) => r.payload,
+        ),
+      onConflict: (conflict) => this.dispatch("member:conflict", conflict),
+      onOutcome: (outcome) => {
+        this.dispatch("conflict:resolved", outcome);
+        if (!outcome.won && this.status === "running") void this.stop();
+      },
+      log: (line) => logMember("%s", line),
+    });
     this.driver.start();
     this.status = "running";
     this.markRingStale();
@@ -562,6 +585,10 @@ export class Agent extends EventEmitter<AgentEvents> {
   private handleNotification(event: Notification): void {
     // The ring is rebuilt lazily: any read (agent.ring, leader()) in a listener below sees the
     // change; ring:changed follows on the next tick, once per burst of member events.
+    if (event.type === "nameConflict") {
+      this.nameConflicts?.notice(event.name, event.existing, event.other);
+      return;
+    }
     if (event.type !== "refuted" && event.type !== "left") this.markRingStale();
     this.handleMemberNotification(event);
     if (event.type === "refuted" || event.type === "left") return;

@@ -96,6 +96,12 @@ export interface AgentInit extends Partial<SwimConfig> {
    */
   readonly processMetrics?: boolean;
   /**
+   * When another process claims our name from another address, ask the cluster (serf's
+   * `_serf_conflict` vote) and stop if the majority knows the name at the other address, as serf
+   * does. Default true; false only reports the conflict.
+   */
+  readonly nameConflictResolution?: boolean;
+  /**
    * Keeps the keyring in this file (serf's -keyring-file format: a JSON array of base64 keys,
    * primary first), loaded at start and rewritten on every key change. When the file exists it
    * wins over `encrypt` (whose keys are then installed as secondaries if missing); when it does
@@ -135,6 +141,7 @@ export const AGENT_INIT_KEYS: readonly string[] = [
   "heartbeat",
   "ringVnodes",
   "processMetrics",
+  "nameConflictResolution",
   "keyringFile",
   "userEventSizeLimit",
   "querySizeLimit",
@@ -167,6 +174,7 @@ export interface AgentConfig {
   readonly heartbeat: NonNullable<AgentInit["heartbeat"]>;
   readonly ringVnodes: number;
   readonly processMetrics: boolean;
+  readonly nameConflictResolution: boolean;
   readonly keyringFile: string | undefined;
   readonly serfLimits: {
     readonly userEventSizeLimit: number;
@@ -294,6 +302,9 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
   };
   const processMetrics = init.processMetrics ?? true;
   if (typeof processMetrics !== "boolean") throw new InvalidConfigError("processMetrics", "must be true or false");
+  const nameConflictResolution = init.nameConflictResolution ?? true;
+  if (typeof nameConflictResolution !== "boolean")
+    throw new InvalidConfigError("nameConflictResolution", "must be true or false");
   return Object.freeze({
     name,
     bind,
@@ -318,6 +329,7 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
     heartbeat,
     ringVnodes,
     processMetrics,
+    nameConflictResolution,
     keyringFile,
     serfLimits,
   });

@@ -10,6 +10,7 @@ import type {HandlerEventName, HandlerMember} from "../hooks/index.ts";
 import type {MemberJson} from "../http/index.ts";
 import type {RingChange} from "../ring/index.ts";
 import type {IncomingQuery, UserEvent} from "../serf/index.ts";
+import type {ConflictOutcome, NameConflict} from "./name-conflict.ts";
 
 /**
  * One member as the agent shows it: `{name, addr, port, state, incarnation, tags}`, tags decoded
@@ -48,6 +49,13 @@ export interface AgentEvents {
   "user:event": [event: UserEvent];
   /** A query this member passed the filters of (not `_serf_*`); answer with `query.respond` or `onQuery`. */
   query: [query: IncomingQuery];
+  /**
+   * A live member's name is claimed from another address (throttled: once per claimant per 10 s).
+   * When the name is ours, `conflict:resolved` follows if nameConflictResolution is on.
+   */
+  "member:conflict": [conflict: NameConflict];
+  /** The cluster voted on our name (serf's `_serf_conflict`); when `won` is false the agent stops. */
+  "conflict:resolved": [outcome: ConflictOutcome];
   /** An internal error (a Lifeline bug) was caught; the agent keeps running. */
   internalError: [error: unknown];
   /**

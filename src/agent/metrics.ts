@@ -1,7 +1,8 @@
 /*
  * The agent's prom-client registry: every `lifeline_*` family (members by state, the core's
  * protocol counters, the driver's and transport's packet and stream counters, Lifeguard's
- * awareness score, plain heartbeats, event handlers) plus Node's default process metrics.
+ * awareness score, serf's events, queries and name conflicts, plain heartbeats, event handlers)
+ * plus Node's default process metrics.
  *
  * Families read the agent at scrape time through a `collect()` callback (reset, then set), so
  * nothing is counted twice and a scrape before start() shows zeros instead of throwing. Node's
@@ -13,6 +14,8 @@ import type {MemberState} from "../core/index.ts";
 import type {DeviceView, HeartbeatServiceStats} from "../heartbeat/index.ts";
 import type {EventHandlerStats} from "../hooks/index.ts";
 import type {ProtocolStats} from "../http/index.ts";
+import type {SerfStats} from "../serf/index.ts";
+import type {NameConflictStats} from "./name-conflict.ts";
 
 /** What the families read at scrape time. */
 export interface MetricsSource {
@@ -20,6 +23,8 @@ export interface MetricsSource {
   heartbeats(): readonly DeviceView[];
   /** Undefined before the agent has started. */
   readonly protocolStats: ProtocolStats | undefined;
+  /** Counters of serf's layer and of name conflicts (undefined before start). */
+  readonly serfStats: {readonly layer: SerfStats; readonly nameConflicts: NameConflictStats} | undefined;
   /** Counters of the heartbeat service and the event handlers (undefined: not running). */
   readonly recoveryStats: {
     readonly heartbeats: HeartbeatServiceStats | undefined;
@@ -208,6 +213,50 @@ const HEARTBEAT_FAMILIES: readonly Family[] = [
   ),
 ];
 
+const SERF_FAMILIES: readonly Family[] = [
+  byLabel("lifeline_serf_events_total", "Serf user events, by what happened.", "counter", "kind", (source) => {
+    const layer = source.serfStats?.layer;
+    return {sent: layer?.eventsSent ?? 0, received: layer?.eventsReceived ?? 0, duplicate: layer?.eventsDuplicate ?? 0};
+  }),
+  byLabel("lifeline_serf_queries_total", "Serf queries, by what happened.", "counter", "kind", (source) => {
+    const layer = source.serfStats?.layer;
+    return {
+      sent: layer?.queriesSent ?? 0,
+      received: layer?.queriesReceived ?? 0,
+      duplicate: layer?.queriesDuplicate ?? 0,
+      responses_sent: layer?.queryResponsesSent ?? 0,
+      answers_received: layer?.queryAnswersReceived ?? 0,
+      relays_forwarded: layer?.relaysForwarded ?? 0,
+    };
+  }),
+  {
+    name: "lifeline_serf_dropped_total",
+    help: "Serf messages dropped (undecodable, too old, unknown query, refused relay).",
+    type: "counter",
+    read: (source) => source.serfStats?.layer.dropped ?? 0,
+  },
+  byLabel(
+    "lifeline_name_conflicts_total",
+    "Alive messages claiming a live member's name from another address, by whose name.",
+    "counter",
+    "whose",
+    (source) => {
+      const stats = source.serfStats?.nameConflicts;
+      return {ours: stats?.oursClaimed ?? 0, other: stats?.othersClaimed ?? 0};
+    },
+  ),
+  byLabel(
+    "lifeline_name_conflict_votes_total",
+    "Votes on our name (serf's _serf_conflict query), by outcome; a lost vote stops the agent.",
+    "counter",
+    "outcome",
+    (source) => {
+      const stats = source.serfStats?.nameConflicts;
+      return {won: stats?.resolutionsWon ?? 0, lost: stats?.resolutionsLost ?? 0};
+    },
+  ),
+];
+
 const EVENT_HANDLER_FAMILY: Family = byLabel(
   "lifeline_event_handler_runs_total",
   "Event handler runs, by outcome.",
@@ -276,6 +325,7 @@ export function createAgentMetrics(source: MetricsSource, options: AgentMetricsO
   const registry = new Registry();
   const families = [
     ...PROTOCOL_FAMILIES,
+    ...SERF_FAMILIES,
     ...HEARTBEAT_FAMILIES,
     ...(options.eventHandlers ? [EVENT_HANDLER_FAMILY] : []),
   ];

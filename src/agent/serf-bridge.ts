@@ -77,6 +77,7 @@ export class SerfBridge {
         onQuery: (query) => this.answer(query),
         onInternalQuery: (query) => {
           answerInternalQuery(query, {
+            selfName: init.name,
             keys: this.keyringAccess(),
             members,
             responseSizeLimit: this.layer.limits.queryResponseSizeLimit,

@@ -58,6 +58,7 @@ export {
   TAG_MAGIC_BYTE,
 } from "./serf.ts";
 export {
+  decodeSerfConflictResponse,
   decodeSerfFilter,
   decodeSerfKeyRequest,
   decodeSerfKeyResponse,

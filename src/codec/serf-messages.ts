@@ -578,3 +578,54 @@ export function decodeSerfKeyResponse(payload: Uint8Array): SerfKeyResponse {
     return out;
   });
 }
+
+/**
+ * Decodes a conflict query's response `[6][serf.Member]`: the member the responder knows by the
+ * name asked about, or undefined for `[6][nil]` (it knows none). Throws DecodeError.
+ */
+export function decodeSerfConflictResponse(payload: Uint8Array): SerfMemberInfo | undefined {
+  if (payload.length === 0 || payload[0] !== SerfMessageType.conflictResponse)
+    throw new DecodeError("unknownType", "not a serf conflict response");
+  return guard("serf conflict response", () => {
+    const r = new MsgpackReader(payload, 1, payload.length);
+    if (r.nil()) return undefined;
+    let name = "";
+    let addr: Uint8Array = new Uint8Array(0);
+    let port = 0;
+    let status = 0;
+    const tags: Record<string, string> = {};
+    const protocol: [number, number, number] = [0, 0, 0];
+    const delegate: [number, number, number] = [0, 0, 0];
+    const version = (into: [number, number, number], at: 0 | 1 | 2, field: string) => () => {
+      into[at] = r.uint(field, 255);
+    };
+    readStruct(r, "member", {
+      Name: () => {
+        name = r.string("Name");
+      },
+      Addr: () => {
+        addr = r.nil() ? new Uint8Array(0) : copy(r.bytes("Addr"));
+      },
+      Port: () => {
+        port = r.uint("Port", 65_535);
+      },
+      Tags: () => {
+        if (r.nil()) return;
+        for (let n = r.mapHeader("Tags"); n > 0; n--) {
+          const key = r.string("Tags key");
+          tags[key] = r.string(`Tags.${key}`);
+        }
+      },
+      Status: () => {
+        status = r.int("Status");
+      },
+      ProtocolMin: version(protocol, 0, "ProtocolMin"),
+      ProtocolMax: version(protocol, 1, "ProtocolMax"),
+      ProtocolCur: version(protocol, 2, "ProtocolCur"),
+      DelegateMin: version(delegate, 0, "DelegateMin"),
+      DelegateMax: version(delegate, 1, "DelegateMax"),
+      DelegateCur: version(delegate, 2, "DelegateCur"),
+    });
+    return {name, addr, port, tags, status, protocol, delegate};
+  });
+}

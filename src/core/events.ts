@@ -38,9 +38,12 @@ export type MemberEvent =
  * Node-level notifications.
  * - refuted: we were suspected or declared dead and raised our incarnation to refute it.
  * - left: `leave` finished (the leave broadcast was transmitted or leaveTimeoutMs passed).
+ * - nameConflict: an alive message claims a live member's name from another address (memberlist's
+ *   NotifyConflict); the message was ignored. `name` may be ours: someone else uses our name.
  */
 export type NodeEvent =
   | {readonly type: "refuted"; readonly incarnation: number; readonly accusedBy: string}
-  | {readonly type: "left"};
+  | {readonly type: "left"}
+  | {readonly type: "nameConflict"; readonly name: string; readonly existing: Address; readonly other: Address};
 
 export type Notification = MemberEvent | NodeEvent;

@@ -795,6 +795,10 @@ export class SwimNode {
         }
         return undefined;
       }
+      case "addressConflict":
+        if (known !== undefined)
+          this.notify({type: "nameConflict", name: msg.node, existing: known.addr, other: msg.addr});
+        return verdict;
       default:
         return verdict;
     }

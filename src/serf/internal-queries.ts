@@ -42,6 +42,8 @@ const MIN_ENCODED_KEY_LENGTH = 25;
 export function answerInternalQuery(
   query: IncomingQuery,
   context: {
+    /** Our node name. */
+    readonly selfName: string;
     readonly keys: KeyringAccess;
     readonly members: () => readonly SerfMember[];
     readonly responseSizeLimit: number;
@@ -54,6 +56,8 @@ export function answerInternalQuery(
       return true;
     case "conflict": {
       const asked = new TextDecoder().decode(query.payload);
+      // A vote about our own name is not ours to answer (we are one of the claimants).
+      if (asked === context.selfName) return true;
       const member = context.members().find((m) => m.name === asked);
       const addr = member ? hostToBytes(member.host) : undefined;
       respondQuietly(

@@ -6,10 +6,12 @@
 import {describe, expect, it} from "vitest";
 import {
   DecodeError,
+  decodeSerfConflictResponse,
   decodeSerfFilter,
   decodeSerfKeyRequest,
   decodeSerfKeyResponse,
   decodeSerfMessage,
+  encodeSerfConflictResponse,
   encodeSerfFilter,
   encodeSerfKeyRequest,
   encodeSerfKeyResponse,
@@ -95,6 +97,27 @@ describe("serf messages", () => {
     expect(decodeSerfKeyRequest(encodeSerfKeyRequest(Uint8Array.of(1, 2)))).toEqual(Uint8Array.of(1, 2));
     const response = {result: true, message: "m", keys: ["k"], primaryKey: "k"};
     expect(decodeSerfKeyResponse(encodeSerfKeyResponse(response))).toEqual(response);
+  });
+
+  it("round-trips a conflict response, and nil for an unknown member", () => {
+    const member = {
+      name: "n1",
+      addr: Uint8Array.of(127, 0, 0, 1),
+      port: 7946,
+      tags: {role: "web", dc: "a"},
+      status: 1,
+      protocol: [1, 5, 2] as const,
+      delegate: [2, 5, 4] as const,
+    };
+    expect(decodeSerfConflictResponse(encodeSerfConflictResponse(member))).toEqual({
+      ...member,
+      protocol: [1, 5, 2],
+      delegate: [2, 5, 4],
+    });
+    expect(hex(encodeSerfConflictResponse(undefined))).toBe("06c0");
+    expect(decodeSerfConflictResponse(Uint8Array.of(6, 0xc0))).toBeUndefined();
+    for (const bad of [new Uint8Array(0), Uint8Array.of(8, 0xc0), Uint8Array.of(6, 0x81), Uint8Array.of(6, 0x81, 0xa4)])
+      expect(() => decodeSerfConflictResponse(bad)).toThrow(DecodeError);
   });
 
   it("throws only DecodeError on garbage", () => {

@@ -125,6 +125,22 @@ describe("membership messages", () => {
     const fx = node.handle(0, packetFrom("a", alive("a", 9, {addr: {host: "10.9.9.9", port: 1}})));
     expect(droppedReasons(fx)).toEqual(["addressConflict"]);
     expect(node.member("a")?.addr).toEqual(addrOf("a"));
+    const conflicts = fx.flatMap((e) => (e.type === "notify" && e.event.type === "nameConflict" ? [e.event] : []));
+    expect(conflicts).toEqual([
+      {type: "nameConflict", name: "a", existing: addrOf("a"), other: {host: "10.9.9.9", port: 1}},
+    ]);
+  });
+
+  it("reports another address claiming our own name as a name conflict, not as news to refute", () => {
+    const node = createTestNode({members: ["a"]});
+    const incarnation = node.incarnation;
+    const fx = node.handle(0, packetFrom("a", alive("self", 7, {addr: {host: "10.9.9.9", port: 1}})));
+    expect(droppedReasons(fx)).toEqual(["addressConflict"]);
+    expect(node.incarnation).toBe(incarnation);
+    const conflicts = fx.flatMap((e) => (e.type === "notify" && e.event.type === "nameConflict" ? [e.event] : []));
+    expect(conflicts).toEqual([
+      {type: "nameConflict", name: "self", existing: addrOf("self"), other: {host: "10.9.9.9", port: 1}},
+    ]);
   });
 
   it("lets a left member come back at a new address, even with a lower incarnation", () => {
