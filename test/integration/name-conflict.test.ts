@@ -22,7 +22,11 @@ describe("name conflicts between live agents", () => {
     const original = agents[1];
     const originalAt = `127.0.0.1:${original?.address.port}`;
 
-    const impostor = await cluster.add({name: "nc2", retransmitMult: 4, join: [addressOf(agents[0] as (typeof agents)[number])]});
+    const impostor = await cluster.add({
+      name: "nc2",
+      retransmitMult: 4,
+      join: [addressOf(agents[0] as (typeof agents)[number])],
+    });
     const outcomes: ConflictOutcome[] = [];
     const claims: NameConflict[] = [];
     impostor.on("conflict:resolved", (o) => outcomes.push(o));
