@@ -9,8 +9,8 @@
 #   its refutation: alive with incarnation 2); s3 is killed with SIGKILL (suspect, then dead); s2 leaves gracefully
 #   (dead with From == Node); s1 stops.
 # Scenarios: `compressed` (serf defaults), `uncompressed` (-disable-compression), `encrypted`
-# (-encrypt with the fixed key below; serf's default compression stays on), and `ipv6` (two agents
-# on [::1], see run_ipv6).
+# (-encrypt with the fixed key below; serf's default compression stays on), `ipv6` (two agents
+# on [::1], see run_ipv6), `bigstate` and `serf-layer` (serf's own messages, see run_serf_layer).
 #
 # Usage: sudo scripts/capture-fixtures.sh [scenario...]   (needs serf and tcpdump installed)
 # Every process it starts is stopped by PID on exit.
@@ -21,6 +21,8 @@ OUT=$ROOT/test/fixtures/serf
 WORK=$(mktemp -d /tmp/serf-capture.XXXXXX)
 # A fixed test key (32 bytes, standard base64). Never use it for anything real.
 KEY="KbLAEHxSxvrwf9Gx5kVRakFyITTZ1qHaTgNQh7Ms1aA="
+# The key the serf-layer scenario rotates to (also test-only).
+KEY2="3Hu2yI0sIv0yPbBo2b8CRyMDTzi0jv1Qu5pIjwz8n0o="
 PIDS=()
 
 cleanup() {
@@ -132,12 +134,69 @@ run_bigstate() {
     "$(dpkg-query -W -f='${Version}' serf 2>/dev/null || echo unknown)" '{"127.0.77.6:47966":"s1","127.0.77.7:47967":"s2"}'
 }
 
+# Serf's own layer (serf/messages.go) in one capture: three encrypted, uncompressed agents with
+# query handlers; user events (coalesced and not), queries with node and tag filters, without
+# acks and with relays, the key rotation queries (install, use, list, remove: traffic moves from
+# KEY to KEY2), a fourth agent started with s3's name (the _serf_conflict vote, after which it
+# exits), and s2's graceful leave (leave intent). Joins carry serf's push/pull user state.
+run_serf_layer() {
+  SCENARIO=serf-layer
+  local pcap=$WORK/serf-layer.pcap
+  local ports='port 47986 or port 47987 or port 47988 or port 47989'
+  tcpdump -i lo -U -s 0 -w "$pcap" "$ports" >"$WORK/serf-layer-tcpdump.log" 2>&1 &
+  local dump=$!
+  PIDS+=("$dump")
+  sleep 1.5
+  local flags=(-encrypt="$KEY" -disable-compression)
+  local s1 s2 s3 s4
+  s1=$(start_agent s1 127.0.77.11 47986 47386 "${flags[@]}" -event-handler 'query:uptime=echo up-s1')
+  sleep 1
+  s2=$(start_agent s2 127.0.77.12 47987 47387 "${flags[@]}" -tag role=web -join=127.0.77.11:47986 \
+    -event-handler 'query:uptime=echo up-s2')
+  sleep 1
+  s3=$(start_agent s3 127.0.77.13 47988 47388 "${flags[@]}" -join=127.0.77.11:47986 \
+    -event-handler 'query:uptime=echo up-s3')
+  sleep 4
+  local rpc=-rpc-addr=127.0.0.1:47386
+  serf event $rpc deploy v1 >/dev/null
+  serf event $rpc -coalesce=false restart "now please" >/dev/null
+  sleep 2
+  serf query $rpc -timeout=2s uptime all >/dev/null
+  serf query $rpc -timeout=2s -tag role=web uptime tagged >/dev/null
+  serf query $rpc -timeout=2s -node s3 -node s2 uptime named >/dev/null
+  serf query $rpc -timeout=2s -no-ack uptime quiet >/dev/null
+  serf query $rpc -timeout=2s -relay-factor=2 uptime relayed >/dev/null
+  serf keys $rpc -install "$KEY2" >/dev/null
+  serf keys $rpc -use "$KEY2" >/dev/null
+  serf keys $rpc -list >/dev/null
+  serf keys $rpc -remove "$KEY" >/dev/null
+  sleep 2
+  # The impostor: s3's name at another address (its own log file, not s3's).
+  serf agent -node=s3 -bind=127.0.77.14:47989 -rpc-addr=127.0.0.1:47389 -log-level=debug -encrypt="$KEY2" \
+    -disable-compression -join=127.0.77.11:47986 >"$WORK/serf-layer-impostor.log" 2>&1 &
+  s4=$!
+  sleep 6
+  kill -9 "$s4" 2>/dev/null || true
+  serf leave -rpc-addr=127.0.0.1:47387 >/dev/null || true
+  sleep 3
+  kill -INT "$s1" "$s3" 2>/dev/null || true
+  sleep 2
+  kill -9 "$s1" "$s2" "$s3" 2>/dev/null || true
+  kill -INT "$dump"
+  wait "$dump" 2>/dev/null || true
+  node "$ROOT/scripts/capture-fixtures-extract.mjs" "$pcap" "$OUT/serf-layer.json" serf-layer "$(serf version | head -1)" \
+    "$(dpkg-query -W -f='${Version}' serf 2>/dev/null || echo unknown)" \
+    '{"127.0.77.11:47986":"s1","127.0.77.12:47987":"s2","127.0.77.13:47988":"s3","127.0.77.14:47989":"s3-impostor"}'
+  cp "$WORK/serf-layer-impostor.log" "$OUT/serf-layer-impostor.log"
+}
+
 mkdir -p "$OUT"
-if [ $# -eq 0 ]; then set -- compressed uncompressed encrypted ipv6 bigstate; fi
+if [ $# -eq 0 ]; then set -- compressed uncompressed encrypted ipv6 bigstate serf-layer; fi
 for s in "$@"; do
   case $s in
     ipv6) run_ipv6 ;;
     bigstate) run_bigstate ;;
+    serf-layer) run_serf_layer ;;
     *) run_scenario "$s" ;;
   esac
 done

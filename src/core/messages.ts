@@ -149,7 +149,7 @@ export interface PushPullMessage {
   readonly type: "pushPull";
   readonly join: boolean;
   readonly states: readonly PushNodeState[];
-  /** Delegate state (serf's); Lifeline sends none and ignores what it receives. */
+  /** Delegate state: serf's push/pull user state (clocks, recent events, left members); empty when none. */
   readonly userState: Uint8Array;
 }
 
