@@ -60,6 +60,22 @@ interface Running {
   readonly process: number;
 }
 
+/** All-zero layer counters. */
+export function emptySerfStats(): SerfStats {
+  return {
+    eventsReceived: 0,
+    eventsDuplicate: 0,
+    eventsSent: 0,
+    queriesReceived: 0,
+    queriesDuplicate: 0,
+    queriesSent: 0,
+    queryResponsesSent: 0,
+    queryAnswersReceived: 0,
+    relaysForwarded: 0,
+    dropped: 0,
+  };
+}
+
 /** One SerfLayer per running node process. */
 export class SimSerf {
   private readonly host: SimSerfHost;
@@ -88,12 +104,12 @@ export class SimSerf {
 
   /** Summed layer counters over the running processes. */
   stats(): SerfStats {
-    const sum: Record<string, number> = {};
+    const sum = emptySerfStats();
     for (const r of this.running) {
       if (r === undefined) continue;
-      for (const [k, v] of Object.entries(r.layer.stats)) sum[k] = (sum[k] ?? 0) + v;
+      for (const key of Object.keys(sum) as (keyof SerfStats)[]) sum[key] += r.layer.stats[key];
     }
-    return sum as unknown as SerfStats;
+    return sum;
   }
 
   /** A new process of node i (boot or restart) gets a fresh layer: serf keeps no state across restarts. */
