@@ -251,7 +251,7 @@ function serfEventChart(r: SimReport): string {
   const y = linear(0, maxY * 1.1, H - PAD.bottom, PAD.top);
   const parts = [
     faultMarks(r, x, end),
-    axes(x, y, niceTicks(0, end, 10), niceTicks(0, maxY, 5), "send time", "send → delivery", fmtTime),
+    axes(x, y, niceTicks(0, end, 10), niceTicks(0, maxY, 5), "send time", "send → delivery (ms)", fmtTime),
   ];
   const series: [string, "p50" | "p99" | "max", string][] = [
     ["p50", "p50", "#2ca02c"],
