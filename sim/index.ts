@@ -24,6 +24,7 @@ export {resolveSelector, type Selector} from "./selector.ts";
 export {
   EVENT_PAYLOAD_MIN,
   eventPayload,
+  SERF_TRACKED_CELLS,
   SERF_TRACKED_MAX,
   type SerfEventRecord,
   SerfMetrics,

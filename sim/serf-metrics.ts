@@ -22,6 +22,11 @@ import {type Summary, summarize} from "./stats.ts";
 
 /** Events and queries tracked per run (each kind); past it, see SerfReport.untracked. */
 export const SERF_TRACKED_MAX = 10_000;
+/**
+ * Per-node cells (20 bytes each) all tracked events may hold: caps the events tracked to
+ * SERF_TRACKED_CELLS / nodes (4,000 at 1,000 nodes, ≈ 80 MB), whichever is lower.
+ */
+export const SERF_TRACKED_CELLS = 4_000_000;
 /** Per-event and per-query rows the report lists (the totals cover all tracked ones). */
 const ROWS_MAX = 500;
 
@@ -130,17 +135,22 @@ export interface SerfReport {
   };
   /** Scheduled sends skipped because no node of the selector was running. */
   readonly skipped: number;
-  /** Sends past SERF_TRACKED_MAX: events not sent, queries sent but left out of the totals. */
+  /** Sends past the tracking cap (SERF_TRACKED_MAX, SERF_TRACKED_CELLS): events not sent, queries sent but left out. */
   readonly untracked: number;
-  /** The layers' own counters, summed over the processes running at the end. */
+  /**
+   * The layers' own counters, summed over the processes running at the end. Their
+   * `eventsDuplicate` / `queriesDuplicate` count redundant gossip copies the de-duplication
+   * suppressed (the epidemic's normal overhead), not deliveries: those are `events.duplicates`.
+   */
   readonly layer: SerfStats;
 }
 
 /** Collects deliveries and answers; the report reads it at the end. */
 export class SerfMetrics implements SimSerfObserver {
   private readonly names: readonly string[];
-  // BOUNDED: SERF_TRACKED_MAX.
+  // BOUNDED: eventsMax (SERF_TRACKED_MAX, lower for large clusters).
   private readonly events: TrackedEvent[] = [];
+  private readonly eventsMax: number;
   // BOUNDED: SERF_TRACKED_MAX.
   private readonly queries: TrackedQuery[] = [];
   // BOUNDED: one entry per tracked query.
@@ -152,11 +162,15 @@ export class SerfMetrics implements SimSerfObserver {
 
   constructor(names: readonly string[]) {
     this.names = names;
+    this.eventsMax = Math.max(
+      1,
+      Math.min(SERF_TRACKED_MAX, Math.floor(SERF_TRACKED_CELLS / Math.max(1, names.length))),
+    );
   }
 
   /** Registers an event about to be sent; returns its index for eventPayload, or undefined past the cap. */
   registerEvent(name: string, from: number, atMs: number, processes: Int32Array): number | undefined {
-    if (this.events.length >= SERF_TRACKED_MAX) {
+    if (this.events.length >= this.eventsMax) {
       this.untracked++;
       return undefined;
     }

@@ -65,7 +65,7 @@ function serfOf(report: SimReport, seed: number): NonNullable<SimReport["serf"]>
 }
 
 describe("serf events in the simulator", () => {
-  it("with no loss gets every event to every live node exactly once, within the dissemination bound", () => {
+  it("with no loss gets every event to every live node exactly once, within the gossip + push-pull repair bound", () => {
     const seed = 11;
     const {report, sim} = runScenario(trafficScenario({seed, lossRate: 0}));
     const s = serfOf(report, seed);
