@@ -2,7 +2,9 @@
  * The HTML report: one self-contained page (inline CSS and SVG, no scripts, no network) that
  * renders a SimReport — each node's view of the cluster size over time with the faults drawn
  * on the same time axis (partitions and pauses as bands, crashes, restarts and heals as lines),
- * the distribution of detection latencies, and the message load over time by message type.
+ * the distribution of detection latencies, the message load over time by message type, and (in
+ * runs with serf's layer) each user event's delivery latency and completeness and each query's
+ * answers.
  */
 import type {SimReport} from "./report.ts";
 import {formatSummary} from "./report.ts";
@@ -238,6 +240,95 @@ function loadChart(r: SimReport): string {
   return svg(parts.join(""), "message load over time");
 }
 
+/** Each user event at its send time: p50, p99 and max delivery latency, and its completeness when short of 1. */
+function serfEventChart(r: SimReport): string {
+  const events = r.serf?.events.perEvent ?? [];
+  const delivered = events.filter((e) => e.latencyMs.max !== null);
+  if (delivered.length === 0) return `<p class="empty">No user event was delivered in this run.</p>`;
+  const end = Math.max(r.durationMs, ...events.map((e) => e.atMs));
+  const maxY = Math.max(1, ...delivered.map((e) => e.latencyMs.max as number));
+  const x = linear(0, end, PAD.left, W - PAD.right);
+  const y = linear(0, maxY * 1.1, H - PAD.bottom, PAD.top);
+  const parts = [
+    faultMarks(r, x, end),
+    axes(x, y, niceTicks(0, end, 10), niceTicks(0, maxY, 5), "send time", "send → delivery (ms)", fmtTime),
+  ];
+  const series: [string, "p50" | "p99" | "max", string][] = [
+    ["p50", "p50", "#2ca02c"],
+    ["p99", "p99", "#ff7f0e"],
+    ["max", "max", "#d62728"],
+  ];
+  for (const e of delivered) {
+    for (const [, key, color] of series) {
+      const v = e.latencyMs[key] as number;
+      parts.push(
+        `<circle cx="${x(e.atMs)}" cy="${y(v)}" r="2.5" fill="${color}"><title>${esc(`${e.name} from ${e.from} at ${fmtTime(e.atMs)}: ${key} ${fmtTime(v)}, ${e.delivered}/${e.eligible} nodes`)}</title></circle>`,
+      );
+    }
+    if (e.completeness < 1) {
+      parts.push(
+        `<text x="${x(e.atMs)}" y="${PAD.top + 10}" text-anchor="middle" class="mark" fill="#c62828">${(e.completeness * 100).toFixed(0)}%</text>`,
+      );
+    }
+  }
+  series.forEach(([label, , color], k) => {
+    parts.push(
+      `<rect x="${W - PAD.right - 80}" y="${PAD.top + 14 * k}" width="10" height="10" fill="${color}"/><text x="${W - PAD.right - 65}" y="${PAD.top + 9 + 14 * k}" class="tick">${label}</text>`,
+    );
+  });
+  return svg(parts.join(""), "user event delivery latency by send time");
+}
+
+function pct(v: number | null): string {
+  return v === null ? "–" : `${(v * 100).toFixed(2)}%`;
+}
+
+/** The user events and queries section (empty in runs without serf's layer). */
+function serfSection(r: SimReport): string {
+  const s = r.serf;
+  if (s === null) return "";
+  const e = s.events;
+  const q = s.queries;
+  return `<h2>User events</h2>
+<p class="sub">${e.count} events; ${e.delivered} of ${e.expected} owed deliveries (nodes alive from the send to the end, sender excluded): completeness ${pct(e.completeness)}, ${e.complete} events complete, the worst ${pct(e.minCompleteness)}; ${e.duplicates} duplicate deliveries. Latency send → delivery p50 ${fmtN(e.latencyMs.p50)}, p99 ${fmtN(e.latencyMs.p99)}, max ${fmtN(e.latencyMs.max)}. Red percentages mark incomplete events.</p>
+${serfEventChart(r)}
+${table(
+  ["at", "name", "from", "delivered", "eligible", "completeness", "duplicates", "p50", "p99", "max"],
+  e.perEvent
+    .slice(0, 200)
+    .map((x) => [
+      fmtTime(x.atMs),
+      x.name,
+      x.from,
+      x.delivered,
+      x.eligible,
+      pct(x.completeness),
+      x.duplicates,
+      fmtN(x.latencyMs.p50),
+      fmtN(x.latencyMs.p99),
+      fmtN(x.latencyMs.max),
+    ]),
+)}
+<h2>Queries</h2>
+<p class="sub">${q.count} queries; from the ${q.eligible} eligible (query, node) pairs (nodes alive from the send to the deadline, querier excluded) ${q.acks} acks (${pct(q.ackRate)}) and ${q.responses} responses (${pct(q.responseRate)}) arrived before the deadline. Response latency p50 ${fmtN(q.responseLatencyMs.p50)}, p99 ${fmtN(q.responseLatencyMs.p99)}.</p>
+${table(
+  ["at", "name", "from", "timeout", "eligible", "acks", "responses", "p50", "p99"],
+  q.perQuery
+    .slice(0, 200)
+    .map((x) => [
+      fmtTime(x.atMs),
+      x.name,
+      x.from,
+      fmtTime(x.timeoutMs),
+      x.eligible,
+      x.acks,
+      x.responses,
+      fmtN(x.responseLatencyMs.p50),
+      fmtN(x.responseLatencyMs.p99),
+    ]),
+)}`;
+}
+
 function sum(v: readonly number[]): number {
   let s = 0;
   for (const x of v) s += x;
@@ -295,6 +386,7 @@ ${table(
     t.bytesPerNodePerSec.toFixed(1),
   ]),
 )}
+${serfSection(r)}
 <h2>Summary</h2>
 <pre>${esc(formatSummary(r))}</pre>
 <h2>Timeline</h2>

@@ -22,6 +22,18 @@ export {
 } from "./scenario.ts";
 export {resolveSelector, type Selector} from "./selector.ts";
 export {
+  EVENT_PAYLOAD_MIN,
+  eventPayload,
+  SERF_TRACKED_CELLS,
+  SERF_TRACKED_MAX,
+  type SerfEventRecord,
+  SerfMetrics,
+  type SerfQueryRecord,
+  type SerfReport,
+} from "./serf-metrics.ts";
+export {emptySerfStats, type SimQuery, SimSerf, type SimSerfHost, type SimSerfObserver} from "./serf-nodes.ts";
+export {type EventSpec, type QuerySpec, sendQuery, sendUserEvent, type TrafficSchedule} from "./serf-traffic.ts";
+export {
   createSimulation,
   type FlapOptions,
   type RunUntilOptions,

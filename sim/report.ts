@@ -3,6 +3,7 @@
  * plus its plain-text summary table. The HTML page (html.ts) renders the same object.
  */
 import type {SwimConfig} from "../src/core/index.ts";
+import type {SerfReport} from "./serf-metrics.ts";
 import type {Simulation, TimelineEntry} from "./simulation.ts";
 import {type HistogramBin, histogram, type Summary, summarize} from "./stats.ts";
 
@@ -132,6 +133,8 @@ export interface SimReport {
   };
   /** Sums of SwimNode.stats over the processes running at the end. */
   readonly core: Record<string, number>;
+  /** Serf's user events and queries (sim/serf-metrics.ts documents every field); null without serf's layer. */
+  readonly serf: SerfReport | null;
   readonly timeline: TimelineEntry[];
   readonly series: {
     readonly timesMs: number[];
@@ -316,6 +319,10 @@ export function buildReport(
       examples: (safety?.violations ?? []).slice(0, 20).map((v) => ({...v})),
     },
     core,
+    serf:
+      sim.serf !== undefined && sim.serfMetrics !== undefined
+        ? sim.serfMetrics.report(sim.serf.processes(), sim.serf.stats())
+        : null,
     timeline: sim.timeline.map((t) => ({...t})),
     series: {
       timesMs: [...m.sampleTimes],
@@ -399,6 +406,22 @@ export function formatSummary(r: SimReport): string {
   );
   if (r.anomalies.decodeErrors > 0) add("decode errors", String(r.anomalies.decodeErrors));
   if (r.anomalies.labelMismatches > 0) add("label mismatches", String(r.anomalies.labelMismatches));
+  if (r.serf !== null) {
+    const e = r.serf.events;
+    const pct = (v: number | null): string => (v === null ? "-" : `${(v * 100).toFixed(2)}%`);
+    add(
+      "user events",
+      `${e.count} sent; completeness ${pct(e.completeness)} (${e.delivered}/${e.expected}), ` +
+        `${e.complete} complete, worst ${pct(e.minCompleteness)}, ${e.duplicates} duplicates`,
+    );
+    add("event latency", `p50 ${ms(e.latencyMs.p50)}  p99 ${ms(e.latencyMs.p99)}  max ${ms(e.latencyMs.max)}`);
+    const q = r.serf.queries;
+    add(
+      "queries",
+      `${q.count} sent; acks ${pct(q.ackRate)} (${q.acks}/${q.eligible}), responses ${pct(q.responseRate)} (${q.responses}/${q.eligible})`,
+    );
+    add("response latency", `p50 ${ms(q.responseLatencyMs.p50)}  p99 ${ms(q.responseLatencyMs.p99)}`);
+  }
   add("events", `${r.events.toLocaleString("en-US")} (${r.inputs.toLocaleString("en-US")} core inputs)`);
   if (r.wallMs !== null) {
     add("wall time", `${(r.wallMs / 1000).toFixed(2)} s (${num(r.nodeSecondsPerWallSecond ?? 0)} node-s per wall-s)`);

@@ -11,8 +11,13 @@
  *     "lossRate": 0, "joinSpreadMs": 2000,
  *     "groups": {"left": "0%-50%"},
  *     "faults": [{"atMs": 30000, "type": "partition", "a": "@left", "b": "!@left", "durationMs": 60000}],
+ *     "events": [{"atMs": 10000, "everyMs": 2000, "jitterMs": 500, "from": "all", "name": "tick"}],
+ *     "queries": [{"atMs": 15000, "everyMs": 20000, "from": "random:1", "name": "ping"}],
  *     "expect": {"agreeAtEnd": true, "healAgreementWithinMs": 60000}
  *   }
+ *
+ * `events` and `queries` (serf-traffic.ts) run serf's layer on every node and fill the report's
+ * `serf` section; a scenario without them runs exactly as before (same trace hash).
  *
  * A run has the VOPR's two phases: faults on (safety checked all along), then the liveness
  * expectations judged on the report.
@@ -23,6 +28,7 @@ import {type Fault, scheduleFault} from "./faults.ts";
 import {checkNumber, SIM_FIELD_NAMES, type SimInit} from "./options.ts";
 import {buildReport, type CheckResult, type SimReport} from "./report.ts";
 import {resolveSelector, type SelectorContext} from "./selector.ts";
+import {type EventSpec, hasSerfTraffic, type QuerySpec, scheduleSerfTraffic} from "./serf-traffic.ts";
 import {createSimulation, type Simulation} from "./simulation.ts";
 
 /** What must hold at the end of a scenario run. Every field is optional. */
@@ -39,6 +45,10 @@ export interface ScenarioExpect {
   readonly crashDetectedWithinMs?: number;
   /** At most this many false positives (live nodes declared dead). */
   readonly maxFalsePositives?: number;
+  /** serf.events.completeness (eligible deliveries / owed) is at least this, and no event arrived twice. */
+  readonly minEventCompleteness?: number;
+  /** serf.queries.responseRate (responses / eligible nodes) is at least this. */
+  readonly minQueryResponseRate?: number;
 }
 
 /** A scenario: SimInit fields plus a name, a duration, groups, faults and expectations. */
@@ -48,6 +58,10 @@ export interface Scenario extends Omit<SimInit, "trace"> {
   readonly durationMs: number;
   readonly groups?: Readonly<Record<string, string | readonly string[]>>;
   readonly faults?: readonly Fault[];
+  /** User events to send (serf-traffic.ts); any entry turns serf's layer on. */
+  readonly events?: readonly EventSpec[];
+  /** User queries to send (serf-traffic.ts); any entry turns serf's layer on. */
+  readonly queries?: readonly QuerySpec[];
   readonly expect?: ScenarioExpect;
 }
 
@@ -63,6 +77,8 @@ const SCENARIO_FIELDS = new Set([
   "durationMs",
   "groups",
   "faults",
+  "events",
+  "queries",
   "expect",
   ...SIM_FIELD_NAMES.filter((field) => field !== "trace"),
 ]);
@@ -74,6 +90,8 @@ const EXPECT_FIELDS = new Set([
   "bootstrapWithinMs",
   "crashDetectedWithinMs",
   "maxFalsePositives",
+  "minEventCompleteness",
+  "minQueryResponseRate",
 ]);
 
 /** Checks the shape of a parsed scenario; throws InvalidConfigError naming the field. */
@@ -141,8 +159,9 @@ export function prepareScenario(
 ): {sim: Simulation; durationMs: number} {
   const merged = {...scenario, ...overrides, config: {...(scenario.config ?? {}), ...(overrides.config ?? {})}};
   const durationMs = checkNumber("durationMs", merged.durationMs, 1, 365 * 86_400_000);
-  const {name: _n, description: _d, durationMs: _m, groups, faults, expect: _e, ...init} = merged;
-  const sim = createSimulation({...init, ...(trace ? {trace} : {})});
+  const {name: _n, description: _d, durationMs: _m, groups, faults, events, queries, expect: _e, ...init} = merged;
+  const serf = init.serf === true || hasSerfTraffic(events, queries);
+  const sim = createSimulation({...init, ...(serf ? {serf} : {}), ...(trace ? {trace} : {})});
   const groupMap = new Map<string, readonly number[]>();
   const ctx: SelectorContext = {
     names: sim.names,
@@ -156,6 +175,7 @@ export function prepareScenario(
   (faults ?? []).forEach((fault, k) => {
     scheduleFault(sim, fault, `faults[${k}]`, ctx, durationMs);
   });
+  if (serf) scheduleSerfTraffic(sim, events ?? [], queries ?? [], ctx, durationMs);
   return {sim, durationMs};
 }
 
@@ -223,6 +243,28 @@ export function judge(expect: ScenarioExpect, report: SimReport): CheckResult[] 
       name: "crashDetectedWithinMs",
       ok,
       detail: `${d.detectedByAll}/${d.crashes} crashes detected by all, max ${d.allMs.max ?? "-"} ms (limit ${limit})`,
+    });
+  }
+  if (expect.minEventCompleteness !== undefined) {
+    const e = report.serf?.events;
+    out.push({
+      name: "minEventCompleteness",
+      ok: e !== undefined && e.count > 0 && (e.completeness ?? 0) >= expect.minEventCompleteness && e.duplicates === 0,
+      detail:
+        e === undefined
+          ? "no serf layer in this run"
+          : `${e.count} events, completeness ${e.completeness ?? "-"} (limit ${expect.minEventCompleteness}), ${e.duplicates} duplicates`,
+    });
+  }
+  if (expect.minQueryResponseRate !== undefined) {
+    const q = report.serf?.queries;
+    out.push({
+      name: "minQueryResponseRate",
+      ok: q !== undefined && q.count > 0 && (q.responseRate ?? 0) >= expect.minQueryResponseRate,
+      detail:
+        q === undefined
+          ? "no serf layer in this run"
+          : `${q.count} queries, response rate ${q.responseRate ?? "-"} (limit ${expect.minQueryResponseRate})`,
     });
   }
   if (expect.maxFalsePositives !== undefined) {

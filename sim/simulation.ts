@@ -20,6 +20,11 @@
  * (counted in metrics.labelMismatches) and, joining through the seeds of their own label, form
  * separate clusters.
  *
+ * With options.serf, every node process also runs serf's layer (serf-nodes.ts): the core's
+ * `deliver` effects go up to it, what it broadcasts is fed back to the core as a `broadcast`
+ * input (queued while the current input's effects run, as the Driver does), its direct answers
+ * leave as datagrams, its timers are virtual, and its state rides every push-pull.
+ *
  * Sub-seeds for the network, for each node process (index, generation) and for scenario
  * choices are drawn from the one seed, so a run is a pure function of (seed, options, faults);
  * the trace hash proves it. A crash bumps the node's generation: its timers and its pending
@@ -54,12 +59,15 @@ import {
   SwimNode,
   type Timer,
 } from "../src/core/index.ts";
+import type {SerfMember} from "../src/serf/index.ts";
 import {SafetyChecker} from "./checkers.ts";
 import {VirtualClock} from "./clock.ts";
 import {Metrics} from "./metrics.ts";
 import {type BlockRule, Network} from "./network.ts";
 import {resolveSimOptions, type SimInit, type SimOptions} from "./options.ts";
 import {resolveSelector} from "./selector.ts";
+import {SerfMetrics} from "./serf-metrics.ts";
+import {SimSerf, type SimSerfHost} from "./serf-nodes.ts";
 import {TraceHash} from "./trace.ts";
 import {ClusterViews, VIEW_ALIVE, VIEW_DEAD, VIEW_LEFT, VIEW_SUSPECT} from "./views.ts";
 
@@ -228,6 +236,13 @@ export class Simulation {
   inputsHandled = 0;
   /** Called every ~4096 events with the current virtual time (for progress bars). */
   onProgress: ((nowMs: number) => void) | undefined;
+  /** Serf's layer on every node process (options.serf), and what it delivered; undefined otherwise. */
+  readonly serf: SimSerf | undefined;
+  readonly serfMetrics: SerfMetrics | undefined;
+  /** True while one input's effects run; inputs fed meanwhile (by serf's layer) wait in `later`. */
+  private feeding = false;
+  // BOUNDED: what serf's layers broadcast while one input's effects run; drained before feed returns.
+  private readonly later: {slot: Slot; input: Input}[] = [];
 
   constructor(init: SimInit) {
     const options = resolveSimOptions(init);
@@ -310,6 +325,13 @@ export class Simulation {
       });
     }
     this.names = names;
+    if (options.serf) {
+      this.serfMetrics = new SerfMetrics(names);
+      this.serf = new SimSerf(options.nodes, mix32(this.nodeSeedBase ^ 0x5e4f_5e4f), this.serfHost(), this.serfMetrics);
+    } else {
+      this.serfMetrics = undefined;
+      this.serf = undefined;
+    }
     this.unbooted = options.nodes;
     // Bootstrap: node 0 (the first node of each label) at t = 0, the others spread over
     // joinSpreadMs, all joining through the seeds of their label.
@@ -508,6 +530,7 @@ export class Simulation {
     slot.gen++;
     slot.paused = false;
     slot.parked = [];
+    this.serf?.stop(i);
     this.views.nodeDown(i);
     this.metrics.onCrash(this.nowMs, i, this.views);
     this.hash.record(20, i, slot.gen);
@@ -657,6 +680,7 @@ export class Simulation {
     if (restart) this.metrics.onRestart(i);
     this.hash.record(23, i, slot.gen);
     this.trace?.(`${this.nowMs} ${slot.name} boot gen=${slot.gen}`);
+    this.serf?.boot(i, slot.name, slot.gen);
     this.feed(slot, {type: "start"});
     // The seeds of node i's label (without labels: nodes 0 .. seedNodes - 1).
     const {seeds: seedIndices, label} = this.codecOf[i] as LabelCodec;
@@ -799,6 +823,7 @@ export class Simulation {
           return;
         }
         this.feed(slot, {type: "streamRequest", id: ev.key, from: (this.slots[ev.from] as Slot).addr, message});
+        if (message.type === "pushPull") this.serf?.mergeState(ev.node, message.userState, message.join);
         return;
       }
       case K_STREAM_RESPONSE: {
@@ -818,6 +843,7 @@ export class Simulation {
           return;
         }
         this.feed(slot, {type: "streamResponse", id: record.openerId, message});
+        if (message.type === "pushPull") this.serf?.mergeState(ev.node, message.userState, message.join);
         return;
       }
     }
@@ -841,8 +867,28 @@ export class Simulation {
     }
   }
 
-  /** Hands one input to a node and executes its effects in order. */
+  /**
+   * Hands one input to a node and executes its effects in order; then the inputs serf's layer fed
+   * meanwhile (each with its effects), like the Driver's input queue.
+   */
   private feed(slot: Slot, input: Input): void {
+    if (this.feeding) {
+      this.later.push({slot, input});
+      return;
+    }
+    this.feeding = true;
+    try {
+      this.feedOne(slot, input);
+      for (let next = this.later.shift(); next !== undefined; next = this.later.shift()) {
+        if (next.slot.node !== undefined) this.feedOne(next.slot, next.input);
+      }
+    } finally {
+      this.feeding = false;
+      this.later.length = 0;
+    }
+  }
+
+  private feedOne(slot: Slot, input: Input): void {
     const node = slot.node as SwimNode;
     const now = this.clock.nowMs;
     this.inputsHandled++;
@@ -880,7 +926,7 @@ export class Simulation {
         return;
       }
       case "sendStream": {
-        const bytes = this.encodeStreamBytes(i, effect.message, false);
+        const bytes = this.encodeStreamBytes(i, this.withSerfState(i, effect.message), false);
         const key = this.nextStreamKey++;
         const timeout = this.other(K_STREAM_TIMEOUT, i, slot.gen, key, "timeout", undefined);
         const to = this.indexByHost.get(effect.to.host);
@@ -897,7 +943,7 @@ export class Simulation {
         return;
       }
       case "streamReply": {
-        const bytes = this.encodeStreamBytes(i, effect.message, true);
+        const bytes = this.encodeStreamBytes(i, this.withSerfState(i, effect.message), true);
         const record = this.streams.get(effect.id);
         if (record === undefined || record.target !== i) {
           this.metrics.lateStreamReplies++;
@@ -928,11 +974,48 @@ export class Simulation {
         return;
       case "deliver":
         this.metrics.userDeliveries++;
+        this.serf?.deliver(i, effect.payload);
         return;
       case "dropped":
         this.metrics.onDropped(effect.reason);
         return;
     }
+  }
+
+  /** A push-pull node `i` sends carries its serf state (the core always leaves it empty). */
+  private withSerfState(i: number, message: StreamMessage): StreamMessage {
+    if (this.serf === undefined || message.type !== "pushPull") return message;
+    return {...message, userState: this.serf.localState(i)};
+  }
+
+  /** What serf's layers use of the simulation (sim/serf-nodes.ts). */
+  private serfHost(): SimSerfHost {
+    const running = (i: number): SwimNode | undefined => (this.slots[i] as Slot).node;
+    return {
+      now: () => this.clock.nowMs,
+      self: (i) => (this.slots[i] as Slot).addr,
+      members: (i) => {
+        const node = running(i);
+        if (node === undefined) return [];
+        return node
+          .members()
+          .map(
+            (m): SerfMember => ({name: m.name, host: m.addr.host, port: m.addr.port, state: m.state, tags: NO_TAGS}),
+          );
+      },
+      isMember: (i, name) => running(i)?.member(name) !== undefined,
+      broadcast: (i, payload) => {
+        const node = running(i);
+        if (node === undefined || node.status === "leaving" || node.status === "left") return;
+        this.feed(this.slots[i] as Slot, {type: "broadcast", payload});
+      },
+      sendUser: (i, to, payload) => {
+        if (running(i) === undefined) return;
+        this.execute(this.slots[i] as Slot, {type: "send", to, messages: [{type: "user", payload}]}, this.clock.nowMs);
+      },
+      at: (atMs, fn) => this.at(atMs, fn),
+      gossipIntervalMs: this.options.config.gossipIntervalMs,
+    };
   }
 
   /** Encodes a stream message node `i` sends (a request, or a `reply`), and counts and hashes its bytes. */
@@ -1009,10 +1092,13 @@ export class Simulation {
     if (slot.node === undefined) return;
     slot.node = undefined;
     slot.gen++;
+    this.serf?.stop(i);
     this.views.nodeDown(i);
     this.note("left", slot.name, false);
   }
 }
+
+const NO_TAGS: Readonly<Record<string, string>> = Object.freeze({});
 
 function checkRate(field: string, value: number): number {
   if (typeof value !== "number" || !(value >= 0 && value <= 1))

@@ -83,6 +83,35 @@ describe("lifeline sim", () => {
     expect(hash(a.out)).toBe(hash(b.out));
   });
 
+  it("prints, writes and renders the user-event and query figures of a scenario with serf traffic", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lifeline-sim-serf-"));
+    const file = join(import.meta.dirname, "../../sim/scenarios/user-events-loss.json");
+    const r = await run([
+      "--scenario",
+      file,
+      "--nodes",
+      "12",
+      "--duration-ms",
+      "40s",
+      "--json",
+      join(dir, "r.json"),
+      "--html",
+      join(dir, "r.html"),
+    ]);
+    expect(r.code).toBe(0);
+    const text = r.out.join("\n");
+    expect(text).toMatch(/user events\s+\d+ sent; completeness \d+\.\d+% \(\d+\/\d+\)/);
+    expect(text).toMatch(/event latency\s+p50 \d+ ms/);
+    expect(text).toMatch(/queries\s+\d+ sent; acks/);
+    const report = JSON.parse(readFileSync(join(dir, "r.json"), "utf8"));
+    expect(report.serf.events.count).toBeGreaterThan(10);
+    expect(report.serf.events.perEvent[0]).toHaveProperty("latencyMs");
+    const html = readFileSync(join(dir, "r.html"), "utf8");
+    expect(html).toContain("<h2>User events</h2>");
+    expect(html).toContain("<h2>Queries</h2>");
+    expect(html).toContain("user event delivery latency by send time");
+  });
+
   it("runs a scenario file with overrides and exits 1 when an expectation fails", async () => {
     const file = join(import.meta.dirname, "../../sim/scenarios/crash-one.json");
     const ok = await run(["--scenario", file, "--nodes", "10", "--quiet"]);

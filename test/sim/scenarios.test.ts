@@ -72,6 +72,14 @@ const CASES: Record<string, {nodes: number; check: (r: SimReport) => void}> = {
       expect(r.load.byType.find((t) => t.type === "stream:pushPull")?.messages).toBeGreaterThanOrEqual(59);
     },
   },
+  "user-events-loss": {
+    nodes: 16,
+    check: (r) => {
+      expect(r.serf?.events.count).toBeGreaterThanOrEqual(40);
+      expect(r.serf?.events.duplicates).toBe(0);
+      expect(r.serf?.queries.count).toBeGreaterThanOrEqual(5);
+    },
+  },
   "rolling-restart": {
     nodes: 20,
     check: (r) => {
