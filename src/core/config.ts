@@ -24,6 +24,19 @@ export interface SwimConfig {
   readonly suspicionMult: number;
   /** Maximum suspicion timeout = suspicionMaxTimeoutMult × minimum. A fresh suspicion starts here. LAN 6. */
   readonly suspicionMaxTimeoutMult: number;
+  /**
+   * Independent confirmations (Lifeguard's k) that bring a suspicion's timeout from its maximum down
+   * to its minimum; 0 when the table holds fewer than k + 2 members. memberlist ties it to
+   * suspicionMult − 2, and so does resolveConfig when suspicionMult is set without it. LAN 2.
+   */
+  readonly suspicionConfirmations: number;
+  /**
+   * Probe a member as soon as another member's suspicion of it reaches us (Lifeline only; the bytes
+   * stay memberlist's): the independent confirmations of a real failure, or the acks that keep a
+   * healthy member's suspicion from being confirmed, come within one probe instead of a probe
+   * round. One such probe waits at a time, after the probe in flight. LAN false.
+   */
+  readonly suspectProbes: boolean;
   /** Time between gossip rounds (only sent when broadcasts are queued). LAN 200. */
   readonly gossipIntervalMs: number;
   /** Members gossiped to per round. LAN 3. */
@@ -65,6 +78,8 @@ export function lanConfig(): SwimConfig {
     retransmitMult: 4,
     suspicionMult: 4,
     suspicionMaxTimeoutMult: 6,
+    suspicionConfirmations: 2,
+    suspectProbes: false,
     gossipIntervalMs: 200,
     gossipNodes: 3,
     gossipToTheDeadMs: 30_000,
@@ -87,6 +102,7 @@ export function wanConfig(): SwimConfig {
     ...lanConfig(),
     tcpTimeoutMs: 30_000,
     suspicionMult: 6,
+    suspicionConfirmations: 4,
     pushPullIntervalMs: 60_000,
     probeIntervalMs: 5_000,
     probeTimeoutMs: 3_000,
@@ -104,6 +120,7 @@ export function localConfig(): SwimConfig {
     indirectChecks: 1,
     retransmitMult: 2,
     suspicionMult: 3,
+    suspicionConfirmations: 1,
     pushPullIntervalMs: 15_000,
     probeTimeoutMs: 200,
     gossipIntervalMs: 100,
@@ -111,12 +128,29 @@ export function localConfig(): SwimConfig {
   };
 }
 
-export type ProfileName = "lan" | "wan" | "local";
+/**
+ * Lifeline's LAN profile: memberlist's LAN timing with a shorter minimum suspicion that takes more
+ * independent confirmations to reach, and members that probe a suspect as soon as they hear of it
+ * (bench/qos.mjs measures it against lan). Wire-compatible with memberlist: only local timers and
+ * probe order differ.
+ */
+export function swiftConfig(): SwimConfig {
+  return {
+    ...lanConfig(),
+    suspicionMult: 2,
+    suspicionMaxTimeoutMult: 12,
+    suspicionConfirmations: 3,
+    suspectProbes: true,
+  };
+}
+
+export type ProfileName = "lan" | "wan" | "local" | "swift";
 
 export const PROFILES: Readonly<Record<ProfileName, () => SwimConfig>> = {
   lan: lanConfig,
   wan: wanConfig,
   local: localConfig,
+  swift: swiftConfig,
 };
 
 /** The preset named `name`; throws InvalidConfigError for an unknown name. */
@@ -131,13 +165,17 @@ interface IntRule {
   readonly max: number;
 }
 
-const INT_RULES: Readonly<Record<Exclude<keyof SwimConfig, "disableTcpPings">, IntRule>> = {
+/** The fields that are booleans; every other field is an integer with a rule below. */
+const BOOLEAN_FIELDS = ["disableTcpPings", "suspectProbes"] as const;
+
+const INT_RULES: Readonly<Record<Exclude<keyof SwimConfig, (typeof BOOLEAN_FIELDS)[number]>, IntRule>> = {
   probeIntervalMs: {min: 1, max: 3_600_000},
   probeTimeoutMs: {min: 1, max: 3_600_000},
   indirectChecks: {min: 0, max: 64},
   retransmitMult: {min: 1, max: 100},
   suspicionMult: {min: 1, max: 100},
   suspicionMaxTimeoutMult: {min: 1, max: 100},
+  suspicionConfirmations: {min: 0, max: 64},
   gossipIntervalMs: {min: 1, max: 3_600_000},
   gossipNodes: {min: 0, max: 64},
   gossipToTheDeadMs: {min: 0, max: 86_400_000},
@@ -158,12 +196,12 @@ export const CONFIG_FIELDS: readonly (keyof SwimConfig)[] = Object.keys(lanConfi
 /** Throws InvalidConfigError naming the first field that breaks a rule. */
 export function validateConfig(config: SwimConfig): void {
   for (const key of Object.keys(config)) {
-    if (!(key in INT_RULES) && key !== "disableTcpPings") {
+    if (!(key in INT_RULES) && !(BOOLEAN_FIELDS as readonly string[]).includes(key)) {
       throw new InvalidConfigError(key, `is not a config field (known: ${CONFIG_FIELDS.join(", ")})`);
     }
   }
-  if (typeof config.disableTcpPings !== "boolean") {
-    throw new InvalidConfigError("disableTcpPings", "must be a boolean");
+  for (const field of BOOLEAN_FIELDS) {
+    if (typeof config[field] !== "boolean") throw new InvalidConfigError(field, "must be a boolean");
   }
   for (const [field, rule] of Object.entries(INT_RULES)) {
     const value = (config as unknown as Record<string, unknown>)[field];
@@ -176,9 +214,14 @@ export function validateConfig(config: SwimConfig): void {
   }
 }
 
-/** Merges `init` over `base` (LAN by default), validates, and returns a frozen config. */
+/**
+ * Merges `init` over `base` (LAN by default), validates, and returns a frozen config. A
+ * suspicionMult given without suspicionConfirmations brings memberlist's k = suspicionMult − 2.
+ */
 export function resolveConfig(init: Partial<SwimConfig> = {}, base: SwimConfig = lanConfig()): SwimConfig {
   const config = {...base, ...init};
+  if (init.suspicionMult !== undefined && init.suspicionConfirmations === undefined && Number.isInteger(init.suspicionMult))
+    config.suspicionConfirmations = Math.max(0, init.suspicionMult - 2);
   validateConfig(config);
   return Object.freeze(config);
 }

@@ -131,6 +131,8 @@ export class SwimNode {
   private readonly counters: SwimStats = createSwimStats();
   private statusValue: NodeStatus = "idle";
   private activeProbe: ActiveProbe | undefined;
+  /** A member someone else suspects, to probe once the probe in flight ends (config.suspectProbes). */
+  private pendingSuspectProbe: MemberEntry | undefined;
   private probeTickPending = false;
   private seq = 0;
   private tokenSeq = 0;
@@ -591,13 +593,16 @@ export class SwimNode {
 
   // ---------------------------------------------------------------- probing
 
-  private startProbe(): void {
+  /** Probes `chosen`, or the next member of the round-robin order. */
+  private startProbe(chosen?: MemberEntry): void {
     if (this.table.liveCount === 0) return;
-    const target = this.ring.next(
-      (e) => e.allIndex >= 0 && (e.state === "alive" || e.state === "suspect"),
-      () => this.reapAndList(),
-      this.random,
-    );
+    const target =
+      chosen ??
+      this.ring.next(
+        (e) => e.allIndex >= 0 && (e.state === "alive" || e.state === "suspect"),
+        () => this.reapAndList(),
+        this.random,
+      );
     if (target === undefined) return;
     const seqNo = this.nextSeq();
     const deadlineMs = this.now + this.awareness.scaleTimeoutMs(this.config.probeIntervalMs);
@@ -704,6 +709,16 @@ export class SwimNode {
   }
 
   private afterProbe(): void {
+    const suspect = this.pendingSuspectProbe;
+    if (suspect !== undefined) {
+      this.pendingSuspectProbe = undefined;
+      // Still suspected and still in the table (not refuted, declared dead or reaped meanwhile).
+      if (suspect.state === "suspect" && suspect.allIndex >= 0 && this.statusValue !== "left") {
+        this.counters.suspectProbes++;
+        this.startProbe(suspect);
+        return;
+      }
+    }
     if (this.probeTickPending && this.statusValue !== "left") {
       this.probeTickPending = false;
       this.startProbe();
@@ -853,7 +868,7 @@ export class SwimNode {
         this.notify({type: "memberSuspect", member: known.toView()});
         const c = this.config;
         const n = this.table.size;
-        const k = expectedConfirmations(c.suspicionMult, n);
+        const k = expectedConfirmations(c.suspicionConfirmations, n);
         const minMs = suspicionTimeoutMs(c.suspicionMult, n, c.probeIntervalMs);
         const maxMs = c.suspicionMaxTimeoutMult * minMs;
         const s = new Suspicion(msg.node, msg.incarnation, msg.from, this.now, k, minMs, maxMs, this.nextToken());
@@ -862,10 +877,26 @@ export class SwimNode {
           {type: "suspicionTimeout", node: s.node, incarnation: s.incarnation, token: s.token},
           s.initialTimeoutMs(),
         );
+        if (c.suspectProbes && msg.from !== this.name) this.requestSuspectProbe(known);
         return undefined;
       }
       default:
         return verdict;
+    }
+  }
+
+  /**
+   * Probes a member someone else suspects, at once or right after the probe in flight (one waits
+   * at a time; a newer suspicion takes the slot). Our own verdict — an ack, or a failure that
+   * confirms the suspicion — then reaches the cluster within a probe instead of a probe round.
+   */
+  private requestSuspectProbe(target: MemberEntry): void {
+    if (this.statusValue === "left") return;
+    if (this.activeProbe === undefined) {
+      this.counters.suspectProbes++;
+      this.startProbe(target);
+    } else if (this.activeProbe.target !== target) {
+      this.pendingSuspectProbe = target;
     }
   }
 

@@ -8,7 +8,7 @@
  *
  *   min = suspicionMult × max(1, log10(max(1, n))) × probeInterval   (scale kept to 3 decimals)
  *   max = suspicionMaxTimeoutMult × min
- *   k   = suspicionMult − 2 expected confirmations (0 if n − 2 < k)
+ *   k   = suspicionConfirmations (memberlist: suspicionMult − 2), 0 if n − 2 < k
  *   after c confirmations: timeout = max(min, floor(max − ln(c+1)/ln(k+1) × (max − min)))
  *
  * The timer is a value ({node, incarnation, token}); every confirmation issues a new timer with a
@@ -23,9 +23,8 @@ export function suspicionTimeoutMs(suspicionMult: number, n: number, probeInterv
   return Math.floor((suspicionMult * Math.floor(nodeScale * 1000) * probeIntervalMs) / 1000);
 }
 
-/** Expected independent confirmations k = suspicionMult − 2, or 0 when the cluster is too small (n − 2 < k). */
-export function expectedConfirmations(suspicionMult: number, n: number): number {
-  const k = suspicionMult - 2;
+/** Expected independent confirmations: `k` (suspicionConfirmations), or 0 when the cluster is too small (n − 2 < k). */
+export function expectedConfirmations(k: number, n: number): number {
   return n - 2 < k || k < 0 ? 0 : k;
 }
 
@@ -56,7 +55,7 @@ export class Suspicion {
   readonly maxMs: number;
   /** Generation of the current timer; a fired timer with another token is stale. */
   token: number;
-  // BOUNDED: at most k + 1 names (the first accuser plus k confirmations; k ≤ suspicionMult − 2).
+  // BOUNDED: at most k + 1 names (the first accuser plus k confirmations; k ≤ 64).
   private readonly accusers = new Set<string>();
 
   constructor(

@@ -2,8 +2,10 @@
 
 /** Monotonic counters, for metrics. */
 export interface SwimStats {
-  /** Probes started (direct pings to a probe target). */
+  /** Probes started (direct pings to a probe target), suspect probes included. */
   probes: number;
+  /** Extra probes of members someone else suspected (config.suspectProbes). */
+  suspectProbes: number;
   /** Probes that ended without any ack (the target was then suspected). */
   probeFailures: number;
   /** Acks that answered one of our probes (direct, indirect or TCP). */
@@ -28,6 +30,7 @@ export interface SwimStats {
 export function createSwimStats(): SwimStats {
   return {
     probes: 0,
+    suspectProbes: 0,
     probeFailures: 0,
     acksReceived: 0,
     nacksReceived: 0,

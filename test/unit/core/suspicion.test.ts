@@ -5,6 +5,7 @@ import {
   Suspicion,
   suspicionTimeoutMs,
 } from "../../../src/core/suspicion.ts";
+import {lanConfig, localConfig, resolveConfig, wanConfig} from "../../../src/core/config.ts";
 import {expectTimer, findSent, findTimers} from "../../helpers/core-expect.ts";
 import {createTestNode, packetFrom, suspect, timerInput} from "../../helpers/core-harness.ts";
 
@@ -34,17 +35,26 @@ describe("suspicionTimeoutMs", () => {
 
 describe("expectedConfirmations", () => {
   const rows = [
-    {title: "k = suspicionMult − 2 in a big cluster", mult: 4, n: 20, want: 2},
-    {title: "k = 0 when n − 2 < k (three members)", mult: 4, n: 3, want: 0},
-    {title: "k stays 2 with exactly four members", mult: 4, n: 4, want: 2},
-    {title: "k = 0 when suspicionMult ≤ 2", mult: 2, n: 50, want: 0},
-    {title: "k never goes negative", mult: 1, n: 50, want: 0},
+    {title: "k as configured in a big cluster", k: 2, n: 20, want: 2},
+    {title: "k = 0 when n − 2 < k (three members)", k: 2, n: 3, want: 0},
+    {title: "k stays 2 with exactly four members", k: 2, n: 4, want: 2},
+    {title: "k = 0 when configured 0", k: 0, n: 50, want: 0},
+    {title: "k never goes negative", k: -1, n: 50, want: 0},
+    {title: "a larger k needs a larger table", k: 4, n: 5, want: 0},
   ];
   for (const r of rows) {
     it(r.title, () => {
-      expect(expectedConfirmations(r.mult, r.n)).toBe(r.want);
+      expect(expectedConfirmations(r.k, r.n)).toBe(r.want);
     });
   }
+  it("follows suspicionMult − 2 when only suspicionMult is set (memberlist's tie)", () => {
+    expect(resolveConfig({suspicionMult: 6}).suspicionConfirmations).toBe(4);
+    expect(resolveConfig({suspicionMult: 6, suspicionConfirmations: 1}).suspicionConfirmations).toBe(1);
+    expect(resolveConfig({suspicionMult: 1}).suspicionConfirmations).toBe(0);
+    expect(lanConfig().suspicionConfirmations).toBe(lanConfig().suspicionMult - 2);
+    expect(localConfig().suspicionConfirmations).toBe(localConfig().suspicionMult - 2);
+    expect(wanConfig().suspicionConfirmations).toBe(wanConfig().suspicionMult - 2);
+  });
 });
 
 describe("remainingSuspicionMs (memberlist's TestSuspicion_remainingSuspicionTime)", () => {
