@@ -12,10 +12,10 @@
  * Cells (each run with --seeds seeds; the seed also jitters every fault time):
  *   crash     N ∈ --sizes × loss ∈ --losses: after a warm-up, --crashes members crash at jittered
  *             times one gap apart; crash → first detection and → detection by every live node.
- *   slow      Lifeguard's experiment: 5 % of 64 nodes handle every packet and timer 0.4–1.5 s late
- *             (each its own delay) for 120 s, while 2 healthy members crash.
- *   pause     3 of 64 nodes stop for 0.2–3 s at random times (GC pauses, synchronous work), again
- *             and again, while 2 healthy members crash.
+ *   slow      Lifeguard's experiment: 5 % of 16 and of 64 nodes (at least one) handle every packet
+ *             and timer 0.4–1.5 s late (each its own delay) for 120 s, while 2 healthy members crash.
+ *   pause     3 of 16 and of 64 nodes stop for 0.2–3 s at random times (GC pauses, synchronous
+ *             work), again and again, while 2 healthy members crash.
  *   flaky     the Rapid experiment at --flaky-nodes (1,000): 1 % of the nodes get 80 % ingress
  *             loss from 30 s on for 210 s. Goal: at most 2 flaps per flaky node, none of a healthy one.
  *   flapping  one node's outbound link of 100 goes down and up again and again, 15–25 s each
@@ -36,6 +36,7 @@ import {mkdirSync, writeFileSync} from "node:fs";
 import {dirname, join, resolve} from "node:path";
 import {fileURLToPath} from "node:url";
 import {parseArgs} from "node:util";
+import {scenarioOf} from "./lib/qos-scenarios.mjs";
 import {median, percentile} from "./lib/stats.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -106,7 +107,8 @@ for (const profile of profiles) {
       for (const loss of losses)
         for (let s = 1; s <= seedsFor(n); s++) runs.push({kind: "crash", n, loss, seed: s, crashes, profile});
   for (const kind of ["slow", "pause"])
-    if (cells.includes(kind)) for (let s = 1; s <= seeds; s++) runs.push({kind, n: 64, loss: 0, seed: s, profile});
+    if (cells.includes(kind))
+      for (const n of [16, 64]) for (let s = 1; s <= seeds; s++) runs.push({kind, n, loss: 0, seed: s, profile});
   if (cells.includes("flaky")) {
     const n = Number(flags["flaky-nodes"]);
     for (let s = 1; s <= seedsFor(n); s++) runs.push({kind: "flaky", n, loss: 0, seed: s, profile});
@@ -135,112 +137,6 @@ writeFileSync(flags.html, renderHtml(table, profiles));
 process.stderr.write(`wrote ${flags.json} and ${flags.html}\n`);
 
 // ------------------------------------------------------------------------------------------ runs
-
-/** A small seeded PRNG (mulberry32) for fault times and choices: the run's own seed decides them. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Distinct random node indices in [from, n), avoiding `taken`. */
-function pick(random, n, count, taken = new Set(), from = 1) {
-  const out = [];
-  while (out.length < count) {
-    const i = from + Math.floor(random() * (n - from));
-    if (taken.has(i)) continue;
-    taken.add(i);
-    out.push(i);
-  }
-  return out;
-}
-
-/** The scenario of one run, and which nodes are under a fault (their accusations are not of healthy members). */
-function scenarioOf(spec) {
-  const random = prng(spec.seed * 7919 + spec.n);
-  const warmMs = spec.n >= 1000 ? 40_000 : 30_000;
-  const faults = [];
-  const faulty = new Set();
-  const taken = new Set();
-  let durationMs;
-  const crashAt = (count, fromMs, gapMs) => {
-    for (const [k, i] of pick(random, spec.n, count, taken).entries()) {
-      faults.push({atMs: Math.round(fromMs + k * gapMs + random() * 10_000), type: "crash", nodes: `n${i}`});
-    }
-  };
-  switch (spec.kind) {
-    case "crash": {
-      const gapMs = spec.n >= 1000 ? 30_000 : 25_000;
-      crashAt(spec.crashes, warmMs, gapMs);
-      durationMs = warmMs + spec.crashes * gapMs + 20_000;
-      break;
-    }
-    case "slow": {
-      for (const i of pick(random, spec.n, Math.ceil(spec.n * 0.05), taken)) {
-        faulty.add(i);
-        const delayMs = Math.round(400 + random() * 1100);
-        faults.push({atMs: warmMs + Math.round(random() * 5_000), type: "slow", nodes: `n${i}`, delayMs, durationMs: 120_000});
-      }
-      crashAt(2, warmMs + 30_000, 40_000);
-      durationMs = warmMs + 140_000;
-      break;
-    }
-    case "pause": {
-      const paused = pick(random, spec.n, 3, taken);
-      for (const i of paused) {
-        faulty.add(i);
-        for (let t = warmMs + random() * 10_000; t < warmMs + 120_000; t += 8_000 + random() * 12_000) {
-          faults.push({atMs: Math.round(t), type: "pause", nodes: `n${i}`, durationMs: Math.round(200 + random() * 2_800)});
-        }
-      }
-      crashAt(2, warmMs + 30_000, 40_000);
-      durationMs = warmMs + 140_000;
-      break;
-    }
-    case "flaky": {
-      for (const i of pick(random, spec.n, Math.ceil(spec.n * 0.01), taken)) {
-        faulty.add(i);
-        faults.push({atMs: 30_000, type: "loss", nodes: `n${i}`, ingress: 0.8});
-      }
-      durationMs = 240_000;
-      break;
-    }
-    case "flapping": {
-      const [i] = pick(random, spec.n, 1, taken);
-      faulty.add(i);
-      let t = warmMs;
-      while (t < warmMs + 200_000) {
-        const downMs = Math.round(15_000 + random() * 10_000);
-        faults.push({atMs: Math.round(t), type: "partitionOneWay", from: `n${i}`, to: `!n${i}`, durationMs: downMs});
-        t += downMs + 15_000 + random() * 10_000;
-      }
-      durationMs = warmMs + 220_000;
-      break;
-    }
-    default:
-      throw new Error(`unknown kind ${spec.kind}`);
-  }
-  const scenario = {
-    name: `qos-${spec.kind}`,
-    description: "bench/qos.mjs",
-    nodes: spec.n,
-    seed: spec.seed,
-    durationMs,
-    profile: spec.profile.base,
-    config: spec.profile.config,
-    latency: {minMs: 1, jitterMeanMs: 1},
-    lossRate: spec.loss,
-    joinSpreadMs: spec.n >= 1000 ? 5_000 : 2_000,
-    faults,
-    expect: {safety: true},
-  };
-  return {scenario, faulty};
-}
 
 async function runOne(spec) {
   const {parseScenario, runScenario} = await import("../dist/sim/index.js");

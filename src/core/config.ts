@@ -37,6 +37,13 @@ export interface SwimConfig {
    * round. One such probe waits at a time, after the probe in flight. LAN false.
    */
   readonly suspectProbes: boolean;
+  /**
+   * A suspicion timeout or probe deadline that fires more than this late means our own process
+   * was stalled (a GC pause, a blocked event loop): what queued up meanwhile — the refutation,
+   * the ack — has not been read yet, so the verdict waits this long once more (Lifeline only).
+   * 0 decides at once, as memberlist does. LAN 0.
+   */
+  readonly lateTimerGraceMs: number;
   /** Time between gossip rounds (only sent when broadcasts are queued). LAN 200. */
   readonly gossipIntervalMs: number;
   /** Members gossiped to per round. LAN 3. */
@@ -80,6 +87,7 @@ export function lanConfig(): SwimConfig {
     suspicionMaxTimeoutMult: 6,
     suspicionConfirmations: 2,
     suspectProbes: false,
+    lateTimerGraceMs: 0,
     gossipIntervalMs: 200,
     gossipNodes: 3,
     gossipToTheDeadMs: 30_000,
@@ -130,8 +138,9 @@ export function localConfig(): SwimConfig {
 
 /**
  * Lifeline's LAN profile: memberlist's LAN timing with a shorter minimum suspicion that takes more
- * independent confirmations to reach, and members that probe a suspect as soon as they hear of it
- * (bench/qos.mjs measures it against lan). Wire-compatible with memberlist: only local timers and
+ * independent confirmations to reach, members that probe a suspect as soon as they hear of it, and
+ * no verdict from a timer that fired late because we were stalled ourselves (bench/qos.mjs
+ * measures it against lan). Wire-compatible with memberlist: only local timers and
  * probe order differ.
  */
 export function swiftConfig(): SwimConfig {
@@ -141,6 +150,7 @@ export function swiftConfig(): SwimConfig {
     suspicionMaxTimeoutMult: 12,
     suspicionConfirmations: 3,
     suspectProbes: true,
+    lateTimerGraceMs: 100,
   };
 }
 
@@ -176,6 +186,7 @@ const INT_RULES: Readonly<Record<Exclude<keyof SwimConfig, (typeof BOOLEAN_FIELD
   suspicionMult: {min: 1, max: 100},
   suspicionMaxTimeoutMult: {min: 1, max: 100},
   suspicionConfirmations: {min: 0, max: 64},
+  lateTimerGraceMs: {min: 0, max: 60_000},
   gossipIntervalMs: {min: 1, max: 3_600_000},
   gossipNodes: {min: 0, max: 64},
   gossipToTheDeadMs: {min: 0, max: 86_400_000},

@@ -131,6 +131,9 @@ export class SwimNode {
   private readonly counters: SwimStats = createSwimStats();
   private statusValue: NodeStatus = "idle";
   private activeProbe: ActiveProbe | undefined;
+  /** Core time of the last input, and until when we are catching up on a stall (config.lateTimerGraceMs). */
+  private lastInputMs = 0;
+  private catchUpUntilMs = Number.NEGATIVE_INFINITY;
   /** A member someone else suspects, to probe once the probe in flight ends (config.suspectProbes). */
   private pendingSuspectProbe: MemberEntry | undefined;
   private probeTickPending = false;
@@ -220,6 +223,7 @@ export class SwimNode {
     const fx: Effect[] = [];
     this.fx = fx;
     this.now = nowMs;
+    this.noticeStall(nowMs);
     if (this.statusValue === "idle" && input.type !== "start") {
       if (input.type === "streamRequest") fx.push({type: "streamClose", id: input.id});
       const from = input.type === "packet" || input.type === "streamRequest" ? input.from : undefined;
@@ -567,6 +571,12 @@ export class SwimNode {
       case "suspicionTimeout": {
         const s = this.suspicions.get(timer.node);
         if (s === undefined || s.token !== timer.token || s.incarnation !== timer.incarnation) return;
+        const wait = s.graced ? undefined : this.stallDeferral(s.dueMs);
+        if (wait !== undefined) {
+          s.graced = true;
+          this.armSuspicion(s, wait);
+          return;
+        }
         this.suspicionExpired(s);
         return;
       }
@@ -615,6 +625,7 @@ export class SwimNode {
       expectedNacks: 0,
       nacks: 0,
       tcpStreamId: undefined,
+      graced: false,
     };
     this.counters.probes++;
     const ping = this.pingFor(seqNo, target.name);
@@ -693,6 +704,13 @@ export class SwimNode {
   private onProbeDeadline(seqNo: number): void {
     const probe = this.activeProbe;
     if (probe === undefined || probe.seqNo !== seqNo) return;
+    const wait = probe.graced ? undefined : this.stallDeferral(probe.deadlineMs);
+    if (wait !== undefined) {
+      // Stalled: the ack may be waiting to be read. Decide once it has had its chance.
+      probe.graced = true;
+      this.setTimer({type: "probeDeadline", seqNo}, wait);
+      return;
+    }
     this.activeProbe = undefined;
     this.counters.probeFailures++;
     // Lifeguard: missing nacks mean our own links are fine and the target is at fault — or not.
@@ -850,12 +868,12 @@ export class SwimNode {
         // A new independent accuser: re-gossip so others can count it too, and shorten the timer.
         this.queueMembership(msg.node, msg);
         s.token = this.nextToken();
-        if (remaining <= 0) this.suspicionExpired(s);
-        else
-          this.setTimer(
-            {type: "suspicionTimeout", node: s.node, incarnation: s.incarnation, token: s.token},
-            remaining,
-          );
+        const wait = remaining > 0 || s.graced ? undefined : this.stallDeferral(s.dueMs);
+        if (wait !== undefined) {
+          s.graced = true;
+          this.armSuspicion(s, wait);
+        } else if (remaining <= 0) this.suspicionExpired(s);
+        else this.armSuspicion(s, remaining);
         return undefined;
       }
       case "accept": {
@@ -873,10 +891,7 @@ export class SwimNode {
         const maxMs = c.suspicionMaxTimeoutMult * minMs;
         const s = new Suspicion(msg.node, msg.incarnation, msg.from, this.now, k, minMs, maxMs, this.nextToken());
         this.suspicions.set(msg.node, s);
-        this.setTimer(
-          {type: "suspicionTimeout", node: s.node, incarnation: s.incarnation, token: s.token},
-          s.initialTimeoutMs(),
-        );
+        this.armSuspicion(s, s.initialTimeoutMs());
         if (c.suspectProbes && msg.from !== this.name) this.requestSuspectProbe(known);
         return undefined;
       }
@@ -898,6 +913,36 @@ export class SwimNode {
     } else if (this.activeProbe.target !== target) {
       this.pendingSuspectProbe = target;
     }
+  }
+
+  private armSuspicion(s: Suspicion, delayMs: number): void {
+    s.dueMs = this.now + delayMs;
+    this.setTimer({type: "suspicionTimeout", node: s.node, incarnation: s.incarnation, token: s.token}, delayMs);
+  }
+
+  /**
+   * Stall detection (config.lateTimerGraceMs): the probe ticker alone brings an input every
+   * probeIntervalMs, so a longer silence means our process did not run; what piled up meanwhile
+   * is read during the grace that follows, before any verdict.
+   */
+  private noticeStall(nowMs: number): void {
+    const grace = this.config.lateTimerGraceMs;
+    if (grace > 0 && this.statusValue === "running" && nowMs - this.lastInputMs > this.config.probeIntervalMs + grace)
+      this.catchUpUntilMs = Math.max(this.catchUpUntilMs, nowMs + grace);
+    this.lastInputMs = nowMs;
+  }
+
+  /**
+   * Ms to wait before a verdict because we were stalled — a timer due at `dueMs` fired more than
+   * the grace late, or we are still catching up on a stall — else undefined (decide now).
+   */
+  private stallDeferral(dueMs: number): number | undefined {
+    const grace = this.config.lateTimerGraceMs;
+    if (grace <= 0) return undefined;
+    if (this.now - dueMs > grace) this.catchUpUntilMs = Math.max(this.catchUpUntilMs, this.now + grace);
+    if (this.now >= this.catchUpUntilMs) return undefined;
+    this.counters.lateTimers++;
+    return this.catchUpUntilMs - this.now;
   }
 
   private suspicionExpired(s: Suspicion): void {

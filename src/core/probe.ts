@@ -74,6 +74,8 @@ export interface ActiveProbe {
   nacks: number;
   /** The outgoing stream id of the TCP fallback ping, if one was opened. */
   tcpStreamId: number | undefined;
+  /** The deadline fired late once and was deferred (config.lateTimerGraceMs). */
+  graced: boolean;
 }
 
 /** An indirect ping we forward for someone: where to send the ack or nack. */

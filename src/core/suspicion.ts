@@ -55,6 +55,10 @@ export class Suspicion {
   readonly maxMs: number;
   /** Generation of the current timer; a fired timer with another token is stale. */
   token: number;
+  /** When the current timer is due (core time). */
+  dueMs = 0;
+  /** The verdict was already deferred once for a late timer (config.lateTimerGraceMs). */
+  graced = false;
   // BOUNDED: at most k + 1 names (the first accuser plus k confirmations; k ≤ 64).
   private readonly accusers = new Set<string>();
 

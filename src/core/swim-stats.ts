@@ -6,6 +6,8 @@ export interface SwimStats {
   probes: number;
   /** Extra probes of members someone else suspected (config.suspectProbes). */
   suspectProbes: number;
+  /** Suspicion timeouts and probe deadlines deferred because they fired late (config.lateTimerGraceMs). */
+  lateTimers: number;
   /** Probes that ended without any ack (the target was then suspected). */
   probeFailures: number;
   /** Acks that answered one of our probes (direct, indirect or TCP). */
@@ -31,6 +33,7 @@ export function createSwimStats(): SwimStats {
   return {
     probes: 0,
     suspectProbes: 0,
+    lateTimers: 0,
     probeFailures: 0,
     acksReceived: 0,
     nacksReceived: 0,
