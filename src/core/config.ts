@@ -185,7 +185,7 @@ const INT_RULES: Readonly<Record<Exclude<keyof SwimConfig, (typeof BOOLEAN_FIELD
   retransmitMult: {min: 1, max: 100},
   suspicionMult: {min: 1, max: 100},
   suspicionMaxTimeoutMult: {min: 1, max: 100},
-  suspicionConfirmations: {min: 0, max: 64},
+  suspicionConfirmations: {min: 0, max: 100},
   lateTimerGraceMs: {min: 0, max: 60_000},
   gossipIntervalMs: {min: 1, max: 3_600_000},
   gossipNodes: {min: 0, max: 64},

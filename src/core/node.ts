@@ -130,11 +130,14 @@ export class SwimNode {
   private readonly tombstones = new Tombstones(TOMBSTONES_MAX);
   private readonly counters: SwimStats = createSwimStats();
   private statusValue: NodeStatus = "idle";
+  /** The round-robin probe in flight. */
   private activeProbe: ActiveProbe | undefined;
+  /** A suspect probe in flight beside it (config.suspectProbes): it never delays the round-robin. */
+  private suspectProbe: ActiveProbe | undefined;
   /** Core time of the last input, and until when we are catching up on a stall (config.lateTimerGraceMs). */
   private lastInputMs = 0;
   private catchUpUntilMs = Number.NEGATIVE_INFINITY;
-  /** A member someone else suspects, to probe once the probe in flight ends (config.suspectProbes). */
+  /** A member someone else suspects, to probe once the suspect probe in flight ends (config.suspectProbes). */
   private pendingSuspectProbe: MemberEntry | undefined;
   private probeTickPending = false;
   private seq = 0;
@@ -405,10 +408,10 @@ export class SwimNode {
   }
 
   private handleAck(from: Address, seqNo: number): void {
-    const probe = this.activeProbe;
-    if (probe !== undefined && probe.seqNo === seqNo) {
+    const probe = this.probeOf(seqNo);
+    if (probe !== undefined) {
       this.counters.acksReceived++;
-      this.probeSucceeded();
+      this.probeSucceeded(probe);
       return;
     }
     const request = this.served.take(seqNo);
@@ -420,8 +423,8 @@ export class SwimNode {
   }
 
   private handleNack(from: Address, seqNo: number): void {
-    const probe = this.activeProbe;
-    if (probe !== undefined && probe.seqNo === seqNo) {
+    const probe = this.probeOf(seqNo);
+    if (probe !== undefined) {
       probe.nacks++;
       this.counters.nacksReceived++;
       return;
@@ -474,10 +477,10 @@ export class SwimNode {
         this.drop("unexpectedMessage", undefined, `tcp ping answered with ${message.type}`);
         return;
       }
-      const probe = this.activeProbe;
-      if (probe !== undefined && probe.seqNo === stream.seqNo) {
+      const probe = this.probeOf(stream.seqNo);
+      if (probe !== undefined) {
         this.counters.acksReceived++;
-        this.probeSucceeded();
+        this.probeSucceeded(probe);
       }
       return;
     }
@@ -603,7 +606,14 @@ export class SwimNode {
 
   // ---------------------------------------------------------------- probing
 
-  /** Probes `chosen`, or the next member of the round-robin order. */
+  /** The probe in flight with `seqNo` (round-robin or suspect probe). */
+  private probeOf(seqNo: number): ActiveProbe | undefined {
+    if (this.activeProbe?.seqNo === seqNo) return this.activeProbe;
+    if (this.suspectProbe?.seqNo === seqNo) return this.suspectProbe;
+    return undefined;
+  }
+
+  /** Probes the next member of the round-robin order, or `chosen` as the suspect probe. */
   private startProbe(chosen?: MemberEntry): void {
     if (this.table.liveCount === 0) return;
     const target =
@@ -616,7 +626,7 @@ export class SwimNode {
     if (target === undefined) return;
     const seqNo = this.nextSeq();
     const deadlineMs = this.now + this.awareness.scaleTimeoutMs(this.config.probeIntervalMs);
-    this.activeProbe = {
+    const probe: ActiveProbe = {
       seqNo,
       target,
       incarnation: target.incarnation,
@@ -626,7 +636,10 @@ export class SwimNode {
       nacks: 0,
       tcpStreamId: undefined,
       graced: false,
+      suspect: chosen !== undefined,
     };
+    if (chosen !== undefined) this.suspectProbe = probe;
+    else this.activeProbe = probe;
     this.counters.probes++;
     const ping = this.pingFor(seqNo, target.name);
     if (target.state === "suspect") {
@@ -666,8 +679,8 @@ export class SwimNode {
   }
 
   private onProbeTimeout(seqNo: number): void {
-    const probe = this.activeProbe;
-    if (probe === undefined || probe.seqNo !== seqNo) return;
+    const probe = this.probeOf(seqNo);
+    if (probe === undefined) return;
     this.counters.indirectProbes++;
     this.setTimer({type: "probeDeadline", seqNo}, Math.max(0, probe.deadlineMs - this.now));
     const target = probe.target;
@@ -702,8 +715,8 @@ export class SwimNode {
   }
 
   private onProbeDeadline(seqNo: number): void {
-    const probe = this.activeProbe;
-    if (probe === undefined || probe.seqNo !== seqNo) return;
+    const probe = this.probeOf(seqNo);
+    if (probe === undefined) return;
     const wait = probe.graced ? undefined : this.stallDeferral(probe.deadlineMs);
     if (wait !== undefined) {
       // Stalled: the ack may be waiting to be read. Decide once it has had its chance.
@@ -711,31 +724,37 @@ export class SwimNode {
       this.setTimer({type: "probeDeadline", seqNo}, wait);
       return;
     }
-    this.activeProbe = undefined;
+    this.endProbe(probe);
     this.counters.probeFailures++;
     // Lifeguard: missing nacks mean our own links are fine and the target is at fault — or not.
     const delta = probe.expectedNacks > 0 ? Math.max(0, probe.expectedNacks - probe.nacks) : 1;
     this.awareness.applyDelta(delta);
     this.onSuspect({type: "suspect", incarnation: probe.incarnation, node: probe.target.name, from: this.name});
-    this.afterProbe();
+    this.afterProbe(probe);
   }
 
-  private probeSucceeded(): void {
-    this.activeProbe = undefined;
+  private probeSucceeded(probe: ActiveProbe): void {
+    this.endProbe(probe);
     this.awareness.applyDelta(-1);
-    this.afterProbe();
+    this.afterProbe(probe);
   }
 
-  private afterProbe(): void {
-    const suspect = this.pendingSuspectProbe;
-    if (suspect !== undefined) {
+  private endProbe(probe: ActiveProbe): void {
+    if (probe.suspect) this.suspectProbe = undefined;
+    else this.activeProbe = undefined;
+  }
+
+  /** After a suspect probe, the waiting one; after a round-robin probe, a tick that came meanwhile. */
+  private afterProbe(ended: ActiveProbe): void {
+    if (ended.suspect) {
+      const next = this.pendingSuspectProbe;
       this.pendingSuspectProbe = undefined;
       // Still suspected and still in the table (not refuted, declared dead or reaped meanwhile).
-      if (suspect.state === "suspect" && suspect.allIndex >= 0 && this.statusValue !== "left") {
+      if (next !== undefined && next.state === "suspect" && next.allIndex >= 0 && this.statusValue !== "left") {
         this.counters.suspectProbes++;
-        this.startProbe(suspect);
-        return;
+        this.startProbe(next);
       }
+      return;
     }
     if (this.probeTickPending && this.statusValue !== "left") {
       this.probeTickPending = false;
@@ -901,16 +920,17 @@ export class SwimNode {
   }
 
   /**
-   * Probes a member someone else suspects, at once or right after the probe in flight (one waits
-   * at a time; a newer suspicion takes the slot). Our own verdict — an ack, or a failure that
-   * confirms the suspicion — then reaches the cluster within a probe instead of a probe round.
+   * Probes a member someone else suspects, beside the round-robin probe: at once, or after the
+   * suspect probe in flight (one waits at a time; a newer suspicion takes the slot). Our own
+   * verdict — an ack, or a failure that confirms the suspicion — then reaches the cluster within a
+   * probe instead of a probe round.
    */
   private requestSuspectProbe(target: MemberEntry): void {
-    if (this.statusValue === "left") return;
-    if (this.activeProbe === undefined) {
+    if (this.statusValue === "left" || this.activeProbe?.target === target) return;
+    if (this.suspectProbe === undefined) {
       this.counters.suspectProbes++;
       this.startProbe(target);
-    } else if (this.activeProbe.target !== target) {
+    } else if (this.suspectProbe.target !== target) {
       this.pendingSuspectProbe = target;
     }
   }

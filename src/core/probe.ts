@@ -6,7 +6,7 @@
  *   members are swapped into a random position, so a newcomer waits at most one round. On
  *   wrap the owner reaps long-dead members and the order is rebuilt and reshuffled, which costs
  *   O(n) once per n probes.
- * - ActiveProbe: the one probe in flight, keyed by its seqNo (direct ping, then indirect pings
+ * - ActiveProbe: a probe in flight (the round-robin one, and a suspect probe beside it), keyed by its seqNo (direct ping, then indirect pings
  *   and a TCP ping after probeTimeoutMs, then suspicion at the scaled deadline).
  * - ServedRequests: indirect pings we forward for others, keyed by the seqNo of our own ping:
  *
@@ -60,7 +60,7 @@ export class ProbeRing {
   }
 }
 
-/** The probe in flight. */
+/** A probe in flight. */
 export interface ActiveProbe {
   readonly seqNo: number;
   readonly target: MemberEntry;
@@ -76,6 +76,8 @@ export interface ActiveProbe {
   tcpStreamId: number | undefined;
   /** The deadline fired late once and was deferred (config.lateTimerGraceMs). */
   graced: boolean;
+  /** A suspect probe (config.suspectProbes), run beside the round-robin one. */
+  readonly suspect: boolean;
 }
 
 /** An indirect ping we forward for someone: where to send the ack or nack. */

@@ -59,7 +59,7 @@ export class Suspicion {
   dueMs = 0;
   /** The verdict was already deferred once for a late timer (config.lateTimerGraceMs). */
   graced = false;
-  // BOUNDED: at most k + 1 names (the first accuser plus k confirmations; k ≤ 64).
+  // BOUNDED: at most k + 1 names (the first accuser plus k confirmations; k ≤ 100).
   private readonly accusers = new Set<string>();
 
   constructor(

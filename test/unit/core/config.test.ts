@@ -24,6 +24,8 @@ const BOUNDS: Readonly<Record<string, readonly [number, number]>> = {
   retransmitMult: [1, 100],
   suspicionMult: [1, 100],
   suspicionMaxTimeoutMult: [1, 100],
+  suspicionConfirmations: [0, 100],
+  lateTimerGraceMs: [0, 60_000],
   gossipIntervalMs: [1, 3_600_000],
   gossipNodes: [0, 64],
   gossipToTheDeadMs: [0, 86_400_000],
@@ -58,7 +60,8 @@ function fieldOf(fn: () => unknown): string | undefined {
 
 describe("config rules", () => {
   it("has a documented bound for every numeric field", () => {
-    expect(CONFIG_FIELDS.filter((f) => f !== "disableTcpPings").sort()).toEqual(Object.keys(BOUNDS).sort());
+    const booleans = ["disableTcpPings", "suspectProbes"];
+    expect(CONFIG_FIELDS.filter((f) => !booleans.includes(f)).sort()).toEqual(Object.keys(BOUNDS).sort());
   });
 
   for (const [field, [min, max]] of Object.entries(BOUNDS)) {
@@ -81,8 +84,9 @@ describe("config rules", () => {
     expect(fieldOf(() => resolveConfig({probeIntervalMs: 500, probeTimeoutMs: 500}))).toBe("probeTimeoutMs");
   });
 
-  it("refuses a non-boolean disableTcpPings and an unknown field, naming them", () => {
+  it("refuses a non-boolean disableTcpPings or suspectProbes and an unknown field, naming them", () => {
     expect(fieldOf(() => resolveConfig({disableTcpPings: "yes"} as never))).toBe("disableTcpPings");
+    expect(fieldOf(() => resolveConfig({suspectProbes: 1} as never))).toBe("suspectProbes");
     expect(fieldOf(() => resolveConfig({probeIntervalMS: 10} as never))).toBe("probeIntervalMS");
   });
 
@@ -92,7 +96,7 @@ describe("config rules", () => {
 });
 
 describe("profiles", () => {
-  it("lan, wan and local resolve unchanged (every preset obeys the rules)", () => {
+  it("lan, wan, local and swift resolve unchanged (every preset obeys the rules)", () => {
     for (const make of Object.values(PROFILES)) expect(resolveConfig({}, make())).toEqual(make());
   });
 
