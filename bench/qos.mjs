@@ -193,9 +193,13 @@ async function runOne(spec) {
 
 function child(run) {
   return new Promise((resolvePromise, reject) => {
-    const proc = spawn(process.execPath, ["--max-semi-space-size=64", fileURLToPath(import.meta.url), "--child", JSON.stringify(run)], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const proc = spawn(
+      process.execPath,
+      ["--max-semi-space-size=64", fileURLToPath(import.meta.url), "--child", JSON.stringify(run)],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     let out = "";
     proc.stdout.on("data", (chunk) => {
       out += chunk;
@@ -388,7 +392,8 @@ ${tableRows}</table></body></html>
 
 function numbers(name, text) {
   const out = text.split(",").filter(Boolean).map(Number);
-  if (out.length === 0 || out.some((v) => !Number.isFinite(v) || v < 0)) usage(`--${name} must be a comma list of numbers`);
+  if (out.length === 0 || out.some((v) => !Number.isFinite(v) || v < 0))
+    usage(`--${name} must be a comma list of numbers`);
   return out;
 }
 

@@ -52,7 +52,13 @@ export function scenarioOf(spec) {
       for (const i of pick(random, spec.n, Math.ceil(spec.n * 0.05), taken)) {
         faulty.add(i);
         const delayMs = Math.round(400 + random() * 1100);
-        faults.push({atMs: warmMs + Math.round(random() * 5_000), type: "slow", nodes: `n${i}`, delayMs, durationMs: 120_000});
+        faults.push({
+          atMs: warmMs + Math.round(random() * 5_000),
+          type: "slow",
+          nodes: `n${i}`,
+          delayMs,
+          durationMs: 120_000,
+        });
       }
       crashAt(2, warmMs + 30_000, 40_000);
       durationMs = warmMs + 140_000;
@@ -63,7 +69,12 @@ export function scenarioOf(spec) {
       for (const i of paused) {
         faulty.add(i);
         for (let t = warmMs + random() * 10_000; t < warmMs + 120_000; t += 8_000 + random() * 12_000) {
-          faults.push({atMs: Math.round(t), type: "pause", nodes: `n${i}`, durationMs: Math.round(200 + random() * 2_800)});
+          faults.push({
+            atMs: Math.round(t),
+            type: "pause",
+            nodes: `n${i}`,
+            durationMs: Math.round(200 + random() * 2_800),
+          });
         }
       }
       crashAt(2, warmMs + 30_000, 40_000);
@@ -109,4 +120,3 @@ export function scenarioOf(spec) {
   };
   return {scenario, faulty};
 }
-

@@ -231,7 +231,11 @@ export function validateConfig(config: SwimConfig): void {
  */
 export function resolveConfig(init: Partial<SwimConfig> = {}, base: SwimConfig = lanConfig()): SwimConfig {
   const config = {...base, ...init};
-  if (init.suspicionMult !== undefined && init.suspicionConfirmations === undefined && Number.isInteger(init.suspicionMult))
+  if (
+    init.suspicionMult !== undefined &&
+    init.suspicionConfirmations === undefined &&
+    Number.isInteger(init.suspicionMult)
+  )
     config.suspicionConfirmations = Math.max(0, init.suspicionMult - 2);
   validateConfig(config);
   return Object.freeze(config);

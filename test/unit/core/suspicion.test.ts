@@ -1,11 +1,11 @@
 import {describe, expect, it} from "vitest";
+import {lanConfig, localConfig, resolveConfig, wanConfig} from "../../../src/core/config.ts";
 import {
   expectedConfirmations,
   remainingSuspicionMs,
   Suspicion,
   suspicionTimeoutMs,
 } from "../../../src/core/suspicion.ts";
-import {lanConfig, localConfig, resolveConfig, wanConfig} from "../../../src/core/config.ts";
 import {expectTimer, findSent, findTimers} from "../../helpers/core-expect.ts";
 import {createTestNode, packetFrom, suspect, timerInput} from "../../helpers/core-harness.ts";
 
