@@ -20,6 +20,10 @@
  *                     + A × P                 that probe's deadline at the worst local health
  *                     + Smax(N)               the suspicion timer with no confirmation at all
  *                     + dissemination(N)      the dead message reaching observers that were slower
+ *                     + 2 × lateTimerGraceMs  a verdict deferred once by a late probe deadline and
+ *                                              once by a late suspicion timeout (0 in memberlist's
+ *                                              presets; suspect probes run beside the round-robin
+ *                                              probe and never slow it, so they add nothing)
  *   refutation(N)     = A × P                 a probe that fails just after the resume
  *                     + 2 × dissemination(N)  the suspicion reaching the suspect, its refutation
  *                                              reaching everyone
@@ -91,7 +95,8 @@ export function completenessBoundMs(config: SwimConfig, n: number, latencyMs: nu
     (2 * (n - 1) - 1) * p +
     config.awarenessMaxMultiplier * p +
     suspicionMaxMs(config, n) +
-    disseminationBoundMs(config, n, latencyMs)
+    disseminationBoundMs(config, n, latencyMs) +
+    2 * config.lateTimerGraceMs
   );
 }
 

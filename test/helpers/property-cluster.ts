@@ -50,7 +50,7 @@ export function clusterCase(init: ClusterCaseInit): fc.Arbitrary<ClusterCase> {
   const disorder = init.disorder ?? true;
   return fc.record({
     nodes: fc.integer({min: init.minNodes ?? 5, max: init.maxNodes ?? 12}),
-    profile: fc.constantFrom(...(init.profiles ?? (["lan", "local", "wan"] as const))),
+    profile: fc.constantFrom(...(init.profiles ?? (["lan", "local", "wan", "swift"] as const))),
     seed: fc.integer({min: 0, max: 0xffff_ffff}),
     lossRate: rate(Math.round((init.minLoss ?? 0) * 1000), Math.round(init.maxLoss * 1000)),
     latency: fc.record({minMs: fc.integer({min: 0, max: 20}), jitterMeanMs: fc.integer({min: 0, max: 5})}),
