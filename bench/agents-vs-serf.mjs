@@ -17,13 +17,14 @@
  *      failed, and records kill → first and kill → last detection; waits --kill-gap-s between kills;
  *   5. kills everything by PID.
  *
- * Both sides run the same memberlist timing profile (--profile, LAN by default). Lifeline agents
+ * Both sides run the same memberlist timing profile (--profile, LAN by default), unless
+ * --lifeline-profile gives Lifeline another one (swift: its own LAN profile). Lifeline agents
  * are `node bin/lifeline agent ...` child processes, run from a private copy of dist/ taken at
  * start so that a rebuild during the run cannot change them (run `npm run build` first); serf agents are
  * `serf agent ...`. Membership is read over serf's RPC and Lifeline's HTTP /v1/members.
  *
  * Usage:  node bench/agents-vs-serf.mjs [--n 5,16,32] [--trials 2] [--kills 2] [--window-s 20]
- *           [--settle-s 5] [--poll-ms 50] [--profile lan] [--sides serf,lifeline] [--timeout-s 60]
+ *           [--settle-s 5] [--poll-ms 50] [--profile lan] [--lifeline-profile swift] [--sides serf,lifeline] [--timeout-s 60]
  *           [--kill-gap-s 3] [--start join|cold] [--out bench/results]
  * Prints a table with Lifeline / serf ratios and writes JSON to bench/results/ (gitignored).
  */
@@ -50,6 +51,7 @@ const {values: flags} = parseArgs({
     "settle-s": {type: "string", default: "5"},
     "poll-ms": {type: "string", default: "50"},
     profile: {type: "string", default: "lan"},
+    "lifeline-profile": {type: "string"},
     sides: {type: "string", default: "serf,lifeline"},
     "timeout-s": {type: "string", default: "60"},
     "kill-gap-s": {type: "string", default: "3"},
@@ -70,7 +72,7 @@ function positiveInt(name, text, min = 1) {
 
 if (flags.help) {
   console.log(
-    "node bench/agents-vs-serf.mjs [--n 5,16,32] [--trials 2] [--kills 2] [--window-s 20] [--settle-s 5] [--poll-ms 50] [--profile lan|wan|local] [--sides serf,lifeline] [--timeout-s 60] [--kill-gap-s 3] [--start join|cold] [--out DIR]",
+    "node bench/agents-vs-serf.mjs [--n 5,16,32] [--trials 2] [--kills 2] [--window-s 20] [--settle-s 5] [--poll-ms 50] [--profile lan|wan|local] [--lifeline-profile lan|wan|local|swift] [--sides serf,lifeline] [--timeout-s 60] [--kill-gap-s 3] [--start join|cold] [--out DIR]",
   );
   process.exit(0);
 }
@@ -85,12 +87,17 @@ const opts = {
   timeoutS: positiveInt("timeout-s", flags["timeout-s"]),
   killGapS: positiveInt("kill-gap-s", flags["kill-gap-s"], 0),
   profile: flags.profile,
+  lifelineProfile: flags["lifeline-profile"] ?? flags.profile,
   start: flags.start,
   sides: flags.sides.split(","),
   out: flags.out,
 };
 if (!["lan", "wan", "local"].includes(opts.profile)) {
   console.error(`invalid --profile ${opts.profile}; must be lan, wan or local`);
+  process.exit(2);
+}
+if (!["lan", "wan", "local", "swift"].includes(opts.lifelineProfile)) {
+  console.error(`invalid --lifeline-profile ${opts.lifelineProfile}; must be lan, wan, local or swift`);
   process.exit(2);
 }
 if (opts.start !== "join" && opts.start !== "cold") {
@@ -135,6 +142,7 @@ async function watch(agents, t0, done, timeoutMs, observe) {
 
 async function runTrial(side, n, trial) {
   const start = SIDES[side];
+  const profile = side === "lifeline" ? opts.lifelineProfile : opts.profile;
   const prefix = `${side === "serf" ? "s" : "l"}${n}t${trial}-`;
   const names = Array.from({length: n}, (_, i) => `${prefix}${i}`);
   const ports = [];
@@ -148,7 +156,7 @@ async function runTrial(side, n, trial) {
     if (cold) {
       // Cold start: agent 0 first, then 1..N-1 spawned at once with a join flag; the time
       // includes process start-up.
-      seed = await start({name: names[0], host: HOST, ports: ports[0], profile: opts.profile});
+      seed = await start({name: names[0], host: HOST, ports: ports[0], profile});
       agents.push(seed);
       const up = await watch([seed], now(), (a, v) => v.get(a.name) === "alive", 30_000);
       if (up[0] === undefined)
@@ -157,7 +165,7 @@ async function runTrial(side, n, trial) {
     const tSpawn = now();
     for (let i = cold ? 1 : 0; i < n; i++) {
       const join = cold ? seed.addr : undefined;
-      agents.push(await start({name: names[i], host: HOST, ports: ports[i], profile: opts.profile, join}));
+      agents.push(await start({name: names[i], host: HOST, ports: ports[i], profile, join}));
     }
     seed ??= agents[0];
     result.spawnMs = now() - tSpawn;
