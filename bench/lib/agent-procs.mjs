@@ -45,8 +45,11 @@ export async function freePort(host = "127.0.0.1") {
   throw new Error(`no free UDP+TCP port on ${host}`);
 }
 
-/** Spawns a registered child; output is discarded except the last 50 lines (for errors). */
-export function spawnAgent(label, command, args) {
+/**
+ * Spawns a registered child; output is discarded except the last 50 lines (for errors), after
+ * `onLine` (when given) has seen each line.
+ */
+export function spawnAgent(label, command, args, onLine) {
   const child = spawn(command, args, {stdio: ["ignore", "pipe", "pipe"]});
   if (child.pid === undefined) throw new Error(`could not spawn ${label}`);
   // BOUNDED: 50 lines.
@@ -54,6 +57,7 @@ export function spawnAgent(label, command, args) {
   const collect = (chunk) => {
     for (const line of chunk.toString("utf8").split("\n")) {
       if (!line) continue;
+      onLine?.(line);
       tail.push(line);
       if (tail.length > 50) tail.shift();
     }

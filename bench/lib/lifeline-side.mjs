@@ -11,7 +11,7 @@ import {fileURLToPath} from "node:url";
 import {spawnAgent} from "./agent-procs.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const CLI = join(ROOT, "dist", "src", "agent", "cli.js");
+const CLI = join(ROOT, "dist", "src", "cli", "main.js");
 // The agents run from a private copy of dist/ (inside the repo, so node_modules still resolves):
 // other engineers rebuilding dist/ during a long run must not change the code under test.
 const SNAPSHOT = join(ROOT, "bench", "results", `.lifeline-dist-${process.pid}`);
@@ -111,8 +111,11 @@ function normalise(state) {
   return state;
 }
 
-/** Starts a Lifeline agent on `ports` = [gossip, http]; `join` is "host:port" or undefined. */
-export async function startLifelineAgent({name, host, ports, profile, join: seed}) {
+/**
+ * Starts a Lifeline agent on `ports` = [gossip, http]; `join` is "host:port" or undefined;
+ * `extraArgs` are more agent flags, `onLine` sees every output line.
+ */
+export async function startLifelineAgent({name, host, ports, profile, join: seed, extraArgs = [], onLine}) {
   const [port, httpPort] = ports;
   const args = [
     bin,
@@ -127,7 +130,8 @@ export async function startLifelineAgent({name, host, ports, profile, join: seed
     profile,
   ];
   if (seed) args.push("--join", seed);
-  const proc = spawnAgent(`lifeline ${name}`, process.execPath, args);
+  args.push(...extraArgs);
+  const proc = spawnAgent(`lifeline ${name}`, process.execPath, args, onLine);
   return {
     name,
     pid: proc.pid,
@@ -139,6 +143,14 @@ export async function startLifelineAgent({name, host, ports, profile, join: seed
         const body = await getJson(host, httpPort, "/v1/members");
         const members = Array.isArray(body) ? body : body.members;
         return new Map(members.map((m) => [m.name, normalise(m.state ?? m.status)]));
+      } catch {
+        return undefined;
+      }
+    },
+    /** GET /v1/stats (protocol counters), or undefined when the agent does not answer. */
+    async stats() {
+      try {
+        return await getJson(host, httpPort, "/v1/stats");
       } catch {
         return undefined;
       }

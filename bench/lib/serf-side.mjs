@@ -24,9 +24,10 @@ function normalise(status) {
 
 /**
  * Starts `serf agent` on `ports` = [gossip, rpc] (free, from freePort); `join` is "host:port" or
- * undefined. Returns at once with an agent handle; `view()` answers once the RPC is up.
+ * undefined; `extraArgs` are more agent flags, `onLine` sees every output line. Returns at once
+ * with an agent handle; `view()` answers once the RPC is up.
  */
-export async function startSerfAgent({name, host, ports, profile, join}) {
+export async function startSerfAgent({name, host, ports, profile, join, extraArgs = [], onLine}) {
   const [port, rpcPort] = ports;
   const args = [
     "agent",
@@ -37,7 +38,8 @@ export async function startSerfAgent({name, host, ports, profile, join}) {
     "-log-level=info",
   ];
   if (join) args.push(`-join=${join}`);
-  const proc = spawnAgent(`serf ${name}`, "serf", args);
+  args.push(...extraArgs);
+  const proc = spawnAgent(`serf ${name}`, "serf", args, onLine);
   let rpc;
   return {
     name,
