@@ -22,6 +22,7 @@
  */
 import {execFileSync, spawn} from "node:child_process";
 import {existsSync, mkdirSync, writeFileSync} from "node:fs";
+import {loadavg} from "node:os";
 import {dirname, join, resolve} from "node:path";
 import {fileURLToPath} from "node:url";
 import {parseArgs} from "node:util";
@@ -245,6 +246,7 @@ async function runSide(side, n, losses, phaseMs, quietMs) {
         failedDeclarations: accusations.length,
         accused,
         recoveredS: recovered === undefined ? null : Math.round(recovered / 100) / 10,
+        loadAvg1m: loadavg()[0],
       };
       console.log(JSON.stringify(row));
       out.push(row);
