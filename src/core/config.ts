@@ -44,6 +44,12 @@ export interface SwimConfig {
    * 0 decides at once, as memberlist does. LAN 0.
    */
   readonly lateTimerGraceMs: number;
+  /**
+   * The suspicionMult of a member that refuted a suspicion within the last maximum suspicion
+   * timeout: it has shown it is slow, not dead, so its next suspicions get this (longer) minimum
+   * (Lifeline only). 0 keeps suspicionMult for everyone, as memberlist does. LAN 0.
+   */
+  readonly refutedSuspicionMult: number;
   /** Time between gossip rounds (only sent when broadcasts are queued). LAN 200. */
   readonly gossipIntervalMs: number;
   /** Members gossiped to per round. LAN 3. */
@@ -88,6 +94,7 @@ export function lanConfig(): SwimConfig {
     suspicionConfirmations: 2,
     suspectProbes: false,
     lateTimerGraceMs: 0,
+    refutedSuspicionMult: 0,
     gossipIntervalMs: 200,
     gossipNodes: 3,
     gossipToTheDeadMs: 30_000,
@@ -138,9 +145,10 @@ export function localConfig(): SwimConfig {
 
 /**
  * Lifeline's LAN profile: memberlist's LAN timing with a shorter minimum suspicion that takes more
- * independent confirmations to reach, members that probe a suspect as soon as they hear of it, and
- * no verdict from a timer that fired late because we were stalled ourselves (bench/qos.mjs
- * measures it against lan). Wire-compatible with memberlist: only local timers and
+ * independent confirmations to reach, members that probe a suspect as soon as they hear of it, LAN's
+ * patience again for a member that has just refuted a suspicion (slow, not dead), and no verdict
+ * from a timer that fired late because we were stalled ourselves (bench/qos.mjs measures it
+ * against lan). Wire-compatible with memberlist: only local timers and
  * probe order differ.
  */
 export function swiftConfig(): SwimConfig {
@@ -151,6 +159,7 @@ export function swiftConfig(): SwimConfig {
     suspicionConfirmations: 3,
     suspectProbes: true,
     lateTimerGraceMs: 100,
+    refutedSuspicionMult: 4,
   };
 }
 
@@ -187,6 +196,7 @@ const INT_RULES: Readonly<Record<Exclude<keyof SwimConfig, (typeof BOOLEAN_FIELD
   suspicionMaxTimeoutMult: {min: 1, max: 100},
   suspicionConfirmations: {min: 0, max: 100},
   lateTimerGraceMs: {min: 0, max: 60_000},
+  refutedSuspicionMult: {min: 0, max: 100},
   gossipIntervalMs: {min: 1, max: 3_600_000},
   gossipNodes: {min: 0, max: 64},
   gossipToTheDeadMs: {min: 0, max: 86_400_000},

@@ -134,6 +134,8 @@ export class SwimNode {
   private activeProbe: ActiveProbe | undefined;
   /** A suspect probe in flight beside it (config.suspectProbes): it never delays the round-robin. */
   private suspectProbe: ActiveProbe | undefined;
+  // BOUNDED: one entry per member in the table (dropped when it is reaped or when met stale).
+  private readonly refutedAt = new Map<string, number>();
   /** Core time of the last input, and until when we are catching up on a stall (config.lateTimerGraceMs). */
   private lastInputMs = 0;
   private catchUpUntilMs = Number.NEGATIVE_INFINITY;
@@ -673,6 +675,7 @@ export class SwimNode {
     for (const e of reap) {
       this.table.remove(e);
       this.suspicions.delete(e.name);
+      this.refutedAt.delete(e.name);
       this.tombstones.bury(e.name, e.incarnation, e.state === "left", this.now);
     }
     return keep;
@@ -842,7 +845,10 @@ export class SwimNode {
           this.failed.forget(known.name);
           this.notify({type: "memberUp", member: known.toView()});
         } else {
-          if (oldState === "suspect") this.notify({type: "memberAlive", member: known.toView()});
+          if (oldState === "suspect") {
+            if (this.config.refutedSuspicionMult > 0) this.refutedAt.set(known.name, this.now);
+            this.notify({type: "memberAlive", member: known.toView()});
+          }
           if (changed) this.notify({type: "memberUpdated", member: known.toView()});
         }
         return undefined;
@@ -906,8 +912,14 @@ export class SwimNode {
         const c = this.config;
         const n = this.table.size;
         const k = expectedConfirmations(c.suspicionConfirmations, n);
-        const minMs = suspicionTimeoutMs(c.suspicionMult, n, c.probeIntervalMs);
-        const maxMs = c.suspicionMaxTimeoutMult * minMs;
+        const baseMinMs = suspicionTimeoutMs(c.suspicionMult, n, c.probeIntervalMs);
+        const maxMs = c.suspicionMaxTimeoutMult * baseMinMs;
+        const minMs = Math.min(
+          maxMs,
+          this.refutedRecently(msg.node, maxMs)
+            ? suspicionTimeoutMs(c.refutedSuspicionMult, n, c.probeIntervalMs)
+            : baseMinMs,
+        );
         const s = new Suspicion(msg.node, msg.incarnation, msg.from, this.now, k, minMs, maxMs, this.nextToken());
         this.suspicions.set(msg.node, s);
         this.armSuspicion(s, s.initialTimeoutMs());
@@ -933,6 +945,18 @@ export class SwimNode {
     } else if (this.suspectProbe.target !== target) {
       this.pendingSuspectProbe = target;
     }
+  }
+
+  /**
+   * Whether `node` refuted a suspicion within the last `windowMs` (config.refutedSuspicionMult);
+   * forgets older refutations as it meets them.
+   */
+  private refutedRecently(node: string, windowMs: number): boolean {
+    const at = this.refutedAt.get(node);
+    if (at === undefined) return false;
+    if (this.now - at <= windowMs) return true;
+    this.refutedAt.delete(node);
+    return false;
   }
 
   private armSuspicion(s: Suspicion, delayMs: number): void {

@@ -26,6 +26,7 @@ const BOUNDS: Readonly<Record<string, readonly [number, number]>> = {
   suspicionMaxTimeoutMult: [1, 100],
   suspicionConfirmations: [0, 100],
   lateTimerGraceMs: [0, 60_000],
+  refutedSuspicionMult: [0, 100],
   gossipIntervalMs: [1, 3_600_000],
   gossipNodes: [0, 64],
   gossipToTheDeadMs: [0, 86_400_000],

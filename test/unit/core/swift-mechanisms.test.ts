@@ -161,7 +161,7 @@ describe("the swift profile", () => {
     const swift = swiftConfig();
     expect(swift.suspicionMult * swift.suspicionMaxTimeoutMult).toBe(4 * 6);
     expect([swift.suspicionMult, swift.suspicionConfirmations]).toEqual([2, 3]);
-    expect([swift.suspectProbes, swift.lateTimerGraceMs]).toEqual([true, 100]);
+    expect([swift.suspectProbes, swift.lateTimerGraceMs, swift.refutedSuspicionMult]).toEqual([true, 100, 4]);
     // Every timing another member can observe stays lan's.
     const lan = lanConfig();
     for (const field of [
@@ -172,5 +172,42 @@ describe("the swift profile", () => {
       "maxPacketBytes",
     ] as const)
       expect(swift[field], field).toBe(lan[field]);
+  });
+});
+
+describe("refuted-suspicion memory", () => {
+  const suspicionDelay = (fx: Parameters<typeof findTimers>[0]): number => {
+    const timers = findTimers(fx, "suspicionTimeout");
+    expect(timers).toHaveLength(1);
+    return timers[0]?.delayMs as number;
+  };
+  const config = {suspicionMult: 2, refutedSuspicionMult: 4, suspicionConfirmations: 0, suspicionMaxTimeoutMult: 6};
+
+  it("gives a member that just refuted a suspicion the longer minimum on its next one", () => {
+    const {node} = createTestNodeWithEffects({members: MEMBERS, config});
+    const first = suspicionDelay(node.handle(100, packetFrom("m0", suspect("m3", 1, "m0"))));
+    node.handle(200, packetFrom("m3", alive("m3", 2)));
+    const again = suspicionDelay(node.handle(300, packetFrom("m0", suspect("m3", 2, "m0"))));
+    expect(again).toBe(first * 2);
+    // A member that never refuted keeps the short minimum.
+    const other = suspicionDelay(node.handle(400, packetFrom("m0", suspect("m4", 1, "m0"))));
+    expect(other).toBe(first);
+  });
+
+  it("forgets the refutation after the maximum suspicion timeout", () => {
+    const {node} = createTestNodeWithEffects({members: MEMBERS, config});
+    const first = suspicionDelay(node.handle(100, packetFrom("m0", suspect("m3", 1, "m0"))));
+    node.handle(200, packetFrom("m3", alive("m3", 2)));
+    const later = 200 + first * 6 + 1;
+    const again = suspicionDelay(node.handle(later, packetFrom("m0", suspect("m3", 2, "m0"))));
+    expect(again).toBe(first);
+  });
+
+  it("is off with lan's 0", () => {
+    const {node} = createTestNodeWithEffects({members: MEMBERS, config: {...config, refutedSuspicionMult: 0}});
+    const first = suspicionDelay(node.handle(100, packetFrom("m0", suspect("m3", 1, "m0"))));
+    node.handle(200, packetFrom("m3", alive("m3", 2)));
+    const again = suspicionDelay(node.handle(300, packetFrom("m0", suspect("m3", 2, "m0"))));
+    expect(again).toBe(first);
   });
 });
