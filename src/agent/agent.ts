@@ -37,6 +37,7 @@ import {
   deviceToHandlerMember,
   HANDLER_EVENT_OF,
   toAgentMember,
+  toHandlerQuery,
 } from "./events.ts";
 import {joinSeeds, retryJoin} from "./join.ts";
 import {loadKeyringFile, saveKeyringFile} from "./keyring-file.ts";
@@ -272,8 +273,14 @@ export class Agent extends EventEmitter<AgentEvents> {
       limits: config.serfLimits,
       keyring,
       keyringFile: config.keyringFile,
-      onUserEvent: (event) => this.dispatch("user:event", event),
-      onQuery: (query) => this.dispatch("query", query),
+      onUserEvent: (event) => {
+        this.dispatch("user:event", event);
+        this.eventHandlerRunner?.enqueue({event: "user", ...event});
+      },
+      onQuery: (query) => {
+        this.dispatch("query", query);
+        this.eventHandlerRunner?.enqueue(toHandlerQuery(query));
+      },
       log: (line) => logSerf("%s", line),
     });
     for (const [name, handler] of this.queryHandlers) this.serf.onQuery(name, handler);
@@ -601,6 +608,8 @@ export class Agent extends EventEmitter<AgentEvents> {
       this.eventHandlerRunner = new EventHandlerRunner({
         handlers: config.eventHandlers,
         timeoutMs: config.eventHandlerTimeoutMs,
+        queryResponseSizeLimit: config.serfLimits.queryResponseSizeLimit,
+        userCoalesce: config.userCoalesce,
         self: () => ({name: this.name, tags: this.tags}),
         log: (line) => {
           logRecovery("%s", line);

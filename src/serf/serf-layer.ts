@@ -88,13 +88,18 @@ export interface IncomingQuery {
   respond(payload: Uint8Array): void;
 }
 
-/** Why a response could not be sent. */
+/** Why a response could not be sent: already answered, past the deadline, or over queryResponseSizeLimit. */
+export type QueryResponseRefusal = "answered" | "late" | "tooLarge";
+
+/** Why a response could not be sent. Nothing was sent; the query can still be answered unless `answered`/`late`. */
 export class QueryResponseError extends Error {
   static override name = "QueryResponseError";
   readonly code = "ERR_QUERY_RESPONSE";
-  constructor(message: string) {
+  readonly reason: QueryResponseRefusal;
+  constructor(reason: QueryResponseRefusal, message: string) {
     super(message);
     this.name = "QueryResponseError";
+    this.reason = reason;
   }
 }
 
@@ -471,8 +476,8 @@ export class SerfLayer {
       from: query.sourceNode,
       deadlineMs: this.c.now() + query.timeoutNs * MS_PER_NS,
       respond: (payload) => {
-        if (responded) throw new QueryResponseError("this query was already answered");
-        if (this.c.now() > incoming.deadlineMs) throw new QueryResponseError("the query's deadline has passed");
+        if (responded) throw new QueryResponseError("answered", "this query was already answered");
+        if (this.c.now() > incoming.deadlineMs) throw new QueryResponseError("late", "the query's deadline has passed");
         const response: SerfQueryResponse = {
           type: "queryResponse",
           lTime: query.lTime,
@@ -484,6 +489,7 @@ export class SerfLayer {
         const bytes = encodeSerfMessage(response);
         if (bytes.length > this.limits.queryResponseSizeLimit)
           throw new QueryResponseError(
+            "tooLarge",
             `the response is ${bytes.length} bytes encoded; the limit is ${this.limits.queryResponseSizeLimit} (queryResponseSizeLimit)`,
           );
         responded = true;

@@ -6,11 +6,10 @@ import {InvalidConfigError} from "../../../src/core/index.ts";
 import {
   EventHandlerRunner,
   type EventHandlerRunnerInit,
-  formatHandlerInput,
   type HandlerEvent,
   type HandlerOutcome,
-  parseEventHandler,
 } from "../../../src/hooks/event-handler.ts";
+import {parseEventHandler} from "../../../src/hooks/handler-spec.ts";
 
 /** Alive and not a zombie (a killed orphan may wait for a reaper that this container lacks). */
 function isRunning(pid: number): boolean {
@@ -21,73 +20,6 @@ function isRunning(pid: number): boolean {
     return false;
   }
 }
-
-describe("parseEventHandler", () => {
-  const rows = [
-    {title: "a bare command runs for every event", text: "./notify.sh", events: "*", command: "./notify.sh"},
-    {
-      title: "one event before = is a filter",
-      text: "member-failed=./f.sh",
-      events: ["member-failed"],
-      command: "./f.sh",
-    },
-    {
-      title: "a comma list of events is a filter",
-      text: "member-failed,member-leave=echo down",
-      events: ["member-failed", "member-leave"],
-      command: "echo down",
-    },
-    {title: "* is a filter for everything", text: "*=echo any", events: "*", command: "echo any"},
-    {
-      title: "an upper-case env prefix is part of the command",
-      text: "FOO=1 ./x.sh",
-      events: "*",
-      command: "FOO=1 ./x.sh",
-    },
-    {
-      title: "only the first = separates the filter",
-      text: "heartbeat-down=echo a=b",
-      events: ["heartbeat-down"],
-      command: "echo a=b",
-    },
-  ] as const;
-  for (const row of rows) {
-    it(row.title, () => {
-      const spec = parseEventHandler(row.text);
-      expect(spec.command).toBe(row.command);
-      if (row.events === "*") expect(spec.events).toBe("*");
-      else expect([...(spec.events as Set<string>)].sort()).toEqual([...row.events].sort());
-    });
-  }
-
-  for (const text of ["member-fialed=./x", "member-failed=", "*,member-join=x", "", "   "]) {
-    it(`rejects ${JSON.stringify(text)} with an error naming the field`, () => {
-      try {
-        parseEventHandler(text);
-        expect.unreachable();
-      } catch (error) {
-        expect(error).toBeInstanceOf(InvalidConfigError);
-        expect((error as InvalidConfigError).field).toBe("eventHandler");
-      }
-    });
-  }
-});
-
-describe("formatHandlerInput", () => {
-  it("writes name, addr, state and sorted tags separated by tabs, one line per member", () => {
-    const text = formatHandlerInput([
-      {name: "web-2", addr: "10.0.0.2:7946", state: "failed", tags: {role: "web", dc: "a"}},
-      {name: "db-1", addr: "[::1]:7946", state: "alive", tags: {}},
-    ]);
-    expect(text).toBe("web-2\t10.0.0.2:7946\tfailed\tdc=a,role=web\ndb-1\t[::1]:7946\talive\t\n");
-  });
-
-  it("cannot be tricked into extra lines by control characters in names or tags", () => {
-    const text = formatHandlerInput([{name: "evil\nfake\t1.2.3.4", addr: "a", state: "alive", tags: {k: "v\nx"}}]);
-    expect(text.split("\n")).toHaveLength(2);
-    expect(text.split("\t")).toHaveLength(4);
-  });
-});
 
 describe("EventHandlerRunner", () => {
   let dir: string;
