@@ -25,7 +25,7 @@ import {EventHandlerRunner} from "../hooks/index.ts";
 import {type HttpAgentView, type ProtocolStats, startHttpApi} from "../http/index.ts";
 import {HashRing, isUp, LeaderElector, type LeaderOptions, type RingChange} from "../ring/index.ts";
 import {Driver, type DriverStats} from "../runtime/index.ts";
-import type {KeyOperationResult, QueryOptions, QueryResult, UserEvent} from "../serf/index.ts";
+import type {KeyOperationResult, QueryOptions, QueryResult, SerfStats, UserEvent} from "../serf/index.ts";
 import {BindError, createTransport, type Transport, type TransportStats} from "../transport/index.ts";
 import {advertiseHostFor, formatHostPort, type HostPort, parseHostPort} from "./address.ts";
 import {type AgentConfig, type AgentInit, checkTags, DEFAULT_PORT, resolveAgentConfig} from "./config.ts";
@@ -139,6 +139,12 @@ export class Agent extends EventEmitter<AgentEvents> {
     eventHandlers: EventHandlerRunner["stats"] | undefined;
   } {
     return {heartbeats: this.heartbeatService?.stats, eventHandlers: this.eventHandlerRunner?.stats};
+  }
+
+  /** Counters of serf's layer: events and queries sent, received and de-duplicated, push-pull states merged. */
+  get serfStats(): Readonly<SerfStats> {
+    if (!this.serf) throw new AgentStateError("the agent is not started");
+    return this.serf.layer.stats;
   }
 
   /** Queues application data for the cluster (a memberlist user message; serf ignores unknown types). */

@@ -159,6 +159,8 @@ export interface SerfStats {
   queryResponsesSent: number;
   queryAnswersReceived: number;
   relaysForwarded: number;
+  /** Peers' push-pull user states merged (periodic exchanges and joins). */
+  pushPullsMerged: number;
   dropped: number;
 }
 
@@ -181,6 +183,7 @@ export class SerfLayer {
     queryResponsesSent: 0,
     queryAnswersReceived: 0,
     relaysForwarded: 0,
+    pushPullsMerged: 0,
     dropped: 0,
   };
   private readonly c: SerfLayerComponents;
@@ -384,6 +387,7 @@ export class SerfLayer {
       this.drop("undecodable", `push-pull state of type ${state.type}`);
       return;
     }
+    this.stats.pushPullsMerged++;
     if (state.lTime > 0) this.statusClock.witness(state.lTime - 1);
     if (state.eventLTime > 0) this.eventClock.witness(state.eventLTime - 1);
     if (state.queryLTime > 0) this.queryClock.witness(state.queryLTime - 1);
