@@ -96,5 +96,8 @@ describe("user-event and query handlers between Lifeline agents", () => {
       5_000,
       "every agent counted its too-large answer",
     );
+    const scrape = await q1.metrics.metrics();
+    expect(scrape).toMatch(/^lifeline_event_handler_query_responses_total\{outcome="sent"\} 1$/m);
+    expect(scrape).toMatch(/^lifeline_event_handler_query_responses_total\{outcome="too_large"\} 1$/m);
   });
 });

@@ -123,7 +123,8 @@ describeWithSerf("event handlers with serf agents", () => {
     l2 = await startLifeline({name: "l2", port, join: [s1.bindAddr]});
     await converged([s1, s2], [l1, l2], names);
     await morePushPulls([l1, l2], 3);
-    for (const name of ["l1", "l2"]) expect(lines(logFile(name)), `${name} after l2's restart`).toEqual([`${lTime} v1`]);
+    for (const name of ["l1", "l2"])
+      expect(lines(logFile(name)), `${name} after l2's restart`).toEqual([`${lTime} v1`]);
 
     // And the other way: Lifeline's event runs serf's user:deploy handler once per serf agent.
     const v2 = l1.event("deploy", "v2", {coalesce: false});
