@@ -5,7 +5,8 @@
  * and not again when a Lifeline agent restarts with the same name and rejoins (serf's push-pull
  * user state carries v1, and a joining member does not replay it). A Lifeline event runs serf's
  * `-event-handler user:deploy=…` once per serf agent. `serf query` gets the stdout of a Lifeline
- * `query:NAME` handler as the response.
+ * `query:NAME` handler as the response, from an in-process agent and from a `lifeline agent`
+ * process given the handler with --event-handler (needs `npm run build`).
  */
 import {existsSync, mkdtempSync, readFileSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
@@ -18,6 +19,7 @@ import {killAllChildren} from "../helpers/serf-children.ts";
 import {describeWithSerf} from "../helpers/serf-gate.ts";
 import {freePort} from "../helpers/serf-ports.ts";
 import {waitUntil} from "../helpers/serf-wait.ts";
+import {startLifelineProcess} from "./lifeline-process.ts";
 
 // BOUNDED: the agents of one test; emptied after each.
 const agents: Agent[] = [];
@@ -145,13 +147,17 @@ describeWithSerf("event handlers with serf agents", () => {
     const s1 = await startSerfAgent({name: "s1"});
     const l1 = await startLifeline({name: "l1", join: [s1.bindAddr]});
     const l2 = await startLifeline({name: "l2", join: [s1.bindAddr]});
-    await converged([s1], [l1, l2], ["s1", "l1", "l2"]);
+    // A `lifeline agent` process too: the handler comes in through the CLI's --event-handler.
+    const p1 = await startLifelineProcess({name: "p1", join: [s1.bindAddr], eventHandlers: lifelineHandlers("p1")});
+    await converged([s1], [l1, l2], ["s1", "l1", "l2", "p1"]);
     const result = JSON.parse(await s1.rpc(["query", "-format=json", "-timeout=3s", "whoami", "hello"])) as {
       Acks: string[];
       Responses: Record<string, string>;
     };
-    expect([...result.Acks].sort()).toEqual(["l1", "l2", "s1"]);
-    expect(result.Responses).toEqual({l1: "l1 got hello", l2: "l2 got hello"});
+    expect([...result.Acks].sort()).toEqual(["l1", "l2", "p1", "s1"]);
+    expect(result.Responses).toEqual({l1: "l1 got hello", l2: "l2 got hello", p1: "p1 got hello"});
     for (const l of [l1, l2]) expect(l.recoveryStats.eventHandlers?.queryResponses, l.name).toBe(1);
+    const scrape = await (await fetch(`http://${p1.httpAddr}/metrics`)).text();
+    expect(scrape).toMatch(/^lifeline_event_handler_query_responses_total\{outcome="sent"\} 1$/m);
   });
 });
