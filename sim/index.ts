@@ -31,7 +31,7 @@ export {
   type SerfQueryRecord,
   type SerfReport,
 } from "./serf-metrics.ts";
-export {emptySerfStats, type SimQuery, SimSerf, type SimSerfHost, type SimSerfObserver} from "./serf-nodes.ts";
+export {type SimQuery, SimSerf, type SimSerfHost, type SimSerfObserver} from "./serf-nodes.ts";
 export {type EventSpec, type QuerySpec, sendQuery, sendUserEvent, type TrafficSchedule} from "./serf-traffic.ts";
 export {
   createSimulation,

@@ -18,7 +18,7 @@
  */
 import {decodeSerfMessage, QUERY_FLAG_ACK} from "../src/codec/index.ts";
 import {type Address, createRandom} from "../src/core/index.ts";
-import {SerfLayer, type SerfMember, type SerfStats} from "../src/serf/index.ts";
+import {emptySerfStats, SerfLayer, type SerfMember, type SerfStats} from "../src/serf/index.ts";
 
 /** What the serf layers need from the simulation (or, later, from a Driver per node). */
 export interface SimSerfHost {
@@ -58,22 +58,6 @@ interface Running {
   readonly layer: SerfLayer;
   /** A process number unique within the run (restarts get a new one). */
   readonly process: number;
-}
-
-/** All-zero layer counters. */
-export function emptySerfStats(): SerfStats {
-  return {
-    eventsReceived: 0,
-    eventsDuplicate: 0,
-    eventsSent: 0,
-    queriesReceived: 0,
-    queriesDuplicate: 0,
-    queriesSent: 0,
-    queryResponsesSent: 0,
-    queryAnswersReceived: 0,
-    relaysForwarded: 0,
-    dropped: 0,
-  };
 }
 
 /** One SerfLayer per running node process. */

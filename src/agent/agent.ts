@@ -25,7 +25,7 @@ import {EventHandlerRunner} from "../hooks/index.ts";
 import {type HttpAgentView, type ProtocolStats, startHttpApi} from "../http/index.ts";
 import {HashRing, isUp, LeaderElector, type LeaderOptions, type RingChange} from "../ring/index.ts";
 import {Driver, type DriverStats} from "../runtime/index.ts";
-import type {KeyOperationResult, QueryOptions, QueryResult, UserEvent} from "../serf/index.ts";
+import type {KeyOperationResult, QueryOptions, QueryResult, SerfStats, UserEvent} from "../serf/index.ts";
 import {BindError, createTransport, type Transport, type TransportStats} from "../transport/index.ts";
 import {advertiseHostFor, formatHostPort, type HostPort, parseHostPort} from "./address.ts";
 import {type AgentConfig, type AgentInit, checkTags, DEFAULT_PORT, resolveAgentConfig} from "./config.ts";
@@ -37,6 +37,7 @@ import {
   deviceToHandlerMember,
   HANDLER_EVENT_OF,
   toAgentMember,
+  toHandlerQuery,
 } from "./events.ts";
 import {joinSeeds, retryJoin} from "./join.ts";
 import {loadKeyringFile, saveKeyringFile} from "./keyring-file.ts";
@@ -145,6 +146,12 @@ export class Agent extends EventEmitter<AgentEvents> {
     eventHandlers: EventHandlerRunner["stats"] | undefined;
   } {
     return {heartbeats: this.heartbeatService?.stats, eventHandlers: this.eventHandlerRunner?.stats};
+  }
+
+  /** Counters of serf's layer: events and queries sent, received and de-duplicated, push-pull states merged. */
+  get serfStats(): Readonly<SerfStats> {
+    if (!this.serf) throw new AgentStateError("the agent is not started");
+    return this.serf.layer.stats;
   }
 
   /** Queues application data for the cluster (a memberlist user message; serf ignores unknown types). */
@@ -279,8 +286,14 @@ export class Agent extends EventEmitter<AgentEvents> {
       limits: config.serfLimits,
       keyring,
       keyringFile: config.keyringFile,
-      onUserEvent: (event) => this.dispatch("user:event", event),
-      onQuery: (query) => this.dispatch("query", query),
+      onUserEvent: (event) => {
+        this.dispatch("user:event", event);
+        this.eventHandlerRunner?.enqueue({event: "user", ...event});
+      },
+      onQuery: (query) => {
+        this.dispatch("query", query);
+        this.eventHandlerRunner?.enqueue(toHandlerQuery(query));
+      },
       log: (line) => logSerf("%s", line),
     });
     for (const [name, handler] of this.queryHandlers) this.serf.onQuery(name, handler);
@@ -631,6 +644,8 @@ export class Agent extends EventEmitter<AgentEvents> {
       this.eventHandlerRunner = new EventHandlerRunner({
         handlers: config.eventHandlers,
         timeoutMs: config.eventHandlerTimeoutMs,
+        queryResponseSizeLimit: config.serfLimits.queryResponseSizeLimit,
+        userCoalesce: config.userCoalesce,
         self: () => ({name: this.name, tags: this.tags}),
         log: (line) => {
           logRecovery("%s", line);

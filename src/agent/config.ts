@@ -14,7 +14,7 @@ import {
   type SwimConfig,
 } from "../core/index.ts";
 import {type HeartbeatRegistryInit, resolveHeartbeatRegistryConfig} from "../heartbeat/index.ts";
-import {type EventHandlerSpec, parseEventHandler} from "../hooks/index.ts";
+import {type EventHandlerSpec, parseEventHandler, USER_COALESCE_DEFAULTS} from "../hooks/index.ts";
 import {DEFAULT_VNODES} from "../ring/index.ts";
 import {type HostPort, parseHostPort} from "./address.ts";
 
@@ -69,13 +69,25 @@ export interface AgentInit extends Partial<SwimConfig> {
   /** Concurrent incoming streams. Default 128. */
   readonly maxIncomingStreams?: number;
   /**
-   * Commands run on member and heartbeat events, each "[FILTER=]COMMAND" (serf's form; FILTER is
-   * a comma list of member-join, member-leave, member-failed, member-update, member-suspect,
-   * heartbeat-up, heartbeat-down, or *). See event-handler.ts.
+   * Commands run on events, each "[FILTER=]COMMAND" (serf's form; FILTER is a comma list of
+   * member-join, member-leave, member-failed, member-update, member-suspect, heartbeat-up,
+   * heartbeat-down, user, user:NAME, query, query:NAME, or *). A query handler's stdout is the
+   * query's response. See src/hooks/event-handler.ts.
    */
   readonly eventHandlers?: readonly string[];
   /** A handler still running after this long is killed with its process group. Default 30000. */
   readonly eventHandlerTimeoutMs?: number;
+  /**
+   * User events with the coalesce flag are held for handlers at most this long, and only the
+   * latest LTime per name runs (serf's UserCoalescePeriod). Default 3000 (serf agent's); 0 turns
+   * coalescing off. Integer 0..3600000. The "user:event" agent event is never coalesced.
+   */
+  readonly userCoalescePeriodMs?: number;
+  /**
+   * Held user events run once no user event came for this long (serf's UserQuiescentPeriod).
+   * Default 1000 (serf agent's); 0 turns coalescing off. Integer 0..3600000.
+   */
+  readonly userQuiescentPeriodMs?: number;
   /** Accept plain heartbeats ("name\n" over TCP and UDP) on "HOST:PORT". Default: not listening. */
   readonly heartbeatListen?: string;
   /** Phi-accrual and flood-control settings for plain heartbeats. */
@@ -137,6 +149,8 @@ export const AGENT_INIT_KEYS: readonly string[] = [
   "maxIncomingStreams",
   "eventHandlers",
   "eventHandlerTimeoutMs",
+  "userCoalescePeriodMs",
+  "userQuiescentPeriodMs",
   "heartbeatListen",
   "heartbeat",
   "ringVnodes",
@@ -170,6 +184,8 @@ export interface AgentConfig {
   readonly maxIncomingStreams: number | undefined;
   readonly eventHandlers: readonly EventHandlerSpec[];
   readonly eventHandlerTimeoutMs: number;
+  /** User-event coalescing for handlers, in ms (0: off). */
+  readonly userCoalesce: {readonly coalescePeriodMs: number; readonly quiescentPeriodMs: number};
   readonly heartbeatListen: HostPort | undefined;
   readonly heartbeat: NonNullable<AgentInit["heartbeat"]>;
   readonly ringVnodes: number;
@@ -261,6 +277,16 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
   if (!Number.isInteger(eventHandlerTimeoutMs) || eventHandlerTimeoutMs < 1 || eventHandlerTimeoutMs > 86_400_000) {
     throw new InvalidConfigError("eventHandlerTimeoutMs", "must be an integer between 1 and 86400000");
   }
+  const period = (field: "userCoalescePeriodMs" | "userQuiescentPeriodMs", fallback: number): number => {
+    const value = init[field] ?? fallback;
+    if (!Number.isInteger(value) || value < 0 || value > 3_600_000)
+      throw new InvalidConfigError(field, "must be an integer between 0 and 3600000 (0 turns coalescing off)");
+    return value;
+  };
+  const userCoalesce = Object.freeze({
+    coalescePeriodMs: period("userCoalescePeriodMs", USER_COALESCE_DEFAULTS.coalescePeriodMs),
+    quiescentPeriodMs: period("userQuiescentPeriodMs", USER_COALESCE_DEFAULTS.quiescentPeriodMs),
+  });
   const heartbeatListen =
     init.heartbeatListen === undefined ? undefined : parseHostPort(init.heartbeatListen, "heartbeatListen");
   const heartbeat = {...(init.heartbeat ?? {})};
@@ -325,6 +351,7 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
     maxIncomingStreams: init.maxIncomingStreams,
     eventHandlers,
     eventHandlerTimeoutMs,
+    userCoalesce,
     heartbeatListen,
     heartbeat,
     ringVnodes,

@@ -1,15 +1,15 @@
 /*
  * What the agent tells its users: the typed event map, the member view (AgentMember: tags
- * decoded from serf's meta format), and how core notifications and heartbeat devices become
- * event-handler runs.
+ * decoded from serf's meta format), and how core notifications, heartbeat devices and queries
+ * become event-handler runs.
  */
 import {type DecodeError, decodeTags} from "../codec/index.ts";
 import type {Address, MemberView, Notification} from "../core/index.ts";
 import type {DeviceView} from "../heartbeat/index.ts";
-import type {HandlerEventName, HandlerMember} from "../hooks/index.ts";
+import type {HandlerEventName, HandlerMember, QueryAnswer, QueryHandlerEvent} from "../hooks/index.ts";
 import type {MemberJson} from "../http/index.ts";
 import type {RingChange} from "../ring/index.ts";
-import type {IncomingQuery, UserEvent} from "../serf/index.ts";
+import {type IncomingQuery, QueryResponseError, type UserEvent} from "../serf/index.ts";
 import type {ConflictOutcome, NameConflict} from "./name-conflict.ts";
 
 /**
@@ -109,5 +109,29 @@ export function toAgentMember(view: MemberView): AgentMember {
     state: view.state,
     incarnation: view.incarnation,
     tags,
+  };
+}
+
+/**
+ * A query as the handlers see it: its answer goes out through the serf layer's `respond`, whose
+ * refusals (already answered, too late, too large) become a QueryAnswer instead of an exception.
+ */
+export function toHandlerQuery(query: IncomingQuery): QueryHandlerEvent {
+  return {
+    event: "query",
+    name: query.name,
+    payload: query.payload,
+    lTime: query.lTime,
+    from: query.from,
+    deadlineMs: query.deadlineMs,
+    respond: (payload): QueryAnswer => {
+      try {
+        query.respond(payload);
+        return "sent";
+      } catch (error) {
+        if (error instanceof QueryResponseError) return error.reason;
+        throw error;
+      }
+    },
   };
 }

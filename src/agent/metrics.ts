@@ -273,6 +273,22 @@ const EVENT_HANDLER_FAMILY: Family = byLabel(
   },
 );
 
+const QUERY_RESPONSE_FAMILY: Family = byLabel(
+  "lifeline_event_handler_query_responses_total",
+  "Query handler answers, by outcome (sent; not sent: too_large, late; query not run: expired).",
+  "counter",
+  "outcome",
+  (source) => {
+    const stats = source.recoveryStats.eventHandlers;
+    return {
+      sent: stats?.queryResponses ?? 0,
+      too_large: stats?.queryResponsesTooLarge ?? 0,
+      late: stats?.queryResponsesLate ?? 0,
+      expired: stats?.queriesExpired ?? 0,
+    };
+  },
+);
+
 /** Registers one family whose samples are read from `source` at every scrape. */
 function register(registry: Registry, family: Family, source: MetricsSource): void {
   const refresh = (metric: Gauge | Counter): void => {
@@ -327,7 +343,7 @@ export function createAgentMetrics(source: MetricsSource, options: AgentMetricsO
     ...PROTOCOL_FAMILIES,
     ...SERF_FAMILIES,
     ...HEARTBEAT_FAMILIES,
-    ...(options.eventHandlers ? [EVENT_HANDLER_FAMILY] : []),
+    ...(options.eventHandlers ? [EVENT_HANDLER_FAMILY, QUERY_RESPONSE_FAMILY] : []),
   ];
   for (const family of families) register(registry, family, source);
   if (options.processMetrics) {

@@ -1,154 +1,100 @@
 /*
- * Event handlers: the classic "recovery action". On a member or heartbeat event the agent runs
- * a user command, like Serf's `-event-handler` (docs/memberlist-wire.md §9.5):
+ * Event handlers: the classic "recovery action". On a member, heartbeat or user event, or a
+ * query, the agent runs a user command, like serf's `-event-handler` (handler-spec.ts for the
+ * filters, handler-input.ts for the environment and stdin, handler-process.ts for one run):
  *
- *   lifeline agent --event-handler member-failed,member-leave=/usr/local/bin/failover
+ *   lifeline agent --event-handler member-failed,member-leave=/usr/local/bin/failover \
+ *                  --event-handler user:deploy=/usr/local/bin/deploy \
+ *                  --event-handler 'query:uptime=uptime'
  *
- *   /bin/sh -c COMMAND
- *     env:   LIFELINE_EVENT=member-failed  LIFELINE_SELF_NAME=web-1  LIFELINE_SELF_TAGS=role=web,dc=a
- *            LIFELINE_TAG_<KEY>=<value> for each of our tags (KEY upper-cased, non-alphanumerics → _)
- *     stdin: one line per member:  name<TAB>addr<TAB>state<TAB>tags   (tags as k=v,k=v)
- *     stdout/stderr → the agent's log, line by line
+ * Two lanes, so a query's answer is never stuck behind a slow member handler:
  *
- * Like serf, waiting runs coalesce: an event joins the handler's latest waiting run when it is
- * the same event (several stdin lines, one run), so a burst of joins runs a handler once.
+ *   member / heartbeat event ─────────────────────┐
+ *   user event ─▶ coalescer (user-coalescer.ts) ──┴▶ event lane: one run at a time, in order
+ *   query ─▶ query lane: up to maxQueryRuns queries at once; a query's matching handlers run in
+ *            turn; the first that exits 0 with output answers it (its stdout, at most
+ *            queryResponseSizeLimit bytes), if the query's deadline has not passed
  *
- * Handlers run one at a time per agent, in event order, each under a timeout (the whole
- * process group is killed on timeout, so `sh -c 'sleep 100; …'` dies too). The protocol never
- * waits for them: `enqueue` only appends to a bounded queue; when the queue is full the event is
- * dropped and counted. A handler that fails (non-zero exit, signal, spawn error) is logged and
- * counted; the next one runs.
+ * Serf runs every handler, queries included, in one line (agent.go's event loop), so there a
+ * slow member-join script can make a query miss its deadline; here it cannot. A query that waits
+ * for a free query slot past its deadline is not run (counted `queriesExpired`): its answer could
+ * no longer be sent. A query handler that runs past the deadline is not killed for it (its side
+ * effects may be the point, and serf does not kill it either) — only by the usual timeout; its
+ * output is then logged and counted (`queryResponsesLate`), not sent. Unlike serf, which answers
+ * with stdout and stderr mixed, the answer is stdout alone; stderr goes to the log.
  *
- *   member event ─▶ enqueue (bounded) ─▶ worker: spawn ─▶ write stdin ─▶ wait exit | timeout ─▶ next
+ * Member events coalesce as before: an event joins the handler's latest waiting run when it is
+ * the same event (several stdin lines, one run), so a burst of joins runs a handler once. User
+ * events coalesce as serf's do (only the latest LTime per name within a window; see
+ * user-coalescer.ts). The protocol never waits: `enqueue` only appends to bounded queues; when a
+ * queue is full the event is dropped and counted. A handler that fails (non-zero exit, signal,
+ * spawn error) is logged and counted; the next one runs.
  */
-import {type ChildProcess, spawn} from "node:child_process";
 import {InvalidConfigError} from "../core/index.ts";
+import {
+  formatHandlerInput,
+  formatPayloadInput,
+  type HandlerEnvEvent,
+  type HandlerMember,
+  type HandlerSelf,
+  handlerEnvironment,
+  withoutEventVariables,
+} from "./handler-input.ts";
+import {type HandlerProcess, type HandlerProcessResult, startHandlerProcess} from "./handler-process.ts";
+import {type EventHandlerSpec, type HandlerEventName, handlesEvent} from "./handler-spec.ts";
+import {USER_COALESCE_DEFAULTS, type UserCoalesceConfig, UserEventCoalescer} from "./user-coalescer.ts";
 
-/** Every event name a handler can subscribe to. */
-export const HANDLER_EVENTS = [
-  "member-join",
-  "member-leave",
-  "member-failed",
-  "member-update",
-  "member-suspect",
-  "heartbeat-up",
-  "heartbeat-down",
-] as const;
-
-/** An event name a handler can subscribe to. */
-export type HandlerEventName = (typeof HANDLER_EVENTS)[number];
-
-/** One `--event-handler` value, parsed. */
-export interface EventHandlerSpec {
-  /** The events that run the command; `"*"` for all. */
-  readonly events: "*" | ReadonlySet<HandlerEventName>;
-  /** Passed to `/bin/sh -c`. */
-  readonly command: string;
-}
-
-/** A member (or heartbeat device) as a handler sees it on stdin. */
-export interface HandlerMember {
-  readonly name: string;
-  /** "host:port" ("[v6]:port"), or a bare host. */
-  readonly addr: string;
-  readonly state: string;
-  readonly tags: Readonly<Record<string, string>>;
-}
-
-/** One event for the handlers. */
-export interface HandlerEvent {
+/** A member or heartbeat event for the handlers. */
+export interface MemberHandlerEvent {
   readonly event: HandlerEventName;
   readonly members: readonly HandlerMember[];
 }
 
-const FILTER_SHAPE = /^[a-z*][a-z*,-]*$/;
-
-/**
- * Parses `[FILTER=]COMMAND`. FILTER is a comma-separated list of event names or `*`. The text
- * before the first `=` is taken as a filter only when it looks like one (lower-case letters,
- * `-`, `,`, `*`); so `FOO=1 ./script` is a plain command. A filter-shaped prefix with an unknown
- * name is an error (a typo must not silently turn into a command); write `*=COMMAND` to run a
- * command that itself starts with `word=`.
- */
-export function parseEventHandler(text: string): EventHandlerSpec {
-  if (typeof text !== "string" || text.trim() === "")
-    throw new InvalidConfigError("eventHandler", "must be [FILTER=]COMMAND");
-  const eq = text.indexOf("=");
-  const prefix = eq > 0 ? text.slice(0, eq) : "";
-  if (eq > 0 && FILTER_SHAPE.test(prefix)) {
-    const command = text.slice(eq + 1);
-    if (command.trim() === "") throw new InvalidConfigError("eventHandler", `needs a command after "${prefix}="`);
-    const names = prefix.split(",");
-    if (names.includes("*")) {
-      if (names.length > 1) throw new InvalidConfigError("eventHandler", `"*" cannot be combined with other events`);
-      return {events: "*", command};
-    }
-    const events = new Set<HandlerEventName>();
-    for (const name of names) {
-      if (!(HANDLER_EVENTS as readonly string[]).includes(name)) {
-        throw new InvalidConfigError(
-          "eventHandler",
-          `unknown event ${JSON.stringify(name)}; must be one of ${HANDLER_EVENTS.join(", ")} or *`,
-        );
-      }
-      events.add(name as HandlerEventName);
-    }
-    return {events, command};
-  }
-  return {events: "*", command: text};
+/** A user event for the handlers (serf's `serf event`, or `agent.event`). */
+export interface UserHandlerEvent {
+  readonly event: "user";
+  readonly name: string;
+  readonly payload: Uint8Array;
+  readonly lTime: number;
+  /** Whether the sender allowed coalescing. */
+  readonly coalesce: boolean;
 }
 
-/** Whether `spec` runs for `event`. */
-export function handlesEvent(spec: EventHandlerSpec, event: HandlerEventName): boolean {
-  return spec.events === "*" || spec.events.has(event);
+/** What answering a query may end in (the agent maps its serf layer's refusals onto these). */
+export type QueryAnswer = "sent" | "answered" | "late" | "tooLarge";
+
+/** A query for the handlers. */
+export interface QueryHandlerEvent {
+  readonly event: "query";
+  readonly name: string;
+  readonly payload: Uint8Array;
+  readonly lTime: number;
+  /** The querying member. */
+  readonly from: string;
+  /** On performance.now()'s clock: after it, no response is accepted. */
+  readonly deadlineMs: number;
+  /** Sends the response; says whether it went or why not. Must not throw. */
+  respond(payload: Uint8Array): QueryAnswer;
 }
 
-/** Control characters would forge extra stdin lines or break the environment; replace them. */
-function clean(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
-  return text.replace(/[\u0000-\u001f\u007f]/g, " ");
-}
-
-/** `k=v,k=v`, keys sorted (stable output for scripts and tests). */
-export function formatHandlerTags(tags: Readonly<Record<string, string>>): string {
-  return Object.keys(tags)
-    .sort()
-    .map((key) => `${clean(key)}=${clean(tags[key] as string)}`)
-    .join(",");
-}
-
-/** The stdin a handler gets: one `name\taddr\tstate\ttags\n` line per member. */
-export function formatHandlerInput(members: readonly HandlerMember[]): string {
-  return members
-    .map((m) => `${clean(m.name)}\t${clean(m.addr)}\t${clean(m.state)}\t${formatHandlerTags(m.tags)}\n`)
-    .join("");
-}
-
-/** The variables a handler gets on top of the agent's own environment. */
-export function handlerEnvironment(
-  event: HandlerEventName,
-  self: {readonly name: string; readonly tags: Readonly<Record<string, string>>},
-): Record<string, string> {
-  const env: Record<string, string> = {
-    LIFELINE_EVENT: event,
-    LIFELINE_SELF_NAME: clean(self.name),
-    LIFELINE_SELF_TAGS: formatHandlerTags(self.tags),
-  };
-  for (const [key, value] of Object.entries(self.tags)) {
-    env[`LIFELINE_TAG_${key.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`] = clean(value);
-  }
-  return env;
-}
+/** One event for the handlers. */
+export type HandlerEvent = MemberHandlerEvent | UserHandlerEvent | QueryHandlerEvent;
 
 /** Runner options. */
 export interface EventHandlerRunnerInit {
   readonly handlers: readonly EventHandlerSpec[];
   /** Our name and tags, read at each run (tags can change). */
-  readonly self: () => {readonly name: string; readonly tags: Readonly<Record<string, string>>};
+  readonly self: () => HandlerSelf;
   /** Kill a handler's process group after this long. Default 30000. Integer 1..86400000. */
   readonly timeoutMs?: number;
-  /** Handler runs waiting to start; beyond it events are dropped and counted. Default 256. */
+  /** Runs waiting to start, per lane; beyond it events are dropped and counted. Default 256. */
   readonly maxQueued?: number;
+  /** Queries whose handlers run at the same time. Default 4. Integer 1..64. */
+  readonly maxQueryRuns?: number;
+  /** Largest query answer in bytes (serf's QueryResponseSizeLimit); more is not sent. Default 1024. */
+  readonly queryResponseSizeLimit?: number;
+  /** User-event coalescing periods (serf agent's defaults: 3000 and 1000 ms; 0 turns it off). */
+  readonly userCoalesce?: UserCoalesceConfig;
   /** Output kept per run (bytes, stdout + stderr); the rest is counted, not logged. Default 64 KiB. */
   readonly maxOutputBytes?: number;
   /** Where handler output and outcomes go, one line per call. Default: nowhere. */
@@ -156,15 +102,18 @@ export interface EventHandlerRunnerInit {
   /** The shell. Default "/bin/sh". */
   readonly shell?: string;
   /**
-   * Base environment. Default: the agent's process.env. Inherited `LIFELINE_*` variables are
-   * removed, so a handler's `LIFELINE_*` variables always describe the event it runs for.
+   * Base environment. Default: the agent's process.env. Inherited per-event variables
+   * (`LIFELINE_*`, SERF_EVENT, SERF_USER_*, …) are removed, so a run's variables always describe
+   * the event it runs for.
    */
   readonly env?: NodeJS.ProcessEnv;
 }
 
 /** How one handler run ended. */
 export interface HandlerOutcome {
-  readonly event: HandlerEventName;
+  readonly event: HandlerEventName | "user" | "query";
+  /** The user event's or query's name. */
+  readonly name?: string;
   readonly command: string;
   /** Exit code, or null when killed by a signal or never started. */
   readonly exitCode: number | null;
@@ -173,36 +122,51 @@ export interface HandlerOutcome {
   /** Set when the process could not be started. */
   readonly error?: string;
   readonly durationMs: number;
+  /** For a query run: what became of its output (undefined: it gave none, or failed). */
+  readonly answer?: QueryAnswer | "notSent";
 }
 
 /** Counters, monotonic. */
 export interface EventHandlerStats {
   /** Runs queued (one per matching handler per event, unless coalesced). */
   queued: number;
-  /** Events merged into a waiting run of the same handler and event. */
+  /** Member events merged into a waiting run, and user events superseded by a later LTime. */
   coalesced: number;
   started: number;
   succeeded: number;
   /** Non-zero exit, killed by a signal, or could not start. */
   failed: number;
   timedOut: number;
-  /** Runs dropped because the queue was full. */
+  /** Runs dropped because a queue was full. */
   dropped: number;
   /** Output bytes not logged because a run exceeded maxOutputBytes. */
   outputBytesDropped: number;
+  /** Query answers sent. */
+  queryResponses: number;
+  /** Query answers not sent: larger than queryResponseSizeLimit. */
+  queryResponsesTooLarge: number;
+  /** Query answers not sent: the handler finished after the query's deadline. */
+  queryResponsesLate: number;
+  /** Queries not run: their deadline passed while they waited for a query slot. */
+  queriesExpired: number;
 }
 
-interface Job {
+interface EventJob {
   readonly spec: EventHandlerSpec;
-  readonly event: HandlerEventName;
+  readonly event: MemberHandlerEvent | UserHandlerEvent;
   // BOUNDED: at most COALESCE_MEMBERS_MAX members (then a new job starts).
   readonly members: HandlerMember[];
+}
+
+interface QueryJob {
+  readonly specs: readonly EventHandlerSpec[];
+  readonly query: QueryHandlerEvent;
 }
 
 /** Members one coalesced run gets on stdin, at most. */
 const COALESCE_MEMBERS_MAX = 1024;
 
-/** Runs event handlers one at a time, in order, never blocking the caller. */
+/** Runs event handlers in two lanes (events in order, queries beside them), never blocking the caller. */
 export class EventHandlerRunner {
   readonly stats: EventHandlerStats = {
     queued: 0,
@@ -213,19 +177,31 @@ export class EventHandlerRunner {
     timedOut: 0,
     dropped: 0,
     outputBytesDropped: 0,
+    queryResponses: 0,
+    queryResponsesTooLarge: 0,
+    queryResponsesLate: 0,
+    queriesExpired: 0,
   };
   private readonly handlers: readonly EventHandlerSpec[];
-  private readonly self: EventHandlerRunnerInit["self"];
+  private readonly self: () => HandlerSelf;
   private readonly timeoutMs: number;
   private readonly maxQueued: number;
+  private readonly maxQueryRuns: number;
+  private readonly queryResponseSizeLimit: number;
   private readonly maxOutputBytes: number;
   private readonly log: (line: string) => void;
   private readonly shell: string;
   private readonly env: NodeJS.ProcessEnv;
+  private readonly coalescer: UserEventCoalescer<UserHandlerEvent>;
+  private coalesceTimer: ReturnType<typeof setTimeout> | undefined;
   // BOUNDED: at most maxQueued jobs; enqueue drops and counts beyond it.
-  private readonly queue: Job[] = [];
-  private running: ChildProcess | undefined;
+  private readonly queue: EventJob[] = [];
+  // BOUNDED: at most maxQueued jobs; enqueue drops and counts beyond it.
+  private readonly queryQueue: QueryJob[] = [];
+  // BOUNDED: one per running lane slot (1 + maxQueryRuns).
+  private readonly running = new Set<HandlerProcess>();
   private working = false;
+  private queryWorkers = 0;
   private stopped = false;
   // BOUNDED: resolved and cleared each time the runner becomes idle; one entry per idle() caller.
   private idleWaiters: (() => void)[] = [];
@@ -243,14 +219,28 @@ export class EventHandlerRunner {
     if (!Number.isInteger(maxQueued) || maxQueued < 1) {
       throw new InvalidConfigError("eventHandler", `maxQueued must be an integer ≥ 1 (got ${maxQueued})`);
     }
+    const maxQueryRuns = init.maxQueryRuns ?? 4;
+    if (!Number.isInteger(maxQueryRuns) || maxQueryRuns < 1 || maxQueryRuns > 64) {
+      throw new InvalidConfigError(
+        "eventHandler",
+        `maxQueryRuns must be an integer between 1 and 64 (got ${maxQueryRuns})`,
+      );
+    }
+    const queryResponseSizeLimit = init.queryResponseSizeLimit ?? 1024;
+    if (!Number.isInteger(queryResponseSizeLimit) || queryResponseSizeLimit < 1) {
+      throw new InvalidConfigError("queryResponseSizeLimit", `must be an integer ≥ 1 (got ${queryResponseSizeLimit})`);
+    }
     this.handlers = init.handlers;
     this.self = init.self;
     this.timeoutMs = timeoutMs;
     this.maxQueued = maxQueued;
+    this.maxQueryRuns = maxQueryRuns;
+    this.queryResponseSizeLimit = queryResponseSizeLimit;
     this.maxOutputBytes = init.maxOutputBytes ?? 64 * 1024;
     this.log = init.log ?? (() => undefined);
     this.shell = init.shell ?? "/bin/sh";
-    this.env = withoutLifelineVariables(init.env ?? process.env);
+    this.env = withoutEventVariables(init.env ?? process.env);
+    this.coalescer = new UserEventCoalescer(init.userCoalesce ?? USER_COALESCE_DEFAULTS);
   }
 
   /** Number of configured handlers. */
@@ -258,9 +248,14 @@ export class EventHandlerRunner {
     return this.handlers.length;
   }
 
-  /** Runs waiting to start. */
+  /** Runs waiting to start, both lanes. */
   get pending(): number {
-    return this.queue.length;
+    return this.queue.length + this.queryQueue.length;
+  }
+
+  /** User events held by coalescing now (they run when their window closes). */
+  get held(): number {
+    return this.coalescer.size;
   }
 
   /** Called after every run (for tests and metrics). */
@@ -268,32 +263,99 @@ export class EventHandlerRunner {
     this.outcomeListener = listener;
   }
 
-  /** Queues a run of every handler whose filter matches. Never blocks, never throws. */
+  /** Queues the runs of every handler whose filter matches. Never blocks, never throws. */
   enqueue(event: HandlerEvent): void {
     if (this.stopped) return;
+    if (event.event === "query") this.enqueueQuery(event);
+    else if (event.event === "user") this.offerUserEvent(event);
+    else this.enqueueEvent(event);
+  }
+
+  /**
+   * Lets every user event held by coalescing through now, as if its window had closed (the
+   * timer does this on its own; tests and a graceful shutdown call it directly).
+   */
+  flushUserEvents(): void {
+    if (this.coalesceTimer !== undefined) clearTimeout(this.coalesceTimer);
+    this.coalesceTimer = undefined;
+    this.release(this.coalescer.flush());
+  }
+
+  /** Resolves when no run is queued or running (user events held by coalescing do not count). */
+  idle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Drops queued and held runs and kills the running ones (their whole process groups). Idempotent. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.queue.length = 0;
+    this.queryQueue.length = 0;
+    if (this.coalesceTimer !== undefined) clearTimeout(this.coalesceTimer);
+    this.coalesceTimer = undefined;
+    this.coalescer.flush();
+    for (const run of this.running) run.kill();
+    await this.idle();
+  }
+
+  // ---- the event lane ------------------------------------------------------------------------
+
+  private offerUserEvent(event: UserHandlerEvent): void {
+    if (!this.handlers.some((spec) => handlesEvent(spec, event))) return;
+    const before = this.coalescer.superseded;
+    const pass = this.coalescer.offer(performance.now(), event);
+    this.stats.coalesced += this.coalescer.superseded - before;
+    this.release(pass);
+    this.armCoalesceTimer();
+  }
+
+  private armCoalesceTimer(): void {
+    const due = this.coalescer.dueMs;
+    if (due === undefined || this.stopped) return;
+    if (this.coalesceTimer !== undefined) clearTimeout(this.coalesceTimer);
+    this.coalesceTimer = setTimeout(
+      () => {
+        this.coalesceTimer = undefined;
+        this.release(this.coalescer.flushDue(performance.now()));
+        this.armCoalesceTimer();
+      },
+      Math.max(0, due - performance.now()),
+    );
+    this.coalesceTimer.unref?.();
+  }
+
+  /** Queues runs for user events let through (passed, or flushed by the coalescer). */
+  private release(events: readonly UserHandlerEvent[]): void {
+    for (const event of events) this.enqueueEvent(event);
+  }
+
+  private enqueueEvent(event: MemberHandlerEvent | UserHandlerEvent): void {
+    if (this.stopped) return;
+    const members = event.event === "user" ? [] : event.members;
     for (const spec of this.handlers) {
-      if (!handlesEvent(spec, event.event)) continue;
-      // Coalesce, as serf does: when this handler's latest waiting run is for the same event, the
-      // members join it (one run, several stdin lines). A join that brings in 500 members runs
-      // the member-join handler once or twice, not 500 times. Each handler still sees its
-      // events in order: only its latest waiting run is extended.
-      const latest = this.latestWaiting(spec);
+      if (!handlesEvent(spec, event)) continue;
+      // Coalesce member events, as serf does: when this handler's latest waiting run is for the
+      // same event, the members join it (one run, several stdin lines). A join that brings in
+      // 500 members runs the member-join handler once or twice, not 500 times. Each handler still
+      // sees its events in order: only its latest waiting run is extended.
+      const latest = event.event === "user" ? undefined : this.latestWaiting(spec);
       if (
         latest &&
-        latest.event === event.event &&
-        latest.members.length + event.members.length <= COALESCE_MEMBERS_MAX
+        latest.event.event === event.event &&
+        latest.members.length + members.length <= COALESCE_MEMBERS_MAX
       ) {
-        latest.members.push(...event.members);
+        latest.members.push(...members);
         this.stats.coalesced++;
         continue;
       }
       if (this.queue.length >= this.maxQueued) {
         this.stats.dropped++;
-        this.log(`event handler queue full (${this.maxQueued}); dropped ${event.event} for ${spec.command}`);
+        this.log(`event handler queue full (${this.maxQueued}); dropped ${describe(event)} for ${spec.command}`);
         continue;
       }
       this.stats.queued++;
-      this.queue.push({spec, event: event.event, members: [...event.members]});
+      this.queue.push({spec, event, members: [...members]});
     }
     if (!this.working && this.queue.length > 0) {
       // Start on a later turn: spawning is synchronous and can take milliseconds; the caller
@@ -303,55 +365,174 @@ export class EventHandlerRunner {
     }
   }
 
-  private latestWaiting(spec: EventHandlerSpec): Job | undefined {
+  private latestWaiting(spec: EventHandlerSpec): EventJob | undefined {
     for (let i = this.queue.length - 1; i >= 0; i--) {
-      const job = this.queue[i] as Job;
+      const job = this.queue[i] as EventJob;
       if (job.spec === spec) return job;
     }
     return undefined;
   }
 
-  /** Resolves when no run is queued or running. */
-  idle(): Promise<void> {
-    if (!this.working && this.queue.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  /** Drops queued runs and kills the running one (its whole process group). Idempotent. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.queue.length = 0;
-    if (this.running) killGroup(this.running);
-    await this.idle();
-  }
-
-  async work(): Promise<void> {
+  private async work(): Promise<void> {
     try {
       while (this.queue.length > 0 && !this.stopped) {
-        const job = this.queue.shift() as Job;
-        const outcome = await this.run(job);
-        this.record(outcome);
+        const job = this.queue.shift() as EventJob;
+        const {event} = job;
+        const result = await this.run(
+          job.spec,
+          event.event === "user" ? {event: "user", name: event.name, lTime: event.lTime} : {event: event.event},
+          event.event === "user" ? formatPayloadInput(event.payload) : formatHandlerInput(job.members),
+        );
+        this.record(job.spec, event, result);
       }
     } finally {
       this.working = false;
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const resolve of waiters) resolve();
+      this.wakeIdle();
     }
   }
 
-  private record(outcome: HandlerOutcome): void {
-    if (outcome.timedOut) this.stats.timedOut++;
-    if (outcome.exitCode === 0 && !outcome.timedOut) this.stats.succeeded++;
+  // ---- the query lane ------------------------------------------------------------------------
+
+  private enqueueQuery(query: QueryHandlerEvent): void {
+    const specs = this.handlers.filter((spec) => handlesEvent(spec, query));
+    if (specs.length === 0) return;
+    if (this.queryQueue.length >= this.maxQueued) {
+      this.stats.dropped++;
+      this.log(`event handler query queue full (${this.maxQueued}); dropped ${describe(query)}`);
+      return;
+    }
+    this.stats.queued += specs.length;
+    this.queryQueue.push({specs, query});
+    while (this.queryWorkers < this.maxQueryRuns && this.queryWorkers < this.queryQueue.length) {
+      this.queryWorkers++;
+      setImmediate(() => void this.workQueries());
+    }
+  }
+
+  private async workQueries(): Promise<void> {
+    try {
+      while (this.queryQueue.length > 0 && !this.stopped) {
+        const job = this.queryQueue.shift() as QueryJob;
+        await this.answer(job);
+      }
+    } finally {
+      this.queryWorkers--;
+      this.wakeIdle();
+    }
+  }
+
+  /** Runs a query's handlers in turn; the first that exits 0 with output answers it. */
+  private async answer({specs, query}: QueryJob): Promise<void> {
+    let answered = false;
+    for (const spec of specs) {
+      if (this.stopped) return;
+      if (performance.now() >= query.deadlineMs) {
+        if (!answered) {
+          this.stats.queriesExpired++;
+          this.log(
+            `event handler ${describe(query)}: deadline passed before ${JSON.stringify(spec.command)} could start; not run`,
+          );
+        }
+        return;
+      }
+      const result = await this.run(
+        spec,
+        {event: "query", name: query.name, lTime: query.lTime, from: query.from},
+        formatPayloadInput(query.payload),
+        this.queryResponseSizeLimit,
+      );
+      let answer: HandlerOutcome["answer"];
+      const ok = result.exitCode === 0 && !result.timedOut && result.error === undefined;
+      if (ok && (result.stdout.length > 0 || result.stdoutOverflow)) {
+        answer = answered ? "notSent" : this.respond(query, result);
+        if (answer === "sent") answered = true;
+      }
+      this.record(spec, query, result, answer);
+    }
+  }
+
+  private respond(query: QueryHandlerEvent, result: HandlerProcessResult): NonNullable<HandlerOutcome["answer"]> {
+    const what = describe(query);
+    if (result.stdoutOverflow) {
+      this.stats.queryResponsesTooLarge++;
+      this.log(
+        `event handler ${what}: output exceeds ${this.queryResponseSizeLimit} bytes (queryResponseSizeLimit); no response sent`,
+      );
+      return "tooLarge";
+    }
+    let answer: QueryAnswer;
+    try {
+      answer = performance.now() > query.deadlineMs ? "late" : query.respond(result.stdout);
+    } catch (error) {
+      this.log(`event handler ${what}: could not respond: ${(error as Error).message}`);
+      return "notSent";
+    }
+    if (answer === "sent") this.stats.queryResponses++;
+    else if (answer === "late") {
+      this.stats.queryResponsesLate++;
+      this.log(`event handler ${what}: finished after the query's deadline; no response sent`);
+    } else if (answer === "tooLarge") {
+      this.stats.queryResponsesTooLarge++;
+      this.log(`event handler ${what}: the encoded response exceeds queryResponseSizeLimit; no response sent`);
+    } else {
+      this.log(`event handler ${what}: the query was already answered; output not sent`);
+    }
+    return answer;
+  }
+
+  // ---- both lanes ----------------------------------------------------------------------------
+
+  private run(
+    spec: EventHandlerSpec,
+    env: HandlerEnvEvent,
+    stdin: string | Uint8Array,
+    captureStdoutBytes?: number,
+  ): Promise<HandlerProcessResult> {
+    this.stats.started++;
+    const label = env.event === "user" || env.event === "query" ? `${env.event}:${env.name}` : env.event;
+    const child = startHandlerProcess({
+      shell: this.shell,
+      command: spec.command,
+      env: {...this.env, ...handlerEnvironment(env, this.self())},
+      stdin,
+      timeoutMs: this.timeoutMs,
+      maxOutputBytes: this.maxOutputBytes,
+      ...(captureStdoutBytes !== undefined ? {captureStdoutBytes} : {}),
+      onLine: (stream, line) => this.log(`event handler ${label} ${stream}: ${line}`),
+    });
+    this.running.add(child);
+    return child.done.finally(() => this.running.delete(child));
+  }
+
+  private record(
+    spec: EventHandlerSpec,
+    event: HandlerEvent,
+    result: HandlerProcessResult,
+    answer?: HandlerOutcome["answer"],
+  ): void {
+    this.stats.outputBytesDropped += result.outputBytesDropped;
+    if (result.timedOut) this.stats.timedOut++;
+    if (result.exitCode === 0 && !result.timedOut) this.stats.succeeded++;
     else this.stats.failed++;
-    const how = outcome.error
-      ? `could not start: ${outcome.error}`
-      : outcome.timedOut
+    const how = result.error
+      ? `could not start: ${result.error}`
+      : result.timedOut
         ? `timed out after ${this.timeoutMs} ms; process group killed`
-        : outcome.signal
-          ? `killed by ${outcome.signal}`
-          : `exited ${outcome.exitCode}`;
-    this.log(`event handler ${outcome.event} ${JSON.stringify(outcome.command)} ${how} (${outcome.durationMs} ms)`);
+        : result.signal
+          ? `killed by ${result.signal}`
+          : `exited ${result.exitCode}`;
+    this.log(`event handler ${describe(event)} ${JSON.stringify(spec.command)} ${how} (${result.durationMs} ms)`);
+    const outcome: HandlerOutcome = {
+      event: event.event,
+      ...(event.event === "user" || event.event === "query" ? {name: event.name} : {}),
+      command: spec.command,
+      exitCode: result.exitCode,
+      signal: result.signal,
+      timedOut: result.timedOut,
+      ...(result.error !== undefined ? {error: result.error} : {}),
+      durationMs: result.durationMs,
+      ...(answer !== undefined ? {answer} : {}),
+    };
     try {
       this.outcomeListener?.(outcome);
     } catch {
@@ -359,120 +540,19 @@ export class EventHandlerRunner {
     }
   }
 
-  private run(job: Job): Promise<HandlerOutcome> {
-    const {spec, event, members} = job;
-    const started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
-    this.stats.started++;
-    return new Promise((resolve) => {
-      let child: ChildProcess;
-      try {
-        child = spawn(this.shell, ["-c", spec.command], {
-          env: {...this.env, ...handlerEnvironment(event, this.self())},
-          stdio: ["pipe", "pipe", "pipe"],
-          detached: true, // own process group, so a timeout kills the whole tree
-        });
-      } catch (error) {
-        resolve({
-          event: event,
-          command: spec.command,
-          exitCode: null,
-          signal: null,
-          timedOut: false,
-          error: (error as Error).message,
-          durationMs: elapsed(),
-        });
-        return;
-      }
-      this.running = child;
-      let timedOut = false;
-      let spawnError: string | undefined;
-      let outputBytes = 0;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        killGroup(child);
-      }, this.timeoutMs);
-      const pipeLines = (stream: NodeJS.ReadableStream | null, name: string): void => {
-        if (!stream) return;
-        let partial = "";
-        stream.setEncoding("utf8");
-        stream.on("data", (chunk: string) => {
-          const bytes = Buffer.byteLength(chunk);
-          if (outputBytes + bytes > this.maxOutputBytes) {
-            this.stats.outputBytesDropped += bytes;
-            return;
-          }
-          outputBytes += bytes;
-          partial += chunk;
-          const lines = partial.split("\n");
-          partial = lines.pop() ?? "";
-          for (const line of lines) this.log(`event handler ${event} ${name}: ${line}`);
-        });
-        stream.on("end", () => {
-          if (partial !== "") this.log(`event handler ${event} ${name}: ${partial}`);
-        });
-      };
-      pipeLines(child.stdout, "stdout");
-      pipeLines(child.stderr, "stderr");
-      // A handler that does not read stdin closes it early: EPIPE is expected, not an error.
-      child.stdin?.on("error", () => undefined);
-      child.stdin?.end(formatHandlerInput(members));
-      let exit: {code: number | null; signal: string | null} | undefined;
-      let done = false;
-      const finish = (): void => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        clearTimeout(closeGrace);
-        this.running = undefined;
-        // A grandchild that escaped the group may hold the pipes open; do not wait for it.
-        child.stdout?.destroy();
-        child.stderr?.destroy();
-        resolve({
-          event: event,
-          command: spec.command,
-          exitCode: spawnError ? null : (exit?.code ?? null),
-          signal: exit?.signal ?? null,
-          timedOut,
-          ...(spawnError ? {error: spawnError} : {}),
-          durationMs: elapsed(),
-        });
-      };
-      let closeGrace: ReturnType<typeof setTimeout> | undefined;
-      child.once("error", (error) => {
-        spawnError = error.message;
-        closeGrace = setTimeout(finish, 200);
-      });
-      child.once("exit", (code, signal) => {
-        exit = {code, signal};
-        // Normally "close" follows at once (the pipes drain); give it a moment, then move on.
-        closeGrace = setTimeout(finish, 200);
-      });
-      child.once("close", (code, signal) => {
-        exit ??= {code, signal};
-        finish();
-      });
-    });
+  private isIdle(): boolean {
+    return !this.working && this.queryWorkers === 0 && this.queue.length === 0 && this.queryQueue.length === 0;
+  }
+
+  private wakeIdle(): void {
+    if (!this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 }
 
-/** SIGKILL the child's process group (it leads one: spawned detached); fall back to the child. */
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, "SIGKILL");
-  } catch {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-}
-
-/** A copy of `env` without `LIFELINE_*` variables (those are set per event). */
-function withoutLifelineVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(env)) if (!key.startsWith("LIFELINE_")) out[key] = value;
-  return out;
+/** `member-failed`, `user:deploy`, `query:uptime`: for log lines. */
+function describe(event: HandlerEvent): string {
+  return event.event === "user" || event.event === "query" ? `${event.event}:${event.name}` : event.event;
 }

@@ -88,13 +88,18 @@ export interface IncomingQuery {
   respond(payload: Uint8Array): void;
 }
 
-/** Why a response could not be sent. */
+/** Why a response could not be sent: already answered, past the deadline, or over queryResponseSizeLimit. */
+export type QueryResponseRefusal = "answered" | "late" | "tooLarge";
+
+/** Why a response could not be sent. Nothing was sent; the query can still be answered unless `answered`/`late`. */
 export class QueryResponseError extends Error {
   static override name = "QueryResponseError";
   readonly code = "ERR_QUERY_RESPONSE";
-  constructor(message: string) {
+  readonly reason: QueryResponseRefusal;
+  constructor(reason: QueryResponseRefusal, message: string) {
     super(message);
     this.name = "QueryResponseError";
+    this.reason = reason;
   }
 }
 
@@ -154,7 +159,26 @@ export interface SerfStats {
   queryResponsesSent: number;
   queryAnswersReceived: number;
   relaysForwarded: number;
+  /** Peers' push-pull user states merged (periodic exchanges and joins). */
+  pushPullsMerged: number;
   dropped: number;
+}
+
+/** All-zero layer counters. */
+export function emptySerfStats(): SerfStats {
+  return {
+    eventsReceived: 0,
+    eventsDuplicate: 0,
+    eventsSent: 0,
+    queriesReceived: 0,
+    queriesDuplicate: 0,
+    queriesSent: 0,
+    queryResponsesSent: 0,
+    queryAnswersReceived: 0,
+    relaysForwarded: 0,
+    pushPullsMerged: 0,
+    dropped: 0,
+  };
 }
 
 const INTERNAL_PREFIX = "_serf_";
@@ -166,18 +190,7 @@ export class SerfLayer {
   readonly eventClock = new LamportClock();
   readonly queryClock = new LamportClock();
   readonly limits: SerfLimits;
-  readonly stats: SerfStats = {
-    eventsReceived: 0,
-    eventsDuplicate: 0,
-    eventsSent: 0,
-    queriesReceived: 0,
-    queriesDuplicate: 0,
-    queriesSent: 0,
-    queryResponsesSent: 0,
-    queryAnswersReceived: 0,
-    relaysForwarded: 0,
-    dropped: 0,
-  };
+  readonly stats: SerfStats = emptySerfStats();
   private readonly c: SerfLayerComponents;
   private readonly listener: SerfLayerListener;
   private readonly events: RecentBuffer<{readonly name: string; readonly payload: Uint8Array}>;
@@ -379,6 +392,7 @@ export class SerfLayer {
       this.drop("undecodable", `push-pull state of type ${state.type}`);
       return;
     }
+    this.stats.pushPullsMerged++;
     if (state.lTime > 0) this.statusClock.witness(state.lTime - 1);
     if (state.eventLTime > 0) this.eventClock.witness(state.eventLTime - 1);
     if (state.queryLTime > 0) this.queryClock.witness(state.queryLTime - 1);
@@ -471,8 +485,8 @@ export class SerfLayer {
       from: query.sourceNode,
       deadlineMs: this.c.now() + query.timeoutNs * MS_PER_NS,
       respond: (payload) => {
-        if (responded) throw new QueryResponseError("this query was already answered");
-        if (this.c.now() > incoming.deadlineMs) throw new QueryResponseError("the query's deadline has passed");
+        if (responded) throw new QueryResponseError("answered", "this query was already answered");
+        if (this.c.now() > incoming.deadlineMs) throw new QueryResponseError("late", "the query's deadline has passed");
         const response: SerfQueryResponse = {
           type: "queryResponse",
           lTime: query.lTime,
@@ -484,6 +498,7 @@ export class SerfLayer {
         const bytes = encodeSerfMessage(response);
         if (bytes.length > this.limits.queryResponseSizeLimit)
           throw new QueryResponseError(
+            "tooLarge",
             `the response is ${bytes.length} bytes encoded; the limit is ${this.limits.queryResponseSizeLimit} (queryResponseSizeLimit)`,
           );
         responded = true;

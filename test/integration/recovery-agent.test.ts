@@ -225,6 +225,9 @@ describe("recovery flags on the CLI", () => {
   const cases: {args: string[]; flag: string}[] = [
     {args: ["agent", "--event-handler", "member-fialed=./x.sh"], flag: "--event-handler"},
     {args: ["agent", "--event-handler-timeout-ms", "0"], flag: "--event-handler-timeout-ms"},
+    {args: ["agent", "--event-handler", "query:x,usr=./x.sh"], flag: "--event-handler"},
+    {args: ["agent", "--user-coalesce-period-ms", "-5"], flag: "--user-coalesce-period-ms"},
+    {args: ["agent", "--user-quiescent-period-ms", "9999999"], flag: "--user-quiescent-period-ms"},
     {args: ["agent", "--heartbeat-listen", "nowhere:99999"], flag: "--heartbeat-listen"},
     {args: ["agent", "--heartbeat-threshold", "0"], flag: "--heartbeat-threshold"},
     {args: ["agent", "--heartbeat-min-std-deviation-ms", "0"], flag: "--heartbeat-min-std-deviation-ms"},

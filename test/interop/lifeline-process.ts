@@ -42,6 +42,8 @@ export interface LifelineProcessInit {
   readonly profile?: "lan" | "wan" | "local";
   readonly tags?: Readonly<Record<string, string>>;
   readonly encrypt?: string;
+  /** `--event-handler` values. */
+  readonly eventHandlers?: readonly string[];
   readonly readyTimeoutMs?: number;
 }
 
@@ -125,6 +127,7 @@ export async function startLifelineProcess(init: LifelineProcessInit): Promise<L
   for (const addr of init.join ?? []) args.push("--join", addr);
   for (const [key, value] of Object.entries(init.tags ?? {})) args.push("--tag", `${key}=${value}`);
   if (init.encrypt !== undefined) args.push("--encrypt", init.encrypt);
+  for (const handler of init.eventHandlers ?? []) args.push("--event-handler", handler);
   const child = spawnChild(`lifeline ${init.name}`, process.execPath, args, {
     ...process.env,
     DEBUG: "lifeline:agent,lifeline:member,lifeline:join",

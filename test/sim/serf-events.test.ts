@@ -27,7 +27,6 @@ import {describe, expect, it} from "vitest";
 import {
   buildReport,
   createSimulation,
-  emptySerfStats,
   eventPayload,
   loadScenarioFile,
   runScenario,
@@ -37,6 +36,7 @@ import {
   sendQuery,
   sendUserEvent,
 } from "../../sim/index.ts";
+import {emptySerfStats} from "../../src/serf/index.ts";
 import {eventDeliveryBoundMs, gossipMissProbability} from "../helpers/event-bounds.ts";
 import {disseminationBoundMs, latencyAllowanceMs} from "../helpers/property-bounds.ts";
 

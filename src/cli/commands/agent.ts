@@ -12,6 +12,7 @@ import {
   formatHostPort,
 } from "../../agent/index.ts";
 import {InvalidConfigError, PROFILES} from "../../core/index.ts";
+import {HANDLER_FILTERS_HELP, USER_COALESCE_DEFAULTS} from "../../hooks/index.ts";
 import {PHI_ACCRUAL_DEFAULTS} from "../../phi/index.ts";
 import {DEFAULT_VNODES} from "../../ring/index.ts";
 import {BindError} from "../../transport/index.ts";
@@ -25,9 +26,6 @@ import {UsageError} from "../usage-error.ts";
 
 /** A row of the agent's table: `convert` turns the flag's value into what `path` takes (undefined: unset). */
 type AgentFlag = SourcedFlag;
-
-const HANDLER_EVENTS =
-  "member-join,member-leave,member-failed,member-update,member-suspect,heartbeat-up,heartbeat-down";
 
 export const AGENT_FLAGS: readonly AgentFlag[] = [
   {
@@ -142,13 +140,25 @@ export const AGENT_FLAGS: readonly AgentFlag[] = [
     type: "list",
     value: "[FILTER=]CMD",
     path: "eventHandlers",
-    help: `run CMD (sh -c) on events; FILTER: ${HANDLER_EVENTS} or * (repeatable)`,
+    help: `run CMD (sh -c) on events; FILTER: comma list of ${HANDLER_FILTERS_HELP} (repeatable)`,
   },
   {
     name: "event-handler-timeout-ms",
     type: "int",
     path: "eventHandlerTimeoutMs",
     help: "kill a handler's process group after this (default 30000)",
+  },
+  {
+    name: "user-coalesce-period-ms",
+    type: "int",
+    path: "userCoalescePeriodMs",
+    help: `hold coalescible user events for handlers at most this long (default ${USER_COALESCE_DEFAULTS.coalescePeriodMs}; 0 = off)`,
+  },
+  {
+    name: "user-quiescent-period-ms",
+    type: "int",
+    path: "userQuiescentPeriodMs",
+    help: `run held user events after this long without one (default ${USER_COALESCE_DEFAULTS.quiescentPeriodMs}; 0 = off)`,
   },
   {
     name: "heartbeat-listen",

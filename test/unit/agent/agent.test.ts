@@ -33,6 +33,14 @@ describe("resolveAgentConfig", () => {
     expect(resolveAgentConfig({name: "a", label: "é".repeat(127)}).label).toHaveLength(127);
   });
 
+  it("coalesces user events for handlers with serf agent's periods by default; 0 turns it off", () => {
+    expect(resolveAgentConfig({name: "a"}).userCoalesce).toEqual({coalescePeriodMs: 3_000, quiescentPeriodMs: 1_000});
+    expect(resolveAgentConfig({name: "a", userCoalescePeriodMs: 0, userQuiescentPeriodMs: 200}).userCoalesce).toEqual({
+      coalescePeriodMs: 0,
+      quiescentPeriodMs: 200,
+    });
+  });
+
   it("applies SwimConfig fields given directly over the chosen profile", () => {
     const config = resolveAgentConfig({name: "a", profile: "local", probeIntervalMs: 300, probeTimeoutMs: 100});
     expect(config.swim).toMatchObject({probeIntervalMs: 300, probeTimeoutMs: 100, suspicionMult: 3});
@@ -50,6 +58,10 @@ describe("resolveAgentConfig", () => {
     {init: {label: "x".repeat(256)}, field: "label", name: "InvalidConfigError"},
     {init: {label: "é".repeat(128)}, field: "label", name: "InvalidConfigError"},
     {init: {label: 7}, field: "label", name: "InvalidConfigError"},
+    {init: {eventHandlers: ["user:deploy,membr-join=x"]}, field: "eventHandlers", name: "InvalidConfigError"},
+    {init: {userCoalescePeriodMs: -1}, field: "userCoalescePeriodMs", name: "InvalidConfigError"},
+    {init: {userCoalescePeriodMs: 1.5}, field: "userCoalescePeriodMs", name: "InvalidConfigError"},
+    {init: {userQuiescentPeriodMs: 3_600_001}, field: "userQuiescentPeriodMs", name: "InvalidConfigError"},
   ])("rejects a bad $field with $name naming it", ({init, field, name}) => {
     expect(() => resolveAgentConfig(init as never)).toThrow(
       expect.objectContaining({name, field, code: "ERR_INVALID_CONFIG"}),

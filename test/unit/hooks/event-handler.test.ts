@@ -1,4 +1,4 @@
-import {mkdtempSync, readFileSync, rmSync} from "node:fs";
+import {existsSync, mkdtempSync, readFileSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterEach, beforeEach, describe, expect, it} from "vitest";
@@ -6,11 +6,12 @@ import {InvalidConfigError} from "../../../src/core/index.ts";
 import {
   EventHandlerRunner,
   type EventHandlerRunnerInit,
-  formatHandlerInput,
   type HandlerEvent,
   type HandlerOutcome,
-  parseEventHandler,
+  type QueryAnswer,
+  type QueryHandlerEvent,
 } from "../../../src/hooks/event-handler.ts";
+import {parseEventHandler} from "../../../src/hooks/handler-spec.ts";
 
 /** Alive and not a zombie (a killed orphan may wait for a reaper that this container lacks). */
 function isRunning(pid: number): boolean {
@@ -21,73 +22,6 @@ function isRunning(pid: number): boolean {
     return false;
   }
 }
-
-describe("parseEventHandler", () => {
-  const rows = [
-    {title: "a bare command runs for every event", text: "./notify.sh", events: "*", command: "./notify.sh"},
-    {
-      title: "one event before = is a filter",
-      text: "member-failed=./f.sh",
-      events: ["member-failed"],
-      command: "./f.sh",
-    },
-    {
-      title: "a comma list of events is a filter",
-      text: "member-failed,member-leave=echo down",
-      events: ["member-failed", "member-leave"],
-      command: "echo down",
-    },
-    {title: "* is a filter for everything", text: "*=echo any", events: "*", command: "echo any"},
-    {
-      title: "an upper-case env prefix is part of the command",
-      text: "FOO=1 ./x.sh",
-      events: "*",
-      command: "FOO=1 ./x.sh",
-    },
-    {
-      title: "only the first = separates the filter",
-      text: "heartbeat-down=echo a=b",
-      events: ["heartbeat-down"],
-      command: "echo a=b",
-    },
-  ] as const;
-  for (const row of rows) {
-    it(row.title, () => {
-      const spec = parseEventHandler(row.text);
-      expect(spec.command).toBe(row.command);
-      if (row.events === "*") expect(spec.events).toBe("*");
-      else expect([...(spec.events as Set<string>)].sort()).toEqual([...row.events].sort());
-    });
-  }
-
-  for (const text of ["member-fialed=./x", "member-failed=", "*,member-join=x", "", "   "]) {
-    it(`rejects ${JSON.stringify(text)} with an error naming the field`, () => {
-      try {
-        parseEventHandler(text);
-        expect.unreachable();
-      } catch (error) {
-        expect(error).toBeInstanceOf(InvalidConfigError);
-        expect((error as InvalidConfigError).field).toBe("eventHandler");
-      }
-    });
-  }
-});
-
-describe("formatHandlerInput", () => {
-  it("writes name, addr, state and sorted tags separated by tabs, one line per member", () => {
-    const text = formatHandlerInput([
-      {name: "web-2", addr: "10.0.0.2:7946", state: "failed", tags: {role: "web", dc: "a"}},
-      {name: "db-1", addr: "[::1]:7946", state: "alive", tags: {}},
-    ]);
-    expect(text).toBe("web-2\t10.0.0.2:7946\tfailed\tdc=a,role=web\ndb-1\t[::1]:7946\talive\t\n");
-  });
-
-  it("cannot be tricked into extra lines by control characters in names or tags", () => {
-    const text = formatHandlerInput([{name: "evil\nfake\t1.2.3.4", addr: "a", state: "alive", tags: {k: "v\nx"}}]);
-    expect(text.split("\n")).toHaveLength(2);
-    expect(text.split("\t")).toHaveLength(4);
-  });
-});
 
 describe("EventHandlerRunner", () => {
   let dir: string;
@@ -257,5 +191,185 @@ describe("EventHandlerRunner", () => {
 
   it("rejects a bad timeout, naming the field", () => {
     expect(() => createRunner(["true"], {timeoutMs: 0})).toThrow(InvalidConfigError);
+  });
+
+  const enc = (t: string) => new TextEncoder().encode(t);
+  const userEvent = (name: string, lTime: number, payload: string, coalesce = false): HandlerEvent => ({
+    event: "user",
+    name,
+    lTime,
+    payload: enc(payload),
+    coalesce,
+  });
+
+  /** A query whose answers are recorded; `respondAs` says what the serf layer would make of one. */
+  function query(name: string, init: {deadlineInMs?: number; respondAs?: QueryAnswer; payload?: string} = {}) {
+    const answers: string[] = [];
+    const event: QueryHandlerEvent = {
+      event: "query",
+      name,
+      payload: enc(init.payload ?? ""),
+      lTime: 9,
+      from: "s1",
+      deadlineMs: performance.now() + (init.deadlineInMs ?? 10_000),
+      respond: (payload) => {
+        const answer = init.respondAs ?? "sent";
+        if (answer === "sent") answers.push(new TextDecoder().decode(payload));
+        return answer;
+      },
+    };
+    return {event, answers};
+  }
+
+  it("runs a user:NAME handler with the event's name and LTime in the environment and the payload on stdin", async () => {
+    const {runner, outcomes} = createRunner([
+      'user:deploy=cat > "$DIR/stdin"; env | grep -E "^(LIFELINE|SERF)_(EVENT|USER)" | sort > "$DIR/env"',
+      'user:restart=echo wrong >> "$DIR/wrong"',
+    ]);
+    runner.enqueue(userEvent("deploy", 42, "v1"));
+    await runner.idle();
+    expect(outcomes.map((o) => `${o.event}:${o.name}`)).toEqual(["user:deploy"]);
+    expect(readFileSync(join(dir, "stdin"), "utf8")).toBe("v1\n");
+    expect(readFileSync(join(dir, "env"), "utf8").trim().split("\n")).toEqual([
+      "LIFELINE_EVENT=user",
+      "LIFELINE_USER_EVENT=deploy",
+      "LIFELINE_USER_LTIME=42",
+      "SERF_EVENT=user",
+      "SERF_USER_EVENT=deploy",
+      "SERF_USER_LTIME=42",
+    ]);
+    expect(existsSync(join(dir, "wrong"))).toBe(false);
+  });
+
+  it("runs only the latest of a burst of coalescible user events, and non-coalescible ones at once", async () => {
+    const {runner} = createRunner(['user=echo "$LIFELINE_USER_EVENT $(cat)" >> "$DIR/log"'], {
+      userCoalesce: {coalescePeriodMs: 3_600_000, quiescentPeriodMs: 3_600_000},
+    });
+    runner.enqueue(userEvent("deploy", 1, "v1", true));
+    runner.enqueue(userEvent("deploy", 2, "v2", true));
+    runner.enqueue(userEvent("restart", 3, "r1", false));
+    runner.enqueue(userEvent("deploy", 4, "v3", true));
+    await runner.idle();
+    expect(readFileSync(join(dir, "log"), "utf8")).toBe("restart r1\n");
+    expect(runner.held).toBe(1);
+    runner.flushUserEvents();
+    await runner.idle();
+    expect(readFileSync(join(dir, "log"), "utf8")).toBe("restart r1\ndeploy v3\n");
+    expect(runner.stats.coalesced).toBe(2);
+  });
+
+  it("answers a query with the handler's stdout, the query's payload on stdin and its name in the environment", async () => {
+    const {runner, outcomes} = createRunner([
+      'query:uptime=printf "%s %s %s from %s" "$LIFELINE_QUERY_NAME" "$SERF_QUERY_LTIME" "$(cat)" "$LIFELINE_QUERY_FROM"',
+    ]);
+    const q = query("uptime", {payload: "please"});
+    runner.enqueue(q.event);
+    await runner.idle();
+    expect(q.answers).toEqual(["uptime 9 please from s1"]);
+    expect(outcomes[0]?.answer).toBe("sent");
+    expect(runner.stats.queryResponses).toBe(1);
+  });
+
+  it("sends no answer for a handler that prints nothing or exits non-zero (as serf)", async () => {
+    const {runner, outcomes} = createRunner(["query:a=true", "query:b=echo partial; exit 1"]);
+    const a = query("a");
+    const b = query("b");
+    runner.enqueue(a.event);
+    runner.enqueue(b.event);
+    await runner.idle();
+    expect(a.answers).toEqual([]);
+    expect(b.answers).toEqual([]);
+    expect(outcomes.map((o) => o.answer)).toEqual([undefined, undefined]);
+    expect(runner.stats.queryResponses).toBe(0);
+  });
+
+  it("logs, counts and does not send an answer larger than queryResponseSizeLimit", async () => {
+    const {runner, log, outcomes} = createRunner(["query:big=head -c 5000 /dev/zero | tr '\\0' x"], {
+      queryResponseSizeLimit: 1024,
+    });
+    const q = query("big");
+    runner.enqueue(q.event);
+    await runner.idle();
+    expect(q.answers).toEqual([]);
+    expect(outcomes[0]?.answer).toBe("tooLarge");
+    expect(runner.stats.queryResponsesTooLarge).toBe(1);
+    expect(log.some((line) => line.includes("queryResponseSizeLimit"))).toBe(true);
+  });
+
+  it("counts an answer the serf layer refuses as too large once encoded", async () => {
+    const {runner, outcomes} = createRunner(["query:edge=echo almost-too-big"]);
+    const q = query("edge", {respondAs: "tooLarge"});
+    runner.enqueue(q.event);
+    await runner.idle();
+    expect(outcomes[0]?.answer).toBe("tooLarge");
+    expect(runner.stats.queryResponsesTooLarge).toBe(1);
+  });
+
+  it("answers with the first matching handler that prints; later handlers still run but are not sent", async () => {
+    const {runner, outcomes} = createRunner([
+      "query:uptime=true",
+      "query:uptime=echo first",
+      'query=echo second; touch "$DIR/second-ran"',
+    ]);
+    const q = query("uptime");
+    runner.enqueue(q.event);
+    await runner.idle();
+    expect(q.answers).toEqual(["first\n"]);
+    expect(outcomes.map((o) => o.answer)).toEqual([undefined, "sent", "notSent"]);
+    expect(existsSync(join(dir, "second-ran"))).toBe(true);
+  });
+
+  it("answers a query while a slow member handler is still running", async () => {
+    const {runner, outcomes} = createRunner(
+      [
+        'member-failed=while [ ! -e "$DIR/release" ]; do sleep 0.02; done',
+        'query:uptime=echo up; touch "$DIR/release"',
+      ],
+      {timeoutMs: 5_000},
+    );
+    runner.enqueue(failed);
+    const q = query("uptime");
+    runner.enqueue(q.event);
+    await runner.idle();
+    // The member handler only ends once the query handler ran: the query did not wait behind it.
+    expect(q.answers).toEqual(["up\n"]);
+    expect(outcomes.map((o) => o.event)).toEqual(["query", "member-failed"]);
+  });
+
+  it("does not run a query whose deadline passed while it waited for a query slot", async () => {
+    const {runner, outcomes, log} = createRunner(["query:slow=sleep 0.4; echo slow", "query:fast=echo fast"], {
+      maxQueryRuns: 1,
+    });
+    const slow = query("slow");
+    const fast = query("fast", {deadlineInMs: 150});
+    runner.enqueue(slow.event);
+    runner.enqueue(fast.event);
+    await runner.idle();
+    expect(slow.answers).toEqual(["slow\n"]);
+    expect(fast.answers).toEqual([]);
+    expect(outcomes.map((o) => o.name)).toEqual(["slow"]);
+    expect(runner.stats.queriesExpired).toBe(1);
+    expect(log.some((line) => line.includes("query:fast") && line.includes("not run"))).toBe(true);
+  });
+
+  it("does not send the output of a query handler that finished after the deadline", async () => {
+    const {runner, outcomes} = createRunner(["query:late=sleep 0.3; echo late"]);
+    const q = query("late", {deadlineInMs: 100});
+    runner.enqueue(q.event);
+    await runner.idle();
+    expect(q.answers).toEqual([]);
+    expect(outcomes[0]?.answer).toBe("late");
+    expect(outcomes[0]?.exitCode).toBe(0); // not killed at the deadline: its side effects may matter
+    expect(runner.stats.queryResponsesLate).toBe(1);
+  });
+
+  it("runs * handlers for user events and queries too, as serf does", async () => {
+    const {runner} = createRunner(['echo "$LIFELINE_EVENT" >> "$DIR/log"; echo answer']);
+    const q = query("anything");
+    runner.enqueue(userEvent("deploy", 1, "v1"));
+    runner.enqueue(q.event);
+    await runner.idle();
+    expect(readFileSync(join(dir, "log"), "utf8").split("\n").sort()).toEqual(["", "query", "user"]);
+    expect(q.answers).toEqual(["answer\n"]);
   });
 });
