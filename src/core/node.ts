@@ -22,7 +22,7 @@
 import {Awareness} from "./awareness.ts";
 import {BroadcastQueue, type QueuedBroadcast, retransmitLimit} from "./broadcasts.ts";
 import {type SwimConfig, validateConfig} from "./config.ts";
-import {assert, assertNever, InvalidStateError} from "./errors.ts";
+import {assert, assertNever, InvalidConfigError, InvalidStateError} from "./errors.ts";
 import type {MemberView, Notification} from "./events.ts";
 import {FailedMembers} from "./failed-members.ts";
 import {InternPools} from "./intern.ts";
@@ -62,7 +62,12 @@ import {expectedConfirmations, Suspicion, suspicionTimeoutMs} from "./suspicion.
 import {createSwimStats, type SwimStats} from "./swim-stats.ts";
 import type {Timer} from "./timers.ts";
 import {Tombstones} from "./tombstones.ts";
-import {COMPOUND_HEADER_OVERHEAD, COMPOUND_PART_OVERHEAD, COMPOUND_PARTS_MAX} from "./wire-limits.ts";
+import {
+  ACK_PAYLOAD_MAX_BYTES,
+  COMPOUND_HEADER_OVERHEAD,
+  COMPOUND_PART_OVERHEAD,
+  COMPOUND_PARTS_MAX,
+} from "./wire-limits.ts";
 
 export type {LocalMemberInit} from "./local-member.ts";
 export type {SwimStats} from "./swim-stats.ts";
@@ -139,6 +144,8 @@ export class SwimNode {
   private gossipPhaseMs = 0;
   private leaveItem: QueuedBroadcast | undefined;
   private leaveTransmitted = false;
+  /** What our acks to UDP pings carry (setAckPayload); BOUNDED: ACK_PAYLOAD_MAX_BYTES. */
+  private ackPayload: Uint8Array = EMPTY;
   private readonly ctx: {selfName: string; leaving: boolean; nowMs: number; deadNodeReclaimMs: number};
   // BOUNDED: COMPOUND_PARTS_MAX; scratch list for sendWithPiggyback, cleared on every use.
   private readonly picked: QueuedBroadcast[] = [];
@@ -218,6 +225,10 @@ export class SwimNode {
     const fx: Effect[] = [];
     this.fx = fx;
     this.now = nowMs;
+    if (input.type === "setAckPayload") {
+      this.handleSetAckPayload(input.payload);
+      return fx;
+    }
     if (this.statusValue === "idle" && input.type !== "start") {
       if (input.type === "streamRequest") fx.push({type: "streamClose", id: input.id});
       const from = input.type === "packet" || input.type === "streamRequest" ? input.from : undefined;
@@ -335,6 +346,15 @@ export class SwimNode {
     this.armGossip();
   }
 
+  /** Throws InvalidConfigError (the node unchanged) for a payload that is not bytes or too long. */
+  private handleSetAckPayload(payload: Uint8Array): void {
+    if (!(payload instanceof Uint8Array)) throw new InvalidConfigError("payload", "must be a Uint8Array");
+    if (payload.length > ACK_PAYLOAD_MAX_BYTES) {
+      throw new InvalidConfigError("payload", `must be at most ${ACK_PAYLOAD_MAX_BYTES} bytes (got ${payload.length})`);
+    }
+    this.ackPayload = payload;
+  }
+
   private requireActive(what: string): void {
     if (this.statusValue === "leaving" || this.statusValue === "left") {
       throw new InvalidStateError(`${what}: the node is ${this.statusValue}`);
@@ -353,7 +373,7 @@ export class SwimNode {
           this.handleIndirectPing(from, m);
           break;
         case "ack":
-          this.handleAck(from, m.seqNo);
+          this.handleAck(from, m.seqNo, m.payload);
           break;
         case "nack":
           this.handleNack(from, m.seqNo);
@@ -383,7 +403,7 @@ export class SwimNode {
       this.drop("wrongNode", from, m.node);
       return;
     }
-    this.sendWithPiggyback(m.source ?? from, [{type: "ack", seqNo: m.seqNo, payload: EMPTY}]);
+    this.sendWithPiggyback(m.source ?? from, [{type: "ack", seqNo: m.seqNo, payload: this.ackPayload}]);
   }
 
   private handleIndirectPing(from: Address, m: IndirectPingMessage): void {
@@ -398,10 +418,13 @@ export class SwimNode {
     this.setTimer({type: "indirectTimeout", seqNo}, this.config.probeTimeoutMs);
   }
 
-  private handleAck(from: Address, seqNo: number): void {
+  private handleAck(from: Address, seqNo: number, payload: Uint8Array): void {
     const probe = this.activeProbe;
     if (probe !== undefined && probe.seqNo === seqNo) {
       this.counters.acksReceived++;
+      if (!probe.indirect) {
+        this.fx.push({type: "pingComplete", node: probe.target.name, rttMs: this.now - probe.startMs, payload});
+      }
       this.probeSucceeded();
       return;
     }
@@ -609,6 +632,7 @@ export class SwimNode {
       deadlineMs,
       expectedNacks: 0,
       nacks: 0,
+      indirect: false,
       tcpStreamId: undefined,
     };
     this.counters.probes++;
@@ -653,6 +677,7 @@ export class SwimNode {
     const probe = this.activeProbe;
     if (probe === undefined || probe.seqNo !== seqNo) return;
     this.counters.indirectProbes++;
+    probe.indirect = true;
     this.setTimer({type: "probeDeadline", seqNo}, Math.max(0, probe.deadlineMs - this.now));
     const target = probe.target;
     const helpers = this.table.sample(
