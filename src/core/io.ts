@@ -90,3 +90,6 @@ export type Effect =
    */
   | {readonly type: "pingComplete"; readonly node: string; readonly rttMs: number; readonly payload: Uint8Array}
   | {readonly type: "dropped"; readonly reason: DropReason; readonly from?: Address; readonly detail?: string};
+
+/** The pingComplete effect (memberlist's NotifyPingComplete arguments). */
+export type PingComplete = Extract<Effect, {readonly type: "pingComplete"}>;

@@ -22,12 +22,12 @@
 import {Awareness} from "./awareness.ts";
 import {BroadcastQueue, type QueuedBroadcast, retransmitLimit} from "./broadcasts.ts";
 import {type SwimConfig, validateConfig} from "./config.ts";
-import {assert, assertNever, InvalidConfigError, InvalidStateError} from "./errors.ts";
+import {assert, assertNever, InvalidStateError} from "./errors.ts";
 import type {MemberView, Notification} from "./events.ts";
 import {FailedMembers} from "./failed-members.ts";
 import {InternPools} from "./intern.ts";
 import type {DropReason, Effect, Input} from "./io.ts";
-import {type LocalMemberInit, resolveLocalMember, validateMeta} from "./local-member.ts";
+import {type LocalMemberInit, resolveLocalMember, validateAckPayload, validateMeta} from "./local-member.ts";
 import {
   aliveVerdict,
   deadVerdict,
@@ -62,14 +62,10 @@ import {expectedConfirmations, Suspicion, suspicionTimeoutMs} from "./suspicion.
 import {createSwimStats, type SwimStats} from "./swim-stats.ts";
 import type {Timer} from "./timers.ts";
 import {Tombstones} from "./tombstones.ts";
-import {
-  ACK_PAYLOAD_MAX_BYTES,
-  COMPOUND_HEADER_OVERHEAD,
-  COMPOUND_PART_OVERHEAD,
-  COMPOUND_PARTS_MAX,
-} from "./wire-limits.ts";
+import {COMPOUND_HEADER_OVERHEAD, COMPOUND_PART_OVERHEAD, COMPOUND_PARTS_MAX} from "./wire-limits.ts";
 
 export type {LocalMemberInit} from "./local-member.ts";
+export {validateAckPayload} from "./local-member.ts";
 export type {SwimStats} from "./swim-stats.ts";
 
 /** Injected collaborators. */
@@ -144,7 +140,7 @@ export class SwimNode {
   private gossipPhaseMs = 0;
   private leaveItem: QueuedBroadcast | undefined;
   private leaveTransmitted = false;
-  /** What our acks to UDP pings carry (setAckPayload); BOUNDED: ACK_PAYLOAD_MAX_BYTES. */
+  /** What our acks to UDP pings carry (setAckPayload); BOUNDED: ACK_PAYLOAD_MAX_BYTES (wire-limits.ts). */
   private ackPayload: Uint8Array = EMPTY;
   private readonly ctx: {selfName: string; leaving: boolean; nowMs: number; deadNodeReclaimMs: number};
   // BOUNDED: COMPOUND_PARTS_MAX; scratch list for sendWithPiggyback, cleared on every use.
@@ -348,10 +344,7 @@ export class SwimNode {
 
   /** Throws InvalidConfigError (the node unchanged) for a payload that is not bytes or too long. */
   private handleSetAckPayload(payload: Uint8Array): void {
-    if (!(payload instanceof Uint8Array)) throw new InvalidConfigError("payload", "must be a Uint8Array");
-    if (payload.length > ACK_PAYLOAD_MAX_BYTES) {
-      throw new InvalidConfigError("payload", `must be at most ${ACK_PAYLOAD_MAX_BYTES} bytes (got ${payload.length})`);
-    }
+    validateAckPayload(payload);
     this.ackPayload = payload;
   }
 
