@@ -108,6 +108,12 @@ export interface AgentInit extends Partial<SwimConfig> {
   readonly querySizeLimit?: number;
   /** Largest encoded query response (serf's QueryResponseSizeLimit). Default 1024. */
   readonly queryResponseSizeLimit?: number;
+  /**
+   * Turn network coordinates off (serf's DisableCoordinates): our acks carry no coordinate, peers'
+   * are ignored, and `coordinate()`, `coordinateOf()`, `rtt()` and `GET /v1/coordinates` refuse.
+   * Default false: like serf, every direct probe moves our Vivaldi coordinate (src/coordinate).
+   */
+  readonly disableCoordinates?: boolean;
 }
 
 /** Every key an AgentInit may have besides the SwimConfig fields (for config files that must refuse unknown keys). */
@@ -139,6 +145,7 @@ export const AGENT_INIT_KEYS: readonly string[] = [
   "userEventSizeLimit",
   "querySizeLimit",
   "queryResponseSizeLimit",
+  "disableCoordinates",
 ] satisfies readonly (keyof AgentInit)[];
 
 /** The agent's resolved settings. */
@@ -168,6 +175,8 @@ export interface AgentConfig {
   readonly ringVnodes: number;
   readonly processMetrics: boolean;
   readonly keyringFile: string | undefined;
+  /** Network coordinates off (serf's DisableCoordinates). */
+  readonly disableCoordinates: boolean;
   readonly serfLimits: {
     readonly userEventSizeLimit: number;
     readonly querySizeLimit: number;
@@ -294,6 +303,10 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
   };
   const processMetrics = init.processMetrics ?? true;
   if (typeof processMetrics !== "boolean") throw new InvalidConfigError("processMetrics", "must be true or false");
+  const disableCoordinates = init.disableCoordinates ?? false;
+  if (typeof disableCoordinates !== "boolean") {
+    throw new InvalidConfigError("disableCoordinates", "must be true or false");
+  }
   return Object.freeze({
     name,
     bind,
@@ -319,6 +332,7 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
     ringVnodes,
     processMetrics,
     keyringFile,
+    disableCoordinates,
     serfLimits,
   });
 }

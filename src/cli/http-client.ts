@@ -1,5 +1,5 @@
 /*
- * The small HTTP client the client commands (members, join, leave, ring, leader) share: where the
+ * The small HTTP client the client commands (members, join, leave, ring, leader, rtt) share: where the
  * agent's API is by default, the `--http` and `--http-token` flags, one JSON request with a timeout, and the
  * "cannot reach the agent" failure that exits 1.
  */

@@ -20,6 +20,7 @@ import {leaveCommand} from "./commands/leave.ts";
 import {membersCommand} from "./commands/members.ts";
 import {monitorCommand} from "./commands/monitor.ts";
 import {ringCommand} from "./commands/ring.ts";
+import {rttCommand} from "./commands/rtt.ts";
 import {simCommand} from "./commands/sim.ts";
 import {parseFlags} from "./flags.ts";
 import {UsageError} from "./usage-error.ts";
@@ -36,6 +37,7 @@ export const COMMANDS: readonly Command[] = [
   leaveCommand,
   ringCommand,
   leaderCommand,
+  rttCommand,
   keygenCommand,
   demoCommand,
   simCommand,
