@@ -63,6 +63,12 @@ export interface SimInit {
   readonly decodeMemo?: boolean;
   /** Period of the cluster-size and load samples. Default 1000 ms. */
   readonly sampleIntervalMs?: number;
+  /**
+   * Run serf's Vivaldi network coordinates on every node (sim/coordinates.ts): acks carry the
+   * node's coordinate and every direct probe moves it. Default false (empty acks, as memberlist
+   * without serf; the bytes of runs without it are unchanged).
+   */
+  readonly coordinates?: boolean;
   /** Called with one line per event when set (slow; for debugging small runs). */
   readonly trace?: (line: string) => void;
 }
@@ -88,6 +94,7 @@ export interface SimOptions {
   readonly safety: boolean;
   readonly decodeMemo: boolean;
   readonly sampleIntervalMs: number;
+  readonly coordinates: boolean;
   readonly trace: ((line: string) => void) | undefined;
 }
 
@@ -121,6 +128,7 @@ export const SIM_FIELD_NAMES: readonly (keyof SimInit)[] = [
   "safety",
   "decodeMemo",
   "sampleIntervalMs",
+  "coordinates",
   "trace",
 ];
 
@@ -162,7 +170,7 @@ export function resolveSimOptions(init: SimInit): SimOptions {
       throw new InvalidConfigError(`labels.${name}`, "must be a selector string or an array of them");
     }
   }
-  for (const field of ["compress", "crc", "safety", "decodeMemo"] as const) {
+  for (const field of ["compress", "crc", "safety", "decodeMemo", "coordinates"] as const) {
     const v = init[field];
     if (v !== undefined && typeof v !== "boolean") throw new InvalidConfigError(field, "must be a boolean");
   }
@@ -189,6 +197,7 @@ export function resolveSimOptions(init: SimInit): SimOptions {
     safety: init.safety ?? nodes <= 3_000,
     decodeMemo: init.decodeMemo ?? true,
     sampleIntervalMs: checkNumber("sampleIntervalMs", init.sampleIntervalMs ?? 1_000, 1, 86_400_000, true),
+    coordinates: init.coordinates ?? false,
     trace: init.trace,
   };
 }
