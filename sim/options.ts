@@ -69,6 +69,12 @@ export interface SimInit {
    * turn it on. Default false (the nodes speak plain memberlist, as before).
    */
   readonly serf?: boolean;
+  /**
+   * Run serf's Vivaldi network coordinates on every node (sim/coordinates.ts): acks carry the
+   * node's coordinate and every direct probe moves it. Default false (empty acks, as memberlist
+   * without serf; the bytes of runs without it are unchanged).
+   */
+  readonly coordinates?: boolean;
   /** Called with one line per event when set (slow; for debugging small runs). */
   readonly trace?: (line: string) => void;
 }
@@ -95,6 +101,7 @@ export interface SimOptions {
   readonly decodeMemo: boolean;
   readonly sampleIntervalMs: number;
   readonly serf: boolean;
+  readonly coordinates: boolean;
   readonly trace: ((line: string) => void) | undefined;
 }
 
@@ -129,6 +136,7 @@ export const SIM_FIELD_NAMES: readonly (keyof SimInit)[] = [
   "decodeMemo",
   "sampleIntervalMs",
   "serf",
+  "coordinates",
   "trace",
 ];
 
@@ -170,7 +178,7 @@ export function resolveSimOptions(init: SimInit): SimOptions {
       throw new InvalidConfigError(`labels.${name}`, "must be a selector string or an array of them");
     }
   }
-  for (const field of ["compress", "crc", "safety", "decodeMemo", "serf"] as const) {
+  for (const field of ["compress", "crc", "safety", "decodeMemo", "serf", "coordinates"] as const) {
     const v = init[field];
     if (v !== undefined && typeof v !== "boolean") throw new InvalidConfigError(field, "must be a boolean");
   }
@@ -198,6 +206,7 @@ export function resolveSimOptions(init: SimInit): SimOptions {
     decodeMemo: init.decodeMemo ?? true,
     sampleIntervalMs: checkNumber("sampleIntervalMs", init.sampleIntervalMs ?? 1_000, 1, 86_400_000, true),
     serf: init.serf ?? false,
+    coordinates: init.coordinates ?? false,
     trace: init.trace,
   };
 }

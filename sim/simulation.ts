@@ -14,6 +14,7 @@
  *              streamReply → encodeStream → Network.stream → streamResponse event to the opener
  *              setTimer    → timer event at now + delay (tagged with the process generation)
  *              notify      → views, metrics, safety checker, trace
+ *              pingComplete → (options.coordinates) the node's Vivaldi client, then setAckPayload
  *
  * Cluster labels (options.label / options.labels, src/codec/label.ts): each node encodes with its
  * own label and decodes expecting it, so nodes of different labels drop each other's bytes
@@ -46,6 +47,7 @@ import {
   type StreamDecodeOptions,
   type StreamOptions,
 } from "../src/codec/index.ts";
+import type {Coordinate} from "../src/coordinate/index.ts";
 import {
   type Address,
   createRandom,
@@ -62,6 +64,7 @@ import {
 import type {SerfMember} from "../src/serf/index.ts";
 import {SafetyChecker} from "./checkers.ts";
 import {VirtualClock} from "./clock.ts";
+import {type SimCoordinateStats, SimCoordinates} from "./coordinates.ts";
 import {Metrics} from "./metrics.ts";
 import {type BlockRule, Network} from "./network.ts";
 import {resolveSimOptions, type SimInit, type SimOptions} from "./options.ts";
@@ -228,6 +231,8 @@ export class Simulation {
   private readonly delays: number[] = [0, 0];
   private readonly trace: ((line: string) => void) | undefined;
   private healRule: BlockRule[] = [];
+  /** Every node's Vivaldi client, with options.coordinates. */
+  private readonly coords: SimCoordinates | undefined;
   /** Nodes whose first boot is still scheduled; agreement is not judged before all have started. */
   private unbooted: number;
   /** Events handled so far. */
@@ -265,6 +270,7 @@ export class Simulation {
       createRandom(networkSeed),
     );
     this.views = new ClusterViews(options.nodes);
+    this.coords = options.coordinates ? new SimCoordinates(options.nodes) : undefined;
     this.metrics = new Metrics(options.nodes, options.sampleIntervalMs);
     this.safety = options.safety ? new SafetyChecker({reapAfterMs: options.config.gossipToTheDeadMs}) : undefined;
     let keyring: Keyring | undefined;
@@ -521,6 +527,40 @@ export class Simulation {
     this.network.setLink(this.indexOf(a), this.indexOf(b), {latency});
   }
 
+  /**
+   * Sets the one-way latency of every link between a node of `a` and a node of `b`, both
+   * directions (a node in both groups gets no link to itself): latency groups such as two
+   * datacentres, `setGroupLatency(dc1, dc2, {minMs: 10, jitterMeanMs: 0})`, or within one,
+   * `setGroupLatency(dc1, dc1, …)`.
+   */
+  setGroupLatency(a: readonly string[], b: readonly string[], latency: {minMs: number; jitterMeanMs: number}): void {
+    for (const x of a) {
+      for (const y of b) {
+        if (x === y) continue;
+        this.setLinkLatency(x, y, latency);
+        this.setLinkLatency(y, x, latency);
+      }
+    }
+  }
+
+  /** `name`'s network coordinate (options.coordinates); undefined while it is down or without coordinates. */
+  coordinateOf(name: string): Coordinate | undefined {
+    return this.coords?.coordinateOf(this.indexOf(name));
+  }
+
+  /**
+   * The RTT in ms between `a` and `b` estimated from their own coordinates (serf's DistanceTo);
+   * undefined without options.coordinates or while one is down.
+   */
+  estimatedRttMs(a: string, b: string): number | undefined {
+    return this.coords?.estimatedRttMs(this.indexOf(a), this.indexOf(b));
+  }
+
+  /** What the coordinate updates did (undefined without options.coordinates). */
+  get coordinateStats(): Readonly<SimCoordinateStats> | undefined {
+    return this.coords?.stats;
+  }
+
   /** Stops `name`'s process: state lost, timers dead, packets to it dropped. */
   crash(name: string): void {
     const i = this.indexOf(name);
@@ -531,6 +571,7 @@ export class Simulation {
     slot.paused = false;
     slot.parked = [];
     this.serf?.stop(i);
+    this.coords?.crash(i);
     this.views.nodeDown(i);
     this.metrics.onCrash(this.nowMs, i, this.views);
     this.hash.record(20, i, slot.gen);
@@ -673,6 +714,8 @@ export class Simulation {
     slot.node = node;
     slot.paused = false;
     slot.parked = [];
+    // A setAckPayload input has no effects: handled directly, before start as an agent does.
+    if (this.coords) node.handle(this.nowMs, {type: "setAckPayload", payload: this.coords.boot(i, seed)});
     if (!slot.everStarted) this.unbooted--;
     slot.everStarted = true;
     this.views.nodeUp(i);
@@ -976,6 +1019,11 @@ export class Simulation {
         this.metrics.userDeliveries++;
         this.serf?.deliver(i, effect.payload);
         return;
+      case "pingComplete": {
+        const payload = this.coords?.onPingComplete(i, effect.node, effect.rttMs, effect.payload);
+        if (payload !== undefined) slot.node?.handle(now, {type: "setAckPayload", payload});
+        return;
+      }
       case "dropped":
         this.metrics.onDropped(effect.reason);
         return;
@@ -1093,6 +1141,7 @@ export class Simulation {
     slot.node = undefined;
     slot.gen++;
     this.serf?.stop(i);
+    this.coords?.crash(i);
     this.views.nodeDown(i);
     this.note("left", slot.name, false);
   }

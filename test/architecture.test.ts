@@ -53,7 +53,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   http: ["core", "ring", "heartbeat", "hooks", "runtime", "transport"],
   agent: ["core", "codec", "coordinate", "transport", "runtime", "phi", "ring", "heartbeat", "hooks", "serf", "http"],
   cli: [...SRC_FOLDERS.filter((f) => f !== "cli"), ENTRY, "sim"],
-  sim: ["core", "codec", "runtime", "transport", "ring", "phi", "serf"],
+  sim: ["core", "codec", "coordinate", "runtime", "transport", "ring", "phi", "serf"],
   [ENTRY]: SRC_FOLDERS.filter((f) => f !== "cli"),
 };
 

@@ -7,11 +7,14 @@
  *   createAgent(init) ─▶ transport.bind ─▶ driver.start ─▶ (http.listen) ─▶ join seeds in background
  *   core notify ─▶ Agent emits "member:*" after the change is committed; listeners are isolated
  *   leave() ─▶ core gossips dead(self, from self) ─▶ "left"      stop() ─▶ sockets closed
+ *   core pingComplete ─▶ coordinates.ts (serf's Vivaldi) ─▶ our next acks carry our new coordinate
  */
+import {randomInt} from "node:crypto";
 import {EventEmitter} from "node:events";
 import createDebug from "debug";
 import type {Registry} from "prom-client";
 import {encodeTags, type Keyring, keyringEdits} from "../codec/index.ts";
+import {type Coordinate, seededRandom} from "../coordinate/index.ts";
 import {
   type Address,
   DEFAULT_VSN,
@@ -29,6 +32,7 @@ import type {KeyOperationResult, QueryOptions, QueryResult, SerfStats, UserEvent
 import {BindError, createTransport, type Transport, type TransportStats} from "../transport/index.ts";
 import {advertiseHostFor, formatHostPort, type HostPort, parseHostPort} from "./address.ts";
 import {type AgentConfig, type AgentInit, checkTags, DEFAULT_PORT, resolveAgentConfig} from "./config.ts";
+import {AgentCoordinates, type CoordinateStats, type NodeCoordinate} from "./coordinates.ts";
 import {AgentStateError} from "./errors.ts";
 import {
   type AgentEvents,
@@ -51,6 +55,7 @@ const logNet = createDebug("lifeline:net");
 const logJoin = createDebug("lifeline:join");
 const logRecovery = createDebug("lifeline:recovery");
 const logSerf = createDebug("lifeline:serf");
+const logCoordinate = createDebug("lifeline:coordinate");
 
 /** A Lifeline agent. Create with `createAgent` (which starts it) or `new Agent(init)` then `start()`. */
 export class Agent extends EventEmitter<AgentEvents> {
@@ -74,6 +79,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private nameConflicts: NameConflictResolver | undefined;
   // BOUNDED: one per query name the application answers.
   private readonly queryHandlers = new Map<string, QueryHandler>();
+  /** Our Vivaldi coordinate and the members' (undefined with disableCoordinates). */
+  private readonly vivaldi: AgentCoordinates | undefined;
 
   constructor(init: AgentInit = {}) {
     super();
@@ -81,6 +88,15 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.tags = this.config.tags;
     this.hashRing = new HashRing({vnodes: this.config.ringVnodes});
     this.elector = new LeaderElector(this.config.ringVnodes);
+    this.vivaldi = this.config.disableCoordinates
+      ? undefined
+      : new AgentCoordinates({
+          self: this.config.name,
+          maxEntries: this.config.swim.maxMembers,
+          // Only the direction between coincident coordinates is drawn: any per-node seed will do.
+          random: seededRandom(this.config.seed ?? randomInt(0, 2 ** 32 - 1)),
+          isMember: (name) => this.driver !== undefined && this.node.member(name) !== undefined,
+        });
     const agent = this;
     this.metrics = createAgentMetrics(
       {
@@ -263,6 +279,7 @@ export class Agent extends EventEmitter<AgentEvents> {
           if (this.serf?.layer.handleMessage(payload)) return;
           this.dispatch("message", payload);
         },
+        onPingComplete: ({node, rttMs, payload}) => this.handlePingComplete(node, rttMs, payload),
         onDecodeError: (error, from, via) => {
           logNet("dropped undecodable %s bytes from %s: %s", via, formatHostPort(from), error.message);
           this.dispatch("decodeError", error, from);
@@ -313,6 +330,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       },
       log: (line) => logMember("%s", line),
     });
+    if (this.vivaldi) this.driver.setAckPayload(this.vivaldi.ackPayload());
     this.driver.start();
     this.status = "running";
     this.markRingStale();
@@ -383,6 +401,43 @@ export class Agent extends EventEmitter<AgentEvents> {
   /** Our current tags. */
   get currentTags(): Readonly<Record<string, string>> {
     return this.tags;
+  }
+
+  /**
+   * Our network coordinate now (serf's GetCoordinate): a Vivaldi point moved by every direct
+   * probe's RTT; it starts at the origin with maximal error. Throws AgentStateError with
+   * disableCoordinates.
+   */
+  coordinate(): Coordinate {
+    return this.requireCoordinates().coordinate;
+  }
+
+  /**
+   * The latest coordinate of member `name` (ours for our own name), learnt from its acks; undefined
+   * when we have none (never probed it directly yet, it left, or it was reaped). Throws
+   * AgentStateError with disableCoordinates.
+   */
+  coordinateOf(name: string): Coordinate | undefined {
+    return this.requireCoordinates().coordinateOf(name);
+  }
+
+  /**
+   * Estimated round-trip time in ms between members `a` and `b` (default: us), from their
+   * coordinates (serf's DistanceTo, what `serf rtt` prints); undefined when a coordinate is
+   * unknown. Throws AgentStateError with disableCoordinates.
+   */
+  rtt(a: string, b: string = this.name): number | undefined {
+    return this.requireCoordinates().rttMs(a, b);
+  }
+
+  /** Every known coordinate, ours first. Throws AgentStateError with disableCoordinates. */
+  coordinates(): NodeCoordinate[] {
+    return this.requireCoordinates().entries();
+  }
+
+  /** Counters of the coordinate updates (undefined with disableCoordinates). */
+  get coordinateStats(): CoordinateStats | undefined {
+    return this.vivaldi?.stats;
   }
 
   /**
@@ -532,6 +587,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       },
       members: () => agent.members(),
       heartbeats: () => agent.heartbeats(),
+      coordinates: () => agent.vivaldi?.entries(),
       join: (addrs) => agent.join(addrs),
       leave: () => agent.leave(),
       leader: (options) => agent.leader(options),
@@ -566,6 +622,22 @@ export class Agent extends EventEmitter<AgentEvents> {
         };
       },
     };
+  }
+
+  private requireCoordinates(): AgentCoordinates {
+    if (this.vivaldi === undefined) {
+      throw new AgentStateError("network coordinates are disabled on this agent (disableCoordinates)");
+    }
+    return this.vivaldi;
+  }
+
+  /** A direct probe's ack: move our coordinate, then let our next acks carry the new one. */
+  private handlePingComplete(node: string, rttMs: number, payload: Uint8Array): void {
+    const vivaldi = this.vivaldi;
+    if (vivaldi === undefined) return;
+    const outcome = vivaldi.handlePingComplete(node, rttMs, payload);
+    if (outcome === "updated") this.driver?.setAckPayload(vivaldi.ackPayload());
+    else if (outcome !== "empty") logCoordinate("dropped the coordinate in %s's ack (%s)", node, outcome);
   }
 
   private requireRunning(what: string): void {
@@ -607,6 +679,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (event.type === "refuted" || event.type === "left") return;
     if (event.type === "memberDown" || event.type === "memberLeft")
       this.heartbeatService?.memberGone(event.member.name);
+    // serf drops a coordinate when the member is reaped; a leave is final, a failure may heal.
+    if (event.type === "memberLeft") this.vivaldi?.forget(event.member.name);
     const handlerEvent = HANDLER_EVENT_OF[event.type];
     if (handlerEvent && this.eventHandlerRunner) {
       const member = toAgentMember(event.member);

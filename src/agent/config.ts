@@ -126,6 +126,12 @@ export interface AgentInit extends Partial<SwimConfig> {
   readonly querySizeLimit?: number;
   /** Largest encoded query response (serf's QueryResponseSizeLimit). Default 1024. */
   readonly queryResponseSizeLimit?: number;
+  /**
+   * Turn network coordinates off (serf's DisableCoordinates): our acks carry no coordinate, peers'
+   * are ignored, and `coordinate()`, `coordinateOf()`, `rtt()` and `GET /v1/coordinates` refuse.
+   * Default false: like serf, every direct probe moves our Vivaldi coordinate (src/coordinate).
+   */
+  readonly disableCoordinates?: boolean;
 }
 
 /** Every key an AgentInit may have besides the SwimConfig fields (for config files that must refuse unknown keys). */
@@ -160,6 +166,7 @@ export const AGENT_INIT_KEYS: readonly string[] = [
   "userEventSizeLimit",
   "querySizeLimit",
   "queryResponseSizeLimit",
+  "disableCoordinates",
 ] satisfies readonly (keyof AgentInit)[];
 
 /** The agent's resolved settings. */
@@ -192,6 +199,8 @@ export interface AgentConfig {
   readonly processMetrics: boolean;
   readonly nameConflictResolution: boolean;
   readonly keyringFile: string | undefined;
+  /** Network coordinates off (serf's DisableCoordinates). */
+  readonly disableCoordinates: boolean;
   readonly serfLimits: {
     readonly userEventSizeLimit: number;
     readonly querySizeLimit: number;
@@ -331,6 +340,10 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
   const nameConflictResolution = init.nameConflictResolution ?? true;
   if (typeof nameConflictResolution !== "boolean")
     throw new InvalidConfigError("nameConflictResolution", "must be true or false");
+  const disableCoordinates = init.disableCoordinates ?? false;
+  if (typeof disableCoordinates !== "boolean") {
+    throw new InvalidConfigError("disableCoordinates", "must be true or false");
+  }
   return Object.freeze({
     name,
     bind,
@@ -358,6 +371,7 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
     processMetrics,
     nameConflictResolution,
     keyringFile,
+    disableCoordinates,
     serfLimits,
   });
 }

@@ -1,5 +1,5 @@
 /*
- * The small HTTP client the client commands (members, join, leave, ring, leader, event, query, keys) share: where the
+ * The small HTTP client the client commands (members, join, leave, ring, leader, event, query, keys, rtt) share: where the
  * agent's API is by default, the `--http` and `--http-token` flags, one JSON request with a timeout, a streamed NDJSON request, and the
  * "cannot reach the agent" failure that exits 1.
  */

@@ -23,6 +23,7 @@ import {membersCommand} from "./commands/members.ts";
 import {monitorCommand} from "./commands/monitor.ts";
 import {queryCommand} from "./commands/query.ts";
 import {ringCommand} from "./commands/ring.ts";
+import {rttCommand} from "./commands/rtt.ts";
 import {simCommand} from "./commands/sim.ts";
 import {parseFlags} from "./flags.ts";
 import {UsageError} from "./usage-error.ts";
@@ -42,6 +43,7 @@ export const COMMANDS: readonly Command[] = [
   eventCommand,
   queryCommand,
   keysCommand,
+  rttCommand,
   keygenCommand,
   demoCommand,
   simCommand,

@@ -34,7 +34,13 @@ export type Input =
   /** Change our metadata (tags): bumps incarnation and gossips alive. */
   | {readonly type: "updateMeta"; readonly meta: Uint8Array}
   /** Queue application data to piggyback on gossip (memberlist's delegate broadcasts). */
-  | {readonly type: "broadcast"; readonly payload: Uint8Array};
+  | {readonly type: "broadcast"; readonly payload: Uint8Array}
+  /**
+   * The payload of every ack we send in answer to a UDP ping from now on (memberlist's
+   * PingDelegate.AckPayload; serf puts its network coordinate there). Accepted in any status,
+   * before `start` too; at most ACK_PAYLOAD_MAX_BYTES. Initially empty.
+   */
+  | {readonly type: "setAckPayload"; readonly payload: Uint8Array};
 
 /** Why an input (or part of one) was ignored. For metrics and debugging, not errors. */
 export type DropReason =
@@ -73,4 +79,17 @@ export type Effect =
   | {readonly type: "notify"; readonly event: Notification}
   /** Application data received from the cluster (a user message). */
   | {readonly type: "deliver"; readonly payload: Uint8Array; readonly from?: Address}
+  /**
+   * A direct probe was answered (memberlist's PingDelegate.NotifyPingComplete): `node` acked our
+   * UDP ping within probeTimeoutMs. `rttMs` runs from the ping's send time to the ack's arrival
+   * (the core time of the packet input), `payload` is the ack's (empty when the peer sets none).
+   * Never for acks relayed by indirect helpers, late acks after probeTimeoutMs, or TCP pings:
+   * those do not measure the direct round trip.
+   *
+   *   A ->[ping seq 7] B   (t0)        B ->[ack seq 7, payload] A   (t1)   ⇒  pingComplete{B, t1 − t0, payload}
+   */
+  | {readonly type: "pingComplete"; readonly node: string; readonly rttMs: number; readonly payload: Uint8Array}
   | {readonly type: "dropped"; readonly reason: DropReason; readonly from?: Address; readonly detail?: string};
+
+/** The pingComplete effect (memberlist's NotifyPingComplete arguments). */
+export type PingComplete = Extract<Effect, {readonly type: "pingComplete"}>;

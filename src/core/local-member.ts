@@ -2,12 +2,13 @@
  * Who this node is: the local member's identity as the embedder gives it, and the rules it must
  * follow before the node starts (memberlist checks the same at Create and in its delegate's
  * NodeMeta): a non-empty name, an incarnation that fits the wire's uint32 and is ≥ 1 (serf
- * ignores 0), metadata of at most META_MAX_SIZE bytes, a sensible Vsn and a port that fits uint16.
+ * ignores 0), metadata of at most META_MAX_SIZE bytes, a sensible Vsn and a port that fits uint16;
+ * and what it may put into its acks (at most ACK_PAYLOAD_MAX_BYTES).
  */
 import {InvalidConfigError} from "./errors.ts";
 import {isBadVsn} from "./members.ts";
 import {type Address, DEFAULT_VSN, type Vsn} from "./messages.ts";
-import {META_MAX_SIZE} from "./wire-limits.ts";
+import {ACK_PAYLOAD_MAX_BYTES, META_MAX_SIZE} from "./wire-limits.ts";
 
 /** Who this node is. */
 export interface LocalMemberInit {
@@ -34,6 +35,14 @@ const EMPTY = new Uint8Array(0);
 /** Throws InvalidConfigError (named `field`) when `meta` is longer than META_MAX_SIZE. */
 export function validateMeta(meta: Uint8Array, field = "meta"): void {
   if (meta.length > META_MAX_SIZE) throw new InvalidConfigError(field, `must be at most ${META_MAX_SIZE} bytes`);
+}
+
+/** Throws InvalidConfigError (named `field`) unless `payload` is a Uint8Array of at most ACK_PAYLOAD_MAX_BYTES. */
+export function validateAckPayload(payload: Uint8Array, field = "payload"): void {
+  if (!(payload instanceof Uint8Array)) throw new InvalidConfigError(field, "must be a Uint8Array");
+  if (payload.length > ACK_PAYLOAD_MAX_BYTES) {
+    throw new InvalidConfigError(field, `must be at most ${ACK_PAYLOAD_MAX_BYTES} bytes (got ${payload.length})`);
+  }
 }
 
 /**

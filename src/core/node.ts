@@ -27,7 +27,7 @@ import type {MemberView, Notification} from "./events.ts";
 import {FailedMembers} from "./failed-members.ts";
 import {InternPools} from "./intern.ts";
 import type {DropReason, Effect, Input} from "./io.ts";
-import {type LocalMemberInit, resolveLocalMember, validateMeta} from "./local-member.ts";
+import {type LocalMemberInit, resolveLocalMember, validateAckPayload, validateMeta} from "./local-member.ts";
 import {
   aliveVerdict,
   deadVerdict,
@@ -65,6 +65,7 @@ import {Tombstones} from "./tombstones.ts";
 import {COMPOUND_HEADER_OVERHEAD, COMPOUND_PART_OVERHEAD, COMPOUND_PARTS_MAX} from "./wire-limits.ts";
 
 export type {LocalMemberInit} from "./local-member.ts";
+export {validateAckPayload} from "./local-member.ts";
 export type {SwimStats} from "./swim-stats.ts";
 
 /** Injected collaborators. */
@@ -149,6 +150,8 @@ export class SwimNode {
   private gossipPhaseMs = 0;
   private leaveItem: QueuedBroadcast | undefined;
   private leaveTransmitted = false;
+  /** What our acks to UDP pings carry (setAckPayload); BOUNDED: ACK_PAYLOAD_MAX_BYTES (wire-limits.ts). */
+  private ackPayload: Uint8Array = EMPTY;
   private readonly ctx: {selfName: string; leaving: boolean; nowMs: number; deadNodeReclaimMs: number};
   // BOUNDED: COMPOUND_PARTS_MAX; scratch list for sendWithPiggyback, cleared on every use.
   private readonly picked: QueuedBroadcast[] = [];
@@ -228,6 +231,11 @@ export class SwimNode {
     const fx: Effect[] = [];
     this.fx = fx;
     this.now = nowMs;
+    if (input.type === "setAckPayload") {
+      // Not a network input: it neither counts for stall detection nor waits for start.
+      this.handleSetAckPayload(input.payload);
+      return fx;
+    }
     this.noticeStall(nowMs);
     if (this.statusValue === "idle" && input.type !== "start") {
       if (input.type === "streamRequest") fx.push({type: "streamClose", id: input.id});
@@ -346,6 +354,12 @@ export class SwimNode {
     this.armGossip();
   }
 
+  /** Throws InvalidConfigError (the node unchanged) for a payload that is not bytes or too long. */
+  private handleSetAckPayload(payload: Uint8Array): void {
+    validateAckPayload(payload);
+    this.ackPayload = payload;
+  }
+
   private requireActive(what: string): void {
     if (this.statusValue === "leaving" || this.statusValue === "left") {
       throw new InvalidStateError(`${what}: the node is ${this.statusValue}`);
@@ -364,7 +378,7 @@ export class SwimNode {
           this.handleIndirectPing(from, m);
           break;
         case "ack":
-          this.handleAck(from, m.seqNo);
+          this.handleAck(from, m.seqNo, m.payload);
           break;
         case "nack":
           this.handleNack(from, m.seqNo);
@@ -394,7 +408,7 @@ export class SwimNode {
       this.drop("wrongNode", from, m.node);
       return;
     }
-    this.sendWithPiggyback(m.source ?? from, [{type: "ack", seqNo: m.seqNo, payload: EMPTY}]);
+    this.sendWithPiggyback(m.source ?? from, [{type: "ack", seqNo: m.seqNo, payload: this.ackPayload}]);
   }
 
   private handleIndirectPing(from: Address, m: IndirectPingMessage): void {
@@ -409,10 +423,13 @@ export class SwimNode {
     this.setTimer({type: "indirectTimeout", seqNo}, this.config.probeTimeoutMs);
   }
 
-  private handleAck(from: Address, seqNo: number): void {
+  private handleAck(from: Address, seqNo: number, payload: Uint8Array): void {
     const probe = this.probeOf(seqNo);
     if (probe !== undefined) {
       this.counters.acksReceived++;
+      if (!probe.indirect) {
+        this.fx.push({type: "pingComplete", node: probe.target.name, rttMs: this.now - probe.startMs, payload});
+      }
       this.probeSucceeded(probe);
       return;
     }
@@ -636,6 +653,7 @@ export class SwimNode {
       deadlineMs,
       expectedNacks: 0,
       nacks: 0,
+      indirect: false,
       tcpStreamId: undefined,
       graced: false,
       suspect: chosen !== undefined,
@@ -685,6 +703,7 @@ export class SwimNode {
     const probe = this.probeOf(seqNo);
     if (probe === undefined) return;
     this.counters.indirectProbes++;
+    probe.indirect = true;
     this.setTimer({type: "probeDeadline", seqNo}, Math.max(0, probe.deadlineMs - this.now));
     const target = probe.target;
     const helpers = this.table.sample(

@@ -72,6 +72,12 @@ export interface ActiveProbe {
   /** Indirect helpers asked that will nack (peer pMax ≥ 4). */
   expectedNacks: number;
   nacks: number;
+  /**
+   * True once probeTimeoutMs passed without an ack and the indirect pings went out: an ack from
+   * then on completes the probe but is no RTT sample (memberlist notifies its PingDelegate only
+   * in the direct phase).
+   */
+  indirect: boolean;
   /** The outgoing stream id of the TCP fallback ping, if one was opened. */
   tcpStreamId: number | undefined;
   /** The deadline fired late once and was deferred (config.lateTimerGraceMs). */

@@ -15,3 +15,8 @@ export const COMPOUND_PART_OVERHEAD = 2;
  * above 127 (docs/memberlist-wire.md §3.2); memberlist's own senders stay far below because of the 1400-byte budget.
  */
 export const COMPOUND_PARTS_MAX = 64;
+/**
+ * Largest ack payload the core accepts from its host (`setAckPayload`). memberlist sets no limit,
+ * but an ack must fit one datagram with room to spare; serf's 8-dimension coordinate is 130 bytes.
+ */
+export const ACK_PAYLOAD_MAX_BYTES = 1_024;

@@ -22,6 +22,20 @@ export interface MemberJson {
   readonly tags: Readonly<Record<string, string>>;
 }
 
+/**
+ * One node's network coordinate (serf's Vivaldi coordinate, src/coordinate): `vec`, `adjustment`
+ * and `height` in seconds, as serf keeps and sends them; `error` dimensionless.
+ */
+export interface CoordinateJson {
+  readonly node: string;
+  readonly coordinate: {
+    readonly vec: readonly number[];
+    readonly error: number;
+    readonly adjustment: number;
+    readonly height: number;
+  };
+}
+
 /** An event the API streams to `/v1/events` subscribers. */
 export type StreamedEvent =
   | {readonly type: "member:up" | "member:suspect" | "member:alive" | "member:updated"; readonly member: MemberJson}
@@ -77,6 +91,8 @@ export interface HttpAgentView {
   readonly state: string;
   members(): readonly MemberJson[];
   heartbeats(): readonly DeviceView[];
+  /** Our coordinate first, then every member's known one; undefined when coordinates are disabled. */
+  coordinates(): readonly CoordinateJson[] | undefined;
   readonly protocolStats: ProtocolStats;
   /** The agent's prom-client registry, rendered at `/metrics`. */
   readonly metrics: Pick<Registry, "metrics" | "contentType">;

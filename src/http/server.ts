@@ -12,6 +12,8 @@
  *                      without key: {members, vnodes, ownership}
  *   GET  /v1/leader[?key=K][&tag=k=v]...   {key, tags, leader}  (leader null when no candidate)
  *   GET  /v1/heartbeats    JSON array of plain-heartbeat devices {name, state, phi, lastBeatAgoMs, addr, sources, …}
+ *   GET  /v1/coordinates   JSON array of {node, coordinate: {vec, error, adjustment, height}} (seconds, as
+ *                      serf's), ours first; 404 when the agent runs with disableCoordinates
  *   GET  /v1/stats     {name, state, incarnation, awarenessScore, core, driver, transport}: the protocol counters
  *   GET  /ui           the live dashboard (dashboard-page.ts), one self-contained page
  *   POST /v1/event, POST /v1/query (streamed), GET /v1/keys, POST /v1/keys/install|use|remove:
@@ -222,6 +224,15 @@ async function route(
       }
       const options = {...(key !== undefined ? {key} : {}), ...(Object.keys(tags).length > 0 ? {tags} : {})};
       sendJson(res, 200, {key: key ?? DEFAULT_LEADER_KEY, tags, leader: agent.leader(options) ?? null});
+      return;
+    }
+    case "/v1/coordinates": {
+      allow("GET");
+      const coordinates = agent.coordinates();
+      if (coordinates === undefined) {
+        throw new HttpError(404, "network coordinates are disabled on this agent (disableCoordinates)");
+      }
+      sendJson(res, 200, coordinates);
       return;
     }
     case "/v1/heartbeats":

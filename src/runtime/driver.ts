@@ -45,11 +45,13 @@ import {
   type LocalMemberInit,
   type Message,
   type Notification,
+  type PingComplete,
   type Random,
   type StreamMessage,
   type SwimConfig,
   SwimNode,
   type Timer,
+  validateAckPayload,
 } from "../core/index.ts";
 import {type Clock, createMonotonicClock} from "./clock.ts";
 import {Scheduler} from "./scheduler.ts";
@@ -151,6 +153,12 @@ export interface DriverListener {
   onNotify?(event: Notification): void;
   /** Application data from the cluster. */
   onDeliver?(payload: Uint8Array, from?: Address): void;
+  /**
+   * A direct probe was answered within probeTimeoutMs (memberlist's NotifyPingComplete): the
+   * target, the round trip in ms, and the ack's payload (a view of the received datagram; copy it
+   * to keep it past this call).
+   */
+  onPingComplete?(report: PingComplete): void;
   /** Bytes from the network that did not decode (already counted). */
   onDecodeError?(error: DecodeError, from: Address, via: "udp" | "tcp"): void;
   /** The core threw (a Lifeline bug); the input was dropped and the driver keeps running. */
@@ -348,6 +356,16 @@ export class Driver {
     this.feed({input: {type: "updateMeta", meta}});
   }
 
+  /**
+   * Sets what every ack to a UDP ping carries from now on (memberlist's AckPayload; serf's
+   * coordinate). Allowed before `start`. Throws InvalidConfigError("payload") when it is not bytes
+   * or longer than ACK_PAYLOAD_MAX_BYTES; the payload in use is then unchanged.
+   */
+  setAckPayload(payload: Uint8Array): void {
+    validateAckPayload(payload);
+    this.feed({input: {type: "setAckPayload", payload}});
+  }
+
   /** Queues application data to piggyback on gossip. */
   broadcast(payload: Uint8Array): void {
     this.feed({input: {type: "broadcast", payload}});
@@ -534,6 +552,9 @@ export class Driver {
           break;
         case "deliver":
           this.listener.onDeliver?.(effect.payload, effect.from);
+          break;
+        case "pingComplete":
+          this.listener.onPingComplete?.(effect);
           break;
         case "dropped":
           countDrop(this.stats, effect.reason);

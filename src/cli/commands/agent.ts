@@ -133,6 +133,13 @@ export const AGENT_FLAGS: readonly AgentFlag[] = [
     help: "do not LZW-compress outgoing packets and streams",
     convert: (value) => (value === true ? false : undefined),
   },
+  {
+    name: "disable-coordinates",
+    type: "bool",
+    path: "disableCoordinates",
+    help: "do not compute network coordinates (serf's -disable-coordinates; `lifeline rtt` then fails)",
+    convert: (value) => (value === true ? true : undefined),
+  },
   {name: "seed", type: "int", path: "seed", help: "PRNG seed of the protocol (default random)"},
   {name: "quiet", type: "bool", help: "do not log member state changes to stderr"},
   {
