@@ -28,7 +28,7 @@
  * Flags: --profiles lan,swift  --variant NAME=BASE:JSON (repeatable)  --sizes 16,64,256,1000
  *        --losses 0,0.05,0.1,0.3  --seeds 3  --seeds-large 2 (for N ≥ 1000)  --crashes 4
  *        --cells crash,slow,pause,flaky,flapping  --flaky-nodes 1000  --jobs 2
- *        --json FILE  --html FILE (default bench/results/qos.{json,html})
+ *        --json FILE  --html FILE (default bench/results/qos.{json,html})  --svg FILE (the chart alone)
  * Each run is a child process (one core each; --jobs of them at a time).
  */
 import {spawn} from "node:child_process";
@@ -62,6 +62,7 @@ const {values: flags} = parseArgs({
     jobs: {type: "string", default: "2"},
     json: {type: "string", default: join(ROOT, "bench", "results", "qos.json")},
     html: {type: "string", default: join(ROOT, "bench", "results", "qos.html")},
+    svg: {type: "string"},
     help: {type: "boolean", default: false},
   },
 });
@@ -134,7 +135,11 @@ writeFileSync(
 );
 mkdirSync(dirname(flags.html), {recursive: true});
 writeFileSync(flags.html, renderHtml(table, profiles));
-process.stderr.write(`wrote ${flags.json} and ${flags.html}\n`);
+if (flags.svg !== undefined) {
+  mkdirSync(dirname(flags.svg), {recursive: true});
+  writeFileSync(flags.svg, `${renderChart(table, profiles)}\n`);
+}
+process.stderr.write(`wrote ${[flags.json, flags.html, flags.svg].filter(Boolean).join(", ")}\n`);
 
 // ------------------------------------------------------------------------------------------ runs
 
@@ -328,10 +333,13 @@ function formatTable(rows) {
   return `${out.join("\n")}\n${ratios.length ? `\nRatios (median detection, load):\n${ratios.join("\n")}\n` : ""}`;
 }
 
-/** The page: the trade-off chart (detection p50 against false positives per node-hour) and the table. */
-function renderHtml(rows, profileList) {
-  const colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
-  const colorOf = new Map(profileList.map((p, i) => [p.name, colors[i % colors.length]]));
+const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+const colorsOf = (profileList) => new Map(profileList.map((p, i) => [p.name, COLORS[i % COLORS.length]]));
+const esc = (t) => String(t).replace(/[&<>"]/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})[c]);
+
+/** The trade-off chart as a standalone SVG: median crash → first detection against false positives per node-hour. */
+function renderChart(rows, profileList) {
+  const colorOf = colorsOf(profileList);
   const points = rows.filter((r) => r.firstP50 !== undefined);
   const W = 760;
   const H = 440;
@@ -343,7 +351,6 @@ function renderHtml(rows, profileList) {
   const yMax = Math.max(...points.map((p) => p.firstP50 / 1000), 1) * 1.1;
   const X = (v) => pad.l + ((xLog(v) - xMin) / (xMax - xMin)) * (W - pad.l - pad.r);
   const Y = (ms) => H - pad.b - (ms / 1000 / yMax) * (H - pad.t - pad.b);
-  const esc = (t) => String(t).replace(/[&<>"]/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})[c]);
   const ticks = [];
   for (let e = -3; e <= Math.floor(xMax); e++) {
     const x = X(10 ** e);
@@ -370,6 +377,16 @@ function renderHtml(rows, profileList) {
         `<rect x="${W - 150}" y="${pad.t + i * 18}" width="10" height="10" fill="${colorOf.get(p.name)}"/><text x="${W - 135}" y="${pad.t + 9 + i * 18}">${esc(p.name)}</text>`,
     )
     .join("");
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui,sans-serif" font-size="12" role="img" aria-label="detection time against false-positive rate"><rect width="${W}" height="${H}" fill="#fff"/>${ticks.join("")}
+<line x1="${pad.l}" y1="${H - pad.b}" x2="${W - pad.r}" y2="${H - pad.b}" stroke="#888"/><line x1="${pad.l}" y1="${pad.t}" x2="${pad.l}" y2="${H - pad.b}" stroke="#888"/>
+<text x="${(W + pad.l) / 2}" y="${H - 10}" text-anchor="middle">false positives per node-hour (log)</text>
+<text transform="translate(16 ${(H - pad.b + pad.t) / 2}) rotate(-90)" text-anchor="middle">first detection p50 (s)</text>
+${dots}${legend}</svg>`;
+}
+
+/** The page: the trade-off chart (detection p50 against false positives per node-hour) and the table. */
+function renderHtml(rows, profileList) {
+  const colorOf = colorsOf(profileList);
   const tableRows = rows
     .map(
       (r) =>
@@ -380,11 +397,7 @@ function renderHtml(rows, profileList) {
 <style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}svg text{font:12px system-ui,sans-serif}table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left}</style></head><body>
 <h1>Detection time against false positives</h1>
 <p>One point per profile and cell (bench/qos.mjs): median crash → first detection against false positives (running members declared dead) per node-hour. Lower left is better.</p>
-<svg width="${W}" height="${H}" role="img" aria-label="detection time against false-positive rate">${ticks.join("")}
-<line x1="${pad.l}" y1="${H - pad.b}" x2="${W - pad.r}" y2="${H - pad.b}" stroke="#888"/><line x1="${pad.l}" y1="${pad.t}" x2="${pad.l}" y2="${H - pad.b}" stroke="#888"/>
-<text x="${(W + pad.l) / 2}" y="${H - 10}" text-anchor="middle">false positives per node-hour (log)</text>
-<text transform="translate(16 ${(H - pad.b + pad.t) / 2}) rotate(-90)" text-anchor="middle">first detection p50 (s)</text>
-${dots}${legend}</svg>
+${renderChart(rows, profileList)}
 <h2>Table</h2><table><tr><th>cell</th><th>profile</th><th>first p50 s</th><th>first p99 s</th><th>all p50 s</th><th>all p99 s</th><th>FP</th><th>FP/node-h</th><th>healthy hit</th><th>faulty hit</th><th>flaps healthy</th><th>flaps faulty max</th><th>msg/node/s</th><th>B/node/s</th></tr>
 ${tableRows}</table></body></html>
 `;

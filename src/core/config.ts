@@ -38,6 +38,13 @@ export interface SwimConfig {
    */
   readonly suspectProbes: boolean;
   /**
+   * Expect no more confirmations than the live members could send (alive or suspect, less the
+   * suspect and the first accuser), so that dead members still in the table do not keep a
+   * suspicion from ever reaching its minimum (Lifeline only). memberlist counts every member in
+   * the table, dead ones too. LAN false.
+   */
+  readonly liveConfirmations: boolean;
+  /**
    * A suspicion timeout or probe deadline that fires more than this late means our own process
    * was stalled (a GC pause, a blocked event loop): what queued up meanwhile — the refutation,
    * the ack — has not been read yet, so the verdict waits this long once more (Lifeline only).
@@ -93,6 +100,7 @@ export function lanConfig(): SwimConfig {
     suspicionMaxTimeoutMult: 6,
     suspicionConfirmations: 2,
     suspectProbes: false,
+    liveConfirmations: false,
     lateTimerGraceMs: 0,
     refutedSuspicionMult: 0,
     gossipIntervalMs: 200,
@@ -145,7 +153,8 @@ export function localConfig(): SwimConfig {
 
 /**
  * Lifeline's LAN profile: memberlist's LAN timing with a shorter minimum suspicion that takes more
- * independent confirmations to reach, members that probe a suspect as soon as they hear of it, LAN's
+ * independent confirmations to reach (never more than the live members can send), members that
+ * probe a suspect as soon as they hear of it, LAN's
  * patience again for a member that has just refuted a suspicion (slow, not dead), and no verdict
  * from a timer that fired late because we were stalled ourselves (bench/qos.mjs measures it
  * against lan). Wire-compatible with memberlist: only local timers and
@@ -158,6 +167,7 @@ export function swiftConfig(): SwimConfig {
     suspicionMaxTimeoutMult: 12,
     suspicionConfirmations: 3,
     suspectProbes: true,
+    liveConfirmations: true,
     lateTimerGraceMs: 100,
     refutedSuspicionMult: 4,
   };
@@ -185,7 +195,7 @@ interface IntRule {
 }
 
 /** The fields that are booleans; every other field is an integer with a rule below. */
-const BOOLEAN_FIELDS = ["disableTcpPings", "suspectProbes"] as const;
+const BOOLEAN_FIELDS = ["disableTcpPings", "suspectProbes", "liveConfirmations"] as const;
 
 const INT_RULES: Readonly<Record<Exclude<keyof SwimConfig, (typeof BOOLEAN_FIELDS)[number]>, IntRule>> = {
   probeIntervalMs: {min: 1, max: 3_600_000},

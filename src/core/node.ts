@@ -930,7 +930,9 @@ export class SwimNode {
         this.notify({type: "memberSuspect", member: known.toView()});
         const c = this.config;
         const n = this.table.size;
-        const k = expectedConfirmations(c.suspicionConfirmations, n);
+        const expected = expectedConfirmations(c.suspicionConfirmations, n);
+        // Live others less the suspect: self and the other live members, less the first accuser.
+        const k = c.liveConfirmations ? Math.min(expected, Math.max(0, this.table.liveCount - 1)) : expected;
         const baseMinMs = suspicionTimeoutMs(c.suspicionMult, n, c.probeIntervalMs);
         const maxMs = c.suspicionMaxTimeoutMult * baseMinMs;
         const minMs = Math.min(

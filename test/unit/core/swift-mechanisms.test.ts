@@ -6,6 +6,7 @@
  */
 import {describe, expect, it} from "vitest";
 import {lanConfig, swiftConfig} from "../../../src/core/config.ts";
+import {remainingSuspicionMs, suspicionTimeoutMs} from "../../../src/core/suspicion.ts";
 import {
   expectNotified,
   expectTimer,
@@ -14,7 +15,7 @@ import {
   findTimers,
   rejectNotified,
 } from "../../helpers/core-expect.ts";
-import {alive, createTestNodeWithEffects, packetFrom, suspect, timerInput} from "../../helpers/core-harness.ts";
+import {alive, createTestNodeWithEffects, dead, packetFrom, suspect, timerInput} from "../../helpers/core-harness.ts";
 
 const MEMBERS = ["m0", "m1", "m2", "m3", "m4", "m5"];
 
@@ -161,7 +162,12 @@ describe("the swift profile", () => {
     const swift = swiftConfig();
     expect(swift.suspicionMult * swift.suspicionMaxTimeoutMult).toBe(4 * 6);
     expect([swift.suspicionMult, swift.suspicionConfirmations]).toEqual([2, 3]);
-    expect([swift.suspectProbes, swift.lateTimerGraceMs, swift.refutedSuspicionMult]).toEqual([true, 100, 4]);
+    expect([swift.suspectProbes, swift.liveConfirmations, swift.lateTimerGraceMs, swift.refutedSuspicionMult]).toEqual([
+      true,
+      true,
+      100,
+      4,
+    ]);
     // Every timing another member can observe stays lan's.
     const lan = lanConfig();
     for (const field of [
@@ -209,5 +215,33 @@ describe("refuted-suspicion memory", () => {
     node.handle(200, packetFrom("m3", alive("m3", 2)));
     const again = suspicionDelay(node.handle(300, packetFrom("m0", suspect("m3", 2, "m0"))));
     expect(again).toBe(first);
+  });
+});
+
+describe("live confirmations", () => {
+  // Six others, two of them dead: besides the accuser m0, only m1, m2 and we can confirm m3.
+  const confirmTwice = (liveConfirmations: boolean) => {
+    const {node} = createTestNodeWithEffects({
+      members: MEMBERS,
+      config: {suspicionMult: 2, suspicionMaxTimeoutMult: 12, suspicionConfirmations: 4, liveConfirmations},
+    });
+    node.handle(10, packetFrom("m0", dead("m4", 1, "m0")));
+    node.handle(20, packetFrom("m0", dead("m5", 1, "m0")));
+    node.handle(100, packetFrom("m0", suspect("m3", 1, "m0")));
+    node.handle(110, packetFrom("m1", suspect("m3", 1, "m1")));
+    const timers = findTimers(node.handle(120, packetFrom("m2", suspect("m3", 1, "m2"))), "suspicionTimeout");
+    expect(timers).toHaveLength(1);
+    return timers[0]?.delayMs as number;
+  };
+  const minMs = suspicionTimeoutMs(2, 7, 1000);
+  const maxMs = 12 * minMs;
+
+  it("expects no more confirmations than the live members can send", () => {
+    expect(confirmTwice(true)).toBeCloseTo(remainingSuspicionMs(2, 3, 20, minMs, maxMs), 6);
+  });
+
+  it("counts the dead members too when off, as memberlist does, and so waits longer", () => {
+    expect(confirmTwice(false)).toBeCloseTo(remainingSuspicionMs(2, 4, 20, minMs, maxMs), 6);
+    expect(confirmTwice(false)).toBeGreaterThan(confirmTwice(true));
   });
 });
