@@ -9,6 +9,8 @@
  *                                      (a fresh suspicion starts at the maximum; Lifeguard
  *                                      confirmations only shorten it)
  *   dissemination of `dead`          ≤ retransmitMult · ceil(log10(n+1)) gossip rounds · gossipIntervalMs
+ *   stall grace                      ≤ 2 · lateTimerGraceMs      (the probe deadline and the suspicion
+ *                                                                  timeout may each wait once)
  *
  * Lifeguard stretches the probe interval of a node that sees its own probes fail (an overloaded
  * host): interval × (awarenessScore + 1). Pass the highest awareness score the observers had to
@@ -23,6 +25,8 @@ export interface DetectionBound {
   readonly suspicionMaxMs: number;
   readonly suspicionMinMs: number;
   readonly disseminationMs: number;
+  /** What the late-timer grace (config.lateTimerGraceMs) may add: the deadline and the timeout, once each. */
+  readonly stallGraceMs: number;
   /** Sum of the terms: kill → every other member has declared it dead. */
   readonly totalMs: number;
 }
@@ -36,12 +40,14 @@ export function detectionBound(config: SwimConfig, n: number, awarenessScore = 0
   const suspicionMinMs = config.suspicionMult * Math.max(1, Math.log10(Math.max(1, n))) * interval;
   const suspicionMaxMs = config.suspicionMaxTimeoutMult * suspicionMinMs;
   const disseminationMs = config.retransmitMult * Math.ceil(Math.log10(n + 1)) * config.gossipIntervalMs;
+  const stallGraceMs = 2 * config.lateTimerGraceMs;
   return {
     firstProbeMs,
     probePeriodMs,
     suspicionMaxMs,
     suspicionMinMs,
     disseminationMs,
-    totalMs: Math.ceil(firstProbeMs + probePeriodMs + suspicionMaxMs + disseminationMs),
+    stallGraceMs,
+    totalMs: Math.ceil(firstProbeMs + probePeriodMs + suspicionMaxMs + disseminationMs + stallGraceMs),
   };
 }

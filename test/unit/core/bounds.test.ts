@@ -1,6 +1,6 @@
 import {describe, expect, it} from "vitest";
 import {detectionBound} from "../../../src/core/bounds.ts";
-import {lanConfig, localConfig, resolveConfig} from "../../../src/core/index.ts";
+import {lanConfig, localConfig, resolveConfig, swiftConfig} from "../../../src/core/index.ts";
 
 describe("detectionBound", () => {
   it.each([
@@ -14,6 +14,7 @@ describe("detectionBound", () => {
         suspicionMinMs: 4_000,
         suspicionMaxMs: 24_000,
         disseminationMs: 800,
+        stallGraceMs: 0,
         totalMs: 33_800,
       },
     },
@@ -27,6 +28,7 @@ describe("detectionBound", () => {
         suspicionMinMs: 600,
         suspicionMaxMs: 3_600,
         disseminationMs: 200,
+        stallGraceMs: 0,
         totalMs: 5_600,
       },
     },
@@ -40,7 +42,22 @@ describe("detectionBound", () => {
         suspicionMinMs: 8_000,
         suspicionMaxMs: 48_000,
         disseminationMs: 2_400,
+        stallGraceMs: 0,
         totalMs: 249_400,
+      },
+    },
+    {
+      title: "swift, 5 members: LAN's maximum suspicion, plus the late-timer grace twice",
+      config: swiftConfig(),
+      n: 5,
+      expected: {
+        firstProbeMs: 8_000,
+        probePeriodMs: 1_000,
+        suspicionMinMs: 2_000,
+        suspicionMaxMs: 24_000,
+        disseminationMs: 800,
+        stallGraceMs: 200,
+        totalMs: 34_000,
       },
     },
   ])("$title", ({config, n, expected}) => {
