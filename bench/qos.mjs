@@ -333,9 +333,14 @@ function formatTable(rows) {
   return `${out.join("\n")}\n${ratios.length ? `\nRatios (median detection, load):\n${ratios.join("\n")}\n` : ""}`;
 }
 
-const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
-const colorsOf = (profileList) => new Map(profileList.map((p, i) => [p.name, COLORS[i % COLORS.length]]));
-const esc = (t) => String(t).replace(/[&<>"]/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})[c]);
+// Function declarations, not consts: the top-level run above calls the renderers before this line.
+function colorsOf(profileList) {
+  const colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+  return new Map(profileList.map((p, i) => [p.name, colors[i % colors.length]]));
+}
+function esc(t) {
+  return String(t).replace(/[&<>"]/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})[c]);
+}
 
 /** The trade-off chart as a standalone SVG: median crash → first detection against false positives per node-hour. */
 function renderChart(rows, profileList) {

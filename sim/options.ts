@@ -18,7 +18,7 @@ export interface SimInit {
   readonly nodes: number;
   /** The one seed everything derives from (32-bit unsigned). Default 1. */
   readonly seed?: number;
-  /** Core preset the config starts from. Default "lan". */
+  /** Core preset the config starts from. Default "swift", as the agent. */
   readonly profile?: ProfileName;
   /** Core config fields over the preset. */
   readonly config?: Partial<SwimConfig>;
@@ -150,7 +150,7 @@ export function resolveSimOptions(init: SimInit): SimOptions {
   }
   const nodes = checkNumber("nodes", init.nodes, 1, 100_000, true);
   const seed = checkNumber("seed", init.seed ?? 1, 0, 0xffff_ffff, true);
-  const profile = init.profile ?? "lan";
+  const profile = init.profile ?? "swift";
   const base = profileConfig(profile);
   let config: SwimConfig;
   try {

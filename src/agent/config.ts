@@ -40,7 +40,7 @@ export interface AgentInit extends Partial<SwimConfig> {
   readonly retryJoinIntervalMs?: number;
   /** Our tags, carried in node meta as serf does (visible in `serf members`). */
   readonly tags?: Readonly<Record<string, string>>;
-  /** Base config preset. Default "lan". */
+  /** Base config preset. Default "swift" (memberlist's bytes, faster detection; "lan" is memberlist-exact). */
   readonly profile?: ProfileName;
   /** Base64 AES keys (16, 24 or 32 bytes), primary first; encrypts every packet and stream. */
   readonly encrypt?: string | readonly string[];
@@ -231,7 +231,7 @@ export function resolveAgentConfig(init: AgentInit = {}): AgentConfig {
       throw new InvalidConfigError("tags", `value of ${JSON.stringify(key)} must be a string`);
   }
   checkTags(tags);
-  const profile = init.profile ?? "lan";
+  const profile = init.profile ?? "swift";
   const base = profileConfig(profile);
   const overrides: Record<string, unknown> = {};
   for (const field of Object.keys(base)) {

@@ -935,16 +935,20 @@ export class SwimNode {
         const k = c.liveConfirmations ? Math.min(expected, Math.max(0, this.table.liveCount - 1)) : expected;
         const baseMinMs = suspicionTimeoutMs(c.suspicionMult, n, c.probeIntervalMs);
         const maxMs = c.suspicionMaxTimeoutMult * baseMinMs;
+        const refuted = this.refutedRecently(msg.node, maxMs);
         const minMs = Math.min(
           maxMs,
-          this.refutedRecently(msg.node, maxMs)
-            ? suspicionTimeoutMs(c.refutedSuspicionMult, n, c.probeIntervalMs)
-            : baseMinMs,
+          refuted ? suspicionTimeoutMs(c.refutedSuspicionMult, n, c.probeIntervalMs) : baseMinMs,
         );
         const s = new Suspicion(msg.node, msg.incarnation, msg.from, this.now, k, minMs, maxMs, this.nextToken());
         this.suspicions.set(msg.node, s);
         this.armSuspicion(s, s.initialTimeoutMs());
-        if (c.suspectProbes && msg.from !== this.name) this.requestSuspectProbe(known);
+        if (c.suspectProbes && msg.from !== this.name) {
+          // A member that refuted lately is more likely slow than dead: it gets the news, so it can
+          // refute again, but no probe that would take the slot from a fresh suspicion.
+          if (refuted) this.sendWithPiggyback(known.addr, [msg]);
+          else this.requestSuspectProbe(known);
+        }
         return undefined;
       }
       default:

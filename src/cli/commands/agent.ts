@@ -102,7 +102,7 @@ export const AGENT_FLAGS: readonly AgentFlag[] = [
     value: Object.keys(PROFILES).join("|"),
     path: "profile",
     choices: Object.keys(PROFILES),
-    help: "config preset (default lan)",
+    help: "config preset (default swift; lan = memberlist-exact timing)",
   },
   {
     name: "tag",

@@ -59,7 +59,7 @@ export const SIM_FLAGS: readonly SimFlag[] = [
     value: "NAME",
     choices: Object.keys(PROFILES),
     path: "profile",
-    help: `${Object.keys(PROFILES).join(" | ")} core preset (default lan)`,
+    help: `${Object.keys(PROFILES).join(" | ")} core preset (default swift)`,
   },
   {name: "loss", type: "number", value: "RATE", min: 0, max: 0.999, path: "lossRate", help: "uniform datagram loss"},
   {

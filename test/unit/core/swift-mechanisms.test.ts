@@ -2,7 +2,8 @@
  * The local mechanisms of the swift profile, each on its own over lan's timing: a member that
  * hears someone else's suspicion probes the suspect at once (beside the round-robin probe, never
  * delaying it), and a verdict from a timer that fired late because we were stalled waits for what
- * queued up meanwhile. With the flags off (lan), nothing of this happens.
+ * queued up meanwhile; a member that refuted lately waits longer and gets no suspect probe. With
+ * the flags off (lan), nothing of this happens.
  */
 import {describe, expect, it} from "vitest";
 import {lanConfig, swiftConfig} from "../../../src/core/config.ts";
@@ -207,6 +208,22 @@ describe("refuted-suspicion memory", () => {
     const later = 200 + first * 6 + 1;
     const again = suspicionDelay(node.handle(later, packetFrom("m0", suspect("m3", 2, "m0"))));
     expect(again).toBe(first);
+  });
+
+  it("tells a member that refuted lately of its new suspicion, but spends no suspect probe on it", () => {
+    const {node} = createTestNodeWithEffects({members: MEMBERS, config: {...config, suspectProbes: true}});
+    const probe = findSent(node.handle(100, packetFrom("m0", suspect("m3", 1, "m0"))), {to: "m3", type: "ping"});
+    expect(probe).toHaveLength(1);
+    const seqNo = (probe[0]?.message as {seqNo?: number} | undefined)?.seqNo ?? -1;
+    node.handle(150, packetFrom("m3", alive("m3", 2), {type: "ack", seqNo, payload: new Uint8Array(0)}));
+    const probesBefore = node.stats.suspectProbes;
+    const fx = node.handle(200, packetFrom("m0", suspect("m3", 2, "m0")));
+    expect(findSent(fx, {to: "m3", type: "ping"})).toEqual([]);
+    expect(findSent(fx, {to: "m3", type: "suspect"}).some((s) => s.message.incarnation === 2)).toBe(true);
+    expect(node.stats.suspectProbes).toBe(probesBefore);
+    // The slot is free for a fresh suspicion, probed at once.
+    const fresh = node.handle(250, packetFrom("m0", suspect("m4", 1, "m0")));
+    expect(findSent(fresh, {to: "m4", type: "ping"})).toHaveLength(1);
   });
 
   it("is off with lan's 0", () => {
