@@ -2,7 +2,7 @@ import {describe, expect, it} from "vitest";
 import {Agent, resolveAgentConfig} from "../../../src/agent/index.ts";
 import {formatMemberTable} from "../../../src/cli/main.ts";
 import {encodeTags} from "../../../src/codec/index.ts";
-import {DEFAULT_VSN, type MemberView} from "../../../src/core/index.ts";
+import {DEFAULT_VSN, lanConfig, type MemberView, swiftConfig} from "../../../src/core/index.ts";
 
 function view(name: string, tags: Record<string, string> = {}): MemberView {
   return {
@@ -17,11 +17,12 @@ function view(name: string, tags: Record<string, string> = {}): MemberView {
 }
 
 describe("resolveAgentConfig", () => {
-  it("defaults to 127.0.0.1:7946, the LAN profile, no HTTP and no encryption", () => {
+  it("defaults to 127.0.0.1:7946, the swift profile, no HTTP and no encryption", () => {
     const config = resolveAgentConfig({name: "a"});
     expect(config.bind).toEqual({host: "127.0.0.1", port: 7946});
-    expect(config.profile).toBe("lan");
-    expect(config.swim.probeIntervalMs).toBe(1_000);
+    expect(config.profile).toBe("swift");
+    expect(config.swim).toEqual(swiftConfig());
+    expect(resolveAgentConfig({name: "a", profile: "lan"}).swim).toEqual(lanConfig());
     expect(config.http).toBeUndefined();
     expect(config.keyring).toBeUndefined();
   });
