@@ -43,6 +43,7 @@ import {
   toAgentMember,
   toHandlerQuery,
 } from "./events.ts";
+import {type EventLoopDelay, EventLoopDelayMonitor} from "./event-loop-delay.ts";
 import {joinSeeds, retryJoin} from "./join.ts";
 import {loadKeyringFile, saveKeyringFile} from "./keyring-file.ts";
 import {createAgentMetrics} from "./metrics.ts";
@@ -67,6 +68,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private httpServer: {close(): Promise<void>; address: Address} | undefined;
   private startupJoin: Promise<boolean> | undefined;
   private readonly abort = new AbortController();
+  private readonly loopDelay = new EventLoopDelayMonitor();
   private tags: Readonly<Record<string, string>>;
   private readonly hashRing: HashRing;
   private ringStale = false;
@@ -113,6 +115,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         get recoveryStats() {
           return agent.recoveryStats;
         },
+        eventLoopDelay: () => agent.eventLoopDelay(),
       },
       {processMetrics: this.config.processMetrics, eventHandlers: this.config.eventHandlers.length > 0},
     );
@@ -216,6 +219,14 @@ export class Agent extends EventEmitter<AgentEvents> {
     return {core: node.stats, driver, transport, awarenessScore: node.awarenessScore, incarnation: node.incarnation};
   }
 
+  /**
+   * How late this process's event loop ran lately (p50, p99, max in ms, over the last 10–20 s): a
+   * blocked loop delays our acks, and peers then suspect us. Zeros before start and after stop.
+   */
+  eventLoopDelay(): EventLoopDelay {
+    return this.loopDelay.read();
+  }
+
   /** Counters of the driver and the transport. */
   get stats(): {driver: DriverStats; transport: TransportStats} {
     if (!this.driver || !this.transport) throw new AgentStateError("the agent is not started");
@@ -247,6 +258,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       port: config.advertise && config.advertise.port >= 0 ? config.advertise.port : bound.port,
     };
     this.startRecovery();
+    this.loopDelay.start();
     let keyring: Keyring | undefined;
     try {
       keyring = this.startingKeyring();
@@ -538,6 +550,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (this.status === "stopped") return;
     this.status = "stopped";
     this.abort.abort();
+    this.loopDelay.stop();
     this.driver?.stop();
     this.serf?.close();
     const closing: Promise<void>[] = [];
@@ -587,6 +600,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       },
       members: () => agent.members(),
       heartbeats: () => agent.heartbeats(),
+      eventLoopDelay: () => agent.eventLoopDelay(),
       coordinates: () => agent.vivaldi?.entries(),
       join: (addrs) => agent.join(addrs),
       leave: () => agent.leave(),

@@ -15,6 +15,7 @@ import type {DeviceView, HeartbeatServiceStats} from "../heartbeat/index.ts";
 import type {EventHandlerStats} from "../hooks/index.ts";
 import type {ProtocolStats} from "../http/index.ts";
 import type {SerfStats} from "../serf/index.ts";
+import type {EventLoopDelay} from "./event-loop-delay.ts";
 import type {NameConflictStats} from "./name-conflict.ts";
 
 /** What the families read at scrape time. */
@@ -30,6 +31,8 @@ export interface MetricsSource {
     readonly heartbeats: HeartbeatServiceStats | undefined;
     readonly eventHandlers: EventHandlerStats | undefined;
   };
+  /** How late the event loop ran lately. */
+  eventLoopDelay(): EventLoopDelay;
 }
 
 /** Which families the registry holds. */
@@ -90,6 +93,20 @@ function byLabel(
 }
 
 const PROTOCOL_FAMILIES: readonly Family[] = [
+  {
+    name: "lifeline_event_loop_delay_seconds",
+    help: "How late the event loop ran over the last 10-20 s (quantile 0.5, 0.99, and 1 = the maximum); a blocked loop delays our acks.",
+    type: "gauge",
+    labelNames: ["quantile"],
+    read: (source) => {
+      const d = source.eventLoopDelay();
+      return [
+        {labels: {quantile: "0.5"}, value: d.p50Ms / 1000},
+        {labels: {quantile: "0.99"}, value: d.p99Ms / 1000},
+        {labels: {quantile: "1"}, value: d.maxMs / 1000},
+      ];
+    },
+  },
   byLabel("lifeline_members", "Known members by state (self included).", "gauge", "state", (source) => {
     const byState: Record<string, number> = Object.fromEntries(MEMBER_STATES.map((state) => [state, 0]));
     for (const member of source.members()) byState[member.state] = (byState[member.state] ?? 0) + 1;

@@ -155,7 +155,8 @@ export function localConfig(): SwimConfig {
  * Lifeline's LAN profile: memberlist's LAN timing with a shorter minimum suspicion that takes more
  * independent confirmations to reach (never more than the live members can send), members that
  * probe a suspect as soon as they hear of it, LAN's
- * patience again for a member that has just refuted a suspicion (slow, not dead), and no verdict
+ * patience again for a member that has just refuted a suspicion (slow, not dead: it hears of its
+ * next suspicion but gets no suspect probe), and no verdict
  * from a timer that fired late because we were stalled ourselves (bench/qos.mjs measures it
  * against lan). Wire-compatible with memberlist: only local timers and
  * probe order differ.

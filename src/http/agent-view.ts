@@ -91,6 +91,8 @@ export interface HttpAgentView {
   readonly state: string;
   members(): readonly MemberJson[];
   heartbeats(): readonly DeviceView[];
+  /** How late the agent's event loop ran lately, in ms. */
+  eventLoopDelay(): {readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number};
   /** Our coordinate first, then every member's known one; undefined when coordinates are disabled. */
   coordinates(): readonly CoordinateJson[] | undefined;
   readonly protocolStats: ProtocolStats;

@@ -2,7 +2,8 @@
  * The agent's HTTP API (plain node:http, loopback by default):
  *
  *   GET  /v1/members   JSON array of {name, addr, port, state, incarnation, tags}
- *   GET  /v1/health    {status, name, incarnation, awarenessScore, members: {alive, suspect, dead, left}}
+ *   GET  /v1/health    {status, name, incarnation, awarenessScore, members: {alive, suspect, dead, left},
+ *                      eventLoopDelayMs: {p50Ms, p99Ms, maxMs}}
  *   POST /v1/join      {"addrs": ["HOST:PORT", ...]} → {"joined": n}   (502 when none answered)
  *   POST /v1/leave     leave gracefully → {"left": true}
  *   GET  /v1/events    Server-Sent Events: one `event: member:up|suspect|alive|down|updated` per change,
@@ -149,6 +150,7 @@ async function route(
         incarnation: agent.protocolStats.incarnation,
         awarenessScore: agent.protocolStats.awarenessScore,
         members: counts,
+        eventLoopDelayMs: agent.eventLoopDelay(),
       });
       return;
     }

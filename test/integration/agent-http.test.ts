@@ -83,6 +83,7 @@ describe("the HTTP API", () => {
       status: "ok",
       name: "api",
       members: {alive: 2, suspect: 0, dead: 0, left: 0},
+      eventLoopDelayMs: {p50Ms: expect.any(Number), p99Ms: expect.any(Number), maxMs: expect.any(Number)},
     });
   });
 
@@ -102,6 +103,9 @@ describe("the HTTP API", () => {
     expect(text).toMatch(/^lifeline_packets_in_total [1-9]\d*$/m);
     expect(text).toMatch(/^lifeline_decode_errors_total 0$/m);
     expect(text).toMatch(/^# TYPE lifeline_awareness_score gauge$/m);
+    for (const quantile of ["0.5", "0.99", "1"]) {
+      expect(text).toMatch(new RegExp(`^lifeline_event_loop_delay_seconds\\{quantile="${quantile}"\\} \\d`, "m"));
+    }
     // Node's default process metrics are there too, under prom-client's standard names.
     expect(text).toMatch(/^process_resident_memory_bytes [1-9]\d*$/m);
     expect(text).toMatch(/^# TYPE nodejs_eventloop_lag_seconds gauge$/m);
