@@ -34,6 +34,7 @@ import {advertiseHostFor, formatHostPort, type HostPort, parseHostPort} from "./
 import {type AgentConfig, type AgentInit, checkTags, DEFAULT_PORT, resolveAgentConfig} from "./config.ts";
 import {AgentCoordinates, type CoordinateStats, type NodeCoordinate} from "./coordinates.ts";
 import {AgentStateError} from "./errors.ts";
+import {type EventLoopDelay, EventLoopDelayMonitor} from "./event-loop-delay.ts";
 import {
   type AgentEvents,
   type AgentMember,
@@ -43,7 +44,6 @@ import {
   toAgentMember,
   toHandlerQuery,
 } from "./events.ts";
-import {type EventLoopDelay, EventLoopDelayMonitor} from "./event-loop-delay.ts";
 import {joinSeeds, retryJoin} from "./join.ts";
 import {loadKeyringFile, saveKeyringFile} from "./keyring-file.ts";
 import {createAgentMetrics} from "./metrics.ts";
