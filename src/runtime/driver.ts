@@ -4,12 +4,13 @@
  *   transport ──bytes──▶ codec.decode ──Input──▶ node.handle(now, input) ──Effect[]──▶ execute
  *        ▲                                                                               │
  *        └────────────── codec.encode ◀── send / sendStream / streamReply ◀──────────────┘
- *                                         setTimer ──▶ one min-heap, one armed setTimeout
+ *                                         setTimer ──▶ one min-heap, one armed wake-up
  *
  * Inputs are queued and handled one at a time, and each input's effects run in order before
  * the next input (so a listener that calls back into the agent never re-enters the core).
  * Every timer — the core's, and the driver's own stream deadlines — lives in one Scheduler
- * heap; a single unref'd setTimeout is armed for the earliest deadline. Core
+ * heap; a single wake-up is armed for the earliest deadline on the TimerHost (timer-host.ts: an
+ * unref'd setTimeout by default, a virtual-clock event in the simulator). Core
  * timers are values and are never cancelled; stream deadlines are ignored when they fire
  * after their stream finished.
  *
@@ -36,10 +37,13 @@ import {
   GossipMemo,
   type Keyring,
   labelOverhead,
+  type PacketOptions,
+  type StreamOptions,
 } from "../codec/index.ts";
 import {
   type Address,
   createRandom,
+  type DropReason,
   type Effect,
   type Input,
   type LocalMemberInit,
@@ -56,6 +60,7 @@ import {
 import {type Clock, createMonotonicClock} from "./clock.ts";
 import {Scheduler} from "./scheduler.ts";
 import {countDrop, createDriverStats, type DriverStats} from "./stats.ts";
+import {createNodeTimerHost, type TimerHost} from "./timer-host.ts";
 
 const logStream = createDebug("lifeline:stream");
 const logDrop = createDebug("lifeline:drop");
@@ -131,6 +136,15 @@ export interface DriverInit {
 export interface DriverComponents {
   readonly transport: DriverTransport;
   readonly clock?: Clock;
+  /** Where the single wake-up is armed; default one unref'd setTimeout on `clock`. */
+  readonly timers?: TimerHost;
+  /**
+   * What encoding and decoding remember (codec/context.ts); default a fresh one, never another
+   * driver's. The simulator shares one among its virtual nodes (the same bytes decode the same).
+   */
+  readonly codec?: CodecContext;
+  /** The decode memo of repeated gossip (codec/gossip-memo.ts); default a fresh one, null for none. */
+  readonly memo?: GossipMemo | null;
   /**
    * The application's push-pull state (memberlist's LocalState / MergeRemoteState delegate): what
    * to send in every push-pull, and what to do with the peer's. Serf keeps its clocks and recent
@@ -163,6 +177,12 @@ export interface DriverListener {
   onDecodeError?(error: DecodeError, from: Address, via: "udp" | "tcp"): void;
   /** The core threw (a Lifeline bug); the input was dropped and the driver keeps running. */
   onInternalError?(error: unknown, input: Input): void;
+  /** A datagram left for `to`: the messages it carries and its encoded bytes. */
+  onPacketSent?(to: Address, messages: readonly Message[], bytes: Uint8Array): void;
+  /** A stream message (request or reply) was written: the message and its encoded bytes. */
+  onStreamSent?(message: StreamMessage, bytes: Uint8Array): void;
+  /** The core dropped an input (already counted in stats). */
+  onDropped?(reason: DropReason): void;
 }
 
 /** The outcome of a join: how many seeds answered a push-pull. */
@@ -226,23 +246,29 @@ export class Driver {
    * What this driver's encoding and decoding remember (codec/context.ts), sharing its InternPools
    * with the node: never another driver's, so agents in one process cannot change each other's bytes.
    */
-  private readonly codec = new CodecContext();
+  private readonly codec: CodecContext;
   /** How received datagrams and streams are decoded: the keyring, the context, a memo of repeated gossip. */
-  private decodeOptions: {keyring?: Keyring; memo: GossipMemo; context: CodecContext; label: string};
+  private decodeOptions: {keyring?: Keyring; memo?: GossipMemo; context: CodecContext; label: string};
   /** The same for the reply on a stream we dialled (no label header expected). */
   private replyDecodeOptions: {
     keyring?: Keyring;
-    memo: GossipMemo;
+    memo?: GossipMemo;
     context: CodecContext;
     label: string;
     reply: true;
   };
+  /** How datagrams, stream requests and stream replies are encoded (rebuilt by setKeyring). */
+  private packetOptions!: PacketOptions;
+  private streamOptions!: StreamOptions;
+  private replyOptions!: StreamOptions;
   private readonly label: string;
   private readonly compress: boolean;
   private readonly crc: boolean;
   private readonly heap = new Scheduler<DriverTimer>();
+  private readonly timers: TimerHost;
+  /** The deadline the wake-up is armed for (undefined: none armed). */
   private armedAt: number | undefined;
-  private armed: ReturnType<typeof setTimeout> | undefined;
+  private readonly onWake = (): void => this.fire();
   // BOUNDED: inputs are drained synchronously; the queue only holds inputs fed while draining.
   private readonly queue: QueuedInput[] = [];
   private draining = false;
@@ -262,21 +288,25 @@ export class Driver {
   constructor(init: DriverInit, components: DriverComponents, listener: DriverListener = {}) {
     this.transport = components.transport;
     this.clock = components.clock ?? createMonotonicClock();
+    this.timers = components.timers ?? createNodeTimerHost(this.clock);
+    this.codec = components.codec ?? new CodecContext();
     this.listener = listener;
     this.keyring = init.keyring;
     this.userState = components.userState;
     this.label = init.label ?? "";
     // In a large cluster most gossip and push-pull states an agent receives are bytes it has
     // decoded before (each update arrives ~retransmitLimit times); see codec/gossip-memo.ts.
+    const memo = components.memo === undefined ? new GossipMemo(AGENT_MEMO_ENTRIES, this.codec) : components.memo;
     this.decodeOptions = {
       ...(init.keyring ? {keyring: init.keyring} : {}),
-      memo: new GossipMemo(AGENT_MEMO_ENTRIES, this.codec),
+      ...(memo !== null ? {memo} : {}),
       context: this.codec,
       label: this.label,
     };
     this.replyDecodeOptions = {...this.decodeOptions, reply: true};
     this.compress = init.compress ?? true;
     this.crc = init.crc ?? true;
+    this.buildEncodeOptions();
     this.coreConfig = Object.freeze({
       ...init.config,
       maxPacketBytes: init.config.maxPacketBytes - (init.keyring ? ENCRYPTION_OVERHEAD : 0) - labelOverhead(this.label),
@@ -389,6 +419,15 @@ export class Driver {
     this.keyring = keyring;
     this.decodeOptions = {...this.decodeOptions, keyring};
     this.replyDecodeOptions = {...this.replyDecodeOptions, keyring};
+    this.buildEncodeOptions();
+  }
+
+  /** The encode options of datagrams and streams, built once (and again on a key change). */
+  private buildEncodeOptions(): void {
+    const crypt = this.keyring ? {keyring: this.keyring} : {};
+    this.packetOptions = {compress: this.compress, crc: this.crc, context: this.codec, label: this.label, ...crypt};
+    this.streamOptions = {compress: this.compress, context: this.codec, label: this.label, ...crypt};
+    this.replyOptions = {...this.streamOptions, reply: true};
   }
 
   /**
@@ -398,8 +437,7 @@ export class Driver {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.armed !== undefined) clearTimeout(this.armed);
-    this.armed = undefined;
+    this.timers.disarm();
     this.armedAt = undefined;
     this.heap.clear();
     this.queue.length = 0;
@@ -558,6 +596,7 @@ export class Driver {
           break;
         case "dropped":
           countDrop(this.stats, effect.reason);
+          this.listener.onDropped?.(effect.reason);
           if (logDrop.enabled) {
             logDrop(
               "core dropped input: %s%s%s",
@@ -596,13 +635,7 @@ export class Driver {
     if (messages.length === 0) return;
     let bytes: Uint8Array;
     try {
-      bytes = encodePacket(messages, {
-        compress: this.compress,
-        crc: this.crc,
-        context: this.codec,
-        label: this.label,
-        ...(this.keyring ? {keyring: this.keyring} : {}),
-      });
+      bytes = encodePacket(messages, this.packetOptions);
     } catch (error) {
       this.listener.onInternalError?.(error, {type: "packet", from: to, messages});
       return;
@@ -613,21 +646,22 @@ export class Driver {
     const log = protocolLog((messages[0] as Message).type);
     if (log.enabled)
       log("send %s to %s:%d (%d bytes)", messages.map((m) => m.type).join("+"), to.host, to.port, bytes.length);
+    this.listener.onPacketSent?.(to, messages, bytes);
     this.transport.send(to, bytes);
   }
 
   /** Encodes and writes one stream message: `reply` on an accepted connection, else the request that opens a dialled one. */
   private writeStream(stream: DriverStream, message: StreamMessage, reply: boolean): void {
+    let bytes: Uint8Array;
     try {
-      stream.write(
-        encodeStream(message, {
-          compress: this.compress,
-          context: this.codec,
-          label: this.label,
-          reply,
-          ...(this.keyring ? {keyring: this.keyring} : {}),
-        }),
-      );
+      bytes = encodeStream(message, reply ? this.replyOptions : this.streamOptions);
+    } catch (error) {
+      this.listener.onInternalError?.(error, {type: "streamFailed", id: -1, reason: "encode"});
+      return;
+    }
+    this.listener.onStreamSent?.(message, bytes);
+    try {
+      stream.write(bytes);
     } catch (error) {
       this.listener.onInternalError?.(error, {type: "streamFailed", id: -1, reason: "encode"});
     }
@@ -701,30 +735,25 @@ export class Driver {
     this.heap.push(timeMs, timer);
   }
 
-  /** Arms the single setTimeout for the earliest deadline (re-arming only when it changed). */
+  /** Arms the single wake-up for the earliest deadline (re-arming only when it changed). */
   private arm(): void {
     if (this.stopped) return;
     const top = this.heap.peek();
     if (top === undefined) {
-      if (this.armed !== undefined) clearTimeout(this.armed);
-      this.armed = undefined;
+      if (this.armedAt !== undefined) this.timers.disarm();
       this.armedAt = undefined;
       return;
     }
-    if (this.armed !== undefined && this.armedAt === top.timeMs) return;
-    if (this.armed !== undefined) clearTimeout(this.armed);
+    if (this.armedAt === top.timeMs) return;
     this.armedAt = top.timeMs;
-    this.armed = setTimeout(() => this.fire(), Math.max(0, Math.ceil(top.timeMs - this.now())));
-    // The sockets keep the process alive while the agent runs; the timer alone must not.
-    this.armed.unref?.();
+    this.timers.arm(top.timeMs, this.onWake);
   }
 
   private fire(): void {
-    this.armed = undefined;
     this.armedAt = undefined;
     if (this.stopped) return;
-    // setTimeout has millisecond resolution; accept deadlines up to 1 ms ahead of the clock.
-    for (const item of this.heap.popDue(this.now() + 1)) {
+    // A wake-up may come up to the host's slack ahead of the clock (setTimeout: 1 ms).
+    for (const item of this.heap.popDue(this.now() + this.timers.slackMs)) {
       if (this.stopped) return;
       const timer = item.value;
       switch (timer.kind) {
