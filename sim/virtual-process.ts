@@ -1,0 +1,104 @@
+/*
+ * One virtual node process as the real Driver sees it: its socket (a DriverTransport over the
+ * virtual network) and its timer (the Driver's TimerHost on the virtual clock). The simulation
+ * owns the network and the clock (VirtualWorld); a process only forwards to it and hands the
+ * simulation's deliveries to the handlers the Driver installed.
+ *
+ *   Driver.send(bytes)   ─▶ world.sendDatagram ─▶ Network ─▶ packet event ─▶ receiveDatagram ─▶ Driver
+ *   Driver.dial(addr)    ─▶ world.dial ─▶ VirtualStream (virtual-stream.ts)
+ *   Driver arms its wake ─▶ world.scheduleWake(at, token) ─▶ wake event ─▶ wake(token) ─▶ Driver
+ *
+ * A wake-up is never removed from the clock: re-arming or disarming bumps the token, and a wake
+ * event carrying an older token is ignored (the core's own rule for stale timers). A crash stops
+ * the Driver and the process is dropped; a restart is a new VirtualProcess (new generation).
+ */
+import type {Address, SwimNode} from "../src/core/index.ts";
+import type {Driver, DriverStream, DriverTransport, TimerHost} from "../src/runtime/index.ts";
+
+/** What a process uses of the simulation. */
+export interface VirtualWorld {
+  /** Queues the process's wake-up event at `atMs` carrying `token`. */
+  scheduleWake(process: VirtualProcess, atMs: number, token: number): void;
+  /** Offers a datagram from the process to the virtual network. */
+  sendDatagram(process: VirtualProcess, to: Address, bytes: Uint8Array): void;
+  /** Opens a virtual stream from the process to `to`. */
+  dial(process: VirtualProcess, to: Address): DriverStream;
+}
+
+type TransportHandlers = Parameters<DriverTransport["setHandlers"]>[0];
+
+/** A node process: the Driver's transport and timer host in one. */
+export class VirtualProcess implements DriverTransport, TimerHost {
+  /** The virtual clock is exact: a wake-up never comes early. */
+  readonly slackMs = 0;
+  readonly index: number;
+  /** Process generation (bumped by every boot of the node). */
+  readonly gen: number;
+  readonly addr: Address;
+  /** Set right after construction, by the simulation. */
+  driver!: Driver;
+  /** The core the Driver runs, set when the Driver builds it. */
+  node!: SwimNode;
+  /** Token of the armed wake-up; older wake events are stale. */
+  wakeToken = 0;
+  private readonly world: VirtualWorld;
+  private handlers: TransportHandlers | undefined;
+  private fire: (() => void) | undefined;
+
+  constructor(world: VirtualWorld, index: number, gen: number, addr: Address) {
+    this.world = world;
+    this.index = index;
+    this.gen = gen;
+    this.addr = addr;
+  }
+
+  // ---- DriverTransport
+
+  setHandlers(handlers: TransportHandlers): void {
+    this.handlers = handlers;
+  }
+
+  send(to: Address, bytes: Uint8Array): void {
+    this.world.sendDatagram(this, to, bytes);
+  }
+
+  dial(to: Address): DriverStream {
+    return this.world.dial(this, to);
+  }
+
+  // ---- TimerHost
+
+  arm(atMs: number, fire: () => void): void {
+    this.fire = fire;
+    this.world.scheduleWake(this, atMs, ++this.wakeToken);
+  }
+
+  disarm(): void {
+    this.wakeToken++;
+    this.fire = undefined;
+  }
+
+  // ---- deliveries from the simulation
+
+  /** Is a wake event with `token` still the armed one? */
+  isArmed(token: number): boolean {
+    return token === this.wakeToken && this.fire !== undefined;
+  }
+
+  /** Runs the armed wake-up (the caller checked isArmed). */
+  wake(): void {
+    const fire = this.fire;
+    this.fire = undefined;
+    fire?.();
+  }
+
+  /** A datagram arrived on the process's socket. */
+  receiveDatagram(data: Uint8Array, from: Address, receivedAtMs: number): void {
+    this.handlers?.onDatagram({data, from, receivedAtMs});
+  }
+
+  /** Someone connected to the process (the stream carries its first bytes next). */
+  accept(stream: DriverStream): void {
+    this.handlers?.onStream(stream);
+  }
+}
