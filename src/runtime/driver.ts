@@ -192,18 +192,30 @@ export interface JoinResult {
   readonly errors: readonly string[];
 }
 
-type DriverTimer =
-  | {readonly kind: "core"; readonly timer: Timer}
-  | {readonly kind: "streamOut"; readonly id: number}
-  | {readonly kind: "streamIn"; readonly id: number}
-  | {readonly kind: "leave"};
+/** One of the driver's own deadlines (the core's timers go into the heap as they are). */
+class OwnDeadline {
+  readonly kind: "streamOut" | "streamIn" | "leave";
+  /** The stream's id (0 for leave). */
+  readonly id: number;
+  constructor(kind: OwnDeadline["kind"], id: number) {
+    this.kind = kind;
+    this.id = id;
+  }
+}
 
-interface QueuedInput {
-  readonly input: Input;
+type DriverTimer = Timer | OwnDeadline;
+
+/** What an API call wants to hear about its input. */
+interface InputHooks {
   /** Called with each outgoing stream id the input's effects opened. */
   readonly onStream?: (id: number) => void;
   /** Called after the input's effects ran. */
   readonly onDone?: () => void;
+}
+
+interface QueuedInput {
+  readonly input: Input;
+  readonly hooks: InputHooks | undefined;
 }
 
 interface JoinTracker {
@@ -268,6 +280,10 @@ export class Driver {
   private readonly timers: TimerHost;
   /** The deadline the wake-up is armed for (undefined: none armed). */
   private armedAt: number | undefined;
+  /** The heap changed since the wake-up was last armed (arm() has nothing to do otherwise). */
+  private heapChanged = false;
+  /** True while fire() runs due timers: it arms once, at its end. */
+  private firing = false;
   private readonly onWake = (): void => this.fire();
   // BOUNDED: inputs are drained synchronously; the queue only holds inputs fed while draining.
   private readonly queue: QueuedInput[] = [];
@@ -340,7 +356,7 @@ export class Driver {
       onDatagram: (datagram) => this.handleDatagram(datagram.data, datagram.from),
       onStream: (stream) => this.handleIncomingStream(stream),
     });
-    this.feed({input: {type: "start"}});
+    this.feed({type: "start"});
   }
 
   /**
@@ -358,14 +374,16 @@ export class Driver {
         resolve: () => resolve({attempted: seeds.length, answered: tracker.answered, errors: tracker.errors}),
       };
       this.joins.add(tracker);
-      this.feed({
-        input: {type: "join", seeds},
-        onStream: (id) => tracker.ids.add(id),
-        onDone: () => {
-          tracker.processed = true;
-          this.settleJoin(tracker);
+      this.feed(
+        {type: "join", seeds},
+        {
+          onStream: (id) => tracker.ids.add(id),
+          onDone: () => {
+            tracker.processed = true;
+            this.settleJoin(tracker);
+          },
         },
-      });
+      );
     });
   }
 
@@ -375,15 +393,15 @@ export class Driver {
     return new Promise((resolve) => {
       this.leaveWaiters.push(resolve);
       if (this.leaveWaiters.length === 1) {
-        this.schedule(this.now() + this.coreConfig.leaveTimeoutMs + 1_000, {kind: "leave"});
-        this.feed({input: {type: "leave"}});
+        this.schedule(this.now() + this.coreConfig.leaveTimeoutMs + 1_000, new OwnDeadline("leave", 0));
+        this.feed({type: "leave"});
       }
     });
   }
 
   /** Replaces our metadata (tags); the core bumps the incarnation and gossips it. */
   updateMeta(meta: Uint8Array): void {
-    this.feed({input: {type: "updateMeta", meta}});
+    this.feed({type: "updateMeta", meta});
   }
 
   /**
@@ -393,12 +411,12 @@ export class Driver {
    */
   setAckPayload(payload: Uint8Array): void {
     validateAckPayload(payload);
-    this.feed({input: {type: "setAckPayload", payload}});
+    this.feed({type: "setAckPayload", payload});
   }
 
   /** Queues application data to piggyback on gossip. */
   broadcast(payload: Uint8Array): void {
-    this.feed({input: {type: "broadcast", payload}});
+    this.feed({type: "broadcast", payload});
   }
 
   /**
@@ -452,27 +470,35 @@ export class Driver {
 
   // ---- inputs -------------------------------------------------------------------------------
 
-  private feed(item: QueuedInput): void {
+  /** Handles `input` now, or after the input being handled (and those queued before it). */
+  private feed(input: Input, hooks?: InputHooks): void {
     if (this.stopped) return;
-    this.queue.push(item);
-    if (this.draining) return;
+    if (this.draining) {
+      this.queue.push({input, hooks});
+      return;
+    }
     this.draining = true;
     try {
-      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
-        let effects: Effect[] = [];
-        try {
-          effects = this.node.handle(this.now(), next.input);
-        } catch (error) {
-          this.listener.onInternalError?.(error, next.input);
-        }
-        this.execute(effects, next);
-        next.onDone?.();
-        if (this.stopped) break;
+      this.run(input, hooks);
+      for (let next = this.queue.shift(); next !== undefined && !this.stopped; next = this.queue.shift()) {
+        this.run(next.input, next.hooks);
       }
     } finally {
       this.draining = false;
     }
-    this.arm();
+    if (!this.firing) this.arm();
+  }
+
+  /** One input through the core, then its effects in order. */
+  private run(input: Input, hooks: InputHooks | undefined): void {
+    let effects: Effect[] = [];
+    try {
+      effects = this.node.handle(this.now(), input);
+    } catch (error) {
+      this.listener.onInternalError?.(error, input);
+    }
+    this.execute(effects, hooks);
+    hooks?.onDone?.();
   }
 
   private handleDatagram(data: Uint8Array, from: Address): void {
@@ -505,7 +531,7 @@ export class Driver {
     const log = protocolLog((messages[0] as Message).type);
     if (log.enabled)
       log("recv %s from %s:%d (%d bytes)", messages.map((m) => m.type).join("+"), from.host, from.port, data.length);
-    this.feed({input: {type: "packet", from, messages}});
+    this.feed({type: "packet", from, messages});
   }
 
   private handleIncomingStream(stream: DriverStream): void {
@@ -517,7 +543,7 @@ export class Driver {
     const entry: IncomingStream = {stream, requested: false};
     this.incoming.set(id, entry);
     this.stats.streamsIn++;
-    this.schedule(this.now() + this.coreConfig.tcpTimeoutMs, {kind: "streamIn", id});
+    this.schedule(this.now() + this.coreConfig.tcpTimeoutMs, new OwnDeadline("streamIn", id));
     this.arm();
     stream.setHandlers({
       onData: (buffered) => {
@@ -537,7 +563,7 @@ export class Driver {
           return;
         }
         entry.requested = true;
-        this.feed({input: {type: "streamRequest", id, from: stream.remote, message}});
+        this.feed({type: "streamRequest", id, from: stream.remote, message});
         this.mergeUserState(message, stream.remote);
       },
       onClose: () => {
@@ -552,7 +578,7 @@ export class Driver {
 
   // ---- effects ------------------------------------------------------------------------------
 
-  private execute(effects: readonly Effect[], origin: QueuedInput): void {
+  private execute(effects: readonly Effect[], hooks: InputHooks | undefined): void {
     for (const effect of effects) {
       if (this.stopped) return;
       switch (effect.type) {
@@ -560,7 +586,7 @@ export class Driver {
           this.sendPacket(effect.to, effect.messages);
           break;
         case "sendStream":
-          origin.onStream?.(effect.id);
+          hooks?.onStream?.(effect.id);
           this.openStream(effect.id, effect.to, this.withUserState(effect.message), effect.timeoutMs);
           break;
         case "streamReply": {
@@ -579,7 +605,7 @@ export class Driver {
           break;
         }
         case "setTimer":
-          this.schedule(this.now() + Math.max(0, effect.delayMs), {kind: "core", timer: effect.timer});
+          this.schedule(this.now() + Math.max(0, effect.delayMs), effect.timer);
           break;
         case "notify":
           if (effect.event.type === "left") {
@@ -672,7 +698,7 @@ export class Driver {
     const entry: OutgoingStream = {stream, done: false};
     this.outgoing.set(id, entry);
     this.stats.streamsOut++;
-    this.schedule(this.now() + Math.max(1, timeoutMs), {kind: "streamOut", id});
+    this.schedule(this.now() + Math.max(1, timeoutMs), new OwnDeadline("streamOut", id));
     this.writeStream(stream, message, false);
     stream.setHandlers({
       onData: (buffered) => {
@@ -687,7 +713,7 @@ export class Driver {
         this.outgoing.delete(id);
         stream.end();
         this.completeJoinStream(id, message.type === "pushPull" ? undefined : describeReply(message));
-        this.feed({input: {type: "streamResponse", id, message}});
+        this.feed({type: "streamResponse", id, message});
         this.mergeUserState(message, to);
       },
       onClose: (error) => {
@@ -726,18 +752,20 @@ export class Driver {
     this.stats.streamFailures++;
     logStream("outgoing stream %d to %s:%d failed: %s", id, entry.stream.remote.host, entry.stream.remote.port, reason);
     this.completeJoinStream(id, reason);
-    this.feed({input: {type: "streamFailed", id, reason}});
+    this.feed({type: "streamFailed", id, reason});
   }
 
   // ---- timers -------------------------------------------------------------------------------
 
   private schedule(timeMs: number, timer: DriverTimer): void {
     this.heap.push(timeMs, timer);
+    this.heapChanged = true;
   }
 
   /** Arms the single wake-up for the earliest deadline (re-arming only when it changed). */
   private arm(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.heapChanged) return;
+    this.heapChanged = false;
     const top = this.heap.peek();
     if (top === undefined) {
       if (this.armedAt !== undefined) this.timers.disarm();
@@ -751,40 +779,51 @@ export class Driver {
 
   private fire(): void {
     this.armedAt = undefined;
+    this.heapChanged = true;
     if (this.stopped) return;
-    // A wake-up may come up to the host's slack ahead of the clock (setTimeout: 1 ms).
-    for (const item of this.heap.popDue(this.now() + this.timers.slackMs)) {
-      if (this.stopped) return;
-      const timer = item.value;
-      switch (timer.kind) {
-        case "core":
-          if (logTimer.enabled) logTimer("%o fired %d ms late", timer.timer, Math.round(this.now() - item.timeMs));
-          this.feed({input: {type: "timer", timer: timer.timer}});
-          break;
-        case "streamOut":
-          this.failStream(timer.id, "timeout");
-          break;
-        case "streamIn": {
-          const entry = this.incoming.get(timer.id);
-          if (entry) {
-            this.incoming.delete(timer.id);
-            this.stats.streamTimeouts++;
-            logStream(
-              "incoming stream %d from %s:%d closed at its deadline",
-              timer.id,
-              entry.stream.remote.host,
-              entry.stream.remote.port,
-            );
-            entry.stream.destroy();
-          }
-          break;
+    this.firing = true;
+    try {
+      // A wake-up may come up to the host's slack ahead of the clock (setTimeout: 1 ms).
+      for (const item of this.heap.popDue(this.now() + this.timers.slackMs)) {
+        if (this.stopped) return;
+        const timer = item.value;
+        if (timer instanceof OwnDeadline) this.expire(timer);
+        else {
+          if (logTimer.enabled) logTimer("%o fired %d ms late", timer, Math.round(this.now() - item.timeMs));
+          this.feed({type: "timer", timer});
         }
-        case "leave":
-          this.settleLeave();
-          break;
       }
+    } finally {
+      this.firing = false;
     }
     this.arm();
+  }
+
+  /** One of the driver's own deadlines passed. */
+  private expire(timer: OwnDeadline): void {
+    switch (timer.kind) {
+      case "streamOut":
+        this.failStream(timer.id, "timeout");
+        break;
+      case "streamIn": {
+        const entry = this.incoming.get(timer.id);
+        if (entry) {
+          this.incoming.delete(timer.id);
+          this.stats.streamTimeouts++;
+          logStream(
+            "incoming stream %d from %s:%d closed at its deadline",
+            timer.id,
+            entry.stream.remote.host,
+            entry.stream.remote.port,
+          );
+          entry.stream.destroy();
+        }
+        break;
+      }
+      case "leave":
+        this.settleLeave();
+        break;
+    }
   }
 
   // ---- join and leave bookkeeping ------------------------------------------------------------
