@@ -492,6 +492,7 @@ export class Driver {
   /** One input through the core, then its effects in order. */
   private run(input: Input, hooks: InputHooks | undefined): void {
     let effects: Effect[] = [];
+    this.stats.inputs++;
     try {
       effects = this.node.handle(this.now(), input);
     } catch (error) {
@@ -783,9 +784,17 @@ export class Driver {
     if (this.stopped) return;
     this.firing = true;
     try {
-      // A wake-up may come up to the host's slack ahead of the clock (setTimeout: 1 ms).
-      for (const item of this.heap.popDue(this.now() + this.timers.slackMs)) {
-        if (this.stopped) return;
+      // A wake-up may come up to the host's slack ahead of the clock (setTimeout: 1 ms). Only
+      // deadlines already in the heap run in this turn; those their inputs set wait for the next.
+      const limit = this.now() + this.timers.slackMs;
+      const heap = this.heap;
+      const seqBound = heap.nextSeq;
+      for (
+        let item = heap.peek();
+        item !== undefined && item.timeMs <= limit && item.seq < seqBound;
+        item = heap.peek()
+      ) {
+        heap.pop();
         const timer = item.value;
         if (timer instanceof OwnDeadline) this.expire(timer);
         else {

@@ -15,15 +15,20 @@ export class Scheduler<T> {
   // UNBOUNDED: holds what the owner schedules; the core bounds its own timers (a fixed set of loops
   // plus one per pending probe and per suspicion, each bounded by the member table).
   private readonly heap: Scheduled<T>[] = [];
-  private nextSeq = 0;
+  private seqCounter = 0;
 
   get size(): number {
     return this.heap.length;
   }
 
+  /** The sequence number the next push will get: items pushed from now on have seq ≥ it. */
+  get nextSeq(): number {
+    return this.seqCounter;
+  }
+
   /** Adds `value` due at `timeMs`. */
   push(timeMs: number, value: T): void {
-    const item: Scheduled<T> = {timeMs, seq: this.nextSeq++, value};
+    const item: Scheduled<T> = {timeMs, seq: this.seqCounter++, value};
     const heap = this.heap;
     heap.push(item);
     let i = heap.length - 1;
