@@ -54,6 +54,7 @@ import type {SerfMember} from "../src/serf/index.ts";
 import {SafetyChecker} from "./checkers.ts";
 import {VirtualClock} from "./clock.ts";
 import {type SimCoordinateStats, SimCoordinates} from "./coordinates.ts";
+import {type ResumePhase, resumeOrder} from "./event-loop.ts";
 import {Metrics} from "./metrics.ts";
 import {type BlockRule, Network} from "./network.ts";
 import {resolveSimOptions, type SimInit, type SimOptions} from "./options.ts";
@@ -126,7 +127,9 @@ interface Slot {
   /** Process generation: bumped at every crash and restart. */
   gen: number;
   paused: boolean;
-  // BOUNDED: what arrives during one pause (its wake-up plus packets and stream events addressed to it).
+  /** The event loop is blocked (a stall fault): events wait, the process is running. */
+  stalled: boolean;
+  // BOUNDED: what arrives during one pause or stall (its wake-up plus packets and stream events addressed to it).
   parked: SimEvent[];
   slowMs: number;
   everStarted: boolean;
@@ -235,8 +238,8 @@ export class Simulation {
   private unbooted: number;
   /** Events handled so far. */
   eventsHandled = 0;
-  /** Inputs the Drivers handed to SwimNode.handle. */
-  inputsHandled = 0;
+  /** Inputs handed to SwimNode.handle by the Drivers of processes that have stopped. */
+  private stoppedInputs = 0;
   /** Called every ~4096 events with the current virtual time (for progress bars). */
   onProgress: ((nowMs: number) => void) | undefined;
   /** Serf's layer on every node process (options.serf), and what it delivered; undefined otherwise. */
@@ -309,6 +312,7 @@ export class Simulation {
         proc: undefined,
         gen: 0,
         paused: false,
+        stalled: false,
         parked: [],
         slowMs: 0,
         everStarted: false,
@@ -338,6 +342,13 @@ export class Simulation {
   }
 
   // ---------------------------------------------------------------- reading the state
+
+  /** Inputs the Drivers handed to SwimNode.handle so far. */
+  get inputsHandled(): number {
+    let n = this.stoppedInputs;
+    for (const slot of this.slots) if (slot.proc !== undefined) n += slot.proc.driver.stats.inputs;
+    return n;
+  }
 
   /** Current virtual time in ms. */
   get nowMs(): number {
@@ -557,8 +568,10 @@ export class Simulation {
     slot.proc = undefined;
     slot.gen++;
     slot.paused = false;
+    slot.stalled = false;
     slot.parked = [];
     proc.driver.stop();
+    this.stoppedInputs += proc.driver.stats.inputs;
     this.serf?.stop(i);
     this.coords?.crash(i);
     this.views.nodeDown(i);
@@ -594,19 +607,47 @@ export class Simulation {
     }
   }
 
-  /** Ends a pause: everything that piled up is handled now, in arrival order. */
+  /**
+   * Ends a pause: everything that piled up is handled now, as a stopped Node process continues
+   * (event-loop.ts): the socket reads first, then the timers that expired.
+   */
   resume(name: string): void {
     const i = this.indexOf(name);
     const slot = this.slots[i] as Slot;
     if (!slot.paused) return;
     slot.paused = false;
-    const parked = slot.parked;
-    slot.parked = [];
-    for (const ev of parked) this.clock.at(this.nowMs, ev);
+    const parked = this.unpark(slot, "poll");
     for (const entry of this.timeline)
       if (entry.kind === "pause" && entry.label === name && entry.endMs === null) entry.endMs = this.nowMs;
-    this.hash.record(22, i, parked.length);
+    this.hash.record(22, i, parked);
     this.metrics.expectConvergence("resume", this.nowMs);
+  }
+
+  /**
+   * Blocks `name`'s event loop for durationMs (synchronous work, a long GC): its process keeps its
+   * sockets and timers, but handles nothing; then the loop resumes in Node's order (event-loop.ts):
+   * the timers that expired, then the packets that waited. A paused, stalled or down node is left as is.
+   */
+  stall(name: string, durationMs: number): void {
+    const i = this.indexOf(name);
+    const slot = this.slots[i] as Slot;
+    if (!(durationMs > 0)) throw new InvalidConfigError("durationMs", "must be a number > 0");
+    if (slot.proc === undefined || slot.paused || slot.stalled) return;
+    slot.stalled = true;
+    const gen = slot.gen;
+    const entry = this.note("stall", `${name} ${durationMs} ms`, true);
+    this.hash.record(24, i, gen);
+    this.at(this.nowMs + durationMs, () => {
+      if (slot.gen !== gen || !slot.stalled) return;
+      slot.stalled = false;
+      entry.endMs = this.nowMs;
+      this.hash.record(25, i, this.unpark(slot, "timers"));
+    });
+  }
+
+  /** Is `name`'s event loop blocked by a stall? */
+  isStalled(name: string): boolean {
+    return (this.slots[this.indexOf(name)] as Slot).stalled;
   }
 
   /** Makes `name` handle everything `delayMs` late (0 restores it). */
@@ -780,6 +821,8 @@ export class Simulation {
         createNode: (config, self, random) => {
           const node = new SwimNode(config, self, {random, sizeOf: this.sizeOf, intern: this.codec.intern});
           proc.node = node;
+          // Without a trace or the checker there is nothing to see between the Driver and the core.
+          if (this.trace === undefined && this.safety === undefined) return node;
           return {handle: (nowMs: number, input: Input) => this.handleInput(slot, node, nowMs, input)};
         },
       },
@@ -787,6 +830,7 @@ export class Simulation {
     );
     slot.proc = proc;
     slot.paused = false;
+    slot.stalled = false;
     slot.parked = [];
     // Allowed before start, as an agent sets its first coordinate.
     if (this.coords) proc.driver.setAckPayload(this.coords.boot(i, seed));
@@ -816,9 +860,8 @@ export class Simulation {
     if (seeds.length > 0 && slot.proc === proc) void proc.driver.join(seeds);
   }
 
-  /** One input the Driver hands node `slot`'s core: counted, traced and checked. */
+  /** One input the Driver hands node `slot`'s core: traced and checked. */
   private handleInput(slot: Slot, node: SwimNode, nowMs: number, input: Input): ReturnType<SwimNode["handle"]> {
-    this.inputsHandled++;
     if (this.trace !== undefined) this.trace(`${nowMs} ${slot.name} <- ${describeInput(input)}`);
     const effects = node.handle(nowMs, input);
     this.safety?.observeSelf(nowMs, slot.name, node.incarnation);
@@ -898,9 +941,17 @@ export class Simulation {
     return true;
   }
 
-  /** True when the event was parked (paused node) or pushed back (slow node). */
+  /** Requeues what a blocked node held, now, in the order its loop handles it; returns how many. */
+  private unpark(slot: Slot, phase: ResumePhase): number {
+    const parked = slot.parked;
+    slot.parked = [];
+    for (const ev of resumeOrder(parked, isWake, phase)) this.clock.at(this.nowMs, ev);
+    return parked.length;
+  }
+
+  /** True when the event was parked (paused or stalled node) or pushed back (slow node). */
   private parkOrDelay(slot: Slot, ev: SimEvent): boolean {
-    if (slot.paused) {
+    if (slot.paused || slot.stalled) {
       slot.parked.push(ev);
       return true;
     }
@@ -1057,7 +1108,8 @@ export class Simulation {
         code = VIEW_LEFT;
     }
     const prev = this.views.set(i, j, code);
-    this.metrics.onTransition(now, i, j, prev, code, this.views, (this.slots[j] as Slot).paused);
+    const about = this.slots[j] as Slot;
+    this.metrics.onTransition(now, i, j, prev, code, this.views, about.paused || about.stalled);
   }
 
   private stopAfterLeave(i: number): void {
@@ -1067,6 +1119,7 @@ export class Simulation {
     slot.proc = undefined;
     slot.gen++;
     proc.driver.stop();
+    this.stoppedInputs += proc.driver.stats.inputs;
     this.serf?.stop(i);
     this.coords?.crash(i);
     this.views.nodeDown(i);
@@ -1074,6 +1127,8 @@ export class Simulation {
   }
 }
 const NO_TAGS: Readonly<Record<string, string>> = Object.freeze({});
+
+const isWake = (ev: SimEvent): boolean => ev.k === K_WAKE;
 
 function checkRate(field: string, value: number): number {
   if (typeof value !== "number" || !(value >= 0 && value <= 1))
