@@ -909,10 +909,9 @@ export class Simulation {
 
   /** Pops and handles one event due by `until`; false when none is left. */
   private step(until: number): boolean {
-    const item = this.clock.next(until);
-    if (item === undefined) return false;
-    const ev = item.value;
-    const now = item.timeMs;
+    const ev = this.clock.next(until);
+    if (ev === undefined) return false;
+    const now = this.clock.nowMs;
     this.eventsHandled++;
     if ((this.eventsHandled & 4095) === 0) this.onProgress?.(now);
     switch (ev.k) {

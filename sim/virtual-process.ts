@@ -26,6 +26,11 @@ export interface VirtualWorld {
 }
 
 type TransportHandlers = Parameters<DriverTransport["setHandlers"]>[0];
+type DatagramHandler = TransportHandlers["onDatagram"];
+type StreamHandler = TransportHandlers["onStream"];
+
+const ignoreDatagram: DatagramHandler = () => {};
+const ignoreStream: StreamHandler = (stream) => stream.destroy();
 
 /** A node process: the Driver's transport and timer host in one. */
 export class VirtualProcess implements DriverTransport, TimerHost {
@@ -42,7 +47,9 @@ export class VirtualProcess implements DriverTransport, TimerHost {
   /** Token of the armed wake-up; older wake events are stale. */
   wakeToken = 0;
   private readonly world: VirtualWorld;
-  private handlers: TransportHandlers | undefined;
+  // The Driver's handlers, kept as fields (not behind a handlers object): every datagram calls one.
+  private onDatagram: DatagramHandler = ignoreDatagram;
+  private onStream: StreamHandler = ignoreStream;
   private fire: (() => void) | undefined;
 
   constructor(world: VirtualWorld, index: number, gen: number, addr: Address) {
@@ -55,7 +62,8 @@ export class VirtualProcess implements DriverTransport, TimerHost {
   // ---- DriverTransport
 
   setHandlers(handlers: TransportHandlers): void {
-    this.handlers = handlers;
+    this.onDatagram = handlers.onDatagram;
+    this.onStream = handlers.onStream;
   }
 
   send(to: Address, bytes: Uint8Array): void {
@@ -94,11 +102,11 @@ export class VirtualProcess implements DriverTransport, TimerHost {
 
   /** A datagram arrived on the process's socket. */
   receiveDatagram(data: Uint8Array, from: Address, receivedAtMs: number): void {
-    this.handlers?.onDatagram({data, from, receivedAtMs});
+    this.onDatagram({data, from, receivedAtMs});
   }
 
   /** Someone connected to the process (the stream carries its first bytes next). */
   accept(stream: DriverStream): void {
-    this.handlers?.onStream(stream);
+    this.onStream(stream);
   }
 }

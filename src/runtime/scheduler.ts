@@ -1,8 +1,13 @@
 /*
  * A deadline min-heap ordered by (timeMs, seq). Shared by the real driver (which arms a single
- * setTimeout for the earliest deadline) and the simulator (which pops events in virtual time).
+ * wake-up for the earliest deadline) and the simulator (which pops events in virtual time).
  * The insertion sequence number breaks ties, so equal deadlines come out in the order they went
  * in — the property that makes a simulated run deterministic.
+ *
+ * The keys live in two typed arrays beside the values, so sifting compares contiguous numbers
+ * instead of chasing one object per entry, and a push allocates nothing once the arrays have
+ * grown: the simulator runs a thousand drivers' heaps and one big event heap in one process.
+ * peekTimeMs / peekSeq / popValue are the allocation-free forms of peek / pop.
  */
 
 export interface Scheduled<T> {
@@ -11,14 +16,19 @@ export interface Scheduled<T> {
   readonly value: T;
 }
 
+const INITIAL_CAPACITY = 8;
+
 export class Scheduler<T> {
   // UNBOUNDED: holds what the owner schedules; the core bounds its own timers (a fixed set of loops
   // plus one per pending probe and per suspicion, each bounded by the member table).
-  private readonly heap: Scheduled<T>[] = [];
+  private times = new Float64Array(INITIAL_CAPACITY);
+  private seqs = new Float64Array(INITIAL_CAPACITY);
+  private values: (T | undefined)[] = [];
+  private count = 0;
   private seqCounter = 0;
 
   get size(): number {
-    return this.heap.length;
+    return this.count;
   }
 
   /** The sequence number the next push will get: items pushed from now on have seq ≥ it. */
@@ -28,52 +38,90 @@ export class Scheduler<T> {
 
   /** Adds `value` due at `timeMs`. */
   push(timeMs: number, value: T): void {
-    const item: Scheduled<T> = {timeMs, seq: this.seqCounter++, value};
-    const heap = this.heap;
-    heap.push(item);
-    let i = heap.length - 1;
+    if (this.count === this.times.length) this.grow();
+    const times = this.times;
+    const seqs = this.seqs;
+    const values = this.values;
+    const seq = this.seqCounter++;
+    let i = this.count++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const p = heap[parent] as Scheduled<T>;
-      if (!before(item, p)) break;
-      heap[i] = p;
+      const pt = times[parent] as number;
+      if (pt < timeMs || (pt === timeMs && (seqs[parent] as number) < seq)) break;
+      times[i] = pt;
+      seqs[i] = seqs[parent] as number;
+      values[i] = values[parent];
       i = parent;
     }
-    heap[i] = item;
+    times[i] = timeMs;
+    seqs[i] = seq;
+    values[i] = value;
+  }
+
+  /** Deadline of the earliest item; +Infinity when empty. */
+  peekTimeMs(): number {
+    return this.count > 0 ? (this.times[0] as number) : Number.POSITIVE_INFINITY;
+  }
+
+  /** Sequence number of the earliest item; +Infinity when empty. */
+  peekSeq(): number {
+    return this.count > 0 ? (this.seqs[0] as number) : Number.POSITIVE_INFINITY;
   }
 
   /** The earliest item without removing it. */
   peek(): Scheduled<T> | undefined {
-    return this.heap[0];
+    if (this.count === 0) return undefined;
+    return {timeMs: this.times[0] as number, seq: this.seqs[0] as number, value: this.values[0] as T};
   }
 
   /** Removes and returns the earliest item. */
   pop(): Scheduled<T> | undefined {
-    const heap = this.heap;
-    const top = heap[0];
-    if (top === undefined) return undefined;
-    const last = heap.pop() as Scheduled<T>;
-    if (heap.length > 0) {
+    const top = this.peek();
+    if (top !== undefined) this.popValue();
+    return top;
+  }
+
+  /** Removes the earliest item and returns its value (undefined when empty). */
+  popValue(): T | undefined {
+    const n = this.count;
+    if (n === 0) return undefined;
+    const times = this.times;
+    const seqs = this.seqs;
+    const values = this.values;
+    const top = values[0];
+    const last = n - 1;
+    this.count = last;
+    const lt = times[last] as number;
+    const ls = seqs[last] as number;
+    const lv = values[last];
+    values[last] = undefined;
+    if (last > 0) {
       let i = 0;
-      const n = heap.length;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= last) break;
         const r = l + 1;
-        let smallest = i;
-        let smallestItem = last;
-        if (l < n && before(heap[l] as Scheduled<T>, smallestItem)) {
-          smallest = l;
-          smallestItem = heap[l] as Scheduled<T>;
+        let c = l;
+        let ct = times[l] as number;
+        let cs = seqs[l] as number;
+        if (r < last) {
+          const rt = times[r] as number;
+          const rs = seqs[r] as number;
+          if (rt < ct || (rt === ct && rs < cs)) {
+            c = r;
+            ct = rt;
+            cs = rs;
+          }
         }
-        if (r < n && before(heap[r] as Scheduled<T>, smallestItem)) {
-          smallest = r;
-          smallestItem = heap[r] as Scheduled<T>;
-        }
-        if (smallest === i) break;
-        heap[i] = smallestItem;
-        i = smallest;
+        if (lt < ct || (lt === ct && ls < cs)) break;
+        times[i] = ct;
+        seqs[i] = cs;
+        values[i] = values[c];
+        i = c;
       }
-      heap[i] = last;
+      times[i] = lt;
+      seqs[i] = ls;
+      values[i] = lv;
     }
     return top;
   }
@@ -81,17 +129,22 @@ export class Scheduler<T> {
   /** Removes and returns every item due at or before `timeMs`, in order. */
   popDue(timeMs: number): Scheduled<T>[] {
     const out: Scheduled<T>[] = [];
-    for (let top = this.peek(); top !== undefined && top.timeMs <= timeMs; top = this.peek()) {
-      out.push(this.pop() as Scheduled<T>);
-    }
+    while (this.count > 0 && (this.times[0] as number) <= timeMs) out.push(this.pop() as Scheduled<T>);
     return out;
   }
 
   clear(): void {
-    this.heap.length = 0;
+    this.values.fill(undefined, 0, this.count);
+    this.count = 0;
   }
-}
 
-function before<T>(a: Scheduled<T>, b: Scheduled<T>): boolean {
-  return a.timeMs < b.timeMs || (a.timeMs === b.timeMs && a.seq < b.seq);
+  private grow(): void {
+    const capacity = this.times.length * 2;
+    const times = new Float64Array(capacity);
+    const seqs = new Float64Array(capacity);
+    times.set(this.times);
+    seqs.set(this.seqs);
+    this.times = times;
+    this.seqs = seqs;
+  }
 }
