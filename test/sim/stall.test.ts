@@ -1,7 +1,7 @@
 import {join} from "node:path";
 import {describe, expect, it} from "vitest";
-import {createSimulation, loadScenarioFile, runScenario} from "../../sim/index.ts";
 import {resumeOrder} from "../../sim/event-loop.ts";
+import {createSimulation, loadScenarioFile, runScenario} from "../../sim/index.ts";
 
 const SCENARIO = join(import.meta.dirname, "../../sim/scenarios/stall.json");
 
