@@ -13,8 +13,9 @@
  *          reads the packets that waited in the socket buffer.
  *   pause  the process was stopped (SIGSTOP) while idle in poll, its usual place: on SIGCONT
  *          poll returns with the readable sockets first; the expired timers run next iteration.
- * Packets never wait in a buffer of bounded size here: a stall of a few seconds at the message
- * rates of a SWIM member is far below a socket's receive buffer.
+ * Not modelled: the socket receive buffer is unbounded here (a real one, Linux's rmem_default of
+ * about 208 KB, drops datagrams after a long stall in a busy cluster), and serf's layer's timers
+ * (Simulation.at actions) run on time even while the loop is blocked.
  */
 
 /** Where a blocked loop resumes. */
