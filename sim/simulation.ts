@@ -36,7 +36,7 @@
  * it); packets to its address are dropped until a restart brings up a new Driver and SwimNode
  * with the same name and address (incarnation 1, so it must refute its way back).
  */
-import {CodecContext, type DecodeError, encodedSize, GossipMemo, Keyring} from "../src/codec/index.ts";
+import {CodecContext, encodedSize, GossipMemo, Keyring} from "../src/codec/index.ts";
 import type {Coordinate} from "../src/coordinate/index.ts";
 import {
   type Address,
@@ -46,10 +46,9 @@ import {
   type Message,
   type Notification,
   type Random,
-  type StreamMessage,
   SwimNode,
 } from "../src/core/index.ts";
-import {type Clock, Driver, type DriverListener} from "../src/runtime/index.ts";
+import {type Clock, Driver} from "../src/runtime/index.ts";
 import type {SerfMember} from "../src/serf/index.ts";
 import {SafetyChecker} from "./checkers.ts";
 import {VirtualClock} from "./clock.ts";
@@ -690,7 +689,37 @@ export class Simulation {
 
   /** The processes' side of the simulation: wake-ups on the virtual clock, datagrams on the network. */
   private createWorld(): VirtualWorld {
+    const slotOf = (proc: VirtualProcess): Slot => this.slots[proc.index] as Slot;
     return {
+      // What each Driver reports: events to views, metrics and the checker; sends to the load metrics.
+      notify: (proc, event) => this.notify(slotOf(proc), event, this.clock.nowMs),
+      deliver: (proc, payload) => {
+        this.metrics.userDeliveries++;
+        this.serf?.deliver(proc.index, payload);
+      },
+      pingComplete: (proc, report) => {
+        const payload = this.coords?.onPingComplete(proc.index, report.node, report.rttMs, report.payload);
+        if (payload !== undefined) proc.driver.setAckPayload(payload);
+      },
+      decodeError: (proc, error) => {
+        if (error.code === "labelMismatch") this.metrics.labelMismatches++;
+        else this.metrics.decodeErrors++;
+        this.trace?.(`${this.clock.nowMs} ${slotOf(proc).name} decodeError ${error.message}`);
+      },
+      packetSent: (proc, to, messages, bytes) => {
+        this.countMessages(messages, bytes.length);
+        this.metrics.onSend(proc.index, bytes.length, false);
+        if (this.trace !== undefined) {
+          this.trace(
+            `${this.clock.nowMs} ${slotOf(proc).name} -> ${to.host} ${messages.map((m) => m.type).join("+")} ${bytes.length}B`,
+          );
+        }
+      },
+      streamSent: (proc, message, bytes) => {
+        this.metrics.onSend(proc.index, bytes.length, true);
+        this.metrics.onMessage(`stream:${message.type}`, bytes.length);
+      },
+      dropped: (_proc, reason) => this.metrics.onDropped(reason),
       scheduleWake: (proc, atMs, token) => {
         this.clock.at(
           atMs,
@@ -826,7 +855,7 @@ export class Simulation {
           return {handle: (nowMs: number, input: Input) => this.handleInput(slot, node, nowMs, input)};
         },
       },
-      this.listenerFor(slot, proc),
+      proc,
     );
     slot.proc = proc;
     slot.paused = false;
@@ -866,45 +895,6 @@ export class Simulation {
     const effects = node.handle(nowMs, input);
     this.safety?.observeSelf(nowMs, slot.name, node.incarnation);
     return effects;
-  }
-
-  /** What node `slot`'s Driver reports: events to views, metrics and the checker; sends to the load metrics. */
-  private listenerFor(slot: Slot, proc: VirtualProcess): DriverListener {
-    const i = slot.index;
-    return {
-      onNotify: (event) => this.notify(slot, event, this.clock.nowMs),
-      onDeliver: (payload) => {
-        this.metrics.userDeliveries++;
-        this.serf?.deliver(i, payload);
-      },
-      onPingComplete: (report) => {
-        const payload = this.coords?.onPingComplete(i, report.node, report.rttMs, report.payload);
-        if (payload !== undefined) proc.driver.setAckPayload(payload);
-      },
-      onDecodeError: (error: DecodeError) => {
-        if (error.code === "labelMismatch") this.metrics.labelMismatches++;
-        else this.metrics.decodeErrors++;
-        this.trace?.(`${this.clock.nowMs} ${slot.name} decodeError ${error.message}`);
-      },
-      // The simulator runs with the core's assertions on and crashes loudly.
-      onInternalError: (error) => {
-        throw error;
-      },
-      onPacketSent: (to, messages, bytes) => {
-        this.countMessages(messages, bytes.length);
-        this.metrics.onSend(i, bytes.length, false);
-        if (this.trace !== undefined) {
-          this.trace(
-            `${this.clock.nowMs} ${slot.name} -> ${to.host} ${messages.map((m) => m.type).join("+")} ${bytes.length}B`,
-          );
-        }
-      },
-      onStreamSent: (message: StreamMessage, bytes) => {
-        this.metrics.onSend(i, bytes.length, true);
-        this.metrics.onMessage(`stream:${message.type}`, bytes.length);
-      },
-      onDropped: (reason) => this.metrics.onDropped(reason),
-    };
   }
 
   /** Pops and handles one event due by `until`; false when none is left. */

@@ -1,8 +1,10 @@
 /*
  * One virtual node process as the real Driver sees it: its socket (a DriverTransport over the
- * virtual network) and its timer (the Driver's TimerHost on the virtual clock). The simulation
- * owns the network and the clock (VirtualWorld); a process only forwards to it and hands the
- * simulation's deliveries to the handlers the Driver installed.
+ * virtual network), its timer (the Driver's TimerHost on the virtual clock) and where it reports
+ * (the Driver's listener). The simulation owns the network, the clock and the observers
+ * (VirtualWorld); a process only forwards to it, naming itself, and hands the simulation's
+ * deliveries to the handlers the Driver installed. One object for all three keeps what a
+ * datagram or a wake-up touches in one place.
  *
  *   Driver.send(bytes)   ─▶ world.sendDatagram ─▶ Network ─▶ packet event ─▶ receiveDatagram ─▶ Driver
  *   Driver.dial(addr)    ─▶ world.dial ─▶ VirtualStream (virtual-stream.ts)
@@ -12,11 +14,28 @@
  * event carrying an older token is ignored (the core's own rule for stale timers). A crash stops
  * the Driver and the process is dropped; a restart is a new VirtualProcess (new generation).
  */
-import type {Address, SwimNode} from "../src/core/index.ts";
-import type {Driver, DriverStream, DriverTransport, TimerHost} from "../src/runtime/index.ts";
+import type {DecodeError} from "../src/codec/index.ts";
+import type {
+  Address,
+  DropReason,
+  Message,
+  Notification,
+  PingComplete,
+  StreamMessage,
+  SwimNode,
+} from "../src/core/index.ts";
+import type {Driver, DriverListener, DriverStream, DriverTransport, TimerHost} from "../src/runtime/index.ts";
 
 /** What a process uses of the simulation. */
 export interface VirtualWorld {
+  /** The process's Driver reported (DriverListener, with the process named). */
+  notify(process: VirtualProcess, event: Notification): void;
+  deliver(process: VirtualProcess, payload: Uint8Array): void;
+  pingComplete(process: VirtualProcess, report: PingComplete): void;
+  decodeError(process: VirtualProcess, error: DecodeError): void;
+  packetSent(process: VirtualProcess, to: Address, messages: readonly Message[], bytes: Uint8Array): void;
+  streamSent(process: VirtualProcess, message: StreamMessage, bytes: Uint8Array): void;
+  dropped(process: VirtualProcess, reason: DropReason): void;
   /** Queues the process's wake-up event at `atMs` carrying `token`. */
   scheduleWake(process: VirtualProcess, atMs: number, token: number): void;
   /** Offers a datagram from the process to the virtual network. */
@@ -32,8 +51,8 @@ type StreamHandler = TransportHandlers["onStream"];
 const ignoreDatagram: DatagramHandler = () => {};
 const ignoreStream: StreamHandler = (stream) => stream.destroy();
 
-/** A node process: the Driver's transport and timer host in one. */
-export class VirtualProcess implements DriverTransport, TimerHost {
+/** A node process: the Driver's transport, timer host and listener in one. */
+export class VirtualProcess implements DriverTransport, TimerHost, DriverListener {
   /** The virtual clock is exact: a wake-up never comes early. */
   readonly slackMs = 0;
   readonly index: number;
@@ -84,6 +103,41 @@ export class VirtualProcess implements DriverTransport, TimerHost {
   disarm(): void {
     this.wakeToken++;
     this.fire = undefined;
+  }
+
+  // ---- DriverListener
+
+  onNotify(event: Notification): void {
+    this.world.notify(this, event);
+  }
+
+  onDeliver(payload: Uint8Array): void {
+    this.world.deliver(this, payload);
+  }
+
+  onPingComplete(report: PingComplete): void {
+    this.world.pingComplete(this, report);
+  }
+
+  onDecodeError(error: DecodeError): void {
+    this.world.decodeError(this, error);
+  }
+
+  /** The simulator runs with the core's assertions on and crashes loudly. */
+  onInternalError(error: unknown): void {
+    throw error;
+  }
+
+  onPacketSent(to: Address, messages: readonly Message[], bytes: Uint8Array): void {
+    this.world.packetSent(this, to, messages, bytes);
+  }
+
+  onStreamSent(message: StreamMessage, bytes: Uint8Array): void {
+    this.world.streamSent(this, message, bytes);
+  }
+
+  onDropped(reason: DropReason): void {
+    this.world.dropped(this, reason);
   }
 
   // ---- deliveries from the simulation
