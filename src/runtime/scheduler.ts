@@ -4,7 +4,7 @@
  * The insertion sequence number breaks ties, so equal deadlines come out in the order they went
  * in — the property that makes a simulated run deterministic.
  *
- * The keys live in two typed arrays beside the values, so sifting compares contiguous numbers
+ * The keys live in one typed array beside the values, so sifting compares contiguous numbers
  * instead of chasing one object per entry, and a push allocates nothing once the arrays have
  * grown: the simulator runs a thousand drivers' heaps and one big event heap in one process.
  * peekTimeMs / peekSeq / popValue are the allocation-free forms of peek / pop.
@@ -21,8 +21,8 @@ const INITIAL_CAPACITY = 8;
 export class Scheduler<T> {
   // UNBOUNDED: holds what the owner schedules; the core bounds its own timers (a fixed set of loops
   // plus one per pending probe and per suspicion, each bounded by the member table).
-  private times = new Float64Array(INITIAL_CAPACITY);
-  private seqs = new Float64Array(INITIAL_CAPACITY);
+  /** Entry i's deadline at 2i and its seq at 2i + 1: one entry's keys share a cache line. */
+  private keys = new Float64Array(2 * INITIAL_CAPACITY);
   private values: (T | undefined)[] = [];
   private count = 0;
   private seqCounter = 0;
@@ -38,40 +38,40 @@ export class Scheduler<T> {
 
   /** Adds `value` due at `timeMs`. */
   push(timeMs: number, value: T): void {
-    if (this.count === this.times.length) this.grow();
-    const times = this.times;
-    const seqs = this.seqs;
+    if (2 * this.count === this.keys.length) this.grow();
+    const keys = this.keys;
     const values = this.values;
     const seq = this.seqCounter++;
     let i = this.count++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const pt = times[parent] as number;
-      if (pt < timeMs || (pt === timeMs && (seqs[parent] as number) < seq)) break;
-      times[i] = pt;
-      seqs[i] = seqs[parent] as number;
+      const pt = keys[2 * parent] as number;
+      const ps = keys[2 * parent + 1] as number;
+      if (pt < timeMs || (pt === timeMs && ps < seq)) break;
+      keys[2 * i] = pt;
+      keys[2 * i + 1] = ps;
       values[i] = values[parent];
       i = parent;
     }
-    times[i] = timeMs;
-    seqs[i] = seq;
+    keys[2 * i] = timeMs;
+    keys[2 * i + 1] = seq;
     values[i] = value;
   }
 
   /** Deadline of the earliest item; +Infinity when empty. */
   peekTimeMs(): number {
-    return this.count > 0 ? (this.times[0] as number) : Number.POSITIVE_INFINITY;
+    return this.count > 0 ? (this.keys[0] as number) : Number.POSITIVE_INFINITY;
   }
 
   /** Sequence number of the earliest item; +Infinity when empty. */
   peekSeq(): number {
-    return this.count > 0 ? (this.seqs[0] as number) : Number.POSITIVE_INFINITY;
+    return this.count > 0 ? (this.keys[1] as number) : Number.POSITIVE_INFINITY;
   }
 
   /** The earliest item without removing it. */
   peek(): Scheduled<T> | undefined {
     if (this.count === 0) return undefined;
-    return {timeMs: this.times[0] as number, seq: this.seqs[0] as number, value: this.values[0] as T};
+    return {timeMs: this.keys[0] as number, seq: this.keys[1] as number, value: this.values[0] as T};
   }
 
   /** Removes and returns the earliest item. */
@@ -85,14 +85,13 @@ export class Scheduler<T> {
   popValue(): T | undefined {
     const n = this.count;
     if (n === 0) return undefined;
-    const times = this.times;
-    const seqs = this.seqs;
+    const keys = this.keys;
     const values = this.values;
     const top = values[0];
     const last = n - 1;
     this.count = last;
-    const lt = times[last] as number;
-    const ls = seqs[last] as number;
+    const lt = keys[2 * last] as number;
+    const ls = keys[2 * last + 1] as number;
     const lv = values[last];
     values[last] = undefined;
     if (last > 0) {
@@ -102,11 +101,11 @@ export class Scheduler<T> {
         if (l >= last) break;
         const r = l + 1;
         let c = l;
-        let ct = times[l] as number;
-        let cs = seqs[l] as number;
+        let ct = keys[2 * l] as number;
+        let cs = keys[2 * l + 1] as number;
         if (r < last) {
-          const rt = times[r] as number;
-          const rs = seqs[r] as number;
+          const rt = keys[2 * r] as number;
+          const rs = keys[2 * r + 1] as number;
           if (rt < ct || (rt === ct && rs < cs)) {
             c = r;
             ct = rt;
@@ -114,13 +113,13 @@ export class Scheduler<T> {
           }
         }
         if (lt < ct || (lt === ct && ls < cs)) break;
-        times[i] = ct;
-        seqs[i] = cs;
+        keys[2 * i] = ct;
+        keys[2 * i + 1] = cs;
         values[i] = values[c];
         i = c;
       }
-      times[i] = lt;
-      seqs[i] = ls;
+      keys[2 * i] = lt;
+      keys[2 * i + 1] = ls;
       values[i] = lv;
     }
     return top;
@@ -129,7 +128,7 @@ export class Scheduler<T> {
   /** Removes and returns every item due at or before `timeMs`, in order. */
   popDue(timeMs: number): Scheduled<T>[] {
     const out: Scheduled<T>[] = [];
-    while (this.count > 0 && (this.times[0] as number) <= timeMs) out.push(this.pop() as Scheduled<T>);
+    while (this.count > 0 && (this.keys[0] as number) <= timeMs) out.push(this.pop() as Scheduled<T>);
     return out;
   }
 
@@ -139,12 +138,8 @@ export class Scheduler<T> {
   }
 
   private grow(): void {
-    const capacity = this.times.length * 2;
-    const times = new Float64Array(capacity);
-    const seqs = new Float64Array(capacity);
-    times.set(this.times);
-    seqs.set(this.seqs);
-    this.times = times;
-    this.seqs = seqs;
+    const keys = new Float64Array(this.keys.length * 2);
+    keys.set(this.keys);
+    this.keys = keys;
   }
 }
