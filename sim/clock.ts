@@ -3,7 +3,7 @@
  * Time only moves when the simulation pops the next event; equal times come out in insertion
  * order, so the order of everything in a run depends only on the seed and the options.
  */
-import {type Scheduled, Scheduler} from "../src/runtime/index.ts";
+import {Scheduler} from "../src/runtime/index.ts";
 
 /** Virtual time and the queue of future events. */
 export class VirtualClock<T> {
@@ -27,12 +27,12 @@ export class VirtualClock<T> {
   }
 
   /** Pops the next event if it is due at or before `limitMs`, advancing now to its time. */
-  next(limitMs: number): Scheduled<T> | undefined {
-    const top = this.heap.peek();
-    if (top === undefined || top.timeMs > limitMs) return undefined;
-    this.heap.pop();
-    this.nowMs = top.timeMs;
-    return top;
+  next(limitMs: number): T | undefined {
+    const heap = this.heap;
+    const timeMs = heap.peekTimeMs();
+    if (heap.size === 0 || timeMs > limitMs) return undefined;
+    this.nowMs = timeMs;
+    return heap.popValue();
   }
 
   /** Moves now forward to `timeMs` (when no event is due before it). */

@@ -9,7 +9,10 @@
  *   flap             from -> to down downMs, up upMs, repeatedly (oneWay: false cuts both ways)
  *   crash            processes stop               (optional restartAfterMs)
  *   restart          new processes, same names, incarnation 1
- *   pause            a GC stop of durationMs
+ *   pause            a process stop (SIGSTOP) of durationMs; resumes socket reads first
+ *   stall            the event loop blocked durationMs (ms, or [min, max] drawn per stall); with
+ *                    count, each node stalls count times, everyMs apart plus a jitter drawn in
+ *                    [0, jitterMs); resumes with the expired timers first (sim/event-loop.ts)
  *   slow             every input handled delayMs late (optional durationMs)
  *   loss             extra ingress/egress loss on nodes (optional durationMs)
  *   rollingRestart   one node after another: crash, restart downMs later, next one intervalMs later
@@ -50,6 +53,14 @@ export type Fault =
   | (FaultBase & {readonly type: "restart"; readonly nodes: Selector})
   | (FaultBase & {readonly type: "pause"; readonly nodes: Selector; readonly durationMs: number})
   | (FaultBase & {
+      readonly type: "stall";
+      readonly nodes: Selector;
+      readonly durationMs: number | readonly [number, number];
+      readonly count?: number;
+      readonly everyMs?: number;
+      readonly jitterMs?: number;
+    })
+  | (FaultBase & {
       readonly type: "slow";
       readonly nodes: Selector;
       readonly delayMs: number;
@@ -78,6 +89,7 @@ const FIELDS: Readonly<Record<Fault["type"], readonly string[]>> = {
   crash: ["nodes", "restartAfterMs"],
   restart: ["nodes"],
   pause: ["nodes", "durationMs"],
+  stall: ["nodes", "durationMs", "count", "everyMs", "jitterMs"],
   slow: ["nodes", "delayMs", "durationMs"],
   loss: ["nodes", "ingress", "egress", "durationMs"],
   rollingRestart: ["nodes", "intervalMs", "downMs"],
@@ -175,6 +187,30 @@ export function scheduleFault(sim: Simulation, fault: Fault, field: string, ctx:
       const nodes = names("nodes", fault.nodes);
       const d = ms("durationMs", fault.durationMs);
       sim.at(at, () => each(nodes, (n) => sim.pause(n, d)));
+      return;
+    }
+    case "stall": {
+      const nodes = names("nodes", fault.nodes);
+      const range = fault.durationMs;
+      if (Array.isArray(range) && range.length !== 2) {
+        throw new InvalidConfigError(`${field}.durationMs`, "must be ms or [min, max]");
+      }
+      const [lo, hi] = Array.isArray(range)
+        ? [ms("durationMs[0]", range[0]), ms("durationMs[1]", range[1])]
+        : [ms("durationMs", range), ms("durationMs", range)];
+      if (hi < lo) throw new InvalidConfigError(`${field}.durationMs`, "max must be ≥ min");
+      const count = fault.count === undefined ? 1 : checkNumber(`${field}.count`, fault.count, 1, 10_000);
+      if (!Number.isInteger(count)) throw new InvalidConfigError(`${field}.count`, "must be an integer");
+      const every = count > 1 ? ms("everyMs", fault.everyMs) : (optMs("everyMs", fault.everyMs) ?? 0);
+      const jitter = optMs("jitterMs", fault.jitterMs) ?? 0;
+      // Every time and length is drawn now, in a fixed order, from the scenario's seeded choices.
+      for (const n of nodes) {
+        for (let k = 0; k < count; k++) {
+          const start = at + k * every + Math.floor(ctx.random.nextFloat() * jitter);
+          const length = lo + Math.floor(ctx.random.nextFloat() * (hi - lo + 1));
+          sim.at(start, () => sim.stall(n, length));
+        }
+      }
       return;
     }
     case "slow": {

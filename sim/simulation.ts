@@ -1,70 +1,59 @@
 /*
- * The simulation: n virtual nodes, each a real SwimNode, exchanging real codec bytes over the
- * virtual network, on the virtual clock. One loop pops the next event and hands it to its node:
+ * The simulation: n virtual nodes, each a real runtime Driver running a real SwimNode, exchanging
+ * real codec bytes over the virtual network, on the virtual clock. The simulator has no executor
+ * of its own: every node process (virtual-process.ts) is the Driver's transport and timer host,
+ * so the driver's timers, stream deadlines, join and leave handling are what is simulated.
+ * One loop pops the next event and hands it to its node:
  *
- *   event ──▶ node paused? ──yes──▶ parked until resume (timers and packets pile up)
+ *   event ──▶ node paused? ──yes──▶ parked until resume (its wake-up and packets pile up)
  *               │ no
  *               ▼
  *            node slow and not yet delayed? ──yes──▶ re-queued slowMs later (once)
  *               │ no
  *               ▼
- *            decode bytes (decodePacket / decodeStream) ──▶ node.handle(now, input) ──▶ effects:
- *              send        → encodePacket → Network.datagram → packet event(s) at now + latency
- *              sendStream  → encodeStream → Network.stream → streamRequest event; timeout event
- *              streamReply → encodeStream → Network.stream → streamResponse event to the opener
- *              setTimer    → timer event at now + delay (tagged with the process generation)
- *              notify      → views, metrics, safety checker, trace
- *              pingComplete → (options.coordinates) the node's Vivaldi client, then setAckPayload
+ *            wake        → the Driver pops its due timers (core timers, stream deadlines, leave)
+ *            packet      → the Driver decodes and feeds the core; effects run in the Driver:
+ *                            send → VirtualProcess.send → Network.datagram → packet event(s)
+ *                            sendStream / streamReply → VirtualStream (virtual-stream.ts)
+ *                            setTimer → the Driver's heap → one wake event per process
+ *            stream open / data / close → the VirtualStream ends the Driver holds
+ *   listener: notify → views, metrics, safety checker, trace; pingComplete → (options.coordinates)
+ *             the node's Vivaldi client, then the Driver's setAckPayload; sends → load metrics
  *
- * Cluster labels (options.label / options.labels, src/codec/label.ts): each node encodes with its
- * own label and decodes expecting it, so nodes of different labels drop each other's bytes
- * (counted in metrics.labelMismatches) and, joining through the seeds of their own label, form
- * separate clusters.
+ * Cluster labels (options.label / options.labels, src/codec/label.ts): each node's Driver encodes
+ * with its own label and decodes expecting it, so nodes of different labels drop each other's
+ * bytes (counted in metrics.labelMismatches) and, joining through the seeds of their own label,
+ * form separate clusters.
  *
- * With options.serf, every node process also runs serf's layer (serf-nodes.ts): the core's
- * `deliver` effects go up to it, what it broadcasts is fed back to the core as a `broadcast`
- * input (queued while the current input's effects run, as the Driver does), its direct answers
- * leave as datagrams, its timers are virtual, and its state rides every push-pull.
+ * With options.serf, every node process also runs serf's layer (serf-nodes.ts): the Driver's
+ * deliveries go up to it, what it broadcasts is the Driver's broadcast (queued while an input's
+ * effects run), its direct answers are the Driver's sendUser, its timers are virtual, and its
+ * state rides every push-pull as the Driver's UserStateDelegate.
  *
  * Sub-seeds for the network, for each node process (index, generation) and for scenario
  * choices are drawn from the one seed, so a run is a pure function of (seed, options, faults);
- * the trace hash proves it. A crash bumps the node's generation: its timers and its pending
- * stream exchanges die with it; packets to its address are dropped until a restart brings up
- * a new SwimNode with the same name and address (incarnation 1, so it must refute its way back).
+ * the trace hash proves it. A crash stops the node's Driver (its timers and streams die with
+ * it); packets to its address are dropped until a restart brings up a new Driver and SwimNode
+ * with the same name and address (incarnation 1, so it must refute its way back).
  */
-import {
-  CodecContext,
-  type DecodeError,
-  decodePacket,
-  decodeStream,
-  encodedSize,
-  encodePacket,
-  encodeStream,
-  GossipMemo,
-  Keyring,
-  type PacketDecodeOptions,
-  type PacketOptions,
-  type StreamDecodeOptions,
-  type StreamOptions,
-} from "../src/codec/index.ts";
+import {CodecContext, encodedSize, GossipMemo, Keyring} from "../src/codec/index.ts";
 import type {Coordinate} from "../src/coordinate/index.ts";
 import {
   type Address,
   createRandom,
-  type Effect,
   type Input,
   InvalidConfigError,
   type Message,
   type Notification,
   type Random,
-  type StreamMessage,
   SwimNode,
-  type Timer,
 } from "../src/core/index.ts";
+import {type Clock, Driver} from "../src/runtime/index.ts";
 import type {SerfMember} from "../src/serf/index.ts";
 import {SafetyChecker} from "./checkers.ts";
 import {VirtualClock} from "./clock.ts";
 import {type SimCoordinateStats, SimCoordinates} from "./coordinates.ts";
+import {type ResumePhase, resumeOrder} from "./event-loop.ts";
 import {Metrics} from "./metrics.ts";
 import {type BlockRule, Network} from "./network.ts";
 import {resolveSimOptions, type SimInit, type SimOptions} from "./options.ts";
@@ -73,79 +62,84 @@ import {SerfMetrics} from "./serf-metrics.ts";
 import {SimSerf, type SimSerfHost} from "./serf-nodes.ts";
 import {TraceHash} from "./trace.ts";
 import {ClusterViews, VIEW_ALIVE, VIEW_DEAD, VIEW_LEFT, VIEW_SUSPECT} from "./views.ts";
+import {VirtualProcess, type VirtualWorld} from "./virtual-process.ts";
+import {type StreamWire, VirtualStream} from "./virtual-stream.ts";
 
 /** The port every virtual node listens on. */
 export const SIM_PORT = 7946;
 
-const K_TIMER = 0;
+// Event kinds. The numbers also tag trace-hash records (K_WAKE keeps the old timer tag 0).
+const K_WAKE = 0;
 const K_PACKET = 1;
-const K_STREAM_REQUEST = 2;
-const K_STREAM_RESPONSE = 3;
-const K_STREAM_TIMEOUT = 4;
+const K_STREAM_OPEN = 2;
+const K_STREAM_DATA = 3;
+const K_STREAM_CLOSE = 4;
 const K_ACTION = 5;
 const K_SAMPLE = 6;
 const K_BOOT = 7;
-const K_STREAM_FAILED = 8;
 
-interface NodeEvent {
-  readonly k: typeof K_TIMER | typeof K_PACKET | typeof K_STREAM_REQUEST | typeof K_STREAM_RESPONSE;
+/** One event on the virtual clock (one shape for every kind, so the hot loop stays monomorphic). */
+class SimEvent {
+  readonly k: number;
+  /** The node it is for (-1: none). */
   readonly node: number;
-  readonly gen: number;
-  readonly from: number;
-  readonly timer: Timer | undefined;
+  /** K_WAKE: the process generation; K_PACKET: the sender's index. */
+  readonly a: number;
+  /** K_WAKE: the wake token. */
+  readonly token: number;
   readonly bytes: Uint8Array | undefined;
-  readonly key: number;
-  delayed: boolean;
-}
-
-interface OtherEvent {
-  readonly k: typeof K_STREAM_TIMEOUT | typeof K_STREAM_FAILED | typeof K_ACTION | typeof K_SAMPLE | typeof K_BOOT;
-  readonly node: number;
-  readonly gen: number;
-  readonly key: number;
-  readonly reason: string;
+  /** K_STREAM_*: the end the event is for (K_STREAM_OPEN: the opener's end). */
+  readonly stream: VirtualStream | undefined;
+  /** K_ACTION: what to run; K_STREAM_CLOSE: the reason (undefined: a clean close). */
   readonly action: (() => void) | undefined;
-  delayed: boolean;
-}
+  readonly reason: string | undefined;
+  /** Already pushed back once by a slow node. */
+  delayed = false;
 
-type SimEvent = NodeEvent | OtherEvent;
+  constructor(
+    k: number,
+    node: number,
+    a: number,
+    token: number,
+    bytes: Uint8Array | undefined,
+    stream: VirtualStream | undefined,
+    action: (() => void) | undefined,
+    reason: string | undefined,
+  ) {
+    this.k = k;
+    this.node = node;
+    this.a = a;
+    this.token = token;
+    this.bytes = bytes;
+    this.stream = stream;
+    this.action = action;
+    this.reason = reason;
+  }
+}
 
 interface Slot {
   readonly index: number;
   readonly name: string;
   readonly addr: Address;
-  node: SwimNode | undefined;
+  /** The running process (undefined while crashed or not yet started). */
+  proc: VirtualProcess | undefined;
   /** Process generation: bumped at every crash and restart. */
   gen: number;
   paused: boolean;
-  // BOUNDED: what arrives during one pause (timers the core set plus packets addressed to it).
+  /** The event loop is blocked (a stall fault): events wait, the process is running. */
+  stalled: boolean;
+  // BOUNDED: what arrives during one pause or stall (its wake-up plus packets and stream events addressed to it).
   parked: SimEvent[];
   slowMs: number;
   everStarted: boolean;
 }
 
-/** How the nodes of one label encode and decode. */
-interface LabelCodec {
+/** The nodes of one label. */
+interface LabelGroup {
   readonly label: string;
-  readonly packet: PacketOptions;
-  /** A request on a stream the node opens (with the label header). */
-  readonly stream: StreamOptions;
-  /** A reply on a stream the node accepted (no header). */
-  readonly reply: StreamOptions;
-  readonly decode: PacketDecodeOptions & StreamDecodeOptions;
-  readonly decodeReply: StreamDecodeOptions;
   /** Indices of this label's seeds: its first `seedNodes` nodes. */
   readonly seeds: number[];
 }
-
-interface StreamRecord {
-  readonly opener: number;
-  readonly openerGen: number;
-  readonly openerId: number;
-  readonly target: number;
-  readonly bytes: Uint8Array;
-}
-
 /** A fault or operator action, as shown on the report's timeline. */
 export interface TimelineEntry {
   readonly atMs: number;
@@ -214,14 +208,20 @@ export class Simulation {
   private readonly indexByName = new Map<string, number>();
   // BOUNDED: one entry per node.
   private readonly indexByHost = new Map<string, number>();
-  // BOUNDED: one per open stream exchange; each ends by reply, failure or its timeout event.
-  private readonly streams = new Map<number, StreamRecord>();
-  private nextStreamKey = 1;
   private readonly nodeSeedBase: number;
   private readonly choiceRandom: Random;
   /** One per distinct label; `codecOf[i]` is node i's. */
-  private readonly codecs: LabelCodec[] = [];
-  private readonly codecOf: LabelCodec[] = [];
+  private readonly codecs: LabelGroup[] = [];
+  private readonly codecOf: LabelGroup[] = [];
+  private readonly keyring: Keyring | undefined;
+  /** One decode memo for all virtual nodes (options.decodeMemo), null without. */
+  private readonly memo: GossipMemo | null;
+  /** The clock every Driver reads: virtual time. */
+  private readonly driverClock: Clock = {now: () => this.clock.nowMs};
+  /** What the processes use of the simulation: the wake-up queue, the network. */
+  private readonly world: VirtualWorld;
+  /** How stream ends reach each other over the network. */
+  private readonly wire: StreamWire;
   /**
    * What this simulation's encoding and decoding remember (codec/context.ts), and the InternPools
    * all its nodes share: owned by the simulation, so two simulations in one process are independent.
@@ -237,17 +237,13 @@ export class Simulation {
   private unbooted: number;
   /** Events handled so far. */
   eventsHandled = 0;
-  /** Inputs handed to SwimNode.handle. */
-  inputsHandled = 0;
+  /** Inputs handed to SwimNode.handle by the Drivers of processes that have stopped. */
+  private stoppedInputs = 0;
   /** Called every ~4096 events with the current virtual time (for progress bars). */
   onProgress: ((nowMs: number) => void) | undefined;
   /** Serf's layer on every node process (options.serf), and what it delivered; undefined otherwise. */
   readonly serf: SimSerf | undefined;
   readonly serfMetrics: SerfMetrics | undefined;
-  /** True while one input's effects run; inputs fed meanwhile (by serf's layer) wait in `later`. */
-  private feeding = false;
-  // BOUNDED: what serf's layers broadcast while one input's effects run; drained before feed returns.
-  private readonly later: {slot: Slot; input: Input}[] = [];
 
   constructor(init: SimInit) {
     const options = resolveSimOptions(init);
@@ -281,26 +277,16 @@ export class Simulation {
         throw new InvalidConfigError("keys", `must be base64 AES keys of 16, 24 or 32 bytes`, {cause: error});
       }
     }
-    const context = this.codec;
+    this.keyring = keyring;
     // One memo for all virtual nodes: decoding is a pure function of the bytes, so sharing it
     // changes no result, only how often a repeated gossip part is walked (gossip-memo.ts).
-    const memo = options.decodeMemo ? new GossipMemo(16_384, context) : undefined;
-    const codecFor = (label: string): LabelCodec => {
+    this.memo = options.decodeMemo ? new GossipMemo(16_384, this.codec) : null;
+    this.world = this.createWorld();
+    this.wire = this.createWire();
+    const codecFor = (label: string): LabelGroup => {
       const known = this.codecs.find((c) => c.label === label);
       if (known !== undefined) return known;
-      const crypt = keyring ? {keyring} : {};
-      const labelled = label === "" ? {} : {label};
-      const stream: StreamOptions = {compress: options.compress, context, ...crypt, ...labelled};
-      const decode = {...crypt, ...(memo ? {memo} : {}), context, ...labelled};
-      const made: LabelCodec = {
-        label,
-        packet: {compress: options.compress, crc: options.crc, context, ...crypt, ...labelled},
-        stream,
-        reply: {...stream, reply: true},
-        decode,
-        decodeReply: {...decode, reply: true},
-        seeds: [],
-      };
+      const made: LabelGroup = {label, seeds: []};
       this.codecs.push(made);
       return made;
     };
@@ -322,9 +308,10 @@ export class Simulation {
         index: i,
         name,
         addr: {host, port: SIM_PORT},
-        node: undefined,
+        proc: undefined,
         gen: 0,
         paused: false,
+        stalled: false,
         parked: [],
         slowMs: 0,
         everStarted: false,
@@ -342,15 +329,25 @@ export class Simulation {
     // Bootstrap: node 0 (the first node of each label) at t = 0, the others spread over
     // joinSpreadMs, all joining through the seeds of their label.
     for (let i = 0; i < options.nodes; i++) {
-      const first = (this.codecOf[i] as LabelCodec).seeds[0] === i;
+      const first = (this.codecOf[i] as LabelGroup).seeds[0] === i;
       const at = first ? 0 : Math.floor(bootRandom.nextFloat() * options.joinSpreadMs);
-      this.clock.at(at, this.other(K_BOOT, i, 0, 0, "", undefined));
+      this.clock.at(at, new SimEvent(K_BOOT, i, 0, 0, undefined, undefined, undefined, undefined));
     }
     this.metrics.expectConvergence("bootstrap", 0);
-    this.clock.at(options.sampleIntervalMs, this.other(K_SAMPLE, -1, 0, 0, "", undefined));
+    this.clock.at(
+      options.sampleIntervalMs,
+      new SimEvent(K_SAMPLE, -1, 0, 0, undefined, undefined, undefined, undefined),
+    );
   }
 
   // ---------------------------------------------------------------- reading the state
+
+  /** Inputs the Drivers handed to SwimNode.handle so far. */
+  get inputsHandled(): number {
+    let n = this.stoppedInputs;
+    for (const slot of this.slots) if (slot.proc !== undefined) n += slot.proc.driver.stats.inputs;
+    return n;
+  }
 
   /** Current virtual time in ms. */
   get nowMs(): number {
@@ -376,7 +373,7 @@ export class Simulation {
 
   /** The running SwimNode of `name` (undefined while crashed or not yet started). */
   node(name: string): SwimNode | undefined {
-    return this.slots[this.indexOf(name)]?.node;
+    return this.slots[this.indexOf(name)]?.proc?.node;
   }
 
   /** The address of `name`. */
@@ -386,7 +383,7 @@ export class Simulation {
 
   /** Is `name`'s process running (paused counts as running)? */
   isUp(name: string): boolean {
-    return (this.slots[this.indexOf(name)] as Slot).node !== undefined;
+    return (this.slots[this.indexOf(name)] as Slot).proc !== undefined;
   }
 
   /** Is `name` paused? */
@@ -396,7 +393,7 @@ export class Simulation {
 
   /** Names of running nodes. */
   live(): string[] {
-    return this.slots.filter((s) => s.node !== undefined).map((s) => s.name);
+    return this.slots.filter((s) => s.proc !== undefined).map((s) => s.name);
   }
 
   /** Every node name except `names`. */
@@ -413,7 +410,7 @@ export class Simulation {
 
   /** The cluster label of `name` ("" when unlabelled). */
   labelOf(name: string): string {
-    return (this.codecOf[this.indexOf(name)] as LabelCodec).label;
+    return (this.codecOf[this.indexOf(name)] as LabelGroup).label;
   }
 
   /** A Random for scenario choices (which nodes fail, and so on), derived from the seed. */
@@ -450,7 +447,7 @@ export class Simulation {
 
   /** Calls `action` at absolute virtual time `atMs` (now if in the past). */
   at(atMs: number, action: () => void): void {
-    this.clock.at(atMs, this.other(K_ACTION, -1, 0, 0, "", action));
+    this.clock.at(atMs, new SimEvent(K_ACTION, -1, 0, 0, undefined, undefined, action, undefined));
   }
 
   // ---------------------------------------------------------------- faults
@@ -565,11 +562,15 @@ export class Simulation {
   crash(name: string): void {
     const i = this.indexOf(name);
     const slot = this.slots[i] as Slot;
-    if (slot.node === undefined) return;
-    slot.node = undefined;
+    const proc = slot.proc;
+    if (proc === undefined) return;
+    slot.proc = undefined;
     slot.gen++;
     slot.paused = false;
+    slot.stalled = false;
     slot.parked = [];
+    proc.driver.stop();
+    this.stoppedInputs += proc.driver.stats.inputs;
     this.serf?.stop(i);
     this.coords?.crash(i);
     this.views.nodeDown(i);
@@ -582,7 +583,7 @@ export class Simulation {
   restart(name: string): void {
     const i = this.indexOf(name);
     const slot = this.slots[i] as Slot;
-    if (slot.node !== undefined) this.crash(name);
+    if (slot.proc !== undefined) this.crash(name);
     this.boot(i, true);
     this.note("restart", name, false);
     this.metrics.expectConvergence("restart", this.nowMs);
@@ -592,7 +593,7 @@ export class Simulation {
   pause(name: string, durationMs?: number): void {
     const i = this.indexOf(name);
     const slot = this.slots[i] as Slot;
-    if (slot.node === undefined || slot.paused) return;
+    if (slot.proc === undefined || slot.paused) return;
     slot.paused = true;
     const gen = slot.gen;
     const entry = this.note("pause", name, true);
@@ -605,19 +606,47 @@ export class Simulation {
     }
   }
 
-  /** Ends a pause: everything that piled up is handled now, in arrival order. */
+  /**
+   * Ends a pause: everything that piled up is handled now, as a stopped Node process continues
+   * (event-loop.ts): the socket reads first, then the timers that expired.
+   */
   resume(name: string): void {
     const i = this.indexOf(name);
     const slot = this.slots[i] as Slot;
     if (!slot.paused) return;
     slot.paused = false;
-    const parked = slot.parked;
-    slot.parked = [];
-    for (const ev of parked) this.clock.at(this.nowMs, ev);
+    const parked = this.unpark(slot, "poll");
     for (const entry of this.timeline)
       if (entry.kind === "pause" && entry.label === name && entry.endMs === null) entry.endMs = this.nowMs;
-    this.hash.record(22, i, parked.length);
+    this.hash.record(22, i, parked);
     this.metrics.expectConvergence("resume", this.nowMs);
+  }
+
+  /**
+   * Blocks `name`'s event loop for durationMs (synchronous work, a long GC): its process keeps its
+   * sockets and timers, but handles nothing; then the loop resumes in Node's order (event-loop.ts):
+   * the timers that expired, then the packets that waited. A paused, stalled or down node is left as is.
+   */
+  stall(name: string, durationMs: number): void {
+    const i = this.indexOf(name);
+    const slot = this.slots[i] as Slot;
+    if (!(durationMs > 0)) throw new InvalidConfigError("durationMs", "must be a number > 0");
+    if (slot.proc === undefined || slot.paused || slot.stalled) return;
+    slot.stalled = true;
+    const gen = slot.gen;
+    const entry = this.note("stall", `${name} ${durationMs} ms`, true);
+    this.hash.record(24, i, gen);
+    this.at(this.nowMs + durationMs, () => {
+      if (slot.gen !== gen || !slot.stalled) return;
+      slot.stalled = false;
+      entry.endMs = this.nowMs;
+      this.hash.record(25, i, this.unpark(slot, "timers"));
+    });
+  }
+
+  /** Is `name`'s event loop blocked by a stall? */
+  isStalled(name: string): boolean {
+    return (this.slots[this.indexOf(name)] as Slot).stalled;
   }
 
   /** Makes `name` handle everything `delayMs` late (0 restores it). */
@@ -632,9 +661,9 @@ export class Simulation {
   leave(name: string): void {
     const i = this.indexOf(name);
     const slot = this.slots[i] as Slot;
-    if (slot.node === undefined) return;
+    if (slot.proc === undefined) return;
     this.note("leave", name, false);
-    this.feed(slot, {type: "leave"});
+    void slot.proc.driver.leave();
   }
 
   /**
@@ -644,9 +673,9 @@ export class Simulation {
   join(name: string, seeds: readonly string[]): void {
     const slot = this.slots[this.indexOf(name)] as Slot;
     const addrs = seeds.map((seed) => this.addressOf(seed));
-    if (slot.node === undefined || addrs.length === 0) return;
+    if (slot.proc === undefined || addrs.length === 0) return;
     this.note("join", `${name} → ${seeds.join(",")}`, false);
-    this.feed(slot, {type: "join", seeds: addrs});
+    void slot.proc.driver.join(addrs);
   }
 
   // ---------------------------------------------------------------- internals
@@ -658,27 +687,112 @@ export class Simulation {
     return entry;
   }
 
-  private other(
-    k: OtherEvent["k"],
-    node: number,
-    gen: number,
-    key: number,
-    reason: string,
-    action: (() => void) | undefined,
-  ): OtherEvent {
-    return {k, node, gen, key, reason, action, delayed: false};
+  /** The processes' side of the simulation: wake-ups on the virtual clock, datagrams on the network. */
+  private createWorld(): VirtualWorld {
+    const slotOf = (proc: VirtualProcess): Slot => this.slots[proc.index] as Slot;
+    return {
+      // What each Driver reports: events to views, metrics and the checker; sends to the load metrics.
+      notify: (proc, event) => this.notify(slotOf(proc), event, this.clock.nowMs),
+      deliver: (proc, payload) => {
+        this.metrics.userDeliveries++;
+        this.serf?.deliver(proc.index, payload);
+      },
+      pingComplete: (proc, report) => {
+        const payload = this.coords?.onPingComplete(proc.index, report.node, report.rttMs, report.payload);
+        if (payload !== undefined) proc.driver.setAckPayload(payload);
+      },
+      decodeError: (proc, error) => {
+        if (error.code === "labelMismatch") this.metrics.labelMismatches++;
+        else this.metrics.decodeErrors++;
+        this.trace?.(`${this.clock.nowMs} ${slotOf(proc).name} decodeError ${error.message}`);
+      },
+      packetSent: (proc, to, messages, bytes) => {
+        this.countMessages(messages, bytes.length);
+        this.metrics.onSend(proc.index, bytes.length, false);
+        if (this.trace !== undefined) {
+          this.trace(
+            `${this.clock.nowMs} ${slotOf(proc).name} -> ${to.host} ${messages.map((m) => m.type).join("+")} ${bytes.length}B`,
+          );
+        }
+      },
+      streamSent: (proc, message, bytes) => {
+        this.metrics.onSend(proc.index, bytes.length, true);
+        this.metrics.onMessage(`stream:${message.type}`, bytes.length);
+      },
+      dropped: (_proc, reason) => this.metrics.onDropped(reason),
+      scheduleWake: (proc, atMs, token) => {
+        this.clock.at(
+          atMs,
+          new SimEvent(K_WAKE, proc.index, proc.gen, token, undefined, undefined, undefined, undefined),
+        );
+      },
+      sendDatagram: (proc, to, bytes) => {
+        this.hash.bytes(bytes);
+        const j = this.indexByHost.get(to.host);
+        if (j === undefined || to.port !== SIM_PORT) {
+          this.metrics.unknownAddress++;
+          return;
+        }
+        const i = proc.index;
+        const count = this.network.datagram(i, j, this.delays);
+        const now = this.clock.nowMs;
+        for (let c = 0; c < count; c++) {
+          this.clock.at(
+            now + (this.delays[c] as number),
+            new SimEvent(K_PACKET, j, i, 0, bytes, undefined, undefined, undefined),
+          );
+        }
+      },
+      dial: (proc, to) => {
+        const j = this.indexByHost.get(to.host);
+        if (j === undefined || to.port !== SIM_PORT) {
+          this.metrics.unknownAddress++;
+          const end = new VirtualStream(this.wire, proc, to, -1);
+          this.streamEvent(1, K_STREAM_CLOSE, end, undefined, "connection refused");
+          return end;
+        }
+        return new VirtualStream(this.wire, proc, (this.slots[j] as Slot).addr, j);
+      },
+    };
   }
 
-  private nodeEvent(
-    k: NodeEvent["k"],
-    node: number,
-    gen: number,
-    from: number,
-    timer: Timer | undefined,
+  /** How stream ends reach each other (virtual-stream.ts): bytes take Network.stream's delay, or never arrive. */
+  private createWire(): StreamWire {
+    return {
+      write: (end, bytes) => {
+        this.hash.bytes(bytes);
+        const peer = end.peer;
+        if (peer === undefined) {
+          // The opener's request: it arrives as the connection at the target.
+          if (end.remoteIndex < 0) return;
+          const delay = this.network.stream(end.owner.index, end.remoteIndex);
+          if (delay >= 0) this.streamEvent(delay, K_STREAM_OPEN, end, bytes, undefined);
+          return;
+        }
+        const delay = this.network.stream(end.owner.index, peer.owner.index);
+        if (delay >= 0) this.streamEvent(delay, K_STREAM_DATA, peer, bytes, undefined);
+      },
+      close: (end, reset) => {
+        const peer = end.peer;
+        // A reply carries its FIN; an opener that gave up has nobody left to tell before the accept.
+        if (peer === undefined || peer.closed || (end.wrote && !reset)) return;
+        const delay = this.network.stream(end.owner.index, peer.owner.index);
+        if (delay >= 0)
+          this.streamEvent(delay, K_STREAM_CLOSE, peer, undefined, reset ? "connection reset" : undefined);
+      },
+    };
+  }
+
+  /** Queues a stream event for `end` (K_STREAM_OPEN: the opener's end, for its target) `delayMs` from now. */
+  private streamEvent(
+    delayMs: number,
+    k: number,
+    end: VirtualStream,
     bytes: Uint8Array | undefined,
-    key: number,
-  ): NodeEvent {
-    return {k, node, gen, from, timer, bytes, key, delayed: false};
+    reason: string | undefined,
+  ): void {
+    const node = k === K_STREAM_OPEN ? end.remoteIndex : end.owner.index;
+    this.clock.at(this.clock.nowMs + delayMs, new SimEvent(k, node, 0, 0, bytes, end, undefined, reason));
   }
 
   /** Node index → label from options.labels (nodes not listed are absent: they take options.label). */
@@ -706,16 +820,49 @@ export class Simulation {
     const slot = this.slots[i] as Slot;
     slot.gen++;
     const seed = mix32(this.nodeSeedBase ^ mix32(Math.imul(i + 1, 0x9e3779b9) + Math.imul(slot.gen, 0x85ebca6b)));
-    const node = new SwimNode(
-      this.options.config,
-      {name: slot.name, addr: slot.addr},
-      {random: createRandom(seed), sizeOf: this.sizeOf, intern: this.codec.intern},
+    const proc = new VirtualProcess(this.world, i, slot.gen, slot.addr);
+    const group = this.codecOf[i] as LabelGroup;
+    const serf = this.serf;
+    proc.driver = new Driver(
+      {
+        config: this.options.config,
+        self: {name: slot.name, addr: slot.addr},
+        keyring: this.keyring,
+        compress: this.options.compress,
+        crc: this.options.crc,
+        seed,
+        label: group.label,
+      },
+      {
+        transport: proc,
+        clock: this.driverClock,
+        timers: proc,
+        codec: this.codec,
+        memo: this.memo,
+        ...(serf
+          ? {
+              userState: {
+                local: () => serf.localState(i),
+                merge: (state: Uint8Array, join: boolean) => serf.mergeState(i, state, join),
+              },
+            }
+          : {}),
+        createNode: (config, self, random) => {
+          const node = new SwimNode(config, self, {random, sizeOf: this.sizeOf, intern: this.codec.intern});
+          proc.node = node;
+          // Without a trace or the checker there is nothing to see between the Driver and the core.
+          if (this.trace === undefined && this.safety === undefined) return node;
+          return {handle: (nowMs: number, input: Input) => this.handleInput(slot, node, nowMs, input)};
+        },
+      },
+      proc,
     );
-    slot.node = node;
+    slot.proc = proc;
     slot.paused = false;
+    slot.stalled = false;
     slot.parked = [];
-    // A setAckPayload input has no effects: handled directly, before start as an agent does.
-    if (this.coords) node.handle(this.nowMs, {type: "setAckPayload", payload: this.coords.boot(i, seed)});
+    // Allowed before start, as an agent sets its first coordinate.
+    if (this.coords) proc.driver.setAckPayload(this.coords.boot(i, seed));
     if (!slot.everStarted) this.unbooted--;
     slot.everStarted = true;
     this.views.nodeUp(i);
@@ -724,9 +871,9 @@ export class Simulation {
     this.hash.record(23, i, slot.gen);
     this.trace?.(`${this.nowMs} ${slot.name} boot gen=${slot.gen}`);
     this.serf?.boot(i, slot.name, slot.gen);
-    this.feed(slot, {type: "start"});
+    proc.driver.start();
     // The seeds of node i's label (without labels: nodes 0 .. seedNodes - 1).
-    const {seeds: seedIndices, label} = this.codecOf[i] as LabelCodec;
+    const {seeds: seedIndices, label} = group;
     const seeds: Address[] = [];
     for (const s of seedIndices) if (s !== i && s < i) seeds.push((this.slots[s] as Slot).addr);
     if (restart || !seedIndices.includes(i)) {
@@ -734,20 +881,27 @@ export class Simulation {
       for (const s of seedIndices) if (s !== i) seeds.push((this.slots[s] as Slot).addr);
       if (seeds.length === 0) {
         const other = this.slots.find(
-          (s) => s.index !== i && s.node !== undefined && (this.codecOf[s.index] as LabelCodec).label === label,
+          (s) => s.index !== i && s.proc !== undefined && (this.codecOf[s.index] as LabelGroup).label === label,
         );
         if (other !== undefined) seeds.push(other.addr);
       }
     }
-    if (seeds.length > 0 && slot.node === node) this.feed(slot, {type: "join", seeds});
+    if (seeds.length > 0 && slot.proc === proc) void proc.driver.join(seeds);
+  }
+
+  /** One input the Driver hands node `slot`'s core: traced and checked. */
+  private handleInput(slot: Slot, node: SwimNode, nowMs: number, input: Input): ReturnType<SwimNode["handle"]> {
+    if (this.trace !== undefined) this.trace(`${nowMs} ${slot.name} <- ${describeInput(input)}`);
+    const effects = node.handle(nowMs, input);
+    this.safety?.observeSelf(nowMs, slot.name, node.incarnation);
+    return effects;
   }
 
   /** Pops and handles one event due by `until`; false when none is left. */
   private step(until: number): boolean {
-    const item = this.clock.next(until);
-    if (item === undefined) return false;
-    const ev = item.value;
-    const now = item.timeMs;
+    const ev = this.clock.next(until);
+    if (ev === undefined) return false;
+    const now = this.clock.nowMs;
     this.eventsHandled++;
     if ((this.eventsHandled & 4095) === 0) this.onProgress?.(now);
     switch (ev.k) {
@@ -761,10 +915,6 @@ export class Simulation {
         break;
       case K_BOOT:
         if (!(this.slots[ev.node] as Slot).everStarted) this.boot(ev.node, false);
-        break;
-      case K_STREAM_TIMEOUT:
-      case K_STREAM_FAILED:
-        this.streamEnd(ev);
         break;
       default:
         this.deliver(ev);
@@ -780,24 +930,17 @@ export class Simulation {
     return true;
   }
 
-  /** A stream timed out or was refused/closed: tell the opener if it still waits. */
-  private streamEnd(ev: OtherEvent): void {
-    const record = this.streams.get(ev.key);
-    if (record === undefined) return;
-    const slot = this.slots[record.opener] as Slot;
-    if (slot.gen !== record.openerGen || slot.node === undefined) {
-      this.streams.delete(ev.key);
-      return;
-    }
-    if (this.parkOrDelay(slot, ev)) return;
-    this.streams.delete(ev.key);
-    this.hash.record(ev.k, record.opener, ev.key);
-    this.feed(slot, {type: "streamFailed", id: record.openerId, reason: ev.reason});
+  /** Requeues what a blocked node held, now, in the order its loop handles it; returns how many. */
+  private unpark(slot: Slot, phase: ResumePhase): number {
+    const parked = slot.parked;
+    slot.parked = [];
+    for (const ev of resumeOrder(parked, isWake, phase)) this.clock.at(this.nowMs, ev);
+    return parked.length;
   }
 
-  /** True when the event was parked (paused node) or pushed back (slow node). */
+  /** True when the event was parked (paused or stalled node) or pushed back (slow node). */
   private parkOrDelay(slot: Slot, ev: SimEvent): boolean {
-    if (slot.paused) {
+    if (slot.paused || slot.stalled) {
       slot.parked.push(ev);
       return true;
     }
@@ -810,235 +953,68 @@ export class Simulation {
     return false;
   }
 
-  private deliver(ev: NodeEvent): void {
+  /** Hands a node event to its process: a wake-up, a datagram, or a stream's open, data or close. */
+  private deliver(ev: SimEvent): void {
     const slot = this.slots[ev.node] as Slot;
+    const proc = slot.proc;
     switch (ev.k) {
-      case K_TIMER: {
-        if (slot.gen !== ev.gen || slot.node === undefined) return;
+      case K_WAKE: {
+        if (proc === undefined || proc.gen !== ev.a || !proc.isArmed(ev.token)) return;
         if (this.parkOrDelay(slot, ev)) return;
-        this.hash.record(K_TIMER, ev.node, 0);
-        this.feed(slot, {type: "timer", timer: ev.timer as Timer});
+        this.hash.record(K_WAKE, ev.node, 0);
+        proc.wake();
         return;
       }
       case K_PACKET: {
-        if (slot.node === undefined) {
+        if (proc === undefined) {
           this.metrics.toDownNode++;
           return;
         }
         if (this.parkOrDelay(slot, ev)) return;
         const bytes = ev.bytes as Uint8Array;
-        this.hash.record(K_PACKET, ev.node, ev.from, bytes.length);
-        let messages: Message[];
-        try {
-          messages = decodePacket(bytes, (this.codecOf[ev.node] as LabelCodec).decode);
-        } catch (error) {
-          if ((error as DecodeError).code === "labelMismatch") this.metrics.labelMismatches++;
-          else this.metrics.decodeErrors++;
-          this.trace?.(`${this.clock.nowMs} ${slot.name} decodeError ${(error as Error).message}`);
-          return;
-        }
-        this.feed(slot, {type: "packet", from: (this.slots[ev.from] as Slot).addr, messages});
+        this.hash.record(K_PACKET, ev.node, ev.a, bytes.length);
+        proc.receiveDatagram(bytes, (this.slots[ev.a] as Slot).addr, this.clock.nowMs);
         return;
       }
-      case K_STREAM_REQUEST: {
-        const record = this.streams.get(ev.key);
-        if (record === undefined) return; // the opener gave up already and its timeout fired
-        if (slot.node === undefined) {
+      case K_STREAM_OPEN: {
+        const opener = ev.stream as VirtualStream;
+        if (proc === undefined) {
           // Connection refused: the opener learns after the RST travels back.
           this.metrics.toDownNode++;
-          const back = this.network.stream(ev.node, record.opener);
-          if (back >= 0)
-            this.clock.at(
-              this.clock.nowMs + back,
-              this.other(K_STREAM_FAILED, record.opener, 0, ev.key, "connection refused", undefined),
-            );
+          const back = this.network.stream(ev.node, opener.owner.index);
+          if (back >= 0) this.streamEvent(back, K_STREAM_CLOSE, opener, undefined, "connection refused");
           return;
         }
         if (this.parkOrDelay(slot, ev)) return;
         const bytes = ev.bytes as Uint8Array;
-        this.hash.record(K_STREAM_REQUEST, ev.node, ev.from, bytes.length);
-        const message = this.decodeStreamBytes(ev.node, bytes, false);
-        if (message === undefined) {
-          this.clock.at(
-            this.clock.nowMs + 1,
-            this.other(K_STREAM_FAILED, record.opener, 0, ev.key, "bad stream bytes", undefined),
-          );
-          return;
-        }
-        this.feed(slot, {type: "streamRequest", id: ev.key, from: (this.slots[ev.from] as Slot).addr, message});
-        if (message.type === "pushPull") this.serf?.mergeState(ev.node, message.userState, message.join);
+        this.hash.record(K_STREAM_OPEN, ev.node, opener.owner.index, bytes.length);
+        const accepted = new VirtualStream(this.wire, proc, opener.owner.addr, opener.owner.index);
+        accepted.peer = opener;
+        opener.peer = accepted;
+        proc.accept(accepted);
+        accepted.receive(bytes);
         return;
       }
-      case K_STREAM_RESPONSE: {
-        const record = this.streams.get(ev.key);
-        if (record === undefined || slot.gen !== record.openerGen || slot.node === undefined) {
-          this.metrics.lateStreamReplies++;
+      case K_STREAM_DATA:
+      case K_STREAM_CLOSE: {
+        const end = ev.stream as VirtualStream;
+        if (end.closed || end.owner !== proc) {
+          if (ev.k === K_STREAM_DATA) this.metrics.lateStreamReplies++;
           return;
         }
         if (this.parkOrDelay(slot, ev)) return;
-        if (!this.streams.has(ev.key)) return;
-        this.streams.delete(ev.key);
-        const bytes = ev.bytes as Uint8Array;
-        this.hash.record(K_STREAM_RESPONSE, ev.node, ev.from, bytes.length);
-        const message = this.decodeStreamBytes(ev.node, bytes, true);
-        if (message === undefined) {
-          this.feed(slot, {type: "streamFailed", id: record.openerId, reason: "bad stream bytes"});
-          return;
-        }
-        this.feed(slot, {type: "streamResponse", id: record.openerId, message});
-        if (message.type === "pushPull") this.serf?.mergeState(ev.node, message.userState, message.join);
+        if (end.closed) return;
+        this.hash.record(ev.k, ev.node, ev.bytes?.length ?? 0);
+        if (ev.k === K_STREAM_DATA) end.receive(ev.bytes as Uint8Array);
+        else end.closedByPeer(ev.reason);
         return;
       }
     }
   }
 
-  /** Decodes the stream bytes node `i` received: a request it accepted, or the `reply` to one it opened. */
-  private decodeStreamBytes(i: number, bytes: Uint8Array, reply: boolean): StreamMessage | undefined {
-    const codec = this.codecOf[i] as LabelCodec;
-    try {
-      const decoded = decodeStream(bytes, reply ? codec.decodeReply : codec.decode);
-      if (decoded === undefined || decoded.consumed !== bytes.length) {
-        this.metrics.decodeErrors++;
-        return undefined;
-      }
-      return decoded.message;
-    } catch (error) {
-      if ((error as DecodeError).code === "labelMismatch") this.metrics.labelMismatches++;
-      else this.metrics.decodeErrors++;
-      this.trace?.(`${this.clock.nowMs} decodeError (stream) ${(error as Error).message}`);
-      return undefined;
-    }
-  }
-
-  /**
-   * Hands one input to a node and executes its effects in order; then the inputs serf's layer fed
-   * meanwhile (each with its effects), like the Driver's input queue.
-   */
-  private feed(slot: Slot, input: Input): void {
-    if (this.feeding) {
-      this.later.push({slot, input});
-      return;
-    }
-    this.feeding = true;
-    try {
-      this.feedOne(slot, input);
-      for (let next = this.later.shift(); next !== undefined; next = this.later.shift()) {
-        if (next.slot.node !== undefined) this.feedOne(next.slot, next.input);
-      }
-    } finally {
-      this.feeding = false;
-      this.later.length = 0;
-    }
-  }
-
-  private feedOne(slot: Slot, input: Input): void {
-    const node = slot.node as SwimNode;
-    const now = this.clock.nowMs;
-    this.inputsHandled++;
-    const effects = node.handle(now, input);
-    if (this.trace !== undefined) this.trace(`${now} ${slot.name} <- ${describeInput(input)}`);
-    for (let e = 0; e < effects.length; e++) {
-      this.execute(slot, effects[e] as Effect, now);
-      if (slot.node !== node) return; // crashed by an action inside? (not possible today, but safe)
-    }
-    this.safety?.observeSelf(now, slot.name, node.incarnation);
-  }
-
-  private execute(slot: Slot, effect: Effect, now: number): void {
-    const i = slot.index;
-    switch (effect.type) {
-      case "send": {
-        const bytes = encodePacket(effect.messages, (this.codecOf[i] as LabelCodec).packet);
-        this.countMessages(effect.messages, bytes.length);
-        this.metrics.onSend(i, bytes.length, false);
-        this.hash.bytes(bytes);
-        const to = this.indexByHost.get(effect.to.host);
-        if (this.trace !== undefined) {
-          this.trace(
-            `${now} ${slot.name} -> ${effect.to.host} ${effect.messages.map((m) => m.type).join("+")} ${bytes.length}B`,
-          );
-        }
-        if (to === undefined || effect.to.port !== SIM_PORT) {
-          this.metrics.unknownAddress++;
-          return;
-        }
-        const count = this.network.datagram(i, to, this.delays);
-        for (let c = 0; c < count; c++) {
-          this.clock.at(now + (this.delays[c] as number), this.nodeEvent(K_PACKET, to, 0, i, undefined, bytes, 0));
-        }
-        return;
-      }
-      case "sendStream": {
-        const bytes = this.encodeStreamBytes(i, this.withSerfState(i, effect.message), false);
-        const key = this.nextStreamKey++;
-        const timeout = this.other(K_STREAM_TIMEOUT, i, slot.gen, key, "timeout", undefined);
-        const to = this.indexByHost.get(effect.to.host);
-        if (to === undefined || effect.to.port !== SIM_PORT) {
-          this.metrics.unknownAddress++;
-          this.streams.set(key, {opener: i, openerGen: slot.gen, openerId: effect.id, target: -1, bytes});
-          this.clock.at(now + 1, this.other(K_STREAM_FAILED, i, slot.gen, key, "connection refused", undefined));
-          return;
-        }
-        this.streams.set(key, {opener: i, openerGen: slot.gen, openerId: effect.id, target: to, bytes});
-        const delay = this.network.stream(i, to);
-        if (delay >= 0) this.clock.at(now + delay, this.nodeEvent(K_STREAM_REQUEST, to, 0, i, undefined, bytes, key));
-        this.clock.at(now + effect.timeoutMs, timeout);
-        return;
-      }
-      case "streamReply": {
-        const bytes = this.encodeStreamBytes(i, this.withSerfState(i, effect.message), true);
-        const record = this.streams.get(effect.id);
-        if (record === undefined || record.target !== i) {
-          this.metrics.lateStreamReplies++;
-          return;
-        }
-        const delay = this.network.stream(i, record.opener);
-        if (delay >= 0) {
-          this.clock.at(
-            now + delay,
-            this.nodeEvent(K_STREAM_RESPONSE, record.opener, 0, i, undefined, bytes, effect.id),
-          );
-        }
-        return;
-      }
-      case "streamClose": {
-        const record = this.streams.get(effect.id);
-        if (record === undefined || record.target !== i) return;
-        const delay = this.network.stream(i, record.opener);
-        if (delay >= 0)
-          this.clock.at(now + delay, this.other(K_STREAM_FAILED, record.opener, 0, effect.id, "closed", undefined));
-        return;
-      }
-      case "setTimer":
-        this.clock.at(now + effect.delayMs, this.nodeEvent(K_TIMER, i, slot.gen, i, effect.timer, undefined, 0));
-        return;
-      case "notify":
-        this.notify(slot, effect.event, now);
-        return;
-      case "deliver":
-        this.metrics.userDeliveries++;
-        this.serf?.deliver(i, effect.payload);
-        return;
-      case "pingComplete": {
-        const payload = this.coords?.onPingComplete(i, effect.node, effect.rttMs, effect.payload);
-        if (payload !== undefined) slot.node?.handle(now, {type: "setAckPayload", payload});
-        return;
-      }
-      case "dropped":
-        this.metrics.onDropped(effect.reason);
-        return;
-    }
-  }
-
-  /** A push-pull node `i` sends carries its serf state (the core always leaves it empty). */
-  private withSerfState(i: number, message: StreamMessage): StreamMessage {
-    if (this.serf === undefined || message.type !== "pushPull") return message;
-    return {...message, userState: this.serf.localState(i)};
-  }
-
-  /** What serf's layers use of the simulation (sim/serf-nodes.ts). */
+  /** What serf's layers use of the simulation (sim/serf-nodes.ts): each node's Driver. */
   private serfHost(): SimSerfHost {
-    const running = (i: number): SwimNode | undefined => (this.slots[i] as Slot).node;
+    const running = (i: number): SwimNode | undefined => (this.slots[i] as Slot).proc?.node;
     return {
       now: () => this.clock.nowMs,
       self: (i) => (this.slots[i] as Slot).addr,
@@ -1053,27 +1029,16 @@ export class Simulation {
       },
       isMember: (i, name) => running(i)?.member(name) !== undefined,
       broadcast: (i, payload) => {
-        const node = running(i);
-        if (node === undefined || node.status === "leaving" || node.status === "left") return;
-        this.feed(this.slots[i] as Slot, {type: "broadcast", payload});
+        const proc = (this.slots[i] as Slot).proc;
+        if (proc === undefined || proc.node.status === "leaving" || proc.node.status === "left") return;
+        proc.driver.broadcast(payload);
       },
       sendUser: (i, to, payload) => {
-        if (running(i) === undefined) return;
-        this.execute(this.slots[i] as Slot, {type: "send", to, messages: [{type: "user", payload}]}, this.clock.nowMs);
+        (this.slots[i] as Slot).proc?.driver.sendUser(to, payload);
       },
       at: (atMs, fn) => this.at(atMs, fn),
       gossipIntervalMs: this.options.config.gossipIntervalMs,
     };
-  }
-
-  /** Encodes a stream message node `i` sends (a request, or a `reply`), and counts and hashes its bytes. */
-  private encodeStreamBytes(i: number, message: StreamMessage, reply: boolean): Uint8Array {
-    const codec = this.codecOf[i] as LabelCodec;
-    const bytes = encodeStream(message, reply ? codec.reply : codec.stream);
-    this.metrics.onSend(i, bytes.length, true);
-    this.metrics.onMessage(`stream:${message.type}`, bytes.length);
-    this.hash.bytes(bytes);
-    return bytes;
   }
 
   private countMessages(messages: readonly Message[], packetBytes: number): void {
@@ -1132,22 +1097,27 @@ export class Simulation {
         code = VIEW_LEFT;
     }
     const prev = this.views.set(i, j, code);
-    this.metrics.onTransition(now, i, j, prev, code, this.views, (this.slots[j] as Slot).paused);
+    const about = this.slots[j] as Slot;
+    this.metrics.onTransition(now, i, j, prev, code, this.views, about.paused || about.stalled);
   }
 
   private stopAfterLeave(i: number): void {
     const slot = this.slots[i] as Slot;
-    if (slot.node === undefined) return;
-    slot.node = undefined;
+    const proc = slot.proc;
+    if (proc === undefined) return;
+    slot.proc = undefined;
     slot.gen++;
+    proc.driver.stop();
+    this.stoppedInputs += proc.driver.stats.inputs;
     this.serf?.stop(i);
     this.coords?.crash(i);
     this.views.nodeDown(i);
     this.note("left", slot.name, false);
   }
 }
-
 const NO_TAGS: Readonly<Record<string, string>> = Object.freeze({});
+
+const isWake = (ev: SimEvent): boolean => ev.k === K_WAKE;
 
 function checkRate(field: string, value: number): number {
   if (typeof value !== "number" || !(value >= 0 && value <= 1))

@@ -4,12 +4,13 @@
  *   transport ──bytes──▶ codec.decode ──Input──▶ node.handle(now, input) ──Effect[]──▶ execute
  *        ▲                                                                               │
  *        └────────────── codec.encode ◀── send / sendStream / streamReply ◀──────────────┘
- *                                         setTimer ──▶ one min-heap, one armed setTimeout
+ *                                         setTimer ──▶ one min-heap, one armed wake-up
  *
  * Inputs are queued and handled one at a time, and each input's effects run in order before
  * the next input (so a listener that calls back into the agent never re-enters the core).
  * Every timer — the core's, and the driver's own stream deadlines — lives in one Scheduler
- * heap; a single unref'd setTimeout is armed for the earliest deadline. Core
+ * heap; a single wake-up is armed for the earliest deadline on the TimerHost (timer-host.ts: an
+ * unref'd setTimeout by default, a virtual-clock event in the simulator). Core
  * timers are values and are never cancelled; stream deadlines are ignored when they fire
  * after their stream finished.
  *
@@ -36,10 +37,13 @@ import {
   GossipMemo,
   type Keyring,
   labelOverhead,
+  type PacketOptions,
+  type StreamOptions,
 } from "../codec/index.ts";
 import {
   type Address,
   createRandom,
+  type DropReason,
   type Effect,
   type Input,
   type LocalMemberInit,
@@ -56,6 +60,7 @@ import {
 import {type Clock, createMonotonicClock} from "./clock.ts";
 import {Scheduler} from "./scheduler.ts";
 import {countDrop, createDriverStats, type DriverStats} from "./stats.ts";
+import {createNodeTimerHost, type TimerHost} from "./timer-host.ts";
 
 const logStream = createDebug("lifeline:stream");
 const logDrop = createDebug("lifeline:drop");
@@ -131,6 +136,15 @@ export interface DriverInit {
 export interface DriverComponents {
   readonly transport: DriverTransport;
   readonly clock?: Clock;
+  /** Where the single wake-up is armed; default one unref'd setTimeout on `clock`. */
+  readonly timers?: TimerHost;
+  /**
+   * What encoding and decoding remember (codec/context.ts); default a fresh one, never another
+   * driver's. The simulator shares one among its virtual nodes (the same bytes decode the same).
+   */
+  readonly codec?: CodecContext;
+  /** The decode memo of repeated gossip (codec/gossip-memo.ts); default a fresh one, null for none. */
+  readonly memo?: GossipMemo | null;
   /**
    * The application's push-pull state (memberlist's LocalState / MergeRemoteState delegate): what
    * to send in every push-pull, and what to do with the peer's. Serf keeps its clocks and recent
@@ -163,6 +177,12 @@ export interface DriverListener {
   onDecodeError?(error: DecodeError, from: Address, via: "udp" | "tcp"): void;
   /** The core threw (a Lifeline bug); the input was dropped and the driver keeps running. */
   onInternalError?(error: unknown, input: Input): void;
+  /** A datagram left for `to`: the messages it carries and its encoded bytes. */
+  onPacketSent?(to: Address, messages: readonly Message[], bytes: Uint8Array): void;
+  /** A stream message (request or reply) was written: the message and its encoded bytes. */
+  onStreamSent?(message: StreamMessage, bytes: Uint8Array): void;
+  /** The core dropped an input (already counted in stats). */
+  onDropped?(reason: DropReason): void;
 }
 
 /** The outcome of a join: how many seeds answered a push-pull. */
@@ -172,18 +192,30 @@ export interface JoinResult {
   readonly errors: readonly string[];
 }
 
-type DriverTimer =
-  | {readonly kind: "core"; readonly timer: Timer}
-  | {readonly kind: "streamOut"; readonly id: number}
-  | {readonly kind: "streamIn"; readonly id: number}
-  | {readonly kind: "leave"};
+/** One of the driver's own deadlines (the core's timers go into the heap as they are). */
+class OwnDeadline {
+  readonly kind: "streamOut" | "streamIn" | "leave";
+  /** The stream's id (0 for leave). */
+  readonly id: number;
+  constructor(kind: OwnDeadline["kind"], id: number) {
+    this.kind = kind;
+    this.id = id;
+  }
+}
 
-interface QueuedInput {
-  readonly input: Input;
+type DriverTimer = Timer | OwnDeadline;
+
+/** What an API call wants to hear about its input. */
+interface InputHooks {
   /** Called with each outgoing stream id the input's effects opened. */
   readonly onStream?: (id: number) => void;
   /** Called after the input's effects ran. */
   readonly onDone?: () => void;
+}
+
+interface QueuedInput {
+  readonly input: Input;
+  readonly hooks: InputHooks | undefined;
 }
 
 interface JoinTracker {
@@ -213,40 +245,53 @@ const AGENT_MEMO_ENTRIES = 4096;
 /** Runs one SwimNode on a transport. Create, then `start()`. */
 
 export class Driver {
+  // The fields every input and every wake-up touch come first, so they share a few cache lines
+  // (the simulator runs a thousand drivers in one process).
+  private stopped = false;
+  private draining = false;
+  /** True while fire() runs due timers: it arms once, at its end. */
+  private firing = false;
+  /** The heap changed since the wake-up was last armed (arm() has nothing to do otherwise). */
+  private heapChanged = false;
+  /** The deadline the wake-up is armed for (undefined: none armed). */
+  private armedAt: number | undefined = undefined;
+  private lastNow = 0;
   readonly node: CoreNode;
+  private readonly clock: Clock;
+  private readonly heap = new Scheduler<DriverTimer>();
+  private readonly timers: TimerHost;
+  private readonly onWake = (): void => this.fire();
+  // BOUNDED: inputs are drained synchronously; the queue only holds inputs fed while draining.
+  private readonly queue: QueuedInput[] = [];
+  private readonly listener: DriverListener;
   readonly stats: DriverStats = createDriverStats();
+  private readonly transport: DriverTransport;
   /** The config the core runs with (maxPacketBytes lowered by the encryption overhead). */
   readonly coreConfig: SwimConfig;
-  private readonly transport: DriverTransport;
-  private readonly clock: Clock;
-  private readonly listener: DriverListener;
   private keyring: Keyring | undefined;
   private readonly userState: UserStateDelegate | undefined;
   /**
    * What this driver's encoding and decoding remember (codec/context.ts), sharing its InternPools
    * with the node: never another driver's, so agents in one process cannot change each other's bytes.
    */
-  private readonly codec = new CodecContext();
+  private readonly codec: CodecContext;
   /** How received datagrams and streams are decoded: the keyring, the context, a memo of repeated gossip. */
-  private decodeOptions: {keyring?: Keyring; memo: GossipMemo; context: CodecContext; label: string};
+  private decodeOptions: {keyring?: Keyring; memo?: GossipMemo; context: CodecContext; label: string};
   /** The same for the reply on a stream we dialled (no label header expected). */
   private replyDecodeOptions: {
     keyring?: Keyring;
-    memo: GossipMemo;
+    memo?: GossipMemo;
     context: CodecContext;
     label: string;
     reply: true;
   };
+  /** How datagrams, stream requests and stream replies are encoded (rebuilt by setKeyring). */
+  private packetOptions!: PacketOptions;
+  private streamOptions!: StreamOptions;
+  private replyOptions!: StreamOptions;
   private readonly label: string;
   private readonly compress: boolean;
   private readonly crc: boolean;
-  private readonly heap = new Scheduler<DriverTimer>();
-  private armedAt: number | undefined;
-  private armed: ReturnType<typeof setTimeout> | undefined;
-  // BOUNDED: inputs are drained synchronously; the queue only holds inputs fed while draining.
-  private readonly queue: QueuedInput[] = [];
-  private draining = false;
-  private lastNow = 0;
   // BOUNDED: by the transport's maxOutgoingStreams / maxIncomingStreams (dial refuses beyond).
   private readonly outgoing = new Map<number, OutgoingStream>();
   private readonly incoming = new Map<number, IncomingStream>();
@@ -256,27 +301,30 @@ export class Driver {
   // BOUNDED: one per leave() call in flight.
   private leaveWaiters: (() => void)[] = [];
   private started = false;
-  private stopped = false;
   private leftNotified = false;
 
   constructor(init: DriverInit, components: DriverComponents, listener: DriverListener = {}) {
     this.transport = components.transport;
     this.clock = components.clock ?? createMonotonicClock();
+    this.timers = components.timers ?? createNodeTimerHost(this.clock);
+    this.codec = components.codec ?? new CodecContext();
     this.listener = listener;
     this.keyring = init.keyring;
     this.userState = components.userState;
     this.label = init.label ?? "";
     // In a large cluster most gossip and push-pull states an agent receives are bytes it has
     // decoded before (each update arrives ~retransmitLimit times); see codec/gossip-memo.ts.
+    const memo = components.memo === undefined ? new GossipMemo(AGENT_MEMO_ENTRIES, this.codec) : components.memo;
     this.decodeOptions = {
       ...(init.keyring ? {keyring: init.keyring} : {}),
-      memo: new GossipMemo(AGENT_MEMO_ENTRIES, this.codec),
+      ...(memo !== null ? {memo} : {}),
       context: this.codec,
       label: this.label,
     };
     this.replyDecodeOptions = {...this.decodeOptions, reply: true};
     this.compress = init.compress ?? true;
     this.crc = init.crc ?? true;
+    this.buildEncodeOptions();
     this.coreConfig = Object.freeze({
       ...init.config,
       maxPacketBytes: init.config.maxPacketBytes - (init.keyring ? ENCRYPTION_OVERHEAD : 0) - labelOverhead(this.label),
@@ -310,7 +358,7 @@ export class Driver {
       onDatagram: (datagram) => this.handleDatagram(datagram.data, datagram.from),
       onStream: (stream) => this.handleIncomingStream(stream),
     });
-    this.feed({input: {type: "start"}});
+    this.feed({type: "start"});
   }
 
   /**
@@ -328,14 +376,16 @@ export class Driver {
         resolve: () => resolve({attempted: seeds.length, answered: tracker.answered, errors: tracker.errors}),
       };
       this.joins.add(tracker);
-      this.feed({
-        input: {type: "join", seeds},
-        onStream: (id) => tracker.ids.add(id),
-        onDone: () => {
-          tracker.processed = true;
-          this.settleJoin(tracker);
+      this.feed(
+        {type: "join", seeds},
+        {
+          onStream: (id) => tracker.ids.add(id),
+          onDone: () => {
+            tracker.processed = true;
+            this.settleJoin(tracker);
+          },
         },
-      });
+      );
     });
   }
 
@@ -345,15 +395,15 @@ export class Driver {
     return new Promise((resolve) => {
       this.leaveWaiters.push(resolve);
       if (this.leaveWaiters.length === 1) {
-        this.schedule(this.now() + this.coreConfig.leaveTimeoutMs + 1_000, {kind: "leave"});
-        this.feed({input: {type: "leave"}});
+        this.schedule(this.now() + this.coreConfig.leaveTimeoutMs + 1_000, new OwnDeadline("leave", 0));
+        this.feed({type: "leave"});
       }
     });
   }
 
   /** Replaces our metadata (tags); the core bumps the incarnation and gossips it. */
   updateMeta(meta: Uint8Array): void {
-    this.feed({input: {type: "updateMeta", meta}});
+    this.feed({type: "updateMeta", meta});
   }
 
   /**
@@ -363,12 +413,12 @@ export class Driver {
    */
   setAckPayload(payload: Uint8Array): void {
     validateAckPayload(payload);
-    this.feed({input: {type: "setAckPayload", payload}});
+    this.feed({type: "setAckPayload", payload});
   }
 
   /** Queues application data to piggyback on gossip. */
   broadcast(payload: Uint8Array): void {
-    this.feed({input: {type: "broadcast", payload}});
+    this.feed({type: "broadcast", payload});
   }
 
   /**
@@ -389,6 +439,15 @@ export class Driver {
     this.keyring = keyring;
     this.decodeOptions = {...this.decodeOptions, keyring};
     this.replyDecodeOptions = {...this.replyDecodeOptions, keyring};
+    this.buildEncodeOptions();
+  }
+
+  /** The encode options of datagrams and streams, built once (and again on a key change). */
+  private buildEncodeOptions(): void {
+    const crypt = this.keyring ? {keyring: this.keyring} : {};
+    this.packetOptions = {compress: this.compress, crc: this.crc, context: this.codec, label: this.label, ...crypt};
+    this.streamOptions = {compress: this.compress, context: this.codec, label: this.label, ...crypt};
+    this.replyOptions = {...this.streamOptions, reply: true};
   }
 
   /**
@@ -398,8 +457,7 @@ export class Driver {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.armed !== undefined) clearTimeout(this.armed);
-    this.armed = undefined;
+    this.timers.disarm();
     this.armedAt = undefined;
     this.heap.clear();
     this.queue.length = 0;
@@ -414,27 +472,36 @@ export class Driver {
 
   // ---- inputs -------------------------------------------------------------------------------
 
-  private feed(item: QueuedInput): void {
+  /** Handles `input` now, or after the input being handled (and those queued before it). */
+  private feed(input: Input, hooks?: InputHooks): void {
     if (this.stopped) return;
-    this.queue.push(item);
-    if (this.draining) return;
+    if (this.draining) {
+      this.queue.push({input, hooks});
+      return;
+    }
     this.draining = true;
     try {
-      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
-        let effects: Effect[] = [];
-        try {
-          effects = this.node.handle(this.now(), next.input);
-        } catch (error) {
-          this.listener.onInternalError?.(error, next.input);
-        }
-        this.execute(effects, next);
-        next.onDone?.();
-        if (this.stopped) break;
+      this.run(input, hooks);
+      for (let next = this.queue.shift(); next !== undefined && !this.stopped; next = this.queue.shift()) {
+        this.run(next.input, next.hooks);
       }
     } finally {
       this.draining = false;
     }
-    this.arm();
+    if (!this.firing) this.arm();
+  }
+
+  /** One input through the core, then its effects in order. */
+  private run(input: Input, hooks: InputHooks | undefined): void {
+    let effects: Effect[] = [];
+    this.stats.inputs++;
+    try {
+      effects = this.node.handle(this.now(), input);
+    } catch (error) {
+      this.listener.onInternalError?.(error, input);
+    }
+    this.execute(effects, hooks);
+    hooks?.onDone?.();
   }
 
   private handleDatagram(data: Uint8Array, from: Address): void {
@@ -467,7 +534,7 @@ export class Driver {
     const log = protocolLog((messages[0] as Message).type);
     if (log.enabled)
       log("recv %s from %s:%d (%d bytes)", messages.map((m) => m.type).join("+"), from.host, from.port, data.length);
-    this.feed({input: {type: "packet", from, messages}});
+    this.feed({type: "packet", from, messages});
   }
 
   private handleIncomingStream(stream: DriverStream): void {
@@ -479,7 +546,7 @@ export class Driver {
     const entry: IncomingStream = {stream, requested: false};
     this.incoming.set(id, entry);
     this.stats.streamsIn++;
-    this.schedule(this.now() + this.coreConfig.tcpTimeoutMs, {kind: "streamIn", id});
+    this.schedule(this.now() + this.coreConfig.tcpTimeoutMs, new OwnDeadline("streamIn", id));
     this.arm();
     stream.setHandlers({
       onData: (buffered) => {
@@ -499,7 +566,7 @@ export class Driver {
           return;
         }
         entry.requested = true;
-        this.feed({input: {type: "streamRequest", id, from: stream.remote, message}});
+        this.feed({type: "streamRequest", id, from: stream.remote, message});
         this.mergeUserState(message, stream.remote);
       },
       onClose: () => {
@@ -514,7 +581,7 @@ export class Driver {
 
   // ---- effects ------------------------------------------------------------------------------
 
-  private execute(effects: readonly Effect[], origin: QueuedInput): void {
+  private execute(effects: readonly Effect[], hooks: InputHooks | undefined): void {
     for (const effect of effects) {
       if (this.stopped) return;
       switch (effect.type) {
@@ -522,7 +589,7 @@ export class Driver {
           this.sendPacket(effect.to, effect.messages);
           break;
         case "sendStream":
-          origin.onStream?.(effect.id);
+          hooks?.onStream?.(effect.id);
           this.openStream(effect.id, effect.to, this.withUserState(effect.message), effect.timeoutMs);
           break;
         case "streamReply": {
@@ -541,7 +608,7 @@ export class Driver {
           break;
         }
         case "setTimer":
-          this.schedule(this.now() + Math.max(0, effect.delayMs), {kind: "core", timer: effect.timer});
+          this.schedule(this.now() + Math.max(0, effect.delayMs), effect.timer);
           break;
         case "notify":
           if (effect.event.type === "left") {
@@ -558,6 +625,7 @@ export class Driver {
           break;
         case "dropped":
           countDrop(this.stats, effect.reason);
+          this.listener.onDropped?.(effect.reason);
           if (logDrop.enabled) {
             logDrop(
               "core dropped input: %s%s%s",
@@ -596,13 +664,7 @@ export class Driver {
     if (messages.length === 0) return;
     let bytes: Uint8Array;
     try {
-      bytes = encodePacket(messages, {
-        compress: this.compress,
-        crc: this.crc,
-        context: this.codec,
-        label: this.label,
-        ...(this.keyring ? {keyring: this.keyring} : {}),
-      });
+      bytes = encodePacket(messages, this.packetOptions);
     } catch (error) {
       this.listener.onInternalError?.(error, {type: "packet", from: to, messages});
       return;
@@ -613,21 +675,22 @@ export class Driver {
     const log = protocolLog((messages[0] as Message).type);
     if (log.enabled)
       log("send %s to %s:%d (%d bytes)", messages.map((m) => m.type).join("+"), to.host, to.port, bytes.length);
+    this.listener.onPacketSent?.(to, messages, bytes);
     this.transport.send(to, bytes);
   }
 
   /** Encodes and writes one stream message: `reply` on an accepted connection, else the request that opens a dialled one. */
   private writeStream(stream: DriverStream, message: StreamMessage, reply: boolean): void {
+    let bytes: Uint8Array;
     try {
-      stream.write(
-        encodeStream(message, {
-          compress: this.compress,
-          context: this.codec,
-          label: this.label,
-          reply,
-          ...(this.keyring ? {keyring: this.keyring} : {}),
-        }),
-      );
+      bytes = encodeStream(message, reply ? this.replyOptions : this.streamOptions);
+    } catch (error) {
+      this.listener.onInternalError?.(error, {type: "streamFailed", id: -1, reason: "encode"});
+      return;
+    }
+    this.listener.onStreamSent?.(message, bytes);
+    try {
+      stream.write(bytes);
     } catch (error) {
       this.listener.onInternalError?.(error, {type: "streamFailed", id: -1, reason: "encode"});
     }
@@ -638,7 +701,7 @@ export class Driver {
     const entry: OutgoingStream = {stream, done: false};
     this.outgoing.set(id, entry);
     this.stats.streamsOut++;
-    this.schedule(this.now() + Math.max(1, timeoutMs), {kind: "streamOut", id});
+    this.schedule(this.now() + Math.max(1, timeoutMs), new OwnDeadline("streamOut", id));
     this.writeStream(stream, message, false);
     stream.setHandlers({
       onData: (buffered) => {
@@ -653,7 +716,7 @@ export class Driver {
         this.outgoing.delete(id);
         stream.end();
         this.completeJoinStream(id, message.type === "pushPull" ? undefined : describeReply(message));
-        this.feed({input: {type: "streamResponse", id, message}});
+        this.feed({type: "streamResponse", id, message});
         this.mergeUserState(message, to);
       },
       onClose: (error) => {
@@ -692,70 +755,82 @@ export class Driver {
     this.stats.streamFailures++;
     logStream("outgoing stream %d to %s:%d failed: %s", id, entry.stream.remote.host, entry.stream.remote.port, reason);
     this.completeJoinStream(id, reason);
-    this.feed({input: {type: "streamFailed", id, reason}});
+    this.feed({type: "streamFailed", id, reason});
   }
 
   // ---- timers -------------------------------------------------------------------------------
 
   private schedule(timeMs: number, timer: DriverTimer): void {
     this.heap.push(timeMs, timer);
+    this.heapChanged = true;
   }
 
-  /** Arms the single setTimeout for the earliest deadline (re-arming only when it changed). */
+  /** Arms the single wake-up for the earliest deadline (re-arming only when it changed). */
   private arm(): void {
-    if (this.stopped) return;
-    const top = this.heap.peek();
-    if (top === undefined) {
-      if (this.armed !== undefined) clearTimeout(this.armed);
-      this.armed = undefined;
+    if (this.stopped || !this.heapChanged) return;
+    this.heapChanged = false;
+    const topMs = this.heap.peekTimeMs();
+    if (topMs === Number.POSITIVE_INFINITY) {
+      if (this.armedAt !== undefined) this.timers.disarm();
       this.armedAt = undefined;
       return;
     }
-    if (this.armed !== undefined && this.armedAt === top.timeMs) return;
-    if (this.armed !== undefined) clearTimeout(this.armed);
-    this.armedAt = top.timeMs;
-    this.armed = setTimeout(() => this.fire(), Math.max(0, Math.ceil(top.timeMs - this.now())));
-    // The sockets keep the process alive while the agent runs; the timer alone must not.
-    this.armed.unref?.();
+    if (this.armedAt === topMs) return;
+    this.armedAt = topMs;
+    this.timers.arm(topMs, this.onWake);
   }
 
   private fire(): void {
-    this.armed = undefined;
     this.armedAt = undefined;
+    this.heapChanged = true;
     if (this.stopped) return;
-    // setTimeout has millisecond resolution; accept deadlines up to 1 ms ahead of the clock.
-    for (const item of this.heap.popDue(this.now() + 1)) {
-      if (this.stopped) return;
-      const timer = item.value;
-      switch (timer.kind) {
-        case "core":
-          if (logTimer.enabled) logTimer("%o fired %d ms late", timer.timer, Math.round(this.now() - item.timeMs));
-          this.feed({input: {type: "timer", timer: timer.timer}});
-          break;
-        case "streamOut":
-          this.failStream(timer.id, "timeout");
-          break;
-        case "streamIn": {
-          const entry = this.incoming.get(timer.id);
-          if (entry) {
-            this.incoming.delete(timer.id);
-            this.stats.streamTimeouts++;
-            logStream(
-              "incoming stream %d from %s:%d closed at its deadline",
-              timer.id,
-              entry.stream.remote.host,
-              entry.stream.remote.port,
-            );
-            entry.stream.destroy();
-          }
-          break;
+    this.firing = true;
+    try {
+      // A wake-up may come up to the host's slack ahead of the clock (setTimeout: 1 ms). Only
+      // deadlines already in the heap run in this turn; those their inputs set wait for the next.
+      const limit = this.now() + this.timers.slackMs;
+      const heap = this.heap;
+      const seqBound = heap.nextSeq;
+      while (heap.peekTimeMs() <= limit && heap.peekSeq() < seqBound) {
+        const dueMs = heap.peekTimeMs();
+        const timer = heap.popValue() as DriverTimer;
+        if (timer instanceof OwnDeadline) this.expire(timer);
+        else {
+          if (logTimer.enabled) logTimer("%o fired %d ms late", timer, Math.round(this.now() - dueMs));
+          this.feed({type: "timer", timer});
         }
-        case "leave":
-          this.settleLeave();
-          break;
       }
+    } finally {
+      this.firing = false;
     }
     this.arm();
+  }
+
+  /** One of the driver's own deadlines passed. */
+  private expire(timer: OwnDeadline): void {
+    switch (timer.kind) {
+      case "streamOut":
+        this.failStream(timer.id, "timeout");
+        break;
+      case "streamIn": {
+        const entry = this.incoming.get(timer.id);
+        if (entry) {
+          this.incoming.delete(timer.id);
+          this.stats.streamTimeouts++;
+          logStream(
+            "incoming stream %d from %s:%d closed at its deadline",
+            timer.id,
+            entry.stream.remote.host,
+            entry.stream.remote.port,
+          );
+          entry.stream.destroy();
+        }
+        break;
+      }
+      case "leave":
+        this.settleLeave();
+        break;
+    }
   }
 
   // ---- join and leave bookkeeping ------------------------------------------------------------

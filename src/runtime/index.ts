@@ -3,3 +3,4 @@ export * from "./clock.ts";
 export * from "./driver.ts";
 export * from "./scheduler.ts";
 export * from "./stats.ts";
+export * from "./timer-host.ts";

@@ -3,6 +3,8 @@ import type {DropReason} from "../core/index.ts";
 
 /** Monotonic counters of the driver. */
 export interface DriverStats {
+  /** Inputs handed to the core (packets, stream messages, timers, API calls). */
+  inputs: number;
   packetsIn: number;
   packetsOut: number;
   bytesIn: number;
@@ -32,6 +34,7 @@ export interface DriverStats {
 
 export function createDriverStats(): DriverStats {
   return {
+    inputs: 0,
     packetsIn: 0,
     packetsOut: 0,
     bytesIn: 0,

@@ -21,6 +21,7 @@ describe("lifeline sim", () => {
     [["--loss", "1.5"], "--loss"],
     [["--duration-ms", "soon"], "--duration-ms"],
     [["--crash", "n1"], "--crash"],
+    [["--stall", "n1@5s"], "--stall"],
     [["--partition", "0%-50%@10s"], "--partition"],
     [["--probe-timeout-ms", "5000"], "--probe-timeout-ms"],
     [["--probe-interval-ms", "x"], "--probe-interval-ms"],
@@ -31,6 +32,29 @@ describe("lifeline sim", () => {
     expect(r.code).toBe(2);
     expect(r.err).toHaveLength(1);
     expect(r.err[0]).toContain(flag);
+  });
+
+  it("stalls a node's event loop with --stall and shows it on the timeline", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lifeline-sim-"));
+    const r = await run(["--nodes", "6", "--seed", "5", "--duration-ms", "20s", "--stall", "n2@5s+2s", "--quiet"]);
+    expect(r.code).toBe(0);
+    expect(r.out.join("\n")).toContain("--stall n2@5s+2s");
+    const json = await run([
+      "--nodes",
+      "6",
+      "--seed",
+      "5",
+      "--duration-ms",
+      "20s",
+      "--stall",
+      "n2@5s+2s",
+      "--quiet",
+      "--json",
+      join(dir, "s.json"),
+    ]);
+    expect(json.code).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, "s.json"), "utf8"));
+    expect(report.timeline).toContainEqual(expect.objectContaining({kind: "stall", atMs: 5_000, endMs: 7_000}));
   });
 
   it("runs a labelled cluster with --label and keeps the flag in the reproduce line", async () => {

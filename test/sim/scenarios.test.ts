@@ -80,6 +80,13 @@ const CASES: Record<string, {nodes: number; check: (r: SimReport) => void}> = {
       expect(r.serf?.queries.count).toBeGreaterThanOrEqual(5);
     },
   },
+  stall: {
+    nodes: 16,
+    check: (r) => {
+      expect(r.timeline.filter((t) => t.kind === "stall")).toHaveLength(24);
+      expect(r.falsePositives.count).toBe(0);
+    },
+  },
   "rolling-restart": {
     nodes: 20,
     check: (r) => {

@@ -111,7 +111,13 @@ export const SIM_FLAGS: readonly SimFlag[] = [
     value: "A|B@T1[-T2]",
     help: "split A from B at T1, heal at T2 (e.g. 0%-50%|50%-100%@30s-90s); repeatable",
   },
-  {name: "pause", type: "list", value: "SEL@TIME+DUR", help: "freeze nodes (a GC stop) for DUR; repeatable"},
+  {name: "pause", type: "list", value: "SEL@TIME+DUR", help: "stop node processes (SIGSTOP) for DUR; repeatable"},
+  {
+    name: "stall",
+    type: "list",
+    value: "SEL@TIME+DUR",
+    help: "block nodes' event loops (a GC pause, sync work) for DUR; repeatable",
+  },
   {name: "compress", type: "bool", path: "compress", help: "frame datagrams LZW-compressed, as memberlist can"},
   {name: "crc", type: "bool", path: "crc", help: "frame datagrams with a CRC, as memberlist can"},
   {name: "label", type: "string", value: "LABEL", path: "label", help: "cluster label on every datagram and stream"},
@@ -164,7 +170,8 @@ export function simRequestFromFlags(parsed: ParsedFlags): SimRequest {
   }
   const faults: Fault[] = [];
   for (const text of (v.get("crash") as string[] | undefined) ?? []) faults.push(crashFault(text));
-  for (const text of (v.get("pause") as string[] | undefined) ?? []) faults.push(pauseFault(text));
+  for (const text of (v.get("pause") as string[] | undefined) ?? []) faults.push(pauseFault(text, "pause"));
+  for (const text of (v.get("stall") as string[] | undefined) ?? []) faults.push(pauseFault(text, "stall"));
   for (const text of (v.get("partition") as string[] | undefined) ?? []) faults.push(partitionFault(text));
   return {overrides: {...overrides, config: config as Partial<SwimConfig>} as ScenarioOverrides, faults};
 }
@@ -180,14 +187,16 @@ function crashFault(text: string): Fault {
   };
 }
 
-function pauseFault(text: string): Fault {
+/** A --pause or --stall flag: the nodes, when, and for how long. */
+function pauseFault(text: string, type: "pause" | "stall"): Fault {
+  const flag = `--${type}`;
   const m = /^(.+)@([^@+]+)\+(.+)$/.exec(text);
-  if (!m) throw UsageError.invalid("--pause", "must be SEL@TIME+DURATION (e.g. n3@20s+15s)");
+  if (!m) throw UsageError.invalid(flag, "must be SEL@TIME+DURATION (e.g. n3@20s+15s)");
   return {
-    type: "pause",
+    type,
     nodes: m[1] as string,
-    atMs: parseTimeFlag("--pause", m[2] as string),
-    durationMs: parseTimeFlag("--pause", m[3] as string),
+    atMs: parseTimeFlag(flag, m[2] as string),
+    durationMs: parseTimeFlag(flag, m[3] as string),
   };
 }
 
