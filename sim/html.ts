@@ -353,7 +353,7 @@ export function renderHtml(report: SimReport, reproduce?: string): string {
     .map((c) => `<li class="${c.ok ? "ok" : "fail"}">${c.ok ? "PASS" : "FAIL"} ${esc(c.name)}: ${esc(c.detail)}</li>`)
     .join("");
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Lifeline sim: ${esc(r.scenario.name)} (seed ${r.seed})</title>
+<html lang="en"><head><meta charset="utf-8"><title>Lifeline ${r.run === "testbed" ? "testbed" : "sim"}: ${esc(r.scenario.name)} (seed ${r.seed})</title>
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:960px;color:#222}
 h1{font-size:22px;margin-bottom:4px} h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
@@ -365,7 +365,7 @@ td:first-child,th:first-child{text-align:left}
 </style></head><body>
 <h1>${esc(r.scenario.name)} — ${r.nodes} nodes, ${fmtTime(r.durationMs)}, seed ${r.seed}</h1>
 <p class="sub">${esc(r.scenario.description)}</p>
-<p class="sub">profile ${esc(r.profile)} · trace hash <code>${r.traceHash}</code>${reproduce ? ` · reproduce with <code>${esc(reproduce)}</code>` : ""}</p>
+<p class="sub">${r.run === "testbed" ? "<strong>real run</strong> (testbed: real agents in network namespaces) · " : ""}profile ${esc(r.profile)} · ${r.traceHash === null ? "no trace hash" : `trace hash <code>${r.traceHash}</code>`}${reproduce ? ` · reproduce with <code>${esc(reproduce)}</code>` : ""}</p>
 ${checks ? `<ul>${checks}</ul>` : ""}
 <h2>Cluster size as each node sees it</h2>
 <p class="sub">One thin line per node (${r.series.sizeByNode.length} of ${r.nodes} shown), the shaded band spans the smallest to the largest view among running nodes, the dashed black line is the true number of running nodes. Coloured bands and dashed lines mark the faults.</p>
