@@ -1,0 +1,221 @@
+/*
+ * A real run, replayed into the simulator's instruments. While the run goes on the testbed only
+ * appends records (a process started, was killed, paused, resumed, stopped after a leave; an
+ * agent logged a member event; a disturbance ended), each stamped with ms since the run's start.
+ * At the end they are sorted by time and fed, in that order, to the same ClusterViews, Metrics
+ * and SafetyChecker the Simulation drives, with the same rules: samples every sampleIntervalMs,
+ * agreement judged after every record once every node has started. The result satisfies the
+ * report's ReportSource, so `buildReport` writes the simulator's report for a real run.
+ *
+ * What a real run cannot know: no trace (traceHash null, traceRecords 0), no per-message-type
+ * counts (one "all" entry from the agents' own counters, read at the end from the processes
+ * still running), no events or inputs handled (0). `network.lost` is what the agents sent minus
+ * what they received, so it counts both random loss and partition drops; `blocked` is 0.
+ */
+import type {MemberEvent, MemberState, MemberView, SwimConfig} from "../core/index.ts";
+import {
+  ClusterViews,
+  Metrics,
+  type ReportSource,
+  SafetyChecker,
+  type SimOptions,
+  type TimelineEntry,
+  VIEW_ALIVE,
+  VIEW_DEAD,
+  VIEW_LEFT,
+  VIEW_SUSPECT,
+} from "../../sim/index.ts";
+
+/** One thing that happened, `atMs` after the run's start. */
+export type RunRecord =
+  | {readonly atMs: number; readonly kind: "boot"; readonly node: number; readonly restart: boolean}
+  | {readonly atMs: number; readonly kind: "crash" | "stopped" | "pause" | "resume"; readonly node: number}
+  | {readonly atMs: number; readonly kind: "converge"; readonly cause: "heal" | "restart" | "resume"}
+  | {
+      readonly atMs: number;
+      readonly kind: "member";
+      readonly node: number;
+      readonly type: MemberEvent["type"];
+      readonly member: string;
+      readonly state: MemberState;
+      readonly incarnation: number;
+    }
+  | {readonly atMs: number; readonly kind: "refuted"; readonly node: number; readonly incarnation: number};
+
+/** Counters one agent reported at the end (its /v1/stats). */
+export interface AgentCounters {
+  readonly core: Record<string, number>;
+  readonly datagramsOut: number;
+  readonly datagramsIn: number;
+  readonly bytesOut: number;
+  readonly streamsOut: number;
+  readonly streamBytesOut: number;
+  readonly messagesOut: number;
+  readonly decodeErrors: number;
+}
+
+const CODE: Readonly<Record<MemberState, number>> = {
+  alive: VIEW_ALIVE,
+  suspect: VIEW_SUSPECT,
+  dead: VIEW_DEAD,
+  left: VIEW_LEFT,
+};
+
+/** The report options a testbed run shows (latency 0: the veth links are sub-millisecond, unshaped). */
+export type RecordingOptions = ReportSource["options"] & Pick<SimOptions, "sampleIntervalMs" | "safety">;
+
+/** A finished real run as a ReportSource. */
+export class TestbedRecording implements ReportSource {
+  readonly run = "testbed" as const;
+  readonly options: RecordingOptions;
+  readonly names: readonly string[];
+  readonly nowMs: number;
+  readonly metrics: Metrics;
+  readonly views: ClusterViews;
+  readonly safety: SafetyChecker | undefined;
+  readonly timeline: readonly TimelineEntry[];
+  readonly traceHash = null;
+  readonly traceRecords = 0;
+  readonly eventsHandled = 0;
+  readonly inputsHandled = 0;
+  readonly network = {
+    stats: {datagrams: 0, delivered: 0, lost: 0, blocked: 0, duplicated: 0, reordered: 0, streams: 0, streamsBlocked: 0},
+  };
+  private readonly counters: ReadonlyMap<string, AgentCounters>;
+
+  constructor(init: {
+    options: RecordingOptions;
+    names: readonly string[];
+    durationMs: number;
+    records: readonly RunRecord[];
+    timeline: readonly TimelineEntry[];
+    counters: ReadonlyMap<string, AgentCounters>;
+    gossipToTheDeadMs: SwimConfig["gossipToTheDeadMs"];
+  }) {
+    this.options = init.options;
+    this.names = init.names;
+    this.nowMs = init.durationMs;
+    this.timeline = init.timeline;
+    this.counters = init.counters;
+    const n = init.names.length;
+    this.views = new ClusterViews(n);
+    this.metrics = new Metrics(n, init.options.sampleIntervalMs);
+    this.safety = init.options.safety ? new SafetyChecker({reapAfterMs: init.gossipToTheDeadMs}) : undefined;
+    this.replay(init.records, init.durationMs);
+    this.addCounters();
+  }
+
+  live(): string[] {
+    return this.names.filter((_, i) => this.views.up[i] === 1);
+  }
+
+  node(name: string): {stats: Record<string, number>} | undefined {
+    const counters = this.counters.get(name);
+    return counters === undefined ? undefined : {stats: counters.core};
+  }
+
+  allAgree(): boolean {
+    return this.views.agree();
+  }
+
+  private replay(records: readonly RunRecord[], durationMs: number): void {
+    const n = this.names.length;
+    const index = new Map(this.names.map((name, i) => [name, i]));
+    const paused = new Uint8Array(n);
+    const booted = new Uint8Array(n);
+    let unbooted = n;
+    const sorted = records
+      .map((record, seq) => ({record, seq}))
+      .filter(({record}) => record.atMs <= durationMs)
+      .sort((a, b) => a.record.atMs - b.record.atMs || a.seq - b.seq);
+    const interval = this.options.sampleIntervalMs;
+    let nextSample = interval;
+    const m = this.metrics;
+    const views = this.views;
+    m.expectConvergence("bootstrap", 0);
+    for (const {record: r} of sorted) {
+      const t = Math.max(0, Math.round(r.atMs));
+      while (nextSample <= t) {
+        m.sample(nextSample, views);
+        nextSample += interval;
+      }
+      const name = r.kind === "converge" ? "" : (this.names[r.node] as string);
+      switch (r.kind) {
+        case "boot":
+          views.nodeUp(r.node);
+          this.safety?.resetObserver(name);
+          paused[r.node] = 0;
+          if (r.restart) m.onRestart(r.node);
+          if (booted[r.node] === 0) {
+            booted[r.node] = 1;
+            unbooted--;
+          }
+          break;
+        case "crash":
+          if (views.up[r.node] === 0) break;
+          views.nodeDown(r.node);
+          m.onCrash(t, r.node, views);
+          break;
+        case "stopped":
+          views.nodeDown(r.node);
+          break;
+        case "pause":
+          paused[r.node] = 1;
+          break;
+        case "resume":
+          paused[r.node] = 0;
+          break;
+        case "converge":
+          m.expectConvergence(r.cause, t);
+          break;
+        case "refuted":
+          this.safety?.observeSelf(t, name, r.incarnation);
+          break;
+        case "member": {
+          if (views.up[r.node] === 0) break;
+          const view = {name: r.member, state: r.state, incarnation: r.incarnation} as MemberView;
+          this.safety?.observe(t, name, {type: r.type, member: view} as MemberEvent);
+          const j = index.get(r.member);
+          if (j === undefined || j === r.node) break;
+          const code = CODE[r.state];
+          const prev = views.set(r.node, j, code);
+          m.onTransition(t, r.node, j, prev, code, views, paused[j] === 1);
+          break;
+        }
+      }
+      if (views.disagreements === 0 && unbooted === 0 && views.live > 0 && m.awaitingAgreement()) {
+        m.onAgreement(t, views);
+      }
+    }
+    while (nextSample <= durationMs) {
+      m.sample(nextSample, views);
+      nextSample += interval;
+    }
+  }
+
+  /** The agents' own counters (processes running at the end) as the report's load and network figures. */
+  private addCounters(): void {
+    const m = this.metrics;
+    const stats = this.network.stats;
+    let messages = 0;
+    let bytes = 0;
+    for (const [name, c] of this.counters) {
+      const i = this.names.indexOf(name);
+      if (i < 0) continue;
+      m.bytesSent[i] = c.bytesOut + c.streamBytesOut;
+      m.packetsSent[i] = c.datagramsOut + c.streamsOut;
+      m.datagrams += c.datagramsOut;
+      m.datagramBytes += c.bytesOut;
+      m.streams += c.streamsOut;
+      m.streamBytes += c.streamBytesOut;
+      m.decodeErrors += c.decodeErrors;
+      messages += c.messagesOut;
+      bytes += c.bytesOut + c.streamBytesOut;
+      stats.datagrams += c.datagramsOut;
+      stats.delivered += c.datagramsIn;
+      stats.streams += c.streamsOut;
+    }
+    stats.lost = Math.max(0, stats.datagrams - stats.delivered);
+    if (messages > 0) m.byType.set("all (agent counters)", {messages, bytes});
+  }
+}
