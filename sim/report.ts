@@ -15,8 +15,8 @@ import type {SimOptions} from "./options.ts";
 import type {SerfMetrics, SerfReport} from "./serf-metrics.ts";
 import type {SimSerf} from "./serf-nodes.ts";
 import type {TimelineEntry} from "./simulation.ts";
-import type {ClusterViews} from "./views.ts";
 import {type HistogramBin, histogram, type Summary, summarize} from "./stats.ts";
+import type {ClusterViews} from "./views.ts";
 
 /** One judged expectation. */
 export interface CheckResult {

@@ -12,7 +12,7 @@
  * still running), no events or inputs handled (0). `network.lost` is what the agents sent minus
  * what they received, so it counts both random loss and partition drops; `blocked` is 0.
  */
-import type {MemberEvent, MemberState, MemberView, SwimConfig} from "../core/index.ts";
+
 import {
   ClusterViews,
   Metrics,
@@ -25,6 +25,7 @@ import {
   VIEW_LEFT,
   VIEW_SUSPECT,
 } from "../../sim/index.ts";
+import type {MemberEvent, MemberState, MemberView, SwimConfig} from "../core/index.ts";
 
 /** One thing that happened, `atMs` after the run's start. */
 export type RunRecord =
@@ -79,7 +80,16 @@ export class TestbedRecording implements ReportSource {
   readonly eventsHandled = 0;
   readonly inputsHandled = 0;
   readonly network = {
-    stats: {datagrams: 0, delivered: 0, lost: 0, blocked: 0, duplicated: 0, reordered: 0, streams: 0, streamsBlocked: 0},
+    stats: {
+      datagrams: 0,
+      delivered: 0,
+      lost: 0,
+      blocked: 0,
+      duplicated: 0,
+      reordered: 0,
+      streams: 0,
+      streamsBlocked: 0,
+    },
   };
   private readonly counters: ReadonlyMap<string, AgentCounters>;
 

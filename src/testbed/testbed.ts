@@ -19,8 +19,8 @@
 import {writeFileSync} from "node:fs";
 import {join} from "node:path";
 import {performance} from "node:perf_hooks";
-import {createRandom, type Random} from "../core/index.ts";
 import type {FaultTarget, FlapOptions, TimelineEntry} from "../../sim/index.ts";
+import {createRandom, type Random} from "../core/index.ts";
 import {AgentProcess} from "./agent-process.ts";
 import {run, TestbedError} from "./commands.ts";
 import type {AgentLine} from "./event-line.ts";
@@ -208,7 +208,8 @@ export class Testbed implements FaultTarget {
     this.blocks = [];
     for (const j of touched) void this.applyFirewall(j);
     for (const entry of this.timeline) {
-      if (entry.endMs === null && (entry.kind.startsWith("partition") || entry.kind === "flap")) entry.endMs = this.nowMs;
+      if (entry.endMs === null && (entry.kind.startsWith("partition") || entry.kind === "flap"))
+        entry.endMs = this.nowMs;
     }
     this.note("heal", "all links restored", false);
     this.records.push({atMs: this.nowMs, kind: "converge", cause: "heal"});
