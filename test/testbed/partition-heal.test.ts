@@ -83,7 +83,7 @@ describeWithTestbed("testbed: partition-heal on 8 real agents", () => {
     expect(pids.trim()).toBe("");
   });
 
-  it("refuses a scenario field it cannot run, naming it, before creating anything", async () => {
+  it("refuses bad flags, naming them, before creating anything", async () => {
     const {code, stderr} = await lifeline(["testbed", "--scenario", SCENARIO, "--nodes", "0"]);
     expect(code).toBe(2);
     expect(stderr).toContain("--nodes");
