@@ -182,7 +182,9 @@ export class TestbedRecording implements ReportSource {
           this.safety?.observeSelf(t, name, r.incarnation);
           break;
         case "member": {
-          if (views.up[r.node] === 0) break;
+          // The agent also logs its own leave ("member left" about itself), which the core's
+          // event stream (what the simulator checks) does not carry: events about oneself are skipped.
+          if (views.up[r.node] === 0 || r.member === name) break;
           const view = {name: r.member, state: r.state, incarnation: r.incarnation} as MemberView;
           this.safety?.observe(t, name, {type: r.type, member: view} as MemberEvent);
           const j = index.get(r.member);

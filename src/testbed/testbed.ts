@@ -80,6 +80,8 @@ export class Testbed implements FaultTarget {
   private readonly egress: number[];
   // BOUNDED: one chain of pending firewall writes per namespace.
   private readonly firewallQueue: Promise<void>[];
+  // BOUNDED: one per agent asked to leave (at most the cluster's size per leave fault).
+  private readonly leaving = new Set<AgentProcess>();
   private readonly boots: Random;
   private started = false;
   private stopping = false;
@@ -303,6 +305,7 @@ export class Testbed implements FaultTarget {
     const agent = this.agents[i];
     if (agent === undefined || !agent.running) return;
     this.note("leave", name, false);
+    this.leaving.add(agent);
     agent.signal("SIGTERM");
     void agent.exited.then(() => {
       if (this.agents[i] !== agent) return;
@@ -346,7 +349,7 @@ export class Testbed implements FaultTarget {
     this.records.push({atMs: this.nowMs, kind: "boot", node: i, restart});
     void agent.exited.then(() => {
       // An agent that exits on its own (not killed, not left) is a crash the scenario did not ask for.
-      if (this.agents[i] !== agent || this.stopping) return;
+      if (this.agents[i] !== agent || this.stopping || this.leaving.has(agent)) return;
       this.agents[i] = undefined;
       this.records.push({atMs: this.now(), kind: "crash", node: i});
       this.note("exited", `${name} exited on its own`, false);
