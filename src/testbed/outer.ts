@@ -11,11 +11,11 @@
  *             └─ ip netns exec lltb-RUN-nI lifeline agent …            (agent-process.ts)
  */
 import {spawn} from "node:child_process";
-import {mkdirSync, rmSync} from "node:fs";
+import {mkdirSync, readdirSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {runSync, TestbedError} from "./commands.ts";
-import {createNetwork, listTestbedNamespaces, removeNamespaces} from "./network.ts";
+import {createNetwork, listTestbedNamespaces, removeNamespaces, removeRun} from "./network.ts";
 import {createPlan, createRunId, TESTBED_PREFIX, type TestbedPlan} from "./plan.ts";
 
 /** Throws TestbedError unless this process is root and has `ip` and `iptables-restore` (and `ip6tables-restore` with IPv6). */
@@ -38,6 +38,20 @@ export function checkHost(ipv6: boolean): void {
 /** The run's scratch directory (agent config), derived from its id so the runner finds it. */
 export function workDirOf(runId: string): string {
   return join(tmpdir(), `${TESTBED_PREFIX}${runId}`);
+}
+
+/**
+ * `lifeline testbed --cleanup`: removes every testbed namespace (killing what runs inside) and
+ * every run's scratch directory. Returns what it removed; throws when a namespace stays.
+ */
+export function removeLeftovers(): string[] {
+  const removed = removeRun();
+  for (const entry of readdirSync(tmpdir())) {
+    if (!entry.startsWith(TESTBED_PREFIX)) continue;
+    rmSync(join(tmpdir(), entry), {recursive: true, force: true});
+    removed.push(join(tmpdir(), entry));
+  }
+  return removed;
 }
 
 /** What one outside run takes. */

@@ -24,7 +24,7 @@ import {
   checkTestbedScenario,
   createPlan,
   MAX_TESTBED_NODES,
-  removeRun,
+  removeLeftovers,
   runOnTestbed,
   runOutside,
   TestbedError,
@@ -63,7 +63,11 @@ export const TESTBED_FLAGS: readonly FlagSpec[] = [
   },
   {name: "ipv6", type: "bool", help: "agents gossip over IPv6 (ULA fd00:198:18::/64 inside the namespaces)"},
   {name: "verbose", type: "bool", help: "print every agent's stderr lines"},
-  {name: "cleanup", type: "bool", help: "remove every testbed namespace (and its processes) a killed run left"},
+  {
+    name: "cleanup",
+    type: "bool",
+    help: "remove every testbed namespace (and its processes) and scratch directory a killed run left",
+  },
   {name: "inside", type: "string", value: "RUN", help: "internal: run inside the hub namespace of run RUN"},
 ];
 
@@ -121,7 +125,7 @@ async function runTestbed(parsed: ParsedFlags, io: CliIo): Promise<number> {
   try {
     if (parsed.values.get("cleanup") === true) {
       checkHost(false);
-      const removed = removeRun();
+      const removed = removeLeftovers();
       out(removed.length === 0 ? "no testbed namespaces found" : `removed ${removed.join(", ")}`);
       return 0;
     }
