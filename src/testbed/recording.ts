@@ -119,9 +119,10 @@ export class TestbedRecording implements ReportSource {
     return this.names.filter((_, i) => this.views.up[i] === 1);
   }
 
+  /** A running node's core counters (empty when it did not answer /v1/stats at the end). */
   node(name: string): {stats: Record<string, number>} | undefined {
-    const counters = this.counters.get(name);
-    return counters === undefined ? undefined : {stats: counters.core};
+    if (!this.live().includes(name)) return undefined;
+    return {stats: this.counters.get(name)?.core ?? {}};
   }
 
   allAgree(): boolean {
