@@ -52,7 +52,11 @@ const SHARED = new Set([
 ]);
 
 export const TESTBED_FLAGS: readonly FlagSpec[] = [
-  ...SIM_FLAGS.filter((spec) => SHARED.has(spec.name) || spec.path?.startsWith("config.") === true),
+  ...SIM_FLAGS.filter((spec) => SHARED.has(spec.name) || spec.path?.startsWith("config.") === true).map((spec) =>
+    spec.name === "duration-ms"
+      ? {...spec, help: "real run length (default: the scenario's); TIME is ms or 30s / 2m"}
+      : spec,
+  ),
   {
     name: "nodes",
     type: "int",
