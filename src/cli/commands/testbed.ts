@@ -51,11 +51,15 @@ const SHARED = new Set([
   "html",
 ]);
 
+/** --duration-ms without the simulator's default (the scenario's length is the default) and in real time. */
+function realTime(spec: FlagSpec): FlagSpec {
+  const {default: _simDefault, ...rest} = spec;
+  return {...rest, help: "real run length (default: the scenario's); TIME is ms or 30s / 2m"};
+}
+
 export const TESTBED_FLAGS: readonly FlagSpec[] = [
   ...SIM_FLAGS.filter((spec) => SHARED.has(spec.name) || spec.path?.startsWith("config.") === true).map((spec) =>
-    spec.name === "duration-ms"
-      ? {...spec, help: "real run length (default: the scenario's); TIME is ms or 30s / 2m"}
-      : spec,
+    spec.name === "duration-ms" ? realTime(spec) : spec,
   ),
   {
     name: "nodes",
