@@ -8,6 +8,11 @@
  *                              -m statistic --mode random --probability P -j DROP   loss on arrival
  *   OUTPUT ─(gossip)─▶ LL-OUT: -m statistic --mode random --probability P -j DROP   loss on departure
  *
+ * Every drop rule exists once per protocol (UDP, TCP), so the counters tell lost and blocked
+ * datagrams (UDP) apart from stream segments; `countDrops` reads them (`iptables-save -c`) before
+ * each rewrite and at the end, which is where the report's network.lost and network.blocked come
+ * from.
+ *
  * A cut from A to B is a drop in B's LL-IN of every source in A, so a one-way partition is one
  * directed rule set and a symmetric one two. The run's uniform loss (scenario `lossRate`) is one
  * statistic rule on arrival at every node, so each datagram is lost once with that probability, as
@@ -31,7 +36,32 @@ export function restoreCommand(ipv6: boolean): string {
   return ipv6 ? "ip6tables-restore" : "iptables-restore";
 }
 
-const GOSSIP = ["udp", "tcp"].map((proto) => `-p ${proto} -m multiport --ports ${GOSSIP_PORT}`);
+/** `iptables-save` or `ip6tables-save`, by family. */
+export function saveCommand(ipv6: boolean): string {
+  return ipv6 ? "ip6tables-save" : "iptables-save";
+}
+
+/** Datagrams (UDP packets) dropped by the testbed's rules. */
+export interface DropCounts {
+  /** By a random-loss rule. */
+  lost: number;
+  /** By a cut (partition, flap). */
+  blocked: number;
+}
+
+/** Adds the UDP drop counters of an `iptables-save -c` dump of one namespace to `into`. */
+export function countDrops(dump: string, into: DropCounts): void {
+  for (const line of dump.split("\n")) {
+    const m = /^\[(\d+):\d+\] -A LL-(?:IN|OUT) (.*)-j DROP/.exec(line);
+    if (!m || !/-p udp\b/.test(m[2] as string)) continue;
+    const packets = Number(m[1]);
+    if ((m[2] as string).includes("statistic")) into.lost += packets;
+    else into.blocked += packets;
+  }
+}
+
+const PROTOCOLS = ["udp", "tcp"] as const;
+const GOSSIP = PROTOCOLS.map((proto) => `-p ${proto} -m multiport --ports ${GOSSIP_PORT}`);
 
 /** The chains and the jumps to them, created once per namespace. */
 export function firewallSetup(): string {
@@ -49,12 +79,19 @@ function probability(rate: number): string {
 export function renderFirewall(fw: NodeFirewall): string {
   // Declaring a user chain in a --noflush restore flushes it: the chain is replaced as a whole.
   const lines = ["*filter", ":LL-IN - [0:0]", ":LL-OUT - [0:0]"];
-  for (const source of fw.cutFrom) lines.push(`-A LL-IN -s ${source} -j DROP`);
+  for (const proto of PROTOCOLS) {
+    for (const source of fw.cutFrom) lines.push(`-A LL-IN -p ${proto} -s ${source} -j DROP`);
+  }
   for (const rate of fw.lossIn) {
-    if (rate > 0) lines.push(`-A LL-IN -m statistic --mode random --probability ${probability(rate)} -j DROP`);
+    if (rate <= 0) continue;
+    for (const proto of PROTOCOLS) {
+      lines.push(`-A LL-IN -p ${proto} -m statistic --mode random --probability ${probability(rate)} -j DROP`);
+    }
   }
   if (fw.lossOut > 0) {
-    lines.push(`-A LL-OUT -m statistic --mode random --probability ${probability(fw.lossOut)} -j DROP`);
+    for (const proto of PROTOCOLS) {
+      lines.push(`-A LL-OUT -p ${proto} -m statistic --mode random --probability ${probability(fw.lossOut)} -j DROP`);
+    }
   }
   lines.push("COMMIT", "");
   return lines.join("\n");

@@ -2,7 +2,7 @@
 
 export {TestbedError} from "./commands.ts";
 export {type AgentLine, parseAgentLine} from "./event-line.ts";
-export {type NodeFirewall, renderFirewall} from "./firewall.ts";
+export {countDrops, type DropCounts, type NodeFirewall, renderFirewall} from "./firewall.ts";
 export {listTestbedNamespaces, removeRun} from "./network.ts";
 export {checkHost, removeLeftovers, runOutside, workDirOf} from "./outer.ts";
 export {

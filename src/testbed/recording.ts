@@ -9,8 +9,9 @@
  *
  * What a real run cannot know: no trace (traceHash null, traceRecords 0), no per-message-type
  * counts (one "all" entry from the agents' own counters, read at the end from the processes
- * still running), no events or inputs handled (0). `network.lost` is what the agents sent minus
- * what they received, so it counts both random loss and partition drops; `blocked` is 0.
+ * still running), no events or inputs handled (0). `network.lost` and `network.blocked` are the
+ * UDP packets the testbed's loss and cut rules dropped (their iptables counters); `datagrams` and
+ * `delivered` are what the agents still running at the end sent and received.
  */
 
 import {
@@ -100,6 +101,8 @@ export class TestbedRecording implements ReportSource {
     records: readonly RunRecord[];
     timeline: readonly TimelineEntry[];
     counters: ReadonlyMap<string, AgentCounters>;
+    /** UDP packets the testbed's rules dropped. */
+    drops?: {readonly lost: number; readonly blocked: number};
     gossipToTheDeadMs: SwimConfig["gossipToTheDeadMs"];
   }) {
     this.options = init.options;
@@ -113,6 +116,10 @@ export class TestbedRecording implements ReportSource {
     this.safety = init.options.safety ? new SafetyChecker({reapAfterMs: init.gossipToTheDeadMs}) : undefined;
     this.replay(init.records, init.durationMs);
     this.addCounters();
+    if (init.drops !== undefined) {
+      this.network.stats.lost = init.drops.lost;
+      this.network.stats.blocked = init.drops.blocked;
+    }
   }
 
   live(): string[] {

@@ -123,6 +123,7 @@ export async function runOnTestbed(init: TestbedRunInit): Promise<TestbedRun> {
     records: testbed.records,
     timeline: testbed.timeline,
     counters,
+    drops: testbed.drops,
     gossipToTheDeadMs: options.config.gossipToTheDeadMs,
   });
   const report = buildReport(recording, {

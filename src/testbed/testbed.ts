@@ -24,7 +24,7 @@ import {createRandom, type Random} from "../core/index.ts";
 import {AgentProcess} from "./agent-process.ts";
 import {run, TestbedError} from "./commands.ts";
 import type {AgentLine} from "./event-line.ts";
-import {renderFirewall, restoreCommand} from "./firewall.ts";
+import {countDrops, type DropCounts, renderFirewall, restoreCommand, saveCommand} from "./firewall.ts";
 import {GOSSIP_PORT, hostPort, nodeHost, nodeNamespace, type TestbedPlan} from "./plan.ts";
 import type {AgentCounters, RunRecord} from "./recording.ts";
 
@@ -65,6 +65,8 @@ export class Testbed implements FaultTarget {
   readonly warnings: string[] = [];
   // BOUNDED: at most one per firewall change.
   readonly errors: Error[] = [];
+  /** Datagrams the rules dropped so far (read before each rewrite and at stop). */
+  readonly drops: DropCounts = {lost: 0, blocked: 0};
   private readonly init: TestbedInit;
   private readonly configFile: string;
   private readonly httpToken: string;
@@ -189,6 +191,9 @@ export class Testbed implements FaultTarget {
     }
     await Promise.all(this.agents.map((agent) => agent?.exited));
     await Promise.all(this.firewallQueue);
+    await Promise.all(
+      this.names.map((_, j) => this.readDrops(j).catch((error: unknown) => this.errors.push(error as Error))),
+    );
   }
 
   // ---------------------------------------------------------------- faults (FaultTarget)
@@ -396,6 +401,7 @@ export class Testbed implements FaultTarget {
         if (!rule.active || !rule.to.has(j)) continue;
         for (const i of rule.from) if (i !== j) cut.add(i);
       }
+      await this.readDrops(j);
       const text = renderFirewall({
         cutFrom: [...cut].sort((a, b) => a - b).map((i) => nodeHost(plan, i)),
         lossIn: [this.init.lossRate, this.ingress[j] as number],
@@ -408,6 +414,21 @@ export class Testbed implements FaultTarget {
     });
     this.firewallQueue[j] = settled;
     return settled;
+  }
+
+  /** Adds namespace j's drop counters to `drops` (the rewrite that follows resets them). */
+  private async readDrops(j: number): Promise<void> {
+    const plan = this.init.plan;
+    const dump = await run("ip", [
+      "netns",
+      "exec",
+      nodeNamespace(plan, j),
+      saveCommand(plan.ipv6),
+      "-c",
+      "-t",
+      "filter",
+    ]);
+    countDrops(dump, this.drops);
   }
 
   private indexOf(name: string): number {

@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {createPlan, nodeIpv4, nodeIpv6, renderFirewall} from "../../../src/testbed/index.ts";
+import {countDrops, createPlan, nodeIpv4, nodeIpv6, renderFirewall} from "../../../src/testbed/index.ts";
 
 describe("renderFirewall", () => {
   it("replaces both chains: cuts by source, then independent loss rules on arrival, loss on departure", () => {
@@ -8,11 +8,16 @@ describe("renderFirewall", () => {
         "*filter",
         ":LL-IN - [0:0]",
         ":LL-OUT - [0:0]",
-        "-A LL-IN -s 198.18.0.2 -j DROP",
-        "-A LL-IN -s 198.18.0.3 -j DROP",
-        "-A LL-IN -m statistic --mode random --probability 0.100000 -j DROP",
-        "-A LL-IN -m statistic --mode random --probability 0.500000 -j DROP",
-        "-A LL-OUT -m statistic --mode random --probability 0.250000 -j DROP",
+        "-A LL-IN -p udp -s 198.18.0.2 -j DROP",
+        "-A LL-IN -p udp -s 198.18.0.3 -j DROP",
+        "-A LL-IN -p tcp -s 198.18.0.2 -j DROP",
+        "-A LL-IN -p tcp -s 198.18.0.3 -j DROP",
+        "-A LL-IN -p udp -m statistic --mode random --probability 0.100000 -j DROP",
+        "-A LL-IN -p tcp -m statistic --mode random --probability 0.100000 -j DROP",
+        "-A LL-IN -p udp -m statistic --mode random --probability 0.500000 -j DROP",
+        "-A LL-IN -p tcp -m statistic --mode random --probability 0.500000 -j DROP",
+        "-A LL-OUT -p udp -m statistic --mode random --probability 0.250000 -j DROP",
+        "-A LL-OUT -p tcp -m statistic --mode random --probability 0.250000 -j DROP",
         "COMMIT",
         "",
       ].join("\n"),
@@ -23,6 +28,23 @@ describe("renderFirewall", () => {
     expect(renderFirewall({cutFrom: [], lossIn: [0], lossOut: 0})).toBe(
       "*filter\n:LL-IN - [0:0]\n:LL-OUT - [0:0]\nCOMMIT\n",
     );
+  });
+});
+
+describe("countDrops", () => {
+  it("adds UDP drops by loss rules to lost and by cut rules to blocked, and ignores TCP and other rules", () => {
+    const dump = [
+      "*filter",
+      "[12:900] -A INPUT -p udp -m multiport --ports 7946 -j LL-IN",
+      "[5:400] -A LL-IN -s 198.18.0.2/32 -p udp -j DROP",
+      "[7:700] -A LL-IN -s 198.18.0.2/32 -p tcp -j DROP",
+      "[3:300] -A LL-IN -p udp -m statistic --mode random --probability 0.10000000009 -j DROP",
+      "[2:200] -A LL-OUT -p udp -m statistic --mode random --probability 0.25000000000 -j DROP",
+      "COMMIT",
+    ].join("\n");
+    const into = {lost: 1, blocked: 1};
+    countDrops(dump, into);
+    expect(into).toEqual({lost: 6, blocked: 6});
   });
 });
 
