@@ -68,6 +68,8 @@ describeWithTestbed("testbed: partition-heal on 8 real agents", () => {
     expect(r.safety.checked).toBeGreaterThan(50);
     expect(r.anomalies.decodeErrors).toBe(0);
     expect(r.load.datagrams).toBeGreaterThan(0);
+    // The cut rules dropped gossip, counted from their iptables counters.
+    expect(r.network.blocked).toBeGreaterThan(0);
 
     // Nothing of the run is left: namespaces (and with them every veth, bridge and rule), processes.
     const prefix = `lltb-${runId}-`;
