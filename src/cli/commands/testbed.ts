@@ -166,7 +166,18 @@ async function runTestbed(parsed: ParsedFlags, io: CliIo): Promise<number> {
       ...(verbose ? {onAgentLine: (name: string, line: string) => log(`[${name}] ${line}`)} : {}),
     });
     out(formatSummary(report));
-    const again = `lifeline testbed --scenario ${file} --nodes ${nodes} --seed ${seed}`;
+    const repeat = parsed.given
+      .filter((g) => !["--scenario", "--nodes", "--seed", "--json", "--html", "--inside", "--verbose"].includes(g.name))
+      .flatMap((g) => (g.raw === undefined ? [g.name] : [g.name, g.raw]));
+    const again = [
+      "lifeline testbed --scenario",
+      file,
+      "--nodes",
+      String(nodes),
+      ...repeat,
+      "--seed",
+      String(seed),
+    ].join(" ");
     const json = parsed.values.get("json") as string | undefined;
     if (json !== undefined) {
       writeFileSync(json, `${JSON.stringify(report, null, 1)}\n`);
