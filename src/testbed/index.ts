@@ -4,7 +4,7 @@ export {TestbedError} from "./commands.ts";
 export {type AgentLine, parseAgentLine} from "./event-line.ts";
 export {countDrops, type DropCounts, type NodeFirewall, renderFirewall} from "./firewall.ts";
 export {listTestbedNamespaces, removeRun} from "./network.ts";
-export {checkHost, removeLeftovers, runOutside, workDirOf} from "./outer.ts";
+export {checkHost, removeLeftovers, runOutside, watchOuter, workDirOf} from "./outer.ts";
 export {
   createPlan,
   GOSSIP_PORT,

@@ -3,8 +3,8 @@
  * namespaces, start the runner inside the hub namespace (`ip netns exec HUB lifeline testbed …
  * --inside RUN`), and remove everything afterwards — on a normal end, on an error, on
  * SIGINT/SIGTERM/SIGHUP, and when the runner crashes (it is a child: whatever it leaves, this
- * process removes). Only a SIGKILL of this process leaves a run behind; `lifeline testbed
- * --cleanup` removes that.
+ * process removes). Only a SIGKILL of this process leaves a run behind: its agents die at once
+ * (the runner sees its stdin close), its namespaces stay until `lifeline testbed --cleanup`.
  *
  *   root namespace: lifeline testbed (this file)          creates nothing here but namespaces
  *       └─ ip netns exec lltb-RUN-hub lifeline testbed --inside RUN   (runner.ts)
@@ -54,6 +54,21 @@ export function removeLeftovers(): string[] {
   return removed;
 }
 
+/**
+ * For the runner inside: an AbortSignal that fires when the outer process is gone (the runner's
+ * stdin, a pipe from it, reaches end-of-file), so a SIGKILLed outer leaves no agent running; its
+ * namespaces stay for `lifeline testbed --cleanup`.
+ */
+export function watchOuter(stdin: NodeJS.ReadableStream): AbortSignal {
+  const controller = new AbortController();
+  const gone = (): void => controller.abort("the outer lifeline testbed process is gone");
+  stdin.on("end", gone);
+  stdin.on("close", gone);
+  stdin.on("error", gone);
+  stdin.resume();
+  return controller.signal;
+}
+
 /** What one outside run takes. */
 export interface OutsideRunInit {
   readonly nodes: number;
@@ -95,7 +110,9 @@ export async function runOutside(init: OutsideRunInit): Promise<number> {
     child = spawn(
       "ip",
       ["netns", "exec", plan.hub, process.execPath, init.bin, "testbed", ...init.args, "--inside", runId],
-      {stdio: "inherit"},
+      // The runner's stdin is a pipe from here: when this process dies (even by SIGKILL) the
+      // runner reads end-of-file and kills its agents at once (watchOuter).
+      {stdio: ["pipe", "inherit", "inherit"]},
     );
     const spawned = child;
     return await new Promise<number>((resolve) => {

@@ -15,6 +15,7 @@ import {
   type SimReport,
 } from "../../sim/index.ts";
 import {InvalidConfigError} from "../core/index.ts";
+import {TestbedError} from "./commands.ts";
 import type {TestbedPlan} from "./plan.ts";
 import {TestbedRecording} from "./recording.ts";
 import {Testbed} from "./testbed.ts";
@@ -33,6 +34,8 @@ export interface TestbedRunInit {
   readonly log: (line: string) => void;
   /** Every raw stderr line of every agent (debugging). */
   readonly onAgentLine?: (name: string, line: string) => void;
+  /** Aborts the run: every agent is killed at once and runOnTestbed rejects with a TestbedError. */
+  readonly signal?: AbortSignal;
 }
 
 /** A finished real run. */
@@ -88,10 +91,16 @@ export async function runOnTestbed(init: TestbedRunInit): Promise<TestbedRun> {
     );
   }
   const wallStart = performance.now();
+  const abort = (): void => void testbed.stop();
+  init.signal?.addEventListener("abort", abort, {once: true});
   await testbed.start();
   init.log(`testbed: ${plan.nodes} agents starting; running ${durationMs / 1000} s of real time`);
   let reported = 0;
   while (performance.now() - wallStart < durationMs) {
+    if (init.signal?.aborted) {
+      await testbed.stop();
+      throw new TestbedError(`run aborted: ${String(init.signal.reason)}`);
+    }
     const left = durationMs - (performance.now() - wallStart);
     await new Promise((resolve) => setTimeout(resolve, Math.min(left, 1_000)));
     const elapsed = Math.floor((performance.now() - wallStart) / 10_000);
@@ -100,6 +109,7 @@ export async function runOnTestbed(init: TestbedRunInit): Promise<TestbedRun> {
       init.log(`testbed: ${elapsed * 10} s of ${durationMs / 1000} s`);
     }
   }
+  init.signal?.removeEventListener("abort", abort);
   const counters = await testbed.counters();
   await testbed.stop();
   const wallMs = performance.now() - wallStart;

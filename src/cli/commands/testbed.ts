@@ -28,6 +28,7 @@ import {
   runOnTestbed,
   runOutside,
   TestbedError,
+  watchOuter,
   workDirOf,
 } from "../../testbed/index.ts";
 import type {CliIo, Command} from "../command.ts";
@@ -163,6 +164,7 @@ async function runTestbed(parsed: ParsedFlags, io: CliIo): Promise<number> {
       bin,
       workDir: workDirOf(inside),
       log,
+      signal: watchOuter(process.stdin),
       ...(verbose ? {onAgentLine: (name: string, line: string) => log(`[${name}] ${line}`)} : {}),
     });
     out(formatSummary(report));
