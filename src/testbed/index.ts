@@ -15,6 +15,6 @@ export {
   TESTBED_PREFIX,
   type TestbedPlan,
 } from "./plan.ts";
-export {type RunRecord, TestbedRecording} from "./recording.ts";
+export {AGENT_LOAD_TYPE, type LoadDelta, type RunRecord, TestbedRecording} from "./recording.ts";
 export {checkTestbedScenario, runOnTestbed, type TestbedRun, type TestbedRunInit} from "./runner.ts";
 export {Testbed, type TestbedInit} from "./testbed.ts";

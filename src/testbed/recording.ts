@@ -7,9 +7,13 @@
  * agreement judged after every record once every node has started. The result satisfies the
  * report's ReportSource, so `buildReport` writes the simulator's report for a real run.
  *
+ * Load comes from the agents' own counters (/v1/stats, read every sample interval, so it
+ * includes processes that crashed later), as `load` records: the report's datagrams, streams,
+ * bytes per node and the load series, under one message type, AGENT_LOAD_TYPE.
+ *
  * What a real run cannot know: no trace (traceHash null, traceRecords 0), no per-message-type
- * counts (one "all" entry from the agents' own counters, read at the end from the processes
- * still running), no events or inputs handled (0). `network.lost` and `network.blocked` are the
+ * counts (only AGENT_LOAD_TYPE), no events or inputs handled (0); `core` sums the protocol
+ * counters of the processes running at the end. `network.lost` and `network.blocked` are the
  * UDP packets the testbed's loss and cut rules dropped (their iptables counters); `datagrams` and
  * `delivered` are what the agents still running at the end sent and received.
  */
@@ -42,19 +46,22 @@ export type RunRecord =
       readonly state: MemberState;
       readonly incarnation: number;
     }
-  | {readonly atMs: number; readonly kind: "refuted"; readonly node: number; readonly incarnation: number};
+  | {readonly atMs: number; readonly kind: "refuted"; readonly node: number; readonly incarnation: number}
+  | ({readonly atMs: number; readonly kind: "load"; readonly node: number} & LoadDelta);
 
-/** Counters one agent reported at the end (its /v1/stats). */
-export interface AgentCounters {
-  readonly core: Record<string, number>;
-  readonly datagramsOut: number;
+/** What one agent sent (and received) between two reads of its /v1/stats. */
+export interface LoadDelta {
+  readonly datagrams: number;
+  readonly datagramBytes: number;
   readonly datagramsIn: number;
-  readonly bytesOut: number;
-  readonly streamsOut: number;
-  readonly streamBytesOut: number;
-  readonly messagesOut: number;
+  readonly streams: number;
+  readonly streamBytes: number;
+  readonly messages: number;
   readonly decodeErrors: number;
 }
+
+/** The load type the report shows for a real run: the agents' own message counters, all types together. */
+export const AGENT_LOAD_TYPE = "all (agent counters)";
 
 const CODE: Readonly<Record<MemberState, number>> = {
   alive: VIEW_ALIVE,
@@ -92,7 +99,7 @@ export class TestbedRecording implements ReportSource {
       streamsBlocked: 0,
     },
   };
-  private readonly counters: ReadonlyMap<string, AgentCounters>;
+  private readonly core: ReadonlyMap<string, Record<string, number>>;
 
   constructor(init: {
     options: RecordingOptions;
@@ -100,7 +107,8 @@ export class TestbedRecording implements ReportSource {
     durationMs: number;
     records: readonly RunRecord[];
     timeline: readonly TimelineEntry[];
-    counters: ReadonlyMap<string, AgentCounters>;
+    /** Protocol counters (/v1/stats `core`) of the processes running at the end. */
+    core: ReadonlyMap<string, Record<string, number>>;
     /** UDP packets the testbed's rules dropped. */
     drops?: {readonly lost: number; readonly blocked: number};
     gossipToTheDeadMs: SwimConfig["gossipToTheDeadMs"];
@@ -109,13 +117,12 @@ export class TestbedRecording implements ReportSource {
     this.names = init.names;
     this.nowMs = init.durationMs;
     this.timeline = init.timeline;
-    this.counters = init.counters;
+    this.core = init.core;
     const n = init.names.length;
     this.views = new ClusterViews(n);
     this.metrics = new Metrics(n, init.options.sampleIntervalMs);
     this.safety = init.options.safety ? new SafetyChecker({reapAfterMs: init.gossipToTheDeadMs}) : undefined;
     this.replay(init.records, init.durationMs);
-    this.addCounters();
     if (init.drops !== undefined) {
       this.network.stats.lost = init.drops.lost;
       this.network.stats.blocked = init.drops.blocked;
@@ -129,7 +136,7 @@ export class TestbedRecording implements ReportSource {
   /** A running node's core counters (empty when it did not answer /v1/stats at the end). */
   node(name: string): {stats: Record<string, number>} | undefined {
     if (!this.live().includes(name)) return undefined;
-    return {stats: this.counters.get(name)?.core ?? {}};
+    return {stats: this.core.get(name) ?? {}};
   }
 
   allAgree(): boolean {
@@ -189,6 +196,9 @@ export class TestbedRecording implements ReportSource {
         case "refuted":
           this.safety?.observeSelf(t, name, r.incarnation);
           break;
+        case "load":
+          this.addLoad(r.node, r);
+          break;
         case "member": {
           // The agent also logs its own leave ("member left" about itself), which the core's
           // event stream (what the simulator checks) does not carry: events about oneself are skipped.
@@ -213,29 +223,26 @@ export class TestbedRecording implements ReportSource {
     }
   }
 
-  /** The agents' own counters (processes running at the end) as the report's load and network figures. */
-  private addCounters(): void {
+  /** One agent's load between two reads, into the metrics (as if sent now) and the network figures. */
+  private addLoad(i: number, d: LoadDelta): void {
     const m = this.metrics;
-    const stats = this.network.stats;
-    let messages = 0;
-    let bytes = 0;
-    for (const [name, c] of this.counters) {
-      const i = this.names.indexOf(name);
-      if (i < 0) continue;
-      m.bytesSent[i] = c.bytesOut + c.streamBytesOut;
-      m.packetsSent[i] = c.datagramsOut + c.streamsOut;
-      m.datagrams += c.datagramsOut;
-      m.datagramBytes += c.bytesOut;
-      m.streams += c.streamsOut;
-      m.streamBytes += c.streamBytesOut;
-      m.decodeErrors += c.decodeErrors;
-      messages += c.messagesOut;
-      bytes += c.bytesOut + c.streamBytesOut;
-      stats.datagrams += c.datagramsOut;
-      stats.delivered += c.datagramsIn;
-      stats.streams += c.streamsOut;
+    // onSend counts one transfer per call: one call per kind carries the bytes into the load
+    // series, and the counts are then set right.
+    if (d.datagrams > 0) {
+      m.onSend(i, d.datagramBytes, false);
+      m.datagrams += d.datagrams - 1;
+      m.packetsSent[i] = (m.packetsSent[i] as number) + d.datagrams - 1;
     }
-    stats.lost = Math.max(0, stats.datagrams - stats.delivered);
-    if (messages > 0) m.byType.set("all (agent counters)", {messages, bytes});
+    if (d.streams > 0) {
+      m.onSend(i, d.streamBytes, true);
+      m.streams += d.streams - 1;
+      m.packetsSent[i] = (m.packetsSent[i] as number) + d.streams - 1;
+    }
+    if (d.messages > 0) m.onMessage(AGENT_LOAD_TYPE, d.datagramBytes + d.streamBytes, d.messages);
+    m.decodeErrors += d.decodeErrors;
+    const stats = this.network.stats;
+    stats.datagrams += d.datagrams;
+    stats.delivered += d.datagramsIn;
+    stats.streams += d.streams;
   }
 }

@@ -2,7 +2,7 @@
  * One scenario on the testbed, from inside the hub namespace (outer.ts starts this process there
  * and cleans up after it): build the Testbed, schedule the scenario's faults on it through the
  * simulator's own prepareScenario (same parsing, same selectors, same seed → same nodes), run in
- * real time for durationMs, read the agents' counters, stop them, and replay what happened into
+ * real time for durationMs (reading the agents' counters every sample interval), stop them, and replay what happened into
  * the simulator's report, judged by the scenario's expectations.
  */
 import {performance} from "node:perf_hooks";
@@ -81,6 +81,7 @@ export async function runOnTestbed(init: TestbedRunInit): Promise<TestbedRun> {
     lossRate: options.lossRate,
     seedNodes: options.seedNodes,
     joinSpreadMs: options.joinSpreadMs,
+    pollIntervalMs: options.sampleIntervalMs,
     ...(init.onAgentLine ? {onAgentLine: init.onAgentLine} : {}),
   });
   // Again, with the faults on the testbed: a fresh simulation's choice PRNG picks the same nodes.
@@ -110,7 +111,7 @@ export async function runOnTestbed(init: TestbedRunInit): Promise<TestbedRun> {
     }
   }
   init.signal?.removeEventListener("abort", abort);
-  const counters = await testbed.counters();
+  const core = await testbed.finalPoll();
   await testbed.stop();
   const wallMs = performance.now() - wallStart;
   for (const error of testbed.errors) init.log(`testbed: error: ${error.message}`);
@@ -132,7 +133,7 @@ export async function runOnTestbed(init: TestbedRunInit): Promise<TestbedRun> {
     durationMs,
     records: testbed.records,
     timeline: testbed.timeline,
-    counters,
+    core,
     drops: testbed.drops,
     gossipToTheDeadMs: options.config.gossipToTheDeadMs,
   });

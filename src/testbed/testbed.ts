@@ -26,7 +26,7 @@ import {run, TestbedError} from "./commands.ts";
 import type {AgentLine} from "./event-line.ts";
 import {countDrops, type DropCounts, renderFirewall, restoreCommand, saveCommand} from "./firewall.ts";
 import {GOSSIP_PORT, hostPort, nodeHost, nodeNamespace, type TestbedPlan} from "./plan.ts";
-import type {AgentCounters, RunRecord} from "./recording.ts";
+import type {LoadDelta, RunRecord} from "./recording.ts";
 
 /** What a Testbed needs. */
 export interface TestbedInit {
@@ -44,6 +44,8 @@ export interface TestbedInit {
   readonly seedNodes: number;
   /** Nodes but the first start at random times within this window. */
   readonly joinSpreadMs: number;
+  /** How often every agent's /v1/stats is read (the report's sample interval). */
+  readonly pollIntervalMs: number;
   /** Every raw stderr line of every agent (debugging). */
   readonly onAgentLine?: (name: string, line: string) => void;
 }
@@ -85,6 +87,11 @@ export class Testbed implements FaultTarget {
   // BOUNDED: one per agent asked to leave (at most the cluster's size per leave fault).
   private readonly leaving = new Set<AgentProcess>();
   private readonly boots: Random;
+  // BOUNDED: one entry per agent process of the run (WeakMap: dead processes go with them).
+  private readonly lastLoad = new WeakMap<AgentProcess, LoadDelta>();
+  // BOUNDED: at most one per running agent.
+  private readonly polling = new Set<AgentProcess>();
+  private pollTimer: NodeJS.Timeout | undefined;
   private started = false;
   private stopping = false;
   private startPerf = 0;
@@ -148,41 +155,72 @@ export class Testbed implements FaultTarget {
       this.at(atMs, () => this.boot(i, false));
     }
     for (const {atMs, action} of this.pending.splice(0)) this.at(atMs, action);
+    this.pollTimer = setInterval(() => void this.poll(), this.init.pollIntervalMs);
   }
 
-  /** Reads every running agent's counters (/v1/stats). */
-  async counters(): Promise<Map<string, AgentCounters>> {
-    const out = new Map<string, AgentCounters>();
+  /**
+   * Reads every running agent's /v1/stats: what it sent since the last read becomes a `load`
+   * record; returns the protocol counters (`core`) of those that answered. An agent still
+   * answering the previous read (paused, say) is skipped.
+   */
+  async poll(): Promise<Map<string, Record<string, number>>> {
+    const core = new Map<string, Record<string, number>>();
     await Promise.all(
-      this.agents.map(async (agent) => {
-        const stats = await agent?.stats();
-        if (agent === undefined || stats === undefined) return;
+      this.agents.map(async (agent, i) => {
+        if (agent === undefined || this.polling.has(agent)) return;
+        this.polling.add(agent);
+        const stats = await agent.stats(1_500);
+        this.polling.delete(agent);
+        if (stats === undefined || this.agents[i] !== agent) return;
         const num = (section: string, key: string): number => {
           const v = (stats[section] as Record<string, unknown> | undefined)?.[key];
           return typeof v === "number" ? v : 0;
         };
-        const core: Record<string, number> = {};
-        for (const [k, v] of Object.entries((stats.core as Record<string, unknown> | undefined) ?? {})) {
-          if (typeof v === "number") core[k] = v;
-        }
-        out.set(agent.name, {
-          core,
-          datagramsOut: num("transport", "datagramsOut"),
+        const now: LoadDelta = {
+          datagrams: num("transport", "datagramsOut"),
+          datagramBytes: num("transport", "bytesOut"),
           datagramsIn: num("transport", "datagramsIn"),
-          bytesOut: num("transport", "bytesOut"),
-          streamsOut: num("transport", "streamsOut"),
-          streamBytesOut: num("transport", "streamBytesOut"),
-          messagesOut: num("driver", "messagesOut"),
+          streams: num("transport", "streamsOut"),
+          streamBytes: num("transport", "streamBytesOut"),
+          messages: num("driver", "messagesOut"),
           decodeErrors: num("driver", "decodeErrors"),
+        };
+        const last = this.lastLoad.get(agent);
+        this.lastLoad.set(agent, now);
+        const delta = (key: keyof LoadDelta): number => Math.max(0, now[key] - (last?.[key] ?? 0));
+        this.records.push({
+          atMs: this.now(),
+          kind: "load",
+          node: i,
+          datagrams: delta("datagrams"),
+          datagramBytes: delta("datagramBytes"),
+          datagramsIn: delta("datagramsIn"),
+          streams: delta("streams"),
+          streamBytes: delta("streamBytes"),
+          messages: delta("messages"),
+          decodeErrors: delta("decodeErrors"),
         });
+        const counters: Record<string, number> = {};
+        for (const [k, v] of Object.entries((stats.core as Record<string, unknown> | undefined) ?? {})) {
+          if (typeof v === "number") counters[k] = v;
+        }
+        core.set(agent.name, counters);
       }),
     );
-    return out;
+    return core;
+  }
+
+  /** The last read: stops the periodic ones, waits for those in flight, reads every agent once more. */
+  async finalPoll(): Promise<Map<string, Record<string, number>>> {
+    clearInterval(this.pollTimer);
+    for (let k = 0; k < 40 && this.polling.size > 0; k++) await new Promise((resolve) => setTimeout(resolve, 50));
+    return await this.poll();
   }
 
   /** Cancels what is scheduled, kills every agent and waits for them (and the firewall writes). */
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.pollTimer);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     for (const agent of this.agents) {

@@ -11,7 +11,7 @@ function recording(records: RunRecord[], durationMs = 20_000): TestbedRecording 
     durationMs,
     records,
     timeline: [],
-    counters: new Map(),
+    core: new Map(),
     gossipToTheDeadMs: options.config.gossipToTheDeadMs,
   });
 }
@@ -72,6 +72,33 @@ describe("TestbedRecording", () => {
     expect(r.detection.allMs.p50).toBe(6_500);
     expect(r.falsePositives.count).toBe(0);
     expect(r.convergence.agreesAtEnd).toBe(true);
+  });
+
+  it("takes the agents' load reads as the report's load, series and network figures", () => {
+    const load = (atMs: number, node: number, datagrams: number): RunRecord => ({
+      atMs,
+      kind: "load",
+      node,
+      datagrams,
+      datagramBytes: datagrams * 100,
+      datagramsIn: datagrams - 1,
+      streams: 1,
+      streamBytes: 500,
+      messages: datagrams * 2,
+      decodeErrors: 0,
+    });
+    const records = [...BOOT, load(1500, 0, 10), load(2500, 1, 20), load(2600, 0, 5)];
+    const r = buildReport(recording(records, 4_000), {name: "t", description: "", durationMs: 4_000, wallMs: null});
+    expect(r.load.datagrams).toBe(35);
+    expect(r.load.datagramBytes).toBe(3_500);
+    expect(r.load.streams).toBe(3);
+    expect(r.load.streamBytes).toBe(1_500);
+    expect(r.load.byType).toEqual([
+      expect.objectContaining({type: "all (agent counters)", messages: 70, bytes: 5_000}),
+    ]);
+    expect(r.series.messages).toEqual([0, 20, 50, 0]);
+    expect(r.network.datagrams).toBe(35);
+    expect(r.network.delivered).toBe(32);
   });
 
   it("counts a live node declared dead as a false positive, and an illegal transition as a violation", () => {
