@@ -146,6 +146,11 @@ function polyline(xs: number[], ys: number[], x: Scale, y: Scale, attrs: string)
   return d === "" ? "" : `<path d="${d}" fill="none" ${attrs}/>`;
 }
 
+/** The time axis: virtual in a simulation, real (from the run's start) on the testbed. */
+function timeAxis(r: SimReport): string {
+  return r.run === "testbed" ? "time since start (real)" : "virtual time";
+}
+
 function sizeChart(r: SimReport): string {
   const s = r.series;
   const end = Math.max(r.durationMs, s.timesMs[s.timesMs.length - 1] ?? 0);
@@ -155,7 +160,7 @@ function sizeChart(r: SimReport): string {
   const y = linear(0, maxY * 1.05, H - PAD.bottom, PAD.top);
   const parts = [
     faultMarks(r, x, end),
-    axes(x, y, niceTicks(0, end, 10), niceTicks(0, maxY, 6), "virtual time", "cluster size seen", fmtTime),
+    axes(x, y, niceTicks(0, end, 10), niceTicks(0, maxY, 6), timeAxis(r), "cluster size seen", fmtTime),
   ];
   // min-max band
   if (s.timesMs.length > 0) {
@@ -227,7 +232,7 @@ function loadChart(r: SimReport): string {
   const y = linear(0, maxY * 1.1, H - PAD.bottom, PAD.top);
   const parts = [
     faultMarks(r, x, end),
-    axes(x, y, niceTicks(0, end, 10), niceTicks(0, maxY, 5), "virtual time", "messages / node / s", fmtTime),
+    axes(x, y, niceTicks(0, end, 10), niceTicks(0, maxY, 5), timeAxis(r), "messages / node / s", fmtTime),
   ];
   const xs = s.timesMs;
   perSec.forEach(([t, v], k) => {
