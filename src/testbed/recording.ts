@@ -228,12 +228,13 @@ export class TestbedRecording implements ReportSource {
     const m = this.metrics;
     // onSend counts one transfer per call: one call per kind carries the bytes into the load
     // series, and the counts are then set right.
-    if (d.datagrams > 0) {
+    if (d.datagrams > 0 || d.datagramBytes > 0) {
       m.onSend(i, d.datagramBytes, false);
       m.datagrams += d.datagrams - 1;
       m.packetsSent[i] = (m.packetsSent[i] as number) + d.datagrams - 1;
     }
-    if (d.streams > 0) {
+    // Stream bytes also count replies on streams others opened (no streamsOut for those).
+    if (d.streams > 0 || d.streamBytes > 0) {
       m.onSend(i, d.streamBytes, true);
       m.streams += d.streams - 1;
       m.packetsSent[i] = (m.packetsSent[i] as number) + d.streams - 1;
