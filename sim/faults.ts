@@ -23,6 +23,27 @@ import {checkNumber} from "./options.ts";
 import {resolveSelector, type Selector, type SelectorContext} from "./selector.ts";
 import type {Simulation} from "./simulation.ts";
 
+/**
+ * What faults are scheduled on: the Simulation's fault methods, as a structural type the
+ * Simulation satisfies as it is. The network-namespace testbed (src/testbed) implements the same
+ * methods on real processes and real time, so scenario files run on both.
+ */
+export type FaultTarget = Pick<
+  Simulation,
+  | "names"
+  | "at"
+  | "partition"
+  | "partitionOneWay"
+  | "heal"
+  | "flap"
+  | "crash"
+  | "restart"
+  | "pause"
+  | "slow"
+  | "setNodeLoss"
+  | "leave"
+>;
+
 /** A time: ms from the start, or "P%" of the run's duration. */
 export type SimTime = number | string;
 
@@ -114,7 +135,7 @@ export function resolveTime(field: string, value: unknown, durationMs: number): 
  * Validates `fault` (reporting errors as `field`), resolves its selectors now (in call order, so
  * random picks are reproducible) and schedules it on `sim`.
  */
-export function scheduleFault(sim: Simulation, fault: Fault, field: string, ctx: SelectorContext, durationMs: number) {
+export function scheduleFault(sim: FaultTarget, fault: Fault, field: string, ctx: SelectorContext, durationMs: number) {
   if (typeof fault !== "object" || fault === null) throw new InvalidConfigError(field, "must be an object");
   const type = (fault as {type?: unknown}).type;
   if (typeof type !== "string" || !(type in FIELDS)) {

@@ -146,6 +146,11 @@ function polyline(xs: number[], ys: number[], x: Scale, y: Scale, attrs: string)
   return d === "" ? "" : `<path d="${d}" fill="none" ${attrs}/>`;
 }
 
+/** The time axis: virtual in a simulation, real (from the run's start) on the testbed. */
+function timeAxis(r: SimReport): string {
+  return r.run === "testbed" ? "time since start (real)" : "virtual time";
+}
+
 function sizeChart(r: SimReport): string {
   const s = r.series;
   const end = Math.max(r.durationMs, s.timesMs[s.timesMs.length - 1] ?? 0);
@@ -155,7 +160,7 @@ function sizeChart(r: SimReport): string {
   const y = linear(0, maxY * 1.05, H - PAD.bottom, PAD.top);
   const parts = [
     faultMarks(r, x, end),
-    axes(x, y, niceTicks(0, end, 10), niceTicks(0, maxY, 6), "virtual time", "cluster size seen", fmtTime),
+    axes(x, y, niceTicks(0, end, 10), niceTicks(0, maxY, 6), timeAxis(r), "cluster size seen", fmtTime),
   ];
   // min-max band
   if (s.timesMs.length > 0) {
@@ -227,7 +232,7 @@ function loadChart(r: SimReport): string {
   const y = linear(0, maxY * 1.1, H - PAD.bottom, PAD.top);
   const parts = [
     faultMarks(r, x, end),
-    axes(x, y, niceTicks(0, end, 10), niceTicks(0, maxY, 5), "virtual time", "messages / node / s", fmtTime),
+    axes(x, y, niceTicks(0, end, 10), niceTicks(0, maxY, 5), timeAxis(r), "messages / node / s", fmtTime),
   ];
   const xs = s.timesMs;
   perSec.forEach(([t, v], k) => {
@@ -353,7 +358,7 @@ export function renderHtml(report: SimReport, reproduce?: string): string {
     .map((c) => `<li class="${c.ok ? "ok" : "fail"}">${c.ok ? "PASS" : "FAIL"} ${esc(c.name)}: ${esc(c.detail)}</li>`)
     .join("");
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Lifeline sim: ${esc(r.scenario.name)} (seed ${r.seed})</title>
+<html lang="en"><head><meta charset="utf-8"><title>Lifeline ${r.run === "testbed" ? "testbed" : "sim"}: ${esc(r.scenario.name)} (seed ${r.seed})</title>
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:960px;color:#222}
 h1{font-size:22px;margin-bottom:4px} h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
@@ -365,7 +370,7 @@ td:first-child,th:first-child{text-align:left}
 </style></head><body>
 <h1>${esc(r.scenario.name)} — ${r.nodes} nodes, ${fmtTime(r.durationMs)}, seed ${r.seed}</h1>
 <p class="sub">${esc(r.scenario.description)}</p>
-<p class="sub">profile ${esc(r.profile)} · trace hash <code>${r.traceHash}</code>${reproduce ? ` · reproduce with <code>${esc(reproduce)}</code>` : ""}</p>
+<p class="sub">${r.run === "testbed" ? "<strong>real run</strong> (testbed: real agents in network namespaces) · " : ""}profile ${esc(r.profile)} · ${r.traceHash === null ? "no trace hash" : `trace hash <code>${r.traceHash}</code>`}${reproduce ? ` · reproduce with <code>${esc(reproduce)}</code>` : ""}</p>
 ${checks ? `<ul>${checks}</ul>` : ""}
 <h2>Cluster size as each node sees it</h2>
 <p class="sub">One thin line per node (${r.series.sizeByNode.length} of ${r.nodes} shown), the shaded band spans the smallest to the largest view among running nodes, the dashed black line is the true number of running nodes. Coloured bands and dashed lines mark the faults.</p>

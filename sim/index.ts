@@ -2,12 +2,12 @@
 
 export {InvalidConfigError} from "../src/core/index.ts";
 export {SafetyChecker, type SafetyCheckerInit, type SafetyViolation} from "./checkers.ts";
-export {type Fault, type SimTime, scheduleFault} from "./faults.ts";
+export {type Fault, type FaultTarget, resolveTime, type SimTime, scheduleFault} from "./faults.ts";
 export {renderHtml} from "./html.ts";
 export {type CrashRecord, Metrics} from "./metrics.ts";
 export {type BlockRule, type Latency, Network, type NetworkOptions, type NetworkStats} from "./network.ts";
 export {resolveSimOptions, type SimInit, type SimOptions} from "./options.ts";
-export {buildReport, type CheckResult, formatSummary, type SimReport} from "./report.ts";
+export {buildReport, type CheckResult, formatSummary, type ReportSource, type SimReport} from "./report.ts";
 export {
   judge,
   loadScenarioFile,
@@ -20,7 +20,7 @@ export {
   type ScenarioOverrides,
   type ScenarioRun,
 } from "./scenario.ts";
-export {resolveSelector, type Selector} from "./selector.ts";
+export {resolveSelector, type Selector, type SelectorContext} from "./selector.ts";
 export {
   EVENT_PAYLOAD_MIN,
   eventPayload,
@@ -43,4 +43,4 @@ export {
 } from "./simulation.ts";
 export {type Summary, summarize} from "./stats.ts";
 export {TraceHash} from "./trace.ts";
-export {ClusterViews} from "./views.ts";
+export {ClusterViews, VIEW_ALIVE, VIEW_DEAD, VIEW_LEFT, VIEW_SUSPECT} from "./views.ts";

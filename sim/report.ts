@@ -1,11 +1,22 @@
 /*
  * The run report: every metric of a finished (or paused) simulation as one JSON-able object,
  * plus its plain-text summary table. The HTML page (html.ts) renders the same object.
+ *
+ * `buildReport` reads a `ReportSource`, a structural interface the Simulation satisfies as it is;
+ * the network-namespace testbed (src/testbed) satisfies it too, with the views and metrics
+ * rebuilt from real agents' events. What a real run cannot know is null or 0 there: the trace
+ * hash (null), the per-type message counts (empty), events and inputs handled (0).
  */
 import type {SwimConfig} from "../src/core/index.ts";
-import type {SerfReport} from "./serf-metrics.ts";
-import type {Simulation, TimelineEntry} from "./simulation.ts";
+import type {SafetyChecker} from "./checkers.ts";
+import type {Metrics} from "./metrics.ts";
+import type {NetworkStats} from "./network.ts";
+import type {SimOptions} from "./options.ts";
+import type {SerfMetrics, SerfReport} from "./serf-metrics.ts";
+import type {SimSerf} from "./serf-nodes.ts";
+import type {TimelineEntry} from "./simulation.ts";
 import {type HistogramBin, histogram, type Summary, summarize} from "./stats.ts";
+import type {ClusterViews} from "./views.ts";
 
 /** One judged expectation. */
 export interface CheckResult {
@@ -23,9 +34,45 @@ export interface TypeLoadReport {
   readonly bytesPerNodePerSec: number;
 }
 
+/**
+ * What `buildReport` reads: the Simulation as it is, or a real run (src/testbed) that fed the
+ * same Metrics, ClusterViews and SafetyChecker with its agents' events.
+ */
+export interface ReportSource {
+  /** "testbed" for real processes; absent (a simulation) otherwise. */
+  readonly run?: "testbed";
+  readonly options: Pick<
+    SimOptions,
+    "nodes" | "seed" | "profile" | "config" | "latency" | "lossRate" | "duplicateRate" | "reorderRate"
+  >;
+  readonly names: readonly string[];
+  /** ms since the run's start. */
+  readonly nowMs: number;
+  readonly metrics: Metrics;
+  readonly views: ClusterViews;
+  readonly network: {readonly stats: NetworkStats};
+  readonly safety: SafetyChecker | undefined;
+  readonly timeline: readonly TimelineEntry[];
+  /** Null when no trace exists (a real run). */
+  readonly traceHash: string | null;
+  readonly traceRecords: number;
+  readonly eventsHandled: number;
+  readonly inputsHandled: number;
+  readonly serf?: SimSerf | undefined;
+  readonly serfMetrics?: SerfMetrics | undefined;
+  /** Names of the processes running now. */
+  live(): string[];
+  /** The node `name` (its numeric `stats` fields are summed into the report's `core`). */
+  node(name: string): object | undefined;
+  /** Do all running nodes see exactly the running nodes? */
+  allAgree(): boolean;
+}
+
 /** Everything a run measured. */
 export interface SimReport {
   readonly version: 1;
+  /** "sim" for the simulator; "testbed" for real agents in network namespaces (src/testbed). */
+  readonly run: "sim" | "testbed";
   readonly scenario: {readonly name: string; readonly description: string};
   readonly seed: number;
   readonly nodes: number;
@@ -46,7 +93,8 @@ export interface SimReport {
     readonly streams: number;
     readonly streamsBlocked: number;
   };
-  readonly traceHash: string;
+  /** The simulation's trace hash; null for a real run. */
+  readonly traceHash: string | null;
   readonly traceRecords: number;
   readonly events: number;
   readonly inputs: number;
@@ -152,9 +200,9 @@ export interface SimReport {
 
 const SERIES_NODES = 60;
 
-/** Builds the report of `sim` as it stands now. */
+/** Builds the report of `sim` (a Simulation or a testbed run) as it stands now. */
 export function buildReport(
-  sim: Simulation,
+  sim: ReportSource,
   meta: {name: string; description: string; durationMs: number; wallMs: number | null},
 ): SimReport {
   const m = sim.metrics;
@@ -234,6 +282,7 @@ export function buildReport(
   const safety = sim.safety;
   return {
     version: 1,
+    run: sim.run ?? "sim",
     scenario: {name: meta.name, description: meta.description},
     seed: o.seed,
     nodes: n,
@@ -426,7 +475,7 @@ export function formatSummary(r: SimReport): string {
   if (r.wallMs !== null) {
     add("wall time", `${(r.wallMs / 1000).toFixed(2)} s (${num(r.nodeSecondsPerWallSecond ?? 0)} node-s per wall-s)`);
   }
-  add("trace hash", r.traceHash);
+  add("trace hash", r.traceHash ?? `none (${r.run} run)`);
   for (const c of r.checks) add(`check ${c.name}`, `${c.ok ? "PASS" : "FAIL"}  ${c.detail}`);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n");

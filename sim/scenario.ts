@@ -24,7 +24,7 @@
  */
 import {readFileSync} from "node:fs";
 import {InvalidConfigError, type SwimConfig} from "../src/core/index.ts";
-import {type Fault, scheduleFault} from "./faults.ts";
+import {type Fault, type FaultTarget, scheduleFault} from "./faults.ts";
 import {checkNumber, SIM_FIELD_NAMES, type SimInit} from "./options.ts";
 import {buildReport, type CheckResult, type SimReport} from "./report.ts";
 import {resolveSelector, type SelectorContext} from "./selector.ts";
@@ -151,11 +151,17 @@ export interface ScenarioRun {
   readonly report: SimReport;
 }
 
-/** Builds the simulation a scenario describes, with its faults scheduled (not yet run). */
+/**
+ * Builds the simulation a scenario describes, with its faults scheduled (not yet run). With
+ * `faultTarget` the faults are scheduled there instead (the testbed's real processes): selectors
+ * still resolve against the simulation's names and choice PRNG, so a seed picks the same nodes
+ * in both.
+ */
 export function prepareScenario(
   scenario: Scenario,
   overrides: ScenarioOverrides = {},
   trace?: (line: string) => void,
+  faultTarget?: FaultTarget,
 ): {sim: Simulation; durationMs: number} {
   const merged = {...scenario, ...overrides, config: {...(scenario.config ?? {}), ...(overrides.config ?? {})}};
   const durationMs = checkNumber("durationMs", merged.durationMs, 1, 365 * 86_400_000);
@@ -173,7 +179,7 @@ export function prepareScenario(
     groupMap.set(name, resolveSelector(`groups.${name}`, selector, ctx));
   }
   (faults ?? []).forEach((fault, k) => {
-    scheduleFault(sim, fault, `faults[${k}]`, ctx, durationMs);
+    scheduleFault(faultTarget ?? sim, fault, `faults[${k}]`, ctx, durationMs);
   });
   if (serf) scheduleSerfTraffic(sim, events ?? [], queries ?? [], ctx, durationMs);
   return {sim, durationMs};

@@ -35,6 +35,7 @@ const SRC_FOLDERS = [
   "serf",
   "http",
   "agent",
+  "testbed",
   "cli",
 ] as const;
 
@@ -53,8 +54,9 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   http: ["core", "ring", "heartbeat", "hooks", "runtime", "transport"],
   agent: ["core", "codec", "coordinate", "transport", "runtime", "phi", "ring", "heartbeat", "hooks", "serf", "http"],
   cli: [...SRC_FOLDERS.filter((f) => f !== "cli"), ENTRY, "sim"],
+  testbed: ["core", "sim"],
   sim: ["core", "codec", "coordinate", "runtime", "transport", "ring", "phi", "serf"],
-  [ENTRY]: SRC_FOLDERS.filter((f) => f !== "cli"),
+  [ENTRY]: SRC_FOLDERS.filter((f) => f !== "cli" && f !== "testbed"),
 };
 
 /**
@@ -75,6 +77,7 @@ const MAY_USE: Readonly<Record<string, readonly string[]>> = {
   http: ["node:*", "debug", "prom-client"],
   agent: ["node:*", "debug", "prom-client"],
   cli: ["node:*", "debug"],
+  testbed: ["node:*"],
   sim: ["node:fs", "node:path", "node:url", "node:perf_hooks", "node:process"],
   [ENTRY]: [],
 };

@@ -25,6 +25,7 @@ import {queryCommand} from "./commands/query.ts";
 import {ringCommand} from "./commands/ring.ts";
 import {rttCommand} from "./commands/rtt.ts";
 import {simCommand} from "./commands/sim.ts";
+import {testbedCommand} from "./commands/testbed.ts";
 import {parseFlags} from "./flags.ts";
 import {UsageError} from "./usage-error.ts";
 
@@ -47,6 +48,7 @@ export const COMMANDS: readonly Command[] = [
   keygenCommand,
   demoCommand,
   simCommand,
+  testbedCommand,
 ];
 
 /** `lifeline --help`, from the command list. */
