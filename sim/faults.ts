@@ -39,6 +39,7 @@ export type FaultTarget = Pick<
   | "crash"
   | "restart"
   | "pause"
+  | "stall"
   | "slow"
   | "setNodeLoss"
   | "leave"

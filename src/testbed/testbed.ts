@@ -343,6 +343,13 @@ export class Testbed implements FaultTarget {
     this.warnings.push(`slow fault on ${name} at ${this.nowMs} ms not applied: the testbed has no slow fault yet`);
   }
 
+  stall(name: string, durationMs: number): void {
+    this.note("stall", `${name} ${durationMs} ms (not applied on the testbed)`, false);
+    this.warnings.push(
+      `stall fault on ${name} at ${this.nowMs} ms not applied: the testbed has no stall fault yet (it needs an embedding program with a blocked event loop)`,
+    );
+  }
+
   leave(name: string): void {
     const i = this.indexOf(name);
     const agent = this.agents[i];
