@@ -10,7 +10,7 @@
  *   crash                                SIGKILL          restart   same name and address, a new process
  *   pause                                SIGSTOP, later SIGCONT
  *   leave                                SIGTERM: the agent leaves gracefully and exits
- *   slow                                 not applied yet (noted in the timeline and as a warning)
+ *   slow, stall                          not applied yet (noted in the timeline and as a warning)
  *
  * Every change is appended to `records` (recording.ts replays them into the report) and to the
  * timeline. While an action runs, `nowMs` is the time it was scheduled for, so the timeline shows
@@ -339,15 +339,17 @@ export class Testbed implements FaultTarget {
   }
 
   slow(name: string, delayMs: number): void {
-    this.note("slow", `${name} +${delayMs} ms (not applied on the testbed)`, false);
-    this.warnings.push(`slow fault on ${name} at ${this.nowMs} ms not applied: the testbed has no slow fault yet`);
+    this.notApplied("slow", name, `+${delayMs} ms`, "");
   }
 
   stall(name: string, durationMs: number): void {
-    this.note("stall", `${name} ${durationMs} ms (not applied on the testbed)`, false);
-    this.warnings.push(
-      `stall fault on ${name} at ${this.nowMs} ms not applied: the testbed has no stall fault yet (it needs an embedding program with a blocked event loop)`,
-    );
+    this.notApplied("stall", name, `${durationMs} ms`, " (it needs an embedding program with a blocked event loop)");
+  }
+
+  /** A fault the testbed cannot make yet: kept in the timeline and reported as a warning. */
+  private notApplied(type: "slow" | "stall", name: string, detail: string, why: string): void {
+    this.note(type, `${name} ${detail} (not applied on the testbed)`, false);
+    this.warnings.push(`${type} fault on ${name} at ${this.nowMs} ms not applied: the testbed has no ${type} fault yet${why}`);
   }
 
   leave(name: string): void {
