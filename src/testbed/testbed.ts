@@ -349,7 +349,9 @@ export class Testbed implements FaultTarget {
   /** A fault the testbed cannot make yet: kept in the timeline and reported as a warning. */
   private notApplied(type: "slow" | "stall", name: string, detail: string, why: string): void {
     this.note(type, `${name} ${detail} (not applied on the testbed)`, false);
-    this.warnings.push(`${type} fault on ${name} at ${this.nowMs} ms not applied: the testbed has no ${type} fault yet${why}`);
+    this.warnings.push(
+      `${type} fault on ${name} at ${this.nowMs} ms not applied: the testbed has no ${type} fault yet${why}`,
+    );
   }
 
   leave(name: string): void {
