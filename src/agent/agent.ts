@@ -27,7 +27,15 @@ import {type DeviceView, HeartbeatService} from "../heartbeat/index.ts";
 import {EventHandlerRunner} from "../hooks/index.ts";
 import {type HttpAgentView, type ProtocolStats, startHttpApi} from "../http/index.ts";
 import {HashRing, isUp, LeaderElector, type LeaderOptions, type RingChange} from "../ring/index.ts";
-import {Driver, type DriverStats} from "../runtime/index.ts";
+import {
+  type Clock,
+  createMonotonicClock,
+  createNodeTimerHost,
+  Driver,
+  type DriverStats,
+  type DriverTransport,
+  type TimerHost,
+} from "../runtime/index.ts";
 import type {KeyOperationResult, QueryOptions, QueryResult, SerfStats, UserEvent} from "../serf/index.ts";
 import {BindError, createTransport, type Transport, type TransportStats} from "../transport/index.ts";
 import {advertiseHostFor, formatHostPort, type HostPort, parseHostPort} from "./address.ts";
@@ -58,6 +66,18 @@ const logRecovery = createDebug("lifeline:recovery");
 const logSerf = createDebug("lifeline:serf");
 const logCoordinate = createDebug("lifeline:coordinate");
 
+/**
+ * Replacements around the agent's runtime, for fault injection: `lifeline testbed-agent` delays
+ * a slow agent's datagrams and wake-ups through them (src/testbed/fault-gate.ts). Production
+ * agents pass none.
+ */
+export interface AgentRuntimeHooks {
+  /** Wraps the bound sockets as the driver sees them. */
+  readonly wrapTransport?: (transport: DriverTransport) => DriverTransport;
+  /** Wraps the driver's single wake-up (one setTimeout on the driver's monotonic clock). */
+  readonly wrapTimers?: (timers: TimerHost, clock: Clock) => TimerHost;
+}
+
 /** A Lifeline agent. Create with `createAgent` (which starts it) or `new Agent(init)` then `start()`. */
 export class Agent extends EventEmitter<AgentEvents> {
   readonly config: AgentConfig;
@@ -84,9 +104,12 @@ export class Agent extends EventEmitter<AgentEvents> {
   /** Our Vivaldi coordinate and the members' (undefined with disableCoordinates). */
   private readonly vivaldi: AgentCoordinates | undefined;
 
-  constructor(init: AgentInit = {}) {
+  private readonly hooks: AgentRuntimeHooks;
+
+  constructor(init: AgentInit = {}, hooks: AgentRuntimeHooks = {}) {
     super();
     this.config = resolveAgentConfig(init);
+    this.hooks = hooks;
     this.tags = this.config.tags;
     this.hashRing = new HashRing({vnodes: this.config.ringVnodes});
     this.elector = new LeaderElector(this.config.ringVnodes);
@@ -233,6 +256,12 @@ export class Agent extends EventEmitter<AgentEvents> {
     return {driver: this.driver.stats, transport: this.transport.stats};
   }
 
+  /** The driver's clock and wake-up host with `wrap` around the wake-up. */
+  private wrappedTimers(wrap: NonNullable<AgentRuntimeHooks["wrapTimers"]>): {clock: Clock; timers: TimerHost} {
+    const clock = createMonotonicClock();
+    return {clock, timers: wrap(createNodeTimerHost(clock), clock)};
+  }
+
   /**
    * Binds the sockets, starts the protocol, starts the HTTP API when configured, and starts the
    * startup join (with retries) in the background. Throws BindError when the address is taken.
@@ -277,7 +306,8 @@ export class Agent extends EventEmitter<AgentEvents> {
         label: config.label,
       },
       {
-        transport: this.transport,
+        transport: this.hooks.wrapTransport ? this.hooks.wrapTransport(this.transport) : this.transport,
+        ...(this.hooks.wrapTimers ? this.wrappedTimers(this.hooks.wrapTimers) : {}),
         // Serf's push-pull state; the layer exists from just after the driver is built.
         userState: {
           local: () => this.serf?.layer.localState() ?? new Uint8Array(0),
@@ -843,8 +873,8 @@ export class Agent extends EventEmitter<AgentEvents> {
  * startup join in the background). Throws InvalidConfigError for bad options
  * and BindError when the address is taken.
  */
-export async function createAgent(init: AgentInit = {}): Promise<Agent> {
-  const agent = new Agent(init);
+export async function createAgent(init: AgentInit = {}, hooks: AgentRuntimeHooks = {}): Promise<Agent> {
+  const agent = new Agent(init, hooks);
   await agent.start();
   return agent;
 }

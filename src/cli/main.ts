@@ -26,6 +26,7 @@ import {ringCommand} from "./commands/ring.ts";
 import {rttCommand} from "./commands/rtt.ts";
 import {simCommand} from "./commands/sim.ts";
 import {testbedCommand} from "./commands/testbed.ts";
+import {testbedAgentCommand} from "./commands/testbed-agent.ts";
 import {parseFlags} from "./flags.ts";
 import {UsageError} from "./usage-error.ts";
 
@@ -49,6 +50,7 @@ export const COMMANDS: readonly Command[] = [
   demoCommand,
   simCommand,
   testbedCommand,
+  testbedAgentCommand,
 ];
 
 /** `lifeline --help`, from the command list. */

@@ -1,7 +1,8 @@
 /*
- * One real agent: `lifeline agent` started inside its namespace with `ip netns exec` (which execs,
- * so the child's pid is the agent's own and SIGKILL / SIGSTOP / SIGCONT / SIGTERM reach it
- * directly). Its stderr is read line by line and every member event (event-line.ts) is handed on
+ * One real agent: `lifeline testbed-agent` (`lifeline agent` with a fault control channel on
+ * stdin, fault-gate.ts) started inside its namespace with `ip netns exec` (which execs, so the
+ * child's pid is the agent's own and SIGKILL / SIGSTOP / SIGCONT / SIGTERM reach it directly);
+ * `command` writes "slow MS" / "stall MS" to its stdin. Its stderr is read line by line and every member event (event-line.ts) is handed on
  * with the time the agent logged it; `stats()` reads its /v1/stats over HTTP (the runner lives in
  * the hub namespace, on the same bridge).
  */
@@ -48,7 +49,7 @@ export class AgentProcess {
       init.namespace,
       process.execPath,
       init.bin,
-      "agent",
+      "testbed-agent",
       "--name",
       init.name,
       "--bind",
@@ -63,7 +64,9 @@ export class AgentProcess {
       String(init.seed),
       ...init.join.flatMap((seed) => ["--join", seed]),
     ];
-    this.child = spawn("ip", args, {stdio: ["ignore", "ignore", "pipe"], env: {...process.env, DEBUG: ""}});
+    this.child = spawn("ip", args, {stdio: ["pipe", "ignore", "pipe"], env: {...process.env, DEBUG: ""}});
+    // A write after the process died fails with EPIPE: the exit handler below already knows.
+    this.child.stdin?.on("error", () => undefined);
     this.exited = new Promise((resolve) => {
       this.child.once("exit", () => {
         this.running = false;
@@ -90,6 +93,12 @@ export class AgentProcess {
     } catch {
       // exited meanwhile
     }
+  }
+
+  /** Sends one fault command line ("slow 1500", "stall 800"; fault-gate.ts) to the agent's stdin. */
+  command(line: string): void {
+    if (!this.running) return;
+    this.child.stdin?.write(`${line}\n`);
   }
 
   /** The agent's /v1/stats, or undefined when it does not answer within `timeoutMs`. */

@@ -10,7 +10,8 @@
  *   crash                                SIGKILL          restart   same name and address, a new process
  *   pause                                SIGSTOP, later SIGCONT
  *   leave                                SIGTERM: the agent leaves gracefully and exits
- *   slow, stall                          not applied yet (noted in the timeline and as a warning)
+ *   slow                                 "slow MS" to the agent (fault-gate.ts): datagrams and wake-ups MS late
+ *   stall                                "stall MS" to the agent: its event loop blocked for MS
  *
  * Every change is appended to `records` (recording.ts replays them into the report) and to the
  * timeline. While an action runs, `nowMs` is the time it was scheduled for, so the timeline shows
@@ -65,6 +66,8 @@ export class Testbed implements FaultTarget {
   readonly records: RunRecord[] = [];
   // BOUNDED: one per fault the scenario schedules, plus flap phases.
   readonly warnings: string[] = [];
+  /** The slow fault's delay per node (ms; absent: 0). */
+  private readonly slowMs: number[] = [];
   // BOUNDED: at most one per firewall change.
   readonly errors: Error[] = [];
   /** Datagrams the rules dropped so far (read before each rewrite and at stop). */
@@ -339,19 +342,22 @@ export class Testbed implements FaultTarget {
   }
 
   slow(name: string, delayMs: number): void {
-    this.notApplied("slow", name, `+${delayMs} ms`, "");
+    const agent = this.agents[this.indexOf(name)];
+    if (!(delayMs >= 0)) throw new TestbedError(`slow ${name}: delayMs must be a number ≥ 0, got ${delayMs}`);
+    this.slowMs[this.indexOf(name)] = Math.round(delayMs);
+    this.note("slow", `${name} +${delayMs} ms`, false);
+    agent?.command(`slow ${Math.round(delayMs)}`);
   }
 
   stall(name: string, durationMs: number): void {
-    this.notApplied("stall", name, `${durationMs} ms`, " (it needs an embedding program with a blocked event loop)");
-  }
-
-  /** A fault the testbed cannot make yet: kept in the timeline and reported as a warning. */
-  private notApplied(type: "slow" | "stall", name: string, detail: string, why: string): void {
-    this.note(type, `${name} ${detail} (not applied on the testbed)`, false);
-    this.warnings.push(
-      `${type} fault on ${name} at ${this.nowMs} ms not applied: the testbed has no ${type} fault yet${why}`,
-    );
+    const agent = this.agents[this.indexOf(name)];
+    if (!(durationMs > 0)) throw new TestbedError(`stall ${name}: durationMs must be a number > 0, got ${durationMs}`);
+    if (agent === undefined || !agent.running) return;
+    const entry = this.note("stall", `${name} ${durationMs} ms`, true);
+    agent.command(`stall ${Math.max(1, Math.round(durationMs))}`);
+    this.at(this.nowMs + durationMs, () => {
+      entry.endMs = this.nowMs;
+    });
   }
 
   leave(name: string): void {
@@ -400,6 +406,9 @@ export class Testbed implements FaultTarget {
       ...(this.init.onAgentLine ? {onRawLine: (text: string) => this.init.onAgentLine?.(name, text)} : {}),
     });
     this.agents[i] = agent;
+    // A slow node stays slow across restarts, as in the simulator (the delay belongs to the node).
+    const slow = this.slowMs[i] ?? 0;
+    if (slow > 0) agent.command(`slow ${slow}`);
     this.records.push({atMs: this.nowMs, kind: "boot", node: i, restart});
     void agent.exited.then(() => {
       // An agent that exits on its own (not killed, not left) is a crash the scenario did not ask for.

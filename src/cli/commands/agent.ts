@@ -7,6 +7,7 @@ import {
   type Agent,
   type AgentInit,
   type AgentMember,
+  type AgentRuntimeHooks,
   createAgent,
   DEFAULT_PORT,
   formatHostPort,
@@ -269,14 +270,23 @@ export const agentCommand: Command = {
     "Precedence: flags > environment > config files > defaults. Every flag that sets an option can\n" +
     "also come from LIFELINE_<FLAG> (e.g. LIFELINE_PROBE_INTERVAL_MS=500, LIFELINE_JOIN=a:7946,b:7946;\n" +
     'list flags take a comma list). Config files use createAgent\'s option names: {"probeIntervalMs": 500}.',
-  run: runAgent,
+  run: (parsed, io) => runAgent(parsed, io),
 };
 
-async function runAgent(parsed: ParsedFlags, io: CliIo): Promise<number> {
+/**
+ * Runs one agent from its flags until it stops; `hooks` go to createAgent, and `started` is
+ * called once it runs, with the log-line writer (the testbed agent's control channel).
+ */
+export async function runAgent(
+  parsed: ParsedFlags,
+  io: CliIo,
+  hooks: AgentRuntimeHooks = {},
+  started?: (agent: Agent, line: (text: string) => void) => void,
+): Promise<number> {
   const init = agentInitFromFlags(parsed, io.env ?? process.env);
   let agent: Agent;
   try {
-    agent = await createAgent(init);
+    agent = await createAgent(init, hooks);
   } catch (error) {
     if (error instanceof InvalidConfigError) {
       const usage =
@@ -313,6 +323,7 @@ async function runAgent(parsed: ParsedFlags, io: CliIo): Promise<number> {
       `${agent.heartbeatAddress ? ` heartbeats ${formatHostPort(agent.heartbeatAddress)}` : ""}` +
       `${agent.config.eventHandlers.length > 0 ? ` event-handlers ${agent.config.eventHandlers.length}` : ""}`,
   );
+  started?.(agent, line);
   return await untilStopped(agent, io, line);
 }
 

@@ -48,6 +48,7 @@ const SHARED = new Set([
   "crash",
   "partition",
   "pause",
+  "stall",
   "json",
   "html",
 ]);
@@ -86,8 +87,9 @@ export const testbedCommand: Command = {
   synopsis: "--scenario FILE [flags] | --cleanup",
   description:
     "  Runs a simulator scenario in real time on real agents, one per network namespace joined by a\n" +
-    "  bridge (addresses from 198.18.0.0/15), with faults from iptables rules and signals, and\n" +
-    "  writes the simulator's report (run: testbed). Needs root, ip and iptables.",
+    "  bridge (addresses from 198.18.0.0/15), with faults from iptables rules, signals and the\n" +
+    "  agents' fault channel (slow, stall: lifeline testbed-agent), and writes the simulator's\n" +
+    "  report (run: testbed). Needs root, ip and iptables.",
   flags: TESTBED_FLAGS,
   footer: "Selectors (SEL, A, B): all, nK, A%-B% (index range), random:K, random:P%, !SEL.",
   run: runTestbed,

@@ -1,0 +1,96 @@
+/*
+ * The faults a real agent process makes on itself, for the testbed's `slow` and `stall`, as the
+ * simulator models them (sim/simulation.ts):
+ *
+ *   slow D    every datagram and every wake-up of the driver is handled D ms late, once
+ *             (AgentRuntimeHooks around the transport and the timer host); D = 0 ends it.
+ *             Streams (push-pull, joins) pass undelayed: their bytes arrive through handlers
+ *             set when the stream opens, so holding the open back would lose data.
+ *   stall B   the event loop is blocked for B ms by synchronous work: datagrams wait in the
+ *             socket buffer, timers expire, then Node resumes in its own phase order.
+ *
+ * Commands arrive one per line ("slow 1500", "stall 800"); parseFaultCommand checks them.
+ */
+import {performance} from "node:perf_hooks";
+import type {AgentRuntimeHooks} from "../agent/index.ts";
+import type {DriverTransport, TimerHost} from "../runtime/index.ts";
+
+/** One command of the control channel. */
+export type FaultCommand =
+  | {readonly type: "slow"; readonly delayMs: number}
+  | {readonly type: "stall"; readonly durationMs: number};
+
+/** The largest delay or stall a command may ask for (ms): a minute. */
+export const MAX_FAULT_MS = 60_000;
+
+/** Parses one control line; throws an Error naming the rule. */
+export function parseFaultCommand(line: string): FaultCommand {
+  const words = line.trim().split(/\s+/);
+  const [type, value, ...rest] = words;
+  if ((type !== "slow" && type !== "stall") || value === undefined || rest.length > 0) {
+    throw new Error(`fault command must be "slow MS" or "stall MS", got ${JSON.stringify(line)}`);
+  }
+  const ms = Number(value);
+  const min = type === "slow" ? 0 : 1;
+  if (!/^\d+$/.test(value) || !(ms >= min && ms <= MAX_FAULT_MS)) {
+    throw new Error(`${type}: MS must be a whole number from ${min} to ${MAX_FAULT_MS}, got ${JSON.stringify(value)}`);
+  }
+  return type === "slow" ? {type, delayMs: ms} : {type, durationMs: ms};
+}
+
+/** Blocks the calling thread (the event loop) for `durationMs`. */
+export function blockEventLoop(durationMs: number): void {
+  const end = performance.now() + durationMs;
+  while (performance.now() < end) {
+    // busy: nothing else runs on this loop until the stall ends
+  }
+}
+
+/** The slow fault of one agent: its hooks, and the delay they apply now. */
+export class FaultGate {
+  private delayMs = 0;
+
+  /** The agent hooks that route datagrams and wake-ups through this gate. */
+  readonly hooks: AgentRuntimeHooks = {
+    wrapTransport: (transport) => this.wrapTransport(transport),
+    wrapTimers: (timers) => this.wrapTimers(timers),
+  };
+
+  /** The delay in force (ms). */
+  get delay(): number {
+    return this.delayMs;
+  }
+
+  /** Applies one command. */
+  apply(command: FaultCommand): void {
+    if (command.type === "slow") this.delayMs = command.delayMs;
+    else blockEventLoop(command.durationMs);
+  }
+
+  private wrapTransport(transport: DriverTransport): DriverTransport {
+    return {
+      send: (to, bytes) => transport.send(to, bytes),
+      dial: (to) => transport.dial(to),
+      setHandlers: (handlers) =>
+        transport.setHandlers({
+          onStream: (stream) => handlers.onStream(stream),
+          onDatagram: (datagram) => {
+            const delay = this.delayMs;
+            if (delay === 0) {
+              handlers.onDatagram(datagram);
+              return;
+            }
+            setTimeout(() => handlers.onDatagram({...datagram, receivedAtMs: datagram.receivedAtMs + delay}), delay);
+          },
+        }),
+    };
+  }
+
+  private wrapTimers(timers: TimerHost): TimerHost {
+    return {
+      slackMs: timers.slackMs,
+      arm: (atMs, fire) => timers.arm(atMs + this.delayMs, fire),
+      disarm: () => timers.disarm(),
+    };
+  }
+}

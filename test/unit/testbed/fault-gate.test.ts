@@ -1,0 +1,107 @@
+import {afterEach, describe, expect, it, vi} from "vitest";
+import type {DriverStream, DriverTransport, TimerHost} from "../../../src/runtime/index.ts";
+import {blockEventLoop, FaultGate, parseFaultCommand} from "../../../src/testbed/index.ts";
+
+type Handlers = Parameters<DriverTransport["setHandlers"]>[0];
+
+function fakeTransport(): {transport: DriverTransport; handlers: () => Handlers} {
+  let set: Handlers | undefined;
+  return {
+    transport: {
+      setHandlers: (h) => {
+        set = h;
+      },
+      send: () => undefined,
+      dial: () => ({}) as DriverStream,
+    },
+    handlers: () => set as Handlers,
+  };
+}
+
+describe("parseFaultCommand", () => {
+  it("reads slow and stall with whole milliseconds", () => {
+    expect(parseFaultCommand("slow 1500")).toEqual({type: "slow", delayMs: 1500});
+    expect(parseFaultCommand(" slow 0 ")).toEqual({type: "slow", delayMs: 0});
+    expect(parseFaultCommand("stall 800")).toEqual({type: "stall", durationMs: 800});
+  });
+
+  it("names the rule for anything else", () => {
+    expect(() => parseFaultCommand("pause 10")).toThrow(/"slow MS" or "stall MS"/);
+    expect(() => parseFaultCommand("slow")).toThrow(/"slow MS" or "stall MS"/);
+    expect(() => parseFaultCommand("slow 1 2")).toThrow(/"slow MS" or "stall MS"/);
+    expect(() => parseFaultCommand("stall 0")).toThrow(/stall: MS must be a whole number from 1 to 60000/);
+    expect(() => parseFaultCommand("slow -5")).toThrow(/slow: MS must be a whole number from 0/);
+    expect(() => parseFaultCommand("slow 1.5")).toThrow(/whole number/);
+    expect(() => parseFaultCommand("stall 60001")).toThrow(/to 60000/);
+  });
+});
+
+describe("FaultGate", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("hands datagrams on at once until slow, then each one delayMs late with its receive time moved", () => {
+    vi.useFakeTimers();
+    const gate = new FaultGate();
+    const {transport, handlers} = fakeTransport();
+    const wrapped = gate.hooks.wrapTransport?.(transport) as DriverTransport;
+    const got: {data: number; receivedAtMs: number}[] = [];
+    wrapped.setHandlers({
+      onDatagram: (d) => got.push({data: d.data[0] as number, receivedAtMs: d.receivedAtMs}),
+      onStream: () => undefined,
+    });
+    const from = {host: "198.18.0.2", port: 7946};
+    handlers().onDatagram({data: Uint8Array.of(1), from, receivedAtMs: 10});
+    expect(got).toEqual([{data: 1, receivedAtMs: 10}]);
+
+    gate.apply({type: "slow", delayMs: 300});
+    expect(gate.delay).toBe(300);
+    handlers().onDatagram({data: Uint8Array.of(2), from, receivedAtMs: 20});
+    handlers().onDatagram({data: Uint8Array.of(3), from, receivedAtMs: 21});
+    vi.advanceTimersByTime(299);
+    expect(got).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(got).toEqual([
+      {data: 1, receivedAtMs: 10},
+      {data: 2, receivedAtMs: 320},
+      {data: 3, receivedAtMs: 321},
+    ]);
+
+    gate.apply({type: "slow", delayMs: 0});
+    handlers().onDatagram({data: Uint8Array.of(4), from, receivedAtMs: 30});
+    expect(got.at(-1)).toEqual({data: 4, receivedAtMs: 30});
+  });
+
+  it("passes streams through undelayed", () => {
+    const gate = new FaultGate();
+    gate.apply({type: "slow", delayMs: 1000});
+    const {transport, handlers} = fakeTransport();
+    const streams: DriverStream[] = [];
+    gate.hooks.wrapTransport?.(transport).setHandlers({onDatagram: () => undefined, onStream: (s) => streams.push(s)});
+    const stream = {} as DriverStream;
+    handlers().onStream(stream);
+    expect(streams).toEqual([stream]);
+  });
+
+  it("arms every wake-up delayMs later while slow", () => {
+    const armed: number[] = [];
+    const inner: TimerHost = {slackMs: 1, arm: (atMs) => armed.push(atMs), disarm: () => undefined};
+    const gate = new FaultGate();
+    const timers = gate.hooks.wrapTimers?.(inner, {now: () => 0}) as TimerHost;
+    timers.arm(100, () => undefined);
+    gate.apply({type: "slow", delayMs: 250});
+    timers.arm(200, () => undefined);
+    expect(armed).toEqual([100, 450]);
+    expect(timers.slackMs).toBe(1);
+  });
+});
+
+describe("blockEventLoop", () => {
+  it("keeps a due timer from running until the stall ends", async () => {
+    const start = performance.now();
+    const fired = new Promise<number>((resolve) => setTimeout(() => resolve(performance.now()), 0));
+    blockEventLoop(60);
+    expect((await fired) - start).toBeGreaterThanOrEqual(60);
+  });
+});
