@@ -3,6 +3,13 @@
 export {InvalidConfigError} from "../src/core/index.ts";
 export {SafetyChecker, type SafetyCheckerInit, type SafetyViolation} from "./checkers.ts";
 export {type Fault, type FaultTarget, resolveTime, type SimTime, scheduleFault} from "./faults.ts";
+export {
+  compareFidelity,
+  FIDELITY_FIGURES,
+  type FidelityFigures,
+  type FidelityRow,
+  fidelityFigures,
+} from "./fidelity.ts";
 export {renderHtml} from "./html.ts";
 export {type CrashRecord, Metrics} from "./metrics.ts";
 export {type BlockRule, type Latency, Network, type NetworkOptions, type NetworkStats} from "./network.ts";
