@@ -14,6 +14,12 @@
  * per tier (newest at the head) and look at most SCAN_LIMIT entries per tier, which makes a
  * packet's selection O(parts) instead of O(queue). Membership messages have nearly equal sizes,
  * so "newest that fits" and "largest that fits" pick almost the same parts.
+ *
+ * A packet is full long before the queue is empty: the bytes left are less than any queued
+ * entry's size, and without more the selection would still scan up to SCAN_LIMIT entries in
+ * every remaining tier to find that out. A count of queued entries per size gives the smallest
+ * queued size, and the selection stops as soon as the bytes left are below it (which changes no
+ * choice: nothing could have fitted).
  */
 import {assert} from "./errors.ts";
 import type {Message} from "./messages.ts";
@@ -21,6 +27,8 @@ import {COMPOUND_PART_OVERHEAD} from "./wire-limits.ts";
 
 /** Entries examined per tier when looking for one that fits. */
 const SCAN_LIMIT = 16;
+/** Sizes counted one by one below this; larger entries share the last bucket (a lower bound is all take needs). */
+const SIZE_BUCKETS = 2048;
 
 /** How many times each update is transmitted: mult × ceil(log10(n + 1)) (memberlist's retransmitLimit). */
 export function retransmitLimit(retransmitMult: number, n: number): number {
@@ -60,6 +68,10 @@ export class BroadcastQueue {
   private readonly byKey = new Map<string, QueuedBroadcast>();
   private count = 0;
   private readonly maxEntries: number;
+  // BOUNDED: SIZE_BUCKETS counts, grown on demand. Queued entries by min(size, SIZE_BUCKETS - 1).
+  private sizeCounts = new Int32Array(0);
+  /** No queued entry is smaller than this (exact while entries are below SIZE_BUCKETS - 1 bytes). */
+  private minSize = SIZE_BUCKETS - 1;
 
   /** `maxEntries`: beyond it, the entry with the most transmits (oldest among them) is evicted. */
   constructor(maxEntries: number) {
@@ -99,7 +111,8 @@ export class BroadcastQueue {
     const start = out.length;
     for (let t = 0; t < this.tiers.length && parts < maxParts; ) {
       const free = budgetBytes - used - COMPOUND_PART_OVERHEAD;
-      if (free <= 0) break;
+      // Nothing queued is that small (taken entries still count, so this is a lower bound).
+      if (free <= 0 || free < this.minSize) break;
       const tier = this.tiers[t] as Tier;
       let pick: QueuedBroadcast | undefined;
       let scanned = 0;
@@ -125,6 +138,7 @@ export class BroadcastQueue {
       if (e.transmits >= limit) {
         e.queued = false;
         this.count--;
+        this.uncountSize(e.size);
         if (e.key !== undefined && this.byKey.get(e.key) === e) this.byKey.delete(e.key);
       } else {
         this.pushHead(e.transmits, e, false);
@@ -138,6 +152,8 @@ export class BroadcastQueue {
     this.tiers.length = 0;
     this.byKey.clear();
     this.count = 0;
+    this.sizeCounts.fill(0);
+    this.minSize = SIZE_BUCKETS - 1;
   }
 
   /** The queued entry under `key`, if any (for tests and diagnostics). */
@@ -153,7 +169,37 @@ export class BroadcastQueue {
     if (tier.head !== undefined) tier.head.prev = e;
     else tier.tail = e;
     tier.head = e;
-    if (isNew) this.count++;
+    if (isNew) {
+      this.count++;
+      this.countSize(e.size);
+    }
+  }
+
+  /** Counts a newly queued entry of `size` bytes. */
+  private countSize(size: number): void {
+    const b = Math.min(size, SIZE_BUCKETS - 1);
+    if (b >= this.sizeCounts.length) {
+      const grown = new Int32Array(Math.min(SIZE_BUCKETS, Math.max(2 * this.sizeCounts.length, b + 1, 128)));
+      grown.set(this.sizeCounts);
+      this.sizeCounts = grown;
+    }
+    this.sizeCounts[b] = (this.sizeCounts[b] as number) + 1;
+    if (b < this.minSize) this.minSize = b;
+  }
+
+  /** Uncounts an entry that left the queue, moving minSize up past emptied sizes. */
+  private uncountSize(size: number): void {
+    const counts = this.sizeCounts;
+    const b = Math.min(size, SIZE_BUCKETS - 1);
+    counts[b] = (counts[b] as number) - 1;
+    if (b !== this.minSize || counts[b] !== 0) return;
+    if (this.count === 0) {
+      this.minSize = SIZE_BUCKETS - 1;
+      return;
+    }
+    let m = b + 1;
+    while (m < counts.length && counts[m] === 0) m++;
+    this.minSize = Math.min(m, SIZE_BUCKETS - 1);
   }
 
   private removeFromTier(e: QueuedBroadcast): void {
@@ -171,6 +217,7 @@ export class BroadcastQueue {
     this.removeFromTier(e);
     e.queued = false;
     this.count--;
+    this.uncountSize(e.size);
     if (e.key !== undefined && this.byKey.get(e.key) === e) this.byKey.delete(e.key);
   }
 

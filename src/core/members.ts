@@ -264,6 +264,11 @@ export class MemberTable {
     return this.byName.values();
   }
 
+  /** The same as entries(), each time it is iterated (verifyProtocol walks the table twice). */
+  [Symbol.iterator](): IterableIterator<MemberEntry> {
+    return this.byName.values();
+  }
+
   /** Other members (self excluded), in no particular order. Do not mutate. */
   others(): readonly MemberEntry[] {
     return this.all;

@@ -536,7 +536,7 @@ export class SwimNode {
 
   /** memberlist's mergeRemoteState: version check, then alive → alive rules, left → left, dead/suspect → suspect. */
   private mergeRemoteState(states: readonly PushNodeState[], from: Address): void {
-    const incompatible = verifyProtocol(this.table.entries(), states);
+    const incompatible = verifyProtocol(this.table, states);
     if (incompatible !== undefined) {
       this.drop("incompatibleVersion", from, incompatible);
       return;

@@ -27,16 +27,15 @@ export interface VersionedMember {
 
 /**
  * memberlist's verifyProtocol: returns undefined when compatible, else a description of the
- * first member whose spoken versions fall outside what every alive member understands.
+ * first member whose spoken versions fall outside what every alive member understands. `local`
+ * is iterated twice (an array, or a MemberTable), so it must be re-iterable.
  */
 export function verifyProtocol(local: Iterable<VersionedMember>, remote: readonly PushNodeState[]): string | undefined {
   let maxPMin = 0;
   let minPMax = 255;
   let maxDMin = 0;
   let minDMax = 255;
-  const localList: VersionedMember[] = [];
   for (const m of local) {
-    localList.push(m);
     if (m.state !== "alive") continue;
     maxPMin = Math.max(maxPMin, m.vsn[0]);
     minPMax = Math.min(minPMax, m.vsn[1]);
@@ -51,24 +50,33 @@ export function verifyProtocol(local: Iterable<VersionedMember>, remote: readonl
     maxDMin = Math.max(maxDMin, r.vsn[3]);
     minDMax = Math.min(minDMax, r.vsn[4]);
   }
-  const check = (name: string, vsn: Vsn | readonly number[]): string | undefined => {
-    const pCur = vsn.length > 0 ? (vsn[2] ?? 0) : 0;
-    const dCur = vsn.length > 0 ? (vsn[5] ?? 0) : 0;
-    if (pCur < maxPMin || pCur > minPMax) {
-      return `node '${name}' protocol version (${pCur}) is incompatible: [${maxPMin}, ${minPMax}]`;
-    }
-    if (dCur < maxDMin || dCur > minDMax) {
-      return `node '${name}' delegate protocol version (${dCur}) is incompatible: [${maxDMin}, ${minDMax}]`;
-    }
-    return undefined;
-  };
   for (const r of remote) {
-    const err = check(r.name, r.vsn);
+    const err = checkVersions(r.name, r.vsn, maxPMin, minPMax, maxDMin, minDMax);
     if (err !== undefined) return err;
   }
-  for (const m of localList) {
-    const err = check(m.name, m.vsn);
+  for (const m of local) {
+    const err = checkVersions(m.name, m.vsn, maxPMin, minPMax, maxDMin, minDMax);
     if (err !== undefined) return err;
+  }
+  return undefined;
+}
+
+/** Whether one member's current versions lie in [maxPMin, minPMax] and [maxDMin, minDMax]; else why not. */
+function checkVersions(
+  name: string,
+  vsn: Vsn | readonly number[],
+  maxPMin: number,
+  minPMax: number,
+  maxDMin: number,
+  minDMax: number,
+): string | undefined {
+  const pCur = vsn.length > 0 ? (vsn[2] ?? 0) : 0;
+  const dCur = vsn.length > 0 ? (vsn[5] ?? 0) : 0;
+  if (pCur < maxPMin || pCur > minPMax) {
+    return `node '${name}' protocol version (${pCur}) is incompatible: [${maxPMin}, ${minPMax}]`;
+  }
+  if (dCur < maxDMin || dCur > minDMax) {
+    return `node '${name}' delegate protocol version (${dCur}) is incompatible: [${maxDMin}, ${minDMax}]`;
   }
   return undefined;
 }

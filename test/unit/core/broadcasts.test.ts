@@ -127,4 +127,24 @@ describe("BroadcastQueue", () => {
     expect(takeAll(q, 1000, 64, 2)).toEqual([1]);
     expect(q.size).toBe(0);
   });
+
+  it("still finds the smallest entry, in any tier, after the smaller ones left the queue", () => {
+    const q = new BroadcastQueue(100);
+    q.enqueue("tiny", user(1).message, 5);
+    q.enqueue("mid", user(2).message, 30);
+    q.enqueue("big", user(3).message, 60);
+    // Room for 30 + 2 only: "mid" goes (one transmit), "tiny" does not fit after it.
+    expect(takeAll(q, 34, 64, 2)).toEqual([2]);
+    // "tiny" (5) sends twice and leaves; the smallest queued is now "mid" (30), in tier 1.
+    expect(takeAll(q, 8, 64, 2)).toEqual([1]);
+    expect(takeAll(q, 8, 64, 2)).toEqual([1]);
+    expect(q.get("tiny")).toBeUndefined();
+    expect(takeAll(q, 31, 64, 2)).toEqual([]);
+    expect(takeAll(q, 32, 64, 2)).toEqual([2]);
+    expect(takeAll(q, 62, 64, 2)).toEqual([3]);
+    expect(q.size).toBe(1);
+    q.clear();
+    q.enqueue("huge", user(4).message, 5000);
+    expect(takeAll(q, 6000, 64, 2)).toEqual([4]);
+  });
 });
