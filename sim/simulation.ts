@@ -765,7 +765,7 @@ export class Simulation {
         if (peer === undefined) {
           // The opener's request: it arrives as the connection at the target.
           if (end.remoteIndex < 0) return;
-          const delay = this.network.stream(end.owner.index, end.remoteIndex);
+          const delay = this.network.streamOpen(end.owner.index, end.remoteIndex);
           if (delay >= 0) this.streamEvent(delay, K_STREAM_OPEN, end, bytes, undefined);
           return;
         }

@@ -121,6 +121,44 @@ function packetDeliveries(lines: string[]): [number, number, number][] {
   return out;
 }
 
+describe("Network streams", () => {
+  it("opens a stream for its one-way latency when nothing is lost, drawing nothing extra", () => {
+    const a = net();
+    const b = net();
+    expect(a.streamOpen(0, 1)).toBe(5);
+    expect(a.stream(0, 1)).toBe(b.stream(0, 1));
+  });
+
+  it("waits for the 1 s initial SYN timeout, doubling, when the handshake loses packets", () => {
+    const n = net({lossRate: 0.5});
+    const opens: number[] = [];
+    for (let k = 0; k < 2_000; k++) opens.push(n.streamOpen(0, 1));
+    const arrived = opens.filter((d) => d >= 0);
+    // Each attempt succeeds with (1 − 0.5)² = 0.25: three quarters wait at least 1 s.
+    const waited = arrived.filter((d) => d >= 1_000).length / arrived.length;
+    expect(waited).toBeGreaterThan(0.7);
+    expect(waited).toBeLessThan(0.8);
+    expect(arrived.some((d) => d >= 3_000)).toBe(true);
+    // Seven failed attempts in a row (0.75⁷ ≈ 13 %) give up.
+    expect(opens.length - arrived.length).toBeGreaterThan(150);
+    expect(opens.length - arrived.length).toBeLessThan(380);
+  });
+
+  it("loses the handshake's answer too: loss only towards the opener still delays the open", () => {
+    const n = net();
+    n.ingressLoss[0] = 1;
+    expect(n.streamOpen(0, 1)).toBe(-1);
+    expect(n.stream(0, 1)).toBe(5);
+  });
+
+  it("never opens across a block", () => {
+    const n = net();
+    n.block([0], [1], "p");
+    expect(n.streamOpen(0, 1)).toBe(-1);
+    expect(n.stats.streamsBlocked).toBe(1);
+  });
+});
+
 describe("faults in a running simulation", () => {
   it("a partition drops exactly the packets that cross it, and heal restores them", () => {
     const lines: string[] = [];
