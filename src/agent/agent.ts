@@ -68,7 +68,7 @@ const logCoordinate = createDebug("lifeline:coordinate");
 
 /**
  * Replacements around the agent's runtime, for fault injection: `lifeline testbed-agent` delays
- * a slow agent's datagrams and wake-ups through them (src/testbed/fault-gate.ts). Production
+ * a slow agent's datagrams and wake-ups through them (fault-gate.ts). Production
  * agents pass none.
  */
 export interface AgentRuntimeHooks {

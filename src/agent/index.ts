@@ -4,5 +4,6 @@ export * from "./agent.ts";
 export * from "./config.ts";
 export * from "./errors.ts";
 export * from "./events.ts";
+export * from "./fault-gate.ts";
 export * from "./join.ts";
 export * from "./metrics.ts";

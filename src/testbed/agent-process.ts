@@ -1,6 +1,6 @@
 /*
  * One real agent: `lifeline testbed-agent` (`lifeline agent` with a fault control channel on
- * stdin, fault-gate.ts) started inside its namespace with `ip netns exec` (which execs, so the
+ * stdin, src/agent/fault-gate.ts) started inside its namespace with `ip netns exec` (which execs, so the
  * child's pid is the agent's own and SIGKILL / SIGSTOP / SIGCONT / SIGTERM reach it directly);
  * `command` writes "slow MS" / "stall MS" to its stdin. Its stderr is read line by line and every member event (event-line.ts) is handed on
  * with the time the agent logged it; `stats()` reads its /v1/stats over HTTP (the runner lives in
@@ -95,7 +95,7 @@ export class AgentProcess {
     }
   }
 
-  /** Sends one fault command line ("slow 1500", "stall 800"; fault-gate.ts) to the agent's stdin. */
+  /** Sends one fault command line ("slow 1500", "stall 800"; src/agent/fault-gate.ts) to the agent's stdin. */
   command(line: string): void {
     if (!this.running) return;
     this.child.stdin?.write(`${line}\n`);

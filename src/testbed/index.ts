@@ -2,7 +2,6 @@
 
 export {TestbedError} from "./commands.ts";
 export {type AgentLine, parseAgentLine} from "./event-line.ts";
-export {blockEventLoop, type FaultCommand, FaultGate, MAX_FAULT_MS, parseFaultCommand} from "./fault-gate.ts";
 export {countDrops, type DropCounts, type NodeFirewall, renderFirewall} from "./firewall.ts";
 export {listTestbedNamespaces, removeRun} from "./network.ts";
 export {checkHost, removeLeftovers, runOutside, watchOuter, workDirOf} from "./outer.ts";

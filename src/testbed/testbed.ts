@@ -10,7 +10,7 @@
  *   crash                                SIGKILL          restart   same name and address, a new process
  *   pause                                SIGSTOP, later SIGCONT
  *   leave                                SIGTERM: the agent leaves gracefully and exits
- *   slow                                 "slow MS" to the agent (fault-gate.ts): datagrams and wake-ups MS late
+ *   slow                                 "slow MS" to the agent (src/agent/fault-gate.ts): datagrams and wake-ups MS late
  *   stall                                "stall MS" to the agent: its event loop blocked for MS
  *
  * Every change is appended to `records` (recording.ts replays them into the report) and to the

@@ -115,8 +115,6 @@ describe("lifeline sim", () => {
       file,
       "--nodes",
       "12",
-      "--duration-ms",
-      "40s",
       "--json",
       join(dir, "r.json"),
       "--html",

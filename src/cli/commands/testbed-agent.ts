@@ -2,10 +2,10 @@
  * `lifeline testbed-agent`: `lifeline agent` with a fault control channel on stdin, the program
  * the testbed runs in every namespace. A line "slow MS" makes the agent handle every datagram and
  * wake-up MS late ("slow 0" ends it); "stall MS" blocks its event loop for MS (a GC pause or
- * synchronous work). src/testbed/fault-gate.ts holds both. Bad lines are logged and ignored.
+ * synchronous work). src/agent/fault-gate.ts holds both. Bad lines are logged and ignored.
  */
 import {createInterface} from "node:readline";
-import {FaultGate, parseFaultCommand} from "../../testbed/index.ts";
+import {FaultGate, parseFaultCommand} from "../../agent/index.ts";
 import type {Command} from "../command.ts";
 import {AGENT_FLAGS, runAgent} from "./agent.ts";
 

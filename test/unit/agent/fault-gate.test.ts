@@ -1,6 +1,6 @@
 import {afterEach, describe, expect, it, vi} from "vitest";
+import {blockEventLoop, FaultGate, parseFaultCommand} from "../../../src/agent/index.ts";
 import type {DriverStream, DriverTransport, TimerHost} from "../../../src/runtime/index.ts";
-import {blockEventLoop, FaultGate, parseFaultCommand} from "../../../src/testbed/index.ts";
 
 type Handlers = Parameters<DriverTransport["setHandlers"]>[0];
 

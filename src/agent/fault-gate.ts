@@ -12,8 +12,8 @@
  * Commands arrive one per line ("slow 1500", "stall 800"); parseFaultCommand checks them.
  */
 import {performance} from "node:perf_hooks";
-import type {AgentRuntimeHooks} from "../agent/index.ts";
 import type {DriverTransport, TimerHost} from "../runtime/index.ts";
+import type {AgentRuntimeHooks} from "./agent.ts";
 
 /** One command of the control channel. */
 export type FaultCommand =
