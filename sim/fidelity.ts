@@ -97,7 +97,12 @@ export function compareFidelity(
       values.length === 0 ? null : [Math.min(...values), Math.max(...values)];
     const r = real[key];
     const ratio = sim === null || r === null || sim === 0 ? null : r / sim;
-    return {figure: key, label, sim, simRange, real: r, ratio, flag: flagOf(key, sim, r, floor, tolerance)};
+    let flag = flagOf(key, sim, r, floor, tolerance);
+    // One real run is one sample: say so when the simulator's own seeds spread as far.
+    if (flag !== null && simRange !== null && r !== null && r >= simRange[0] && r <= simRange[1]) {
+      flag += " (inside the simulator's seed range)";
+    }
+    return {figure: key, label, sim, simRange, real: r, ratio, flag};
   });
 }
 

@@ -60,6 +60,17 @@ describe("fidelity figures", () => {
     expect(byFigure.get("firstDetectionMs")?.flag).toBeNull();
   });
 
+  it("says when a flagged real value lies inside the simulator's seed range", () => {
+    const withFirst = (p50: number): SimReport =>
+      ({...a, detection: {...a.detection, firstMs: {...a.detection.firstMs, p50}}}) as SimReport;
+    const sims = [4_000, 5_000, 6_000, 7_000, 9_000].map(withFirst);
+    const flag = (p50: number): string | null | undefined =>
+      compareFidelity(sims, withFirst(p50)).find((r) => r.figure === "firstDetectionMs")?.flag;
+    expect(flag(8_000)).toBe("differs by 33 % (inside the simulator's seed range)");
+    expect(flag(12_000)).toBe("differs by 100 %");
+    expect(flag(6_500)).toBeNull();
+  });
+
   it("needs at least one simulator report", () => {
     expect(() => compareFidelity([], a)).toThrow(RangeError);
   });
