@@ -260,7 +260,6 @@ export function agentInitFromFlags(
 
 export const agentCommand: Command = {
   name: "agent",
-  summary: "run an agent (SWIM + Lifeguard, wire-compatible with serf/memberlist)",
   synopsis: "[flags]",
   description:
     "Runs an agent until SIGINT or SIGTERM, then leaves gracefully. Logs member state changes to\n" +
