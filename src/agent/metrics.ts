@@ -360,14 +360,20 @@ function register(registry: Registry, family: Family, source: MetricsSource): vo
   }
 }
 
+/** prom-client's event-loop monitor samples every this many ms (its default precision). */
+const EVENT_LOOP_PRECISION_MS = 10;
+
 let processRegistry: Registry | undefined;
+/** performance.now() after which the event-loop-lag monitor has samples (see createAgentMetrics). */
+let processMetricsWarmAt = 0;
 
 /** Node's default process metrics, collected once per process. */
 function processMetrics(): Registry {
   if (!processRegistry) {
     const {Registry, collectDefaultMetrics} = promClient();
     processRegistry = new Registry();
-    collectDefaultMetrics({register: processRegistry});
+    collectDefaultMetrics({register: processRegistry, eventLoopMonitoringPrecision: EVENT_LOOP_PRECISION_MS});
+    processMetricsWarmAt = performance.now() + 3 * EVENT_LOOP_PRECISION_MS;
   }
   return processRegistry;
 }
@@ -386,6 +392,15 @@ export function createAgentMetrics(source: MetricsSource, options: AgentMetricsO
   if (options.processMetrics) {
     // getMetricsAsArray() is typed as plain objects, but returns the registered metric instances.
     for (const metric of processMetrics().getMetricsAsArray()) registry.registerMetric(metric as unknown as Metric);
+    // The registry is made at the first read of agent.metrics, usually the first scrape, when the
+    // event-loop-lag monitor has no sample yet: its mean would render as "Nan", which Prometheus
+    // cannot parse. So a scrape in the first few monitor periods waits for them to pass.
+    const render = registry.metrics.bind(registry);
+    registry.metrics = async () => {
+      const wait = processMetricsWarmAt - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      return render();
+    };
   }
   return registry;
 }
