@@ -194,16 +194,19 @@ function code(source: string): string {
 
 const STATIC_IMPORT = /(?:^|[;}])\s*(?:import|export)\s+(?:type\s+)?(?:[\w$*{}\s,]*?\s*from\s*)?["']([^"'\n]+)["']/gm;
 const DYNAMIC_IMPORT = /\bimport\s*\(\s*([^)]*?)\s*\)/g;
+/** `require("x")` through createRequire (agent/metrics.ts loads prom-client that way). */
+const REQUIRE_CALL = /(?<![\w$.])require\s*\(\s*["']([^"'\n]+)["']\s*\)/g;
 
 /**
  * Every module specifier a file names: static imports and re-exports (type-only too), side-effect
- * imports and dynamic `import()`. A dynamic import whose argument is not a string literal comes
+ * imports, dynamic `import()` and `require("…")`. A dynamic import whose argument is not a string literal comes
  * back as `<computed: …>`, which no rule allows.
  */
 function importSpecifiers(source: string): string[] {
   const text = stripComments(source);
   const out: string[] = [];
   for (const m of text.matchAll(STATIC_IMPORT)) out.push(m[1] as string);
+  for (const m of text.matchAll(REQUIRE_CALL)) out.push(m[1] as string);
   for (const m of text.matchAll(DYNAMIC_IMPORT)) {
     const arg = m[1] as string;
     const literal = /^["']([^"']+)["']$/.exec(arg);

@@ -105,6 +105,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly vivaldi: AgentCoordinates | undefined;
 
   private readonly hooks: AgentRuntimeHooks;
+  /** Made on the first read of `metrics`. */
+  private metricsRegistry: Registry | undefined;
 
   constructor(init: AgentInit = {}, hooks: AgentRuntimeHooks = {}) {
     super();
@@ -122,34 +124,41 @@ export class Agent extends EventEmitter<AgentEvents> {
           random: seededRandom(this.config.seed ?? randomInt(0, 2 ** 32 - 1)),
           isMember: (name) => this.driver !== undefined && this.node.member(name) !== undefined,
         });
-    const agent = this;
-    this.metrics = createAgentMetrics(
-      {
-        members: () => agent.members(),
-        heartbeats: () => agent.heartbeats(),
-        get protocolStats() {
-          return agent.driver ? agent.protocolStats : undefined;
-        },
-        get serfStats() {
-          return agent.serf && agent.nameConflicts
-            ? {layer: agent.serf.layer.stats, nameConflicts: agent.nameConflicts.stats}
-            : undefined;
-        },
-        get recoveryStats() {
-          return agent.recoveryStats;
-        },
-        eventLoopDelay: () => agent.eventLoopDelay(),
-      },
-      {processMetrics: this.config.processMetrics, eventHandlers: this.config.eventHandlers.length > 0},
-    );
   }
 
   /**
    * The agent's prom-client registry: every `lifeline_*` metric, plus Node's default process
    * metrics unless `processMetrics: false`. Serve it yourself, or merge it into your own:
    * `Registry.merge([myRegistry, agent.metrics])`. `/metrics` on the HTTP API renders it.
+   * Made on first read (prom-client is loaded only then; see metrics.ts): the `lifeline_*`
+   * families read the agent at scrape time, so they are the same whenever it is made; Node's
+   * process metrics (GC, event-loop lag) count from that first read.
    */
-  readonly metrics: Registry;
+  get metrics(): Registry {
+    if (this.metricsRegistry === undefined) {
+      const agent = this;
+      this.metricsRegistry = createAgentMetrics(
+        {
+          members: () => agent.members(),
+          heartbeats: () => agent.heartbeats(),
+          get protocolStats() {
+            return agent.driver ? agent.protocolStats : undefined;
+          },
+          get serfStats() {
+            return agent.serf && agent.nameConflicts
+              ? {layer: agent.serf.layer.stats, nameConflicts: agent.nameConflicts.stats}
+              : undefined;
+          },
+          get recoveryStats() {
+            return agent.recoveryStats;
+          },
+          eventLoopDelay: () => agent.eventLoopDelay(),
+        },
+        {processMetrics: this.config.processMetrics, eventHandlers: this.config.eventHandlers.length > 0},
+      );
+    }
+    return this.metricsRegistry;
+  }
 
   /**
    * The consistent-hash ring over the up (alive or suspect) members, self included. Always

@@ -8,8 +8,15 @@
  * nothing is counted twice and a scrape before start() shows zeros instead of throwing. Node's
  * default metrics are collected once per process into a shared registry and the same metric
  * objects are registered into each agent's registry: an event-loop monitor per agent would leak.
+ *
+ * prom-client is loaded on first use, with require(), not at import: it and what it pulls in
+ * (its default-metric modules, perf_hooks observers) cost a `lifeline agent` ~3 MB of RSS, and an
+ * agent that nobody scrapes never needs it. require() keeps the first use synchronous
+ * (agent.metrics is a plain property read).
  */
-import {Counter, collectDefaultMetrics, Gauge, type Metric, Registry} from "prom-client";
+import {createRequire} from "node:module";
+import type * as PromClient from "prom-client";
+import type {Counter, Gauge, Metric, Registry} from "prom-client";
 import type {MemberState} from "../core/index.ts";
 import type {DeviceView, HeartbeatServiceStats} from "../heartbeat/index.ts";
 import type {EventHandlerStats} from "../hooks/index.ts";
@@ -306,8 +313,19 @@ const QUERY_RESPONSE_FAMILY: Family = byLabel(
   },
 );
 
+const require = createRequire(import.meta.url);
+
+let promClientModule: typeof PromClient | undefined;
+
+/** prom-client, loaded the first time a registry is made. */
+function promClient(): typeof PromClient {
+  promClientModule ??= require("prom-client") as typeof PromClient;
+  return promClientModule;
+}
+
 /** Registers one family whose samples are read from `source` at every scrape. */
 function register(registry: Registry, family: Family, source: MetricsSource): void {
+  const {Counter, Gauge} = promClient();
   const refresh = (metric: Gauge | Counter): void => {
     metric.reset();
     const read = family.read(source);
@@ -342,19 +360,27 @@ function register(registry: Registry, family: Family, source: MetricsSource): vo
   }
 }
 
+/** prom-client's event-loop monitor samples every this many ms (its default precision). */
+const EVENT_LOOP_PRECISION_MS = 10;
+
 let processRegistry: Registry | undefined;
+/** performance.now() after which the event-loop-lag monitor has samples (see createAgentMetrics). */
+let processMetricsWarmAt = 0;
 
 /** Node's default process metrics, collected once per process. */
 function processMetrics(): Registry {
   if (!processRegistry) {
+    const {Registry, collectDefaultMetrics} = promClient();
     processRegistry = new Registry();
-    collectDefaultMetrics({register: processRegistry});
+    collectDefaultMetrics({register: processRegistry, eventLoopMonitoringPrecision: EVENT_LOOP_PRECISION_MS});
+    processMetricsWarmAt = performance.now() + 3 * EVENT_LOOP_PRECISION_MS;
   }
   return processRegistry;
 }
 
 /** A registry with the agent's families (and, by default, the process metrics). */
 export function createAgentMetrics(source: MetricsSource, options: AgentMetricsOptions): Registry {
+  const {Registry} = promClient();
   const registry = new Registry();
   const families = [
     ...PROTOCOL_FAMILIES,
@@ -366,6 +392,15 @@ export function createAgentMetrics(source: MetricsSource, options: AgentMetricsO
   if (options.processMetrics) {
     // getMetricsAsArray() is typed as plain objects, but returns the registered metric instances.
     for (const metric of processMetrics().getMetricsAsArray()) registry.registerMetric(metric as unknown as Metric);
+    // The registry is made at the first read of agent.metrics, usually the first scrape, when the
+    // event-loop-lag monitor has no sample yet: its mean would render as "Nan", which Prometheus
+    // cannot parse. So a scrape in the first few monitor periods waits for them to pass.
+    const render = registry.metrics.bind(registry);
+    registry.metrics = async () => {
+      const wait = processMetricsWarmAt - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      return render();
+    };
   }
   return registry;
 }

@@ -1,7 +1,8 @@
 /*
- * What a command is: a name, a one-line summary for `lifeline --help`, its flag table, and a run
- * function that gets the parsed flags and the I/O to write to. main.ts parses and renders
- * `--help` from the table, so every command reads its arguments the same way.
+ * What a command is: a name, its flag table, and a run function that gets the parsed flags and the
+ * I/O to write to. main.ts parses and renders `--help` from the table, so every command reads its
+ * arguments the same way; its list (CommandEntry) holds each command's one-line summary for
+ * `lifeline --help` and imports the command's module only when the command runs.
  */
 import {type FlagSpec, formatFlagHelp, type ParsedFlags} from "./flags.ts";
 
@@ -20,8 +21,6 @@ export interface CliIo {
 /** One `lifeline` command. */
 export interface Command {
   readonly name: string;
-  /** One line for `lifeline --help`. */
-  readonly summary: string;
   /** What follows `lifeline NAME` in the usage line, e.g. "[flags] ADDR...". */
   readonly synopsis: string;
   /** A few lines under the usage line in `lifeline NAME --help`. */
@@ -33,6 +32,14 @@ export interface Command {
   readonly footer?: string;
   /** Runs the command; resolves to the exit code. Throws UsageError for bad usage. */
   run(parsed: ParsedFlags, io: CliIo): Promise<number>;
+}
+
+/** A command as `lifeline --help` lists it; `load` imports its module (main.ts). */
+export interface CommandEntry {
+  readonly name: string;
+  /** One line for `lifeline --help`. */
+  readonly summary: string;
+  load(): Promise<Command>;
 }
 
 /** `lifeline NAME --help`, from the command's table. */

@@ -9,48 +9,101 @@
  */
 import {readFileSync} from "node:fs";
 import {fileURLToPath} from "node:url";
-import type {CliIo, Command} from "./command.ts";
+import type {CliIo, CommandEntry} from "./command.ts";
 import {formatCommandHelp} from "./command.ts";
-import {agentCommand} from "./commands/agent.ts";
-import {demoCommand} from "./commands/demo.ts";
-import {eventCommand} from "./commands/event.ts";
-import {joinCommand} from "./commands/join.ts";
-import {keygenCommand} from "./commands/keygen.ts";
-import {keysCommand} from "./commands/keys.ts";
-import {leaderCommand} from "./commands/leader.ts";
-import {leaveCommand} from "./commands/leave.ts";
-import {membersCommand} from "./commands/members.ts";
-import {monitorCommand} from "./commands/monitor.ts";
-import {queryCommand} from "./commands/query.ts";
-import {ringCommand} from "./commands/ring.ts";
-import {rttCommand} from "./commands/rtt.ts";
-import {simCommand} from "./commands/sim.ts";
-import {testbedCommand} from "./commands/testbed.ts";
-import {testbedAgentCommand} from "./commands/testbed-agent.ts";
 import {parseFlags} from "./flags.ts";
 import {UsageError} from "./usage-error.ts";
 
 export type {CliIo} from "./command.ts";
 export {formatMemberTable} from "./commands/members.ts";
 
-/** Every command, in the order `lifeline --help` lists them. */
-export const COMMANDS: readonly Command[] = [
-  agentCommand,
-  membersCommand,
-  monitorCommand,
-  joinCommand,
-  leaveCommand,
-  ringCommand,
-  leaderCommand,
-  eventCommand,
-  queryCommand,
-  keysCommand,
-  rttCommand,
-  keygenCommand,
-  demoCommand,
-  simCommand,
-  testbedCommand,
-  testbedAgentCommand,
+/**
+ * Every command, in the order `lifeline --help` lists them: its name and summary here, the rest
+ * (flags, help text, run) in its module, imported only when that command runs. An eager import of
+ * every command would make `lifeline agent` load the simulator, the testbed and the demo too
+ * (~3 MB of RSS for code an agent never runs).
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: "agent",
+    summary: "run an agent (SWIM + Lifeguard, wire-compatible with serf/memberlist)",
+    load: async () => (await import("./commands/agent.ts")).agentCommand,
+  },
+  {
+    name: "members",
+    summary: "list the members a running agent knows (--json for JSON)",
+    load: async () => (await import("./commands/members.ts")).membersCommand,
+  },
+  {
+    name: "monitor",
+    summary: "follow a running agent's events, one line each (--json for NDJSON)",
+    load: async () => (await import("./commands/monitor.ts")).monitorCommand,
+  },
+  {
+    name: "join",
+    summary: "ask a running agent to join ADDR...",
+    load: async () => (await import("./commands/join.ts")).joinCommand,
+  },
+  {
+    name: "leave",
+    summary: "ask a running agent to leave the cluster gracefully",
+    load: async () => (await import("./commands/leave.ts")).leaveCommand,
+  },
+  {
+    name: "ring",
+    summary: "print which member owns KEY on the hash ring (ring KEY [--n N])",
+    load: async () => (await import("./commands/ring.ts")).ringCommand,
+  },
+  {
+    name: "leader",
+    summary: "print the leader a running agent computes (--key K, --tag k=v)",
+    load: async () => (await import("./commands/leader.ts")).leaderCommand,
+  },
+  {
+    name: "event",
+    summary: "send a user event NAME [PAYLOAD] to the cluster",
+    load: async () => (await import("./commands/event.ts")).eventCommand,
+  },
+  {
+    name: "query",
+    summary: "query the cluster: NAME [PAYLOAD], print acks and responses",
+    load: async () => (await import("./commands/query.ts")).queryCommand,
+  },
+  {
+    name: "keys",
+    summary: "rotate encryption keys across the cluster (--install, --use, --remove, --list)",
+    load: async () => (await import("./commands/keys.ts")).keysCommand,
+  },
+  {
+    name: "rtt",
+    summary: "estimate the round-trip time between two members from network coordinates",
+    load: async () => (await import("./commands/rtt.ts")).rttCommand,
+  },
+  {
+    name: "keygen",
+    summary: "print a new base64 encryption key",
+    load: async () => (await import("./commands/keygen.ts")).keygenCommand,
+  },
+  {
+    name: "demo",
+    summary: "start 5 agents on loopback, kill one, stop one, print detection times",
+    load: async () => (await import("./commands/demo.ts")).demoCommand,
+  },
+  {
+    name: "sim",
+    summary: "run the deterministic cluster simulator (lifeline sim --help)",
+    load: async () => (await import("./commands/sim.ts")).simCommand,
+  },
+  {
+    name: "testbed",
+    summary: "run a scenario on real agents in network namespaces (root; lifeline testbed --help)",
+    load: async () => (await import("./commands/testbed.ts")).testbedCommand,
+  },
+  {
+    name: "testbed-agent",
+    summary: "an agent that takes slow/stall fault commands on stdin (what `lifeline testbed` runs)",
+    load: async () => (await import("./commands/testbed-agent.ts")).testbedAgentCommand,
+  },
 ];
 
 /** `lifeline --help`, from the command list. */
@@ -71,9 +124,10 @@ export async function run(args: readonly string[], io: CliIo = processIo()): Pro
     io.stdout(`lifeline ${packageVersion()}\n`);
     return 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
+  const entry = COMMANDS.find((c) => c.name === name);
   try {
-    if (command === undefined) throw new UsageError(`unknown command ${JSON.stringify(name)} (try lifeline --help)`);
+    if (entry === undefined) throw new UsageError(`unknown command ${JSON.stringify(name)} (try lifeline --help)`);
+    const command = await entry.load();
     const parsed = parseFlags(rest, command.flags, {positionals: command.positionals === true});
     if (parsed.help) {
       io.stdout(formatCommandHelp(command));

@@ -29,6 +29,7 @@ import type {AddressInfo, Socket} from "node:net";
 import createDebug from "debug";
 import type {Address} from "../core/index.ts";
 import {DEFAULT_LEADER_KEY} from "../ring/index.ts";
+import {isoTime} from "../runtime/index.ts";
 import type {HttpAgentView} from "./agent-view.ts";
 import {DASHBOARD_HTML} from "./dashboard-page.ts";
 import {asHttpError, HttpError, readJson, sendJson} from "./http-basics.ts";
@@ -84,7 +85,7 @@ export async function startHttpApi(
   });
   const unsubscribe = agent.subscribe((event) => {
     const {type, ...rest} = event;
-    const data = JSON.stringify({type, ...rest, time: new Date().toISOString()});
+    const data = JSON.stringify({type, ...rest, time: isoTime()});
     for (const res of subscribers) res.write(`event: ${type}\ndata: ${data}\n\n`);
   });
   const keepalive = setInterval(() => {

@@ -80,8 +80,10 @@ describe("lifeline CLI usage errors", () => {
     const io = captureIo();
     expect(await run(["--help"], io)).toBe(0);
     const text = io.out.join("");
-    for (const command of COMMANDS) {
-      expect(text).toContain(`  ${command.name} `);
+    for (const entry of COMMANDS) {
+      expect(text).toContain(`  ${entry.name} `);
+      const command = await entry.load();
+      expect(command.name).toBe(entry.name);
       const help = captureIo();
       expect(await run([command.name, "--help"], help)).toBe(0);
       for (const flag of command.flags) expect(help.out.join("")).toContain(`--${flag.name}`);

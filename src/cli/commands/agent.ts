@@ -16,6 +16,7 @@ import {InvalidConfigError, PROFILES} from "../../core/index.ts";
 import {HANDLER_FILTERS_HELP, USER_COALESCE_DEFAULTS} from "../../hooks/index.ts";
 import {PHI_ACCRUAL_DEFAULTS} from "../../phi/index.ts";
 import {DEFAULT_VNODES} from "../../ring/index.ts";
+import {isoTime} from "../../runtime/index.ts";
 import {BindError} from "../../transport/index.ts";
 import {agentInitFromSources, envFlags, envName, readConfigFile, type SourcedFlag} from "../agent-sources.ts";
 import type {CliIo, Command} from "../command.ts";
@@ -260,7 +261,6 @@ export function agentInitFromFlags(
 
 export const agentCommand: Command = {
   name: "agent",
-  summary: "run an agent (SWIM + Lifeguard, wire-compatible with serf/memberlist)",
   synopsis: "[flags]",
   description:
     "Runs an agent until SIGINT or SIGTERM, then leaves gracefully. Logs member state changes to\n" +
@@ -311,7 +311,7 @@ export async function runAgent(
     }
     throw error;
   }
-  const line = (text: string): void => io.stderr(`${new Date().toISOString()} ${text}\n`);
+  const line = (text: string): void => io.stderr(`${isoTime()} ${text}\n`);
   if (parsed.values.get("quiet") !== true) logMemberEvents(agent, line);
   agent.on("handler:log", (text) => line(text));
   const http = agent.httpAddress;

@@ -9,7 +9,6 @@ const FLAGS: readonly FlagSpec[] = [
 
 export const demoCommand: Command = {
   name: "demo",
-  summary: "start 5 agents on loopback, kill one, stop one, print detection times",
   synopsis: "[--nodes N] [--quick]",
   description: "  Starts agents on loopback, SIGKILLs one, stops one gracefully, reports timings.",
   flags: FLAGS,

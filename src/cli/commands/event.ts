@@ -11,7 +11,6 @@ const FLAGS: readonly FlagSpec[] = [
 
 export const eventCommand: Command = {
   name: "event",
-  summary: "send a user event NAME [PAYLOAD] to the cluster",
   synopsis: "[flags] NAME [PAYLOAD]",
   description:
     "  Sends a user event through the agent: every member gets it once (serf agents run their\n" +

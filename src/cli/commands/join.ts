@@ -5,7 +5,6 @@ import {UsageError} from "../usage-error.ts";
 
 export const joinCommand: Command = {
   name: "join",
-  summary: "ask a running agent to join ADDR...",
   synopsis: "[--http HOST:PORT] ADDR...",
   description: "  Asks the agent to join the cluster through ADDR (HOST:PORT or DNS name).",
   flags: CLIENT_FLAGS,

@@ -4,7 +4,6 @@ import type {Command} from "../command.ts";
 
 export const keygenCommand: Command = {
   name: "keygen",
-  summary: "print a new base64 encryption key",
   synopsis: "",
   description: "  Prints a fresh 32-byte key, standard base64, for --encrypt (and serf -encrypt).",
   flags: [],

@@ -31,7 +31,6 @@ interface KeyAnswer {
 
 export const keysCommand: Command = {
   name: "keys",
-  summary: "rotate encryption keys across the cluster (--install, --use, --remove, --list)",
   synopsis: "[flags] --install KEY | --use KEY | --remove KEY | --list",
   description:
     "  Changes or lists the keyring of every member, serf agents included, through the agent.\n" +

@@ -12,7 +12,6 @@ const FLAGS: readonly FlagSpec[] = [
 
 export const leaderCommand: Command = {
   name: "leader",
-  summary: "print the leader a running agent computes (--key K, --tag k=v)",
   synopsis: "[flags]",
   description:
     "  Prints the leader the agent computes: the ring owner of KEY among up members with the tags.\n" +

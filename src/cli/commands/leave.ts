@@ -4,7 +4,6 @@ import {CLIENT_FLAGS, clientCommand, errorText, httpBase, request} from "../http
 
 export const leaveCommand: Command = {
   name: "leave",
-  summary: "ask a running agent to leave the cluster gracefully",
   synopsis: "[--http HOST:PORT]",
   description: "  Asks the agent to leave gracefully; it then stops.",
   flags: CLIENT_FLAGS,

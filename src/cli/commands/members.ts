@@ -13,7 +13,6 @@ const FLAGS: readonly FlagSpec[] = [
 
 export const membersCommand: Command = {
   name: "members",
-  summary: "list the members a running agent knows (--json for JSON)",
   synopsis: "[flags]",
   description: "  Lists the members the agent knows, sorted by name.",
   flags: FLAGS,

@@ -18,7 +18,6 @@ const RETRY_MAX_MS = 5_000;
 
 export const monitorCommand: Command = {
   name: "monitor",
-  summary: "follow a running agent's events, one line each (--json for NDJSON)",
   synopsis: "[--http HOST:PORT] [--json]",
   description: "  Prints every member and heartbeat event the agent sees; reconnects if the agent restarts.",
   flags: FLAGS,

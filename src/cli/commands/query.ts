@@ -45,7 +45,6 @@ const CLIENT_MARGIN_MS = 10_000;
 
 export const queryCommand: Command = {
   name: "query",
-  summary: "query the cluster: NAME [PAYLOAD], print acks and responses",
   synopsis: "[flags] NAME [PAYLOAD]",
   description:
     "  Sends a query through the agent and prints each ack and response as it arrives. Members\n" +

@@ -12,7 +12,6 @@ const FLAGS: readonly FlagSpec[] = [
 
 export const ringCommand: Command = {
   name: "ring",
-  summary: "print which member owns KEY on the hash ring (ring KEY [--n N])",
   synopsis: "KEY [flags]",
   description: "  Prints the member that owns KEY on the agent's hash ring (and the next N-1 with --n).",
   flags: FLAGS,

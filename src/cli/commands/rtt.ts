@@ -17,7 +17,6 @@ import {UsageError} from "../usage-error.ts";
 
 export const rttCommand: Command = {
   name: "rtt",
-  summary: "estimate the round-trip time between two members from network coordinates",
   synopsis: "[flags] NODE1 [NODE2]",
   description:
     "  Estimates the round-trip time between NODE1 and NODE2 from the network coordinates the\n" +

@@ -131,7 +131,6 @@ export const SIM_FLAGS: readonly SimFlag[] = [
 
 export const simCommand: Command = {
   name: "sim",
-  summary: "run the deterministic cluster simulator (lifeline sim --help)",
   synopsis: "[--scenario FILE] [flags]",
   description: "  Runs a cluster in virtual time: one seed reproduces the whole run.",
   flags: SIM_FLAGS,

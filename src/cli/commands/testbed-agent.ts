@@ -11,7 +11,6 @@ import {AGENT_FLAGS, runAgent} from "./agent.ts";
 
 export const testbedAgentCommand: Command = {
   name: "testbed-agent",
-  summary: "an agent that takes slow/stall fault commands on stdin (what `lifeline testbed` runs)",
   synopsis: "[agent flags]",
   description:
     "Runs `lifeline agent` with the same flags, and reads fault commands from stdin, one per line:\n" +

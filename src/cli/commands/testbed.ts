@@ -83,7 +83,6 @@ export const TESTBED_FLAGS: readonly FlagSpec[] = [
 
 export const testbedCommand: Command = {
   name: "testbed",
-  summary: "run a scenario on real agents in network namespaces (root; lifeline testbed --help)",
   synopsis: "--scenario FILE [flags] | --cleanup",
   description:
     "  Runs a simulator scenario in real time on real agents, one per network namespace joined by a\n" +
