@@ -4,7 +4,7 @@ import type {DriverStream, DriverTransport, TimerHost} from "../../../src/runtim
 
 type Handlers = Parameters<DriverTransport["setHandlers"]>[0];
 
-function fakeTransport(): {transport: DriverTransport; handlers: () => Handlers} {
+function fakeTransport(dialled?: DriverStream): {transport: DriverTransport; handlers: () => Handlers} {
   let set: Handlers | undefined;
   return {
     transport: {
@@ -12,9 +12,30 @@ function fakeTransport(): {transport: DriverTransport; handlers: () => Handlers}
         set = h;
       },
       send: () => undefined,
-      dial: () => ({}) as DriverStream,
+      dial: () => dialled ?? fakeStream().stream,
     },
     handlers: () => set as Handlers,
+  };
+}
+
+type StreamHandlers = Parameters<DriverStream["setHandlers"]>[0];
+
+/** A stream whose events the test fires (`emit()`), recording the lengths written. */
+function fakeStream(): {stream: DriverStream; emit: () => StreamHandlers; written: number[]} {
+  let set: StreamHandlers | undefined;
+  const written: number[] = [];
+  return {
+    stream: {
+      remote: {host: "198.18.0.3", port: 7946},
+      setHandlers: (h) => {
+        set = h;
+      },
+      write: (b) => written.push(b.length),
+      end: () => undefined,
+      destroy: () => undefined,
+    },
+    emit: () => set as StreamHandlers,
+    written,
   };
 }
 
@@ -73,15 +94,60 @@ describe("FaultGate", () => {
     expect(got.at(-1)).toEqual({data: 4, receivedAtMs: 30});
   });
 
-  it("passes streams through undelayed", () => {
+  it("passes streams through untouched while not slow", () => {
     const gate = new FaultGate();
-    gate.apply({type: "slow", delayMs: 1000});
     const {transport, handlers} = fakeTransport();
     const streams: DriverStream[] = [];
     gate.hooks.wrapTransport?.(transport).setHandlers({onDatagram: () => undefined, onStream: (s) => streams.push(s)});
-    const stream = {} as DriverStream;
+    const stream = fakeStream().stream;
     handlers().onStream(stream);
     expect(streams).toEqual([stream]);
+  });
+
+  it("holds a slow agent's incoming stream, then hands on its open, bytes and close in order", () => {
+    vi.useFakeTimers();
+    const gate = new FaultGate();
+    gate.apply({type: "slow", delayMs: 400});
+    const {transport, handlers} = fakeTransport();
+    const seen: string[] = [];
+    gate.hooks.wrapTransport?.(transport).setHandlers({
+      onDatagram: () => undefined,
+      onStream: (s) => {
+        seen.push("open");
+        s.setHandlers({onData: (b) => seen.push(`data ${b.length}`), onClose: () => seen.push("close")});
+      },
+    });
+    const raw = fakeStream();
+    handlers().onStream(raw.stream);
+    raw.emit().onData(Uint8Array.of(1, 2));
+    vi.advanceTimersByTime(100);
+    raw.emit().onData(Uint8Array.of(1, 2, 3));
+    gate.apply({type: "slow", delayMs: 0});
+    raw.emit().onClose();
+    vi.advanceTimersByTime(399);
+    expect(seen).toEqual(["open", "data 2"]);
+    vi.advanceTimersByTime(1);
+    // The close came when the delay was already 0, but it waits for the bytes before it.
+    expect(seen).toEqual(["open", "data 2", "data 3", "close"]);
+  });
+
+  it("delays the reply on a stream the slow agent dialled", () => {
+    vi.useFakeTimers();
+    const gate = new FaultGate();
+    gate.apply({type: "slow", delayMs: 250});
+    const raw = fakeStream();
+    const {transport} = fakeTransport(raw.stream);
+    const dialled = gate.hooks.wrapTransport?.(transport).dial({host: "198.18.0.3", port: 7946}) as DriverStream;
+    expect(dialled).not.toBe(raw.stream);
+    const got: number[] = [];
+    dialled.setHandlers({onData: (b) => got.push(b.length), onClose: () => undefined});
+    dialled.write(Uint8Array.of(9));
+    expect(raw.written).toEqual([1]);
+    raw.emit().onData(Uint8Array.of(1, 2, 3, 4));
+    vi.advanceTimersByTime(249);
+    expect(got).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(got).toEqual([4]);
   });
 
   it("arms every wake-up delayMs later while slow", () => {
