@@ -4,7 +4,7 @@
  * simulator (several seeds, with the testbed's sub-millisecond link latency) and on the testbed
  * (real agents in network namespaces, one run, in real time), and the figures both measure are
  * put side by side (sim/fidelity.ts): first and full detection p50, false positives, flaps of
- * live members, suspicions, agreement after a heal / restart / resume, messages per node per s.
+ * live members, suspicions, refutations, agreement after a heal / restart / resume, messages per node per s.
  * A figure that differs by more than 25 %, or a false positive on one side only, is flagged.
  *
  * Root only (the testbed). Run `npm run build` first. About 40 minutes for the default set at 16

@@ -20,6 +20,8 @@ export interface FidelityFigures {
   readonly flapsAboutLive: number;
   /** Suspicions raised, summed over the agents (the core's counter). */
   readonly suspicions: number | null;
+  /** Accusations a member refuted about itself, summed (a stalled or slow node's episodes). */
+  readonly refutations: number | null;
   /** After a heal, restart or resume: until every view agrees, p50 (ms). */
   readonly agreementMs: number | null;
   /** Datagrams and streams sent per node per second. */
@@ -38,6 +40,7 @@ export const FIDELITY_FIGURES: readonly {
   {key: "falsePositives", label: "false positives", floor: 0},
   {key: "flapsAboutLive", label: "flaps of live members", floor: 2},
   {key: "suspicions", label: "suspicions", floor: 3},
+  {key: "refutations", label: "refutations", floor: 2},
   {key: "agreementMs", label: "agreement after heal/restart p50 ms", floor: 500},
   {key: "messagesPerNodePerSec", label: "messages per node per s", floor: 0.2},
 ];
@@ -46,13 +49,17 @@ export const FIDELITY_FIGURES: readonly {
 export function fidelityFigures(report: SimReport): FidelityFigures {
   const c = report.convergence;
   const agreement = [c.afterHealMs.p50, c.afterRestart.p50, c.afterResume.p50].filter((v): v is number => v !== null);
-  const suspicions = report.core.suspicions;
+  const counter = (name: string): number | null => {
+    const value = report.core[name];
+    return typeof value === "number" ? value : null;
+  };
   return {
     firstDetectionMs: report.detection.firstMs.p50,
     fullDetectionMs: report.detection.allMs.p50,
     falsePositives: report.falsePositives.count,
     flapsAboutLive: report.flaps.aboutLiveNodes,
-    suspicions: typeof suspicions === "number" ? suspicions : null,
+    suspicions: counter("suspicions"),
+    refutations: counter("refutations"),
     agreementMs: agreement.length === 0 ? null : Math.max(...agreement),
     messagesPerNodePerSec: report.load.messagesPerNodePerSec,
   };

@@ -25,6 +25,7 @@ describe("fidelity figures", () => {
     expect(f.firstDetectionMs).toBeGreaterThan(0);
     expect(f.falsePositives).toBe(0);
     expect(f.suspicions).toBe(a.core.suspicions);
+    expect(f.refutations).toBe(a.core.refutations);
     expect(f.agreementMs).toBeNull();
     expect(f.messagesPerNodePerSec).toBeCloseTo(a.load.messagesPerNodePerSec);
   });
