@@ -10,7 +10,7 @@
  * Root only (the testbed). Run `npm run build` first. About 40 minutes for the default set at 16
  * nodes (the testbed runs each scenario for its full length in real time).
  *
- * Usage:  node bench/fidelity.mjs [--scenarios crash-one,loss-10,...] [--nodes 16] [--sim-seeds 5]
+ * Usage:  node bench/fidelity.mjs [--scenarios crash-one,loss-10,...] [--nodes 16] [--sim-seeds 20]
  *           [--sim-latency-ms 0.08,0.07] [--seed 1] [--out bench/results/fidelity] [--reuse-testbed]
  * Prints one markdown table and writes fidelity.json, fidelity.md and every report (JSON, and
  * HTML for the testbed runs) to --out. Exits 1 when a run produced no report or a scenario's
@@ -42,7 +42,7 @@ const {values} = parseArgs({
   options: {
     scenarios: {type: "string", default: DEFAULT_SCENARIOS.join(",")},
     nodes: {type: "string", default: "16"},
-    "sim-seeds": {type: "string", default: "5"},
+    "sim-seeds": {type: "string", default: "20"},
     "sim-latency-ms": {type: "string", default: "0.08,0.07"},
     seed: {type: "string", default: "1"},
     out: {type: "string", default: join(ROOT, "bench", "results", "fidelity")},
