@@ -14,22 +14,22 @@
  *     (B silent for probeTimeoutMs and A asked for it:   C ->[nack 7] A)
  */
 import {assert} from "./errors.ts";
-import type {MemberEntry} from "./members.ts";
+import type {MemberIdentity} from "./intern.ts";
 import type {Address} from "./messages.ts";
 import {type Random, shuffle} from "./random.ts";
 
-/** Shuffled round-robin order of probe targets. */
-export class ProbeRing {
-  // BOUNDED: one slot per member in the table (rebuilt from the table at every wrap).
-  private order: MemberEntry[] = [];
+/** Shuffled round-robin order of probe targets (member-table slots, or any other handle). */
+export class ProbeRing<T = number> {
+  // BOUNDED: one place per member in the table (rebuilt from the table at every wrap).
+  private order: T[] = [];
   private index = 0;
 
   /** Inserts a new member at a random position (memberlist inserts new nodes at a random offset). */
-  add(entry: MemberEntry, random: Random): void {
+  add(entry: T, random: Random): void {
     this.order.push(entry);
     const last = this.order.length - 1;
     const j = random.nextInt(this.order.length);
-    this.order[last] = this.order[j] as MemberEntry;
+    this.order[last] = this.order[j] as T;
     this.order[j] = entry;
   }
 
@@ -38,7 +38,7 @@ export class ProbeRing {
    * `onWrap` is called and must return the members for the next round (it reaps); they are
    * shuffled. Returns undefined when a whole pass finds nobody eligible.
    */
-  next(eligible: (e: MemberEntry) => boolean, onWrap: () => MemberEntry[], random: Random): MemberEntry | undefined {
+  next(eligible: (e: T) => boolean, onWrap: () => T[], random: Random): T | undefined {
     // At most one wrap per call: the rest of this round, then one full pass over the new round.
     // (memberlist counts the wrap against the old round's length and can skip a tick.)
     let wrapped = false;
@@ -50,7 +50,7 @@ export class ProbeRing {
         this.index = 0;
         if (this.order.length === 0) return undefined;
       }
-      const e = this.order[this.index++] as MemberEntry;
+      const e = this.order[this.index++] as T;
       if (eligible(e)) return e;
     }
   }
@@ -63,7 +63,14 @@ export class ProbeRing {
 /** A probe in flight. */
 export interface ActiveProbe {
   readonly seqNo: number;
-  readonly target: MemberEntry;
+  /** The target's slot in the member table, and that slot's generation then (member-table.ts). */
+  readonly target: number;
+  readonly targetGeneration: number;
+  /**
+   * The target's identity, kept fresh from the table while the slot is the target's: what the
+   * probe reads should the target be reaped (its slot freed) while the probe runs.
+   */
+  targetIdentity: MemberIdentity;
   /** The target's incarnation when the probe started (the suspicion uses it). */
   readonly incarnation: number;
   readonly startMs: number;

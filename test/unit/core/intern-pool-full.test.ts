@@ -8,7 +8,7 @@ import {beforeAll, describe, expect, it} from "vitest";
 import {encodeMessage} from "../../../src/codec/index.ts";
 import {type AliveMessage, DEFAULT_VSN} from "../../../src/core/index.ts";
 import {InternPools} from "../../../src/core/intern.ts";
-import {MemberEntry, MemberTable} from "../../../src/core/members.ts";
+import {MemberTable, NO_SLOT, SELF_SLOT} from "../../../src/core/member-table.ts";
 
 /** The pools under test (an owner's, like a driver's or a simulation's). */
 const pools = new InternPools();
@@ -19,8 +19,11 @@ const internAlive = (msg: AliveMessage): AliveMessage => pools.internAlive(msg);
 /** POOL_MAX in intern.ts. */
 const POOL_MAX = 65_536;
 const EMPTY = new Uint8Array(0);
-const entryOf = (name: string, port = 7946) =>
-  new MemberEntry(name, {host: "10.5.0.1", port}, 1, EMPTY, DEFAULT_VSN, "alive", 0);
+const addrOf = (port: number) => ({host: "10.5.0.1", port});
+const tableOf = (self: string) =>
+  new MemberTable({name: self, addr: addrOf(7946), incarnation: 1, meta: EMPTY, vsn: DEFAULT_VSN}, pools);
+const add = (table: MemberTable, name: string, port = 7946) =>
+  table.add(name, addrOf(port), 1, EMPTY, DEFAULT_VSN, "alive", 0);
 
 describe("a full name-id pool", () => {
   let lastWithId = "";
@@ -41,28 +44,26 @@ describe("a full name-id pool", () => {
   });
 
   it("lets a member table find, remove and re-add members without ids next to members with ids", () => {
-    const table = new MemberTable(entryOf("overflow-self"), pools);
-    const withoutId = entryOf("overflow-m");
-    const withId = entryOf(lastWithId);
-    table.add(withoutId);
-    table.add(withId);
+    const table = tableOf("overflow-self");
+    const withoutId = add(table, "overflow-m");
+    const withId = add(table, lastWithId);
     expect(nameId("overflow-m")).toBe(-1);
-    expect(table.get("overflow-self")).toBe(table.self);
-    expect(table.get("overflow-m")).toBe(withoutId);
-    expect(table.get(lastWithId)).toBe(withId);
+    expect(table.slotOf("overflow-self")).toBe(SELF_SLOT);
+    expect(table.slotOf("overflow-m")).toBe(withoutId);
+    expect(table.slotOf(lastWithId)).toBe(withId);
     table.remove(withoutId);
-    expect(table.get("overflow-m")).toBeUndefined();
-    expect(table.get(lastWithId)).toBe(withId);
-    const back = entryOf("overflow-m", 7000);
-    table.add(back);
-    expect(table.get("overflow-m")).toBe(back);
+    expect(table.slotOf("overflow-m")).toBe(NO_SLOT);
+    expect(table.slotOf(lastWithId)).toBe(withId);
+    const back = add(table, "overflow-m", 7000);
+    expect(table.slotOf("overflow-m")).toBe(back);
+    expect(table.addrOf(back).port).toBe(7000);
     // Another table with the same id-less name keeps its own entry.
-    const other = new MemberTable(entryOf("overflow-self-2"), pools);
-    expect(other.get("overflow-m")).toBeUndefined();
-    const otherEntry = entryOf("overflow-m", 7001);
-    other.add(otherEntry);
-    expect(other.get("overflow-m")).toBe(otherEntry);
-    expect(table.get("overflow-m")).toBe(back);
+    const other = tableOf("overflow-self-2");
+    expect(other.slotOf("overflow-m")).toBe(NO_SLOT);
+    const otherEntry = add(other, "overflow-m", 7001);
+    expect(other.slotOf("overflow-m")).toBe(otherEntry);
+    expect(other.addrOf(otherEntry).port).toBe(7001);
+    expect(table.addrOf(table.slotOf("overflow-m")).port).toBe(7000);
   });
 
   it("still answers internAlive with an equal, encodable message once its pool is full", () => {
