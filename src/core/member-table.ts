@@ -2,10 +2,11 @@
  * The member table, laid out as columns. A simulated cluster holds n × n member entries (every
  * virtual node its own table), so an entry is a slot number into typed-array columns instead of
  * an object: incarnation and state-change time (Float64Array), state (Uint8Array), the slot's
- * positions in the dense lists (Int32Array), and one reference to the member's identity — name,
- * address, meta and Vsn — which InternPools shares between all tables that agree on it
- * (intern.ts). About 60 bytes per entry instead of ~220 for an object plus its Map entry and
- * array slots (bench/member-bytes.mjs measures it).
+ * positions in the dense lists (Int32Array), and the id of the member's identity — name,
+ * address, meta and Vsn — in the list InternPools shares between all tables that agree on it
+ * (intern.ts; Int32Array). No column holds a pointer, so the GC has nothing per entry to trace.
+ * About 60 bytes per entry instead of ~220 for an object plus its Map entry and array slots
+ * (bench/member-bytes.mjs measures it).
  *
  * Slots:
  *   - self is slot 0 (SELF_SLOT), in the name index and the insertion order only;
@@ -95,7 +96,7 @@ export class MemberTable {
 
   // Columns, indexed by slot. BOUNDED: maxMembers slots (SwimNode refuses inserts beyond it;
   // reaping frees slots for reuse).
-  private identities: (MemberIdentity | undefined)[] = [];
+  private identityIds = new Int32Array(4).fill(-1);
   private incarnations = new Float64Array(4);
   private changeMs = new Float64Array(4);
   private states = new Uint8Array(4).fill(FREE);
@@ -107,6 +108,10 @@ export class MemberTable {
   private top = 0;
   // BOUNDED: slots below `top`.
   private readonly free: number[] = [];
+  /** Self's identity (the caller's own values, not in the pools' list). */
+  private selfIdentity: MemberIdentity;
+  // Identities the pools could not list (id −1; a full pool), by slot. BOUNDED: maxMembers entries.
+  private readonly unlisted = new Map<number, MemberIdentity>();
 
   // Dense lists of slots. BOUNDED: one place per slot (order: plus holes, at most as many).
   private all = new Int32Array(4);
@@ -126,8 +131,8 @@ export class MemberTable {
   constructor(self: SelfInit, pools: InternPools) {
     this.pools = pools;
     // Self's values are the caller's own (not interned: a pool holds only values from packets).
-    const identity: MemberIdentity = Object.freeze({name: self.name, addr: self.addr, meta: self.meta, vsn: self.vsn});
-    const slot = this.place(identity, self.incarnation, "alive", 0);
+    this.selfIdentity = Object.freeze({name: self.name, addr: self.addr, meta: self.meta, vsn: self.vsn, id: -1});
+    const slot = this.place(this.selfIdentity, self.incarnation, "alive", 0);
     assert(slot === SELF_SLOT, "self takes slot 0");
   }
 
@@ -159,23 +164,25 @@ export class MemberTable {
   }
 
   identityOf(slot: number): MemberIdentity {
-    return this.identities[slot] as MemberIdentity;
+    const id = this.identityIds[slot] as number;
+    if (id >= 0) return this.pools.identityAt(id);
+    return slot === SELF_SLOT ? this.selfIdentity : (this.unlisted.get(slot) as MemberIdentity);
   }
 
   nameOf(slot: number): string {
-    return (this.identities[slot] as MemberIdentity).name;
+    return this.identityOf(slot).name;
   }
 
   addrOf(slot: number): Address {
-    return (this.identities[slot] as MemberIdentity).addr;
+    return this.identityOf(slot).addr;
   }
 
   metaOf(slot: number): Uint8Array {
-    return (this.identities[slot] as MemberIdentity).meta;
+    return this.identityOf(slot).meta;
   }
 
   vsnOf(slot: number): Vsn {
-    return (this.identities[slot] as MemberIdentity).vsn;
+    return this.identityOf(slot).vsn;
   }
 
   incarnationOf(slot: number): number {
@@ -261,7 +268,7 @@ export class MemberTable {
     this.order[this.orderPos[slot] as number] = -1;
     this.orderPos[slot] = -1;
     this.orderHoles++;
-    this.identities[slot] = undefined;
+    this.setIdentityOf(slot, undefined);
     this.states[slot] = FREE;
     this.generations[slot] = ((this.generations[slot] as number) + 1) >>> 0;
     this.free.push(slot);
@@ -295,8 +302,8 @@ export class MemberTable {
   /** Sets a member's address, meta and Vsn (interned in the pools, except self's). */
   setIdentity(slot: number, addr: Address, meta: Uint8Array, vsn: Vsn): void {
     const name = this.nameOf(slot);
-    this.identities[slot] =
-      slot === SELF_SLOT ? Object.freeze({name, addr, meta, vsn}) : this.pools.internIdentity(name, addr, meta, vsn);
+    if (slot === SELF_SLOT) this.selfIdentity = Object.freeze({name, addr, meta, vsn, id: -1});
+    else this.setIdentityOf(slot, this.pools.internIdentity(name, addr, meta, vsn));
   }
 
   /**
@@ -366,7 +373,7 @@ export class MemberTable {
   /** Takes a slot (a freed one, else a new one) for a member and indexes it by name. */
   private place(identity: MemberIdentity, incarnation: number, state: MemberState, nowMs: number): number {
     const slot = this.free.pop() ?? this.newSlot();
-    this.identities[slot] = identity;
+    if (slot !== SELF_SLOT) this.setIdentityOf(slot, identity);
     this.incarnations[slot] = incarnation;
     this.changeMs[slot] = nowMs;
     this.states[slot] = stateCode(state);
@@ -386,12 +393,21 @@ export class MemberTable {
     return slot;
   }
 
+  /** Records a slot's identity: its id in the column, or the identity itself when it has none. */
+  private setIdentityOf(slot: number, identity: MemberIdentity | undefined): void {
+    const id = identity === undefined ? -1 : identity.id;
+    this.identityIds[slot] = id;
+    if (id < 0 && identity !== undefined) this.unlisted.set(slot, identity);
+    else if (this.unlisted.size > 0) this.unlisted.delete(slot);
+  }
+
   private newSlot(): number {
     const slot = this.top++;
     if (slot === this.states.length) {
       const size = 2 * slot;
       this.incarnations = grownFloat64(this.incarnations, size);
       this.changeMs = grownFloat64(this.changeMs, size);
+      this.identityIds = grownInt32(this.identityIds, size);
       const states = new Uint8Array(size).fill(FREE);
       states.set(this.states);
       this.states = states;

@@ -1,7 +1,8 @@
 /*
  * When an owner's InternPools (intern.ts) are full (65,536 names), nothing breaks: names beyond
  * get no id (nameId answers −1, without assigning), MemberTable falls back to its own map for
- * them, and internAlive still answers with an equal message. This file fills one set of pools on
+ * them, and internAlive still answers with an equal message; identities beyond the full list
+ * are unlisted (id −1) and a table keeps them itself. This file fills one set of pools on
  * purpose; other owners' pools (other drivers, other simulations) are untouched by it.
  */
 import {beforeAll, describe, expect, it} from "vitest";
@@ -85,5 +86,32 @@ describe("a full name-id pool", () => {
     const updated = internAlive(alive("alive-filler-0", 2));
     expect(updated.incarnation).toBe(2);
     expect(internAlive(alive("alive-filler-0", 2))).toBe(updated);
+  });
+
+  it("lets a member table hold unlisted identities once the identity list is full", () => {
+    const table = tableOf("identity-self");
+    const listed = add(table, lastWithId, 6000);
+    expect(table.identityOf(listed).id).toBeGreaterThanOrEqual(0);
+    for (let i = 0; ; i++) {
+      if (pools.internIdentity(`identity-filler-${i}`, addrOf(1), EMPTY, DEFAULT_VSN).id < 0) break;
+      if (i > POOL_MAX) throw new Error("internIdentity never reported a full list");
+    }
+    // A listed identity is still found again by value, and a new one comes unlisted.
+    expect(pools.internIdentity(lastWithId, addrOf(6000), EMPTY, DEFAULT_VSN).id).toBe(table.identityOf(listed).id);
+    const unlisted = add(table, "identity-m", 6001);
+    expect(table.identityOf(unlisted).id).toBe(-1);
+    expect({name: table.nameOf(unlisted), port: table.addrOf(unlisted).port}).toEqual({name: "identity-m", port: 6001});
+    table.setIdentity(listed, addrOf(6002), EMPTY, DEFAULT_VSN);
+    expect(table.identityOf(listed).id).toBe(-1);
+    expect(table.addrOf(listed).port).toBe(6002);
+    table.setIdentity(listed, addrOf(6000), EMPTY, DEFAULT_VSN);
+    expect(table.identityOf(listed).id).toBeGreaterThanOrEqual(0);
+    expect(table.addrOf(listed).port).toBe(6000);
+    table.setState(unlisted, "dead", 1);
+    table.remove(unlisted);
+    expect(table.slotOf("identity-m")).toBe(NO_SLOT);
+    const again = add(table, "identity-m2", 6003);
+    expect({name: table.nameOf(again), port: table.addrOf(again).port}).toEqual({name: "identity-m2", port: 6003});
+    expect(table.addrOf(SELF_SLOT).port).toBe(7946);
   });
 });
