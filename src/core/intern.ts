@@ -29,7 +29,24 @@ function vsnKey(vsn: Vsn): number {
   return key;
 }
 
-/** Shared instances of equal values (addresses, Vsns, metas, names, alive messages, push-pull states). */
+/** A member's name, address, meta and Vsn: what an alive message says besides the incarnation (frozen). */
+export interface MemberIdentity {
+  readonly name: string;
+  readonly addr: Address;
+  readonly meta: Uint8Array;
+  readonly vsn: Vsn;
+  /** Its index in the pools' identity list (identityAt), or −1 when not listed (self's own, or a full pool). */
+  readonly id: number;
+}
+
+/** The string key of meta bytes. */
+function metaKey(meta: Uint8Array): string {
+  let key = "";
+  for (let i = 0; i < meta.length; i++) key += String.fromCharCode(meta[i] as number);
+  return key;
+}
+
+/** Shared instances of equal values (addresses, Vsns, metas, names, identities, alive messages, push-pull states). */
 export class InternPools {
   // BOUNDED: POOL_MAX entries each.
   private readonly addresses = new Map<string, Address>();
@@ -47,6 +64,16 @@ export class InternPools {
   // with it the codec's one encoding, EncodeOnce) instead of one per node saves n² objects and
   // encodings. BOUNDED: POOL_MAX names.
   private readonly alives = new Map<string, AliveMessage>();
+  // Member identities, shared by the member tables of every node that agrees on one
+  // (member-table.ts): a table keeps an identity's index in `identityList` per entry — 4 bytes
+  // and no pointer for the GC to trace — instead of four references. Listed identities are
+  // never dropped (a table may hold any of them), so the list holds each distinct value once:
+  // `identityByValue` finds an old one again, `latestIdentity` answers the common case (the
+  // member's current values) without building a key. BOUNDED: POOL_MAX identities each; beyond
+  // it identities are unlisted (id −1) and tables keep them in their own maps.
+  private readonly identityList: MemberIdentity[] = [];
+  private readonly identityByValue = new Map<string, MemberIdentity>();
+  private readonly latestIdentity = new Map<string, MemberIdentity>();
   // The latest push-pull state per member name, shared the same way: a push-pull carries every
   // member, and every node of a cluster that agrees on a member sends the same state for it.
   // BOUNDED: POOL_MAX names.
@@ -77,8 +104,7 @@ export class InternPools {
   internMeta(meta: Uint8Array): Uint8Array {
     if (meta.length === 0) return EMPTY_META;
     if (meta.length > META_INTERN_MAX) return meta;
-    let key = "";
-    for (let i = 0; i < meta.length; i++) key += String.fromCharCode(meta[i] as number);
+    const key = metaKey(meta);
     const hit = this.metas.get(key);
     if (hit !== undefined) return hit;
     if (this.metas.size < POOL_MAX) this.metas.set(key, meta);
@@ -122,6 +148,43 @@ export class InternPools {
     const shared = "wire" in msg ? msg : aliveMessage(msg.incarnation, msg.node, msg.addr, msg.meta, msg.vsn);
     if (hit !== undefined || this.alives.size < POOL_MAX) this.alives.set(msg.node, shared);
     return shared;
+  }
+
+  /** The shared identity with these values (each one interned too), listed unless the list is full. */
+  internIdentity(name: string, addr: Address, meta: Uint8Array, vsn: Vsn): MemberIdentity {
+    const latest = this.latestIdentity.get(name);
+    if (
+      latest !== undefined &&
+      sameAddress(latest.addr, addr) &&
+      bytesEqual(latest.meta, meta) &&
+      vsnEqual(latest.vsn, vsn)
+    ) {
+      return latest;
+    }
+    // Length-prefixed, so that no two different values share a key.
+    const key = `${name.length}:${name}${addr.host.length}:${addr.host}|${addr.port}|${vsnKey(vsn)}|${metaKey(meta)}`;
+    let shared = this.identityByValue.get(key);
+    if (shared === undefined) {
+      const listed = this.identityList.length < POOL_MAX;
+      shared = Object.freeze({
+        name: this.internName(name),
+        addr: this.internAddress(addr),
+        meta: this.internMeta(meta),
+        vsn: this.internVsn(vsn),
+        id: listed ? this.identityList.length : -1,
+      });
+      if (listed) {
+        this.identityList.push(shared);
+        this.identityByValue.set(key, shared);
+      }
+    }
+    if (latest !== undefined || this.latestIdentity.size < POOL_MAX) this.latestIdentity.set(shared.name, shared);
+    return shared;
+  }
+
+  /** The listed identity with index `id` (0 ≤ id < the list's length). */
+  identityAt(id: number): MemberIdentity {
+    return this.identityList[id] as MemberIdentity;
   }
 
   /** The shared push-pull state with these values (with an empty encode-once slot). */

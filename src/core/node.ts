@@ -15,7 +15,7 @@
  *   pushPull   every pushPullScaleMs(pushPullIntervalMs, n) with one random alive member
  *   reconnect  every reconnectIntervalMs with one remembered failed member, and the seeds when alone
  *
- * The concerns live in their own files: members.ts (table, precedence), probe.ts, suspicion.ts,
+ * The concerns live in their own files: member-table.ts, members.ts (precedence), probe.ts, suspicion.ts,
  * awareness.ts, broadcasts.ts, push-pull.ts, failed-members.ts, tombstones.ts,
  * outgoing-streams.ts, local-member.ts.
  */
@@ -25,19 +25,12 @@ import {type SwimConfig, validateConfig} from "./config.ts";
 import {assert, assertNever, InvalidStateError} from "./errors.ts";
 import type {MemberView, Notification} from "./events.ts";
 import {FailedMembers} from "./failed-members.ts";
+import type {MemberIdentity} from "./intern.ts";
 import {InternPools} from "./intern.ts";
 import type {DropReason, Effect, Input} from "./io.ts";
 import {type LocalMemberInit, resolveLocalMember, validateAckPayload, validateMeta} from "./local-member.ts";
-import {
-  aliveVerdict,
-  deadVerdict,
-  MemberEntry,
-  MemberTable,
-  OLD_NEWS_OLDER,
-  OLD_NEWS_SAME,
-  type SelfContext,
-  suspectVerdict,
-} from "./members.ts";
+import {MemberTable, NO_SLOT, OLD_NEWS_OLDER, OLD_NEWS_SAME, SELF_SLOT} from "./member-table.ts";
+import {aliveVerdict, deadVerdict, type SelfContext, suspectVerdict} from "./members.ts";
 import {estimateMessageSize} from "./message-size.ts";
 import {
   type Address,
@@ -56,7 +49,7 @@ import {
 } from "./messages.ts";
 import {type OutgoingStream, OutgoingStreams} from "./outgoing-streams.ts";
 import {type ActiveProbe, ProbeRing, ServedRequests} from "./probe.ts";
-import {pushPullScaleMs, verifyProtocol} from "./push-pull.ts";
+import {pushPullScaleMs, type VersionedMember, verifyProtocol} from "./push-pull.ts";
 import type {Random} from "./random.ts";
 import {expectedConfirmations, Suspicion, suspicionTimeoutMs} from "./suspicion.ts";
 import {createSwimStats, type SwimStats} from "./swim-stats.ts";
@@ -140,8 +133,12 @@ export class SwimNode {
   /** Core time of the last input, and until when we are catching up on a stall (config.lateTimerGraceMs). */
   private lastInputMs = 0;
   private catchUpUntilMs = Number.NEGATIVE_INFINITY;
-  /** A member someone else suspects, to probe once the suspect probe in flight ends (config.suspectProbes). */
-  private pendingSuspectProbe: MemberEntry | undefined;
+  /**
+   * A member someone else suspects, to probe once the suspect probe in flight ends
+   * (config.suspectProbes): its slot (NO_SLOT: none) and the slot's generation then.
+   */
+  private pendingSuspectProbe = NO_SLOT;
+  private pendingSuspectGeneration = 0;
   private probeTickPending = false;
   private seq = 0;
   private tokenSeq = 0;
@@ -171,7 +168,7 @@ export class SwimNode {
     this.random = components.random;
     this.sizeOf = components.sizeOf ?? estimateMessageSize;
     this.intern = components.intern ?? new InternPools();
-    this.table = new MemberTable(new MemberEntry(name, addr, incarnation, meta, vsn, "alive", 0), this.intern);
+    this.table = new MemberTable({name, addr, incarnation, meta, vsn}, this.intern);
     this.awareness = new Awareness(config.awarenessMaxMultiplier);
     // BOUNDED (membership queue): one keyed entry per member, so maxMembers + 1.
     this.membership = new BroadcastQueue(config.maxMembers + 1);
@@ -181,7 +178,7 @@ export class SwimNode {
 
   /** Our current incarnation number. */
   get incarnation(): number {
-    return this.table.self.incarnation;
+    return this.table.incarnationOf(SELF_SLOT);
   }
 
   /** Lifeguard local health score, 0 (healthy) .. awarenessMaxMultiplier − 1. */
@@ -211,13 +208,14 @@ export class SwimNode {
   /** Every known member, self included (dead and left ones until reaped). */
   members(): MemberView[] {
     const out: MemberView[] = [];
-    for (const e of this.table.entries()) out.push(e.toView());
+    for (const slot of this.table.inOrder([])) out.push(this.table.toView(slot));
     return out;
   }
 
   /** One member by name. */
   member(name: string): MemberView | undefined {
-    return this.table.get(name)?.toView();
+    const slot = this.table.slotOf(name);
+    return slot === NO_SLOT ? undefined : this.table.toView(slot);
   }
 
   /** Names and addresses of failed members remembered for healing. */
@@ -286,16 +284,15 @@ export class SwimNode {
   private handleStart(): void {
     if (this.statusValue !== "idle") throw new InvalidStateError("start: the node was already started");
     this.statusValue = "running";
-    const self = this.table.self;
-    self.stateChangeMs = this.now;
+    this.table.setStateChangeMs(SELF_SLOT, this.now);
     // Tokens start at a random point, so that timers a previous run of this node left in a
     // driver's heap (same name, restarted) are very unlikely to match.
     this.tokenSeq = this.random.nextUint32();
     this.loopToken = this.nextToken();
     // Likewise for sequence numbers: a late ack to the previous run's ping must not match a new probe.
     this.seq = this.random.nextUint32();
-    this.notify({type: "memberUp", member: self.toView()});
-    this.queueMembership(self.name, this.selfAlive());
+    this.notify({type: "memberUp", member: this.table.toView(SELF_SLOT)});
+    this.queueMembership(this.name, this.selfAlive());
     const c = this.config;
     this.setTimer({type: "probe", token: this.loopToken}, this.random.nextInt(c.probeIntervalMs));
     this.gossipPhaseMs = this.now + this.random.nextInt(c.gossipIntervalMs);
@@ -313,7 +310,7 @@ export class SwimNode {
     this.requireActive("join");
     for (const seed of seeds) {
       if (!this.seeds.some((s) => sameAddress(s, seed)) && this.seeds.length < SEEDS_MAX) this.seeds.push(seed);
-      if (sameAddress(seed, this.table.self.addr)) continue;
+      if (sameAddress(seed, this.table.addrOf(SELF_SLOT))) continue;
       this.openPushPull(seed, true);
     }
   }
@@ -321,8 +318,8 @@ export class SwimNode {
   private handleLeave(): void {
     if (this.statusValue !== "running") return;
     this.statusValue = "leaving";
-    const self = this.table.self;
-    this.onDead({type: "dead", incarnation: self.incarnation, node: self.name, from: self.name});
+    const incarnation = this.table.incarnationOf(SELF_SLOT);
+    this.onDead({type: "dead", incarnation, node: this.name, from: this.name});
     // memberlist's anyAlive: any other member not dead or left (suspects count).
     if (this.table.liveCount === 0 || this.config.leaveTimeoutMs === 0) {
       this.finishLeave();
@@ -340,11 +337,11 @@ export class SwimNode {
   private handleUpdateMeta(meta: Uint8Array): void {
     this.requireActive("updateMeta");
     validateMeta(meta);
-    const self = this.table.self;
-    self.meta = meta;
-    self.incarnation = this.bumpIncarnation(self.incarnation + 1);
-    this.queueMembership(self.name, this.selfAlive());
-    this.notify({type: "memberUpdated", member: self.toView()});
+    const t = this.table;
+    t.setIdentity(SELF_SLOT, t.addrOf(SELF_SLOT), meta, t.vsnOf(SELF_SLOT));
+    t.setIncarnation(SELF_SLOT, this.bumpIncarnation(t.incarnationOf(SELF_SLOT) + 1));
+    this.queueMembership(this.name, this.selfAlive());
+    this.notify({type: "memberUpdated", member: t.toView(SELF_SLOT)});
   }
 
   private handleBroadcast(payload: Uint8Array): void {
@@ -418,7 +415,7 @@ export class SwimNode {
       this.drop("overloaded", from, "indirect ping requests");
       return;
     }
-    const target = m.target.port === 0 ? {host: m.target.host, port: this.table.self.addr.port} : m.target;
+    const target = m.target.port === 0 ? {host: m.target.host, port: this.table.addrOf(SELF_SLOT).port} : m.target;
     this.sendWithPiggyback(target, [this.pingFor(seqNo, m.node)]);
     this.setTimer({type: "indirectTimeout", seqNo}, this.config.probeTimeoutMs);
   }
@@ -428,7 +425,7 @@ export class SwimNode {
     if (probe !== undefined) {
       this.counters.acksReceived++;
       if (!probe.indirect) {
-        this.fx.push({type: "pingComplete", node: probe.target.name, rttMs: this.now - probe.startMs, payload});
+        this.fx.push({type: "pingComplete", node: probe.targetIdentity.name, rttMs: this.now - probe.startMs, payload});
       }
       this.probeSucceeded(probe);
       return;
@@ -530,13 +527,19 @@ export class SwimNode {
   /** Our whole table as push-pull states, self and dead/left members included (docs/memberlist-wire.md §6.2). */
   private localState(): PushNodeState[] {
     const out: PushNodeState[] = [];
-    for (const e of this.table.entries()) out.push(e.pushState(this.intern));
+    for (const slot of this.table.inOrder([])) out.push(this.table.pushState(slot));
     return out;
+  }
+
+  /** Our members' names, states and versions, for verifyProtocol. */
+  private versionedMembers(): VersionedMember[] {
+    const t = this.table;
+    return t.inOrder([]).map((slot) => ({name: t.nameOf(slot), state: t.stateOf(slot), vsn: t.vsnOf(slot)}));
   }
 
   /** memberlist's mergeRemoteState: version check, then alive → alive rules, left → left, dead/suspect → suspect. */
   private mergeRemoteState(states: readonly PushNodeState[], from: Address): void {
-    const incompatible = verifyProtocol(this.table, states);
+    const incompatible = verifyProtocol(this.versionedMembers(), states);
     if (incompatible !== undefined) {
       this.drop("incompatibleVersion", from, incompatible);
       return;
@@ -633,22 +636,27 @@ export class SwimNode {
   }
 
   /** Probes the next member of the round-robin order, or `chosen` as the suspect probe. */
-  private startProbe(chosen?: MemberEntry): void {
-    if (this.table.liveCount === 0) return;
+  private startProbe(chosen = NO_SLOT): void {
+    const t = this.table;
+    if (t.liveCount === 0) return;
     const target =
-      chosen ??
-      this.ring.next(
-        (e) => e.allIndex >= 0 && (e.state === "alive" || e.state === "suspect"),
-        () => this.reapAndList(),
-        this.random,
-      );
+      chosen !== NO_SLOT
+        ? chosen
+        : this.ring.next(
+            (s) => t.isOther(s) && (t.stateOf(s) === "alive" || t.stateOf(s) === "suspect"),
+            () => this.reapAndList(),
+            this.random,
+          );
     if (target === undefined) return;
     const seqNo = this.nextSeq();
     const deadlineMs = this.now + this.awareness.scaleTimeoutMs(this.config.probeIntervalMs);
+    const identity = t.identityOf(target);
     const probe: ActiveProbe = {
       seqNo,
       target,
-      incarnation: target.incarnation,
+      targetGeneration: t.generationOf(target),
+      targetIdentity: identity,
+      incarnation: t.incarnationOf(target),
       startMs: this.now,
       deadlineMs,
       expectedNacks: 0,
@@ -656,23 +664,23 @@ export class SwimNode {
       indirect: false,
       tcpStreamId: undefined,
       graced: false,
-      suspect: chosen !== undefined,
+      suspect: chosen !== NO_SLOT,
     };
-    if (chosen !== undefined) this.suspectProbe = probe;
+    if (chosen !== NO_SLOT) this.suspectProbe = probe;
     else this.activeProbe = probe;
     this.counters.probes++;
-    const ping = this.pingFor(seqNo, target.name);
-    if (target.state === "suspect") {
+    const ping = this.pingFor(seqNo, identity.name);
+    if (t.stateOf(target) === "suspect") {
       // Tell a suspect it is suspected, so it can refute (memberlist probeNode).
       const suspect: SuspectMessage = {
         type: "suspect",
-        incarnation: target.incarnation,
-        node: target.name,
+        incarnation: t.incarnationOf(target),
+        node: identity.name,
         from: this.name,
       };
-      this.sendWithPiggyback(target.addr, [ping, suspect]);
+      this.sendWithPiggyback(identity.addr, [ping, suspect]);
     } else {
-      this.sendWithPiggyback(target.addr, [ping]);
+      this.sendWithPiggyback(identity.addr, [ping]);
     }
     // The deadline timer is armed only when the timeout finds no ack: most probes succeed, and a
     // stale timer per probe would be wasted work for the driver (and the simulator's heap).
@@ -680,23 +688,42 @@ export class SwimNode {
   }
 
   /** Probe-wrap housekeeping: reap dead/left members older than gossipToTheDeadMs; return the rest. */
-  private reapAndList(): MemberEntry[] {
-    const keep: MemberEntry[] = [];
-    const reap: MemberEntry[] = [];
-    for (const e of this.table.others()) {
-      if ((e.state === "dead" || e.state === "left") && this.now - e.stateChangeMs > this.config.gossipToTheDeadMs) {
-        reap.push(e);
+  private reapAndList(): number[] {
+    const t = this.table;
+    const keep: number[] = [];
+    const reap: number[] = [];
+    for (let i = 0; i < t.otherCount; i++) {
+      const s = t.otherAt(i);
+      const state = t.stateOf(s);
+      if ((state === "dead" || state === "left") && this.now - t.stateChangeMsOf(s) > this.config.gossipToTheDeadMs) {
+        reap.push(s);
       } else {
-        keep.push(e);
+        keep.push(s);
       }
     }
-    for (const e of reap) {
-      this.table.remove(e);
-      this.suspicions.delete(e.name);
-      this.refutedAt.delete(e.name);
-      this.tombstones.bury(e.name, e.incarnation, e.state === "left", this.now);
+    for (const s of reap) {
+      const name = t.nameOf(s);
+      // A probe of this member reads its last identity from now on (its slot may be reused).
+      if (this.activeProbe !== undefined) this.probeIdentity(this.activeProbe);
+      if (this.suspectProbe !== undefined) this.probeIdentity(this.suspectProbe);
+      this.tombstones.bury(name, t.incarnationOf(s), t.stateOf(s) === "left", this.now);
+      t.remove(s);
+      this.suspicions.delete(name);
+      this.refutedAt.delete(name);
     }
     return keep;
+  }
+
+  /** The probe's target slot while it still holds the target (not reaped meanwhile), else NO_SLOT. */
+  private probeSlot(probe: ActiveProbe): number {
+    return this.table.generationOf(probe.target) === probe.targetGeneration ? probe.target : NO_SLOT;
+  }
+
+  /** The probe target's current identity (its last one, once reaped). */
+  private probeIdentity(probe: ActiveProbe): MemberIdentity {
+    const slot = this.probeSlot(probe);
+    if (slot !== NO_SLOT) probe.targetIdentity = this.table.identityOf(slot);
+    return probe.targetIdentity;
   }
 
   private onProbeTimeout(seqNo: number): void {
@@ -705,15 +732,17 @@ export class SwimNode {
     this.counters.indirectProbes++;
     probe.indirect = true;
     this.setTimer({type: "probeDeadline", seqNo}, Math.max(0, probe.deadlineMs - this.now));
-    const target = probe.target;
-    const helpers = this.table.sample(
+    const t = this.table;
+    const targetSlot = this.probeSlot(probe);
+    const target = this.probeIdentity(probe);
+    const helpers = t.sample(
       this.config.indirectChecks,
       this.random,
-      (e) => e.state === "alive" && e !== target,
+      (s) => t.stateOf(s) === "alive" && s !== targetSlot,
       [],
     );
     for (const helper of helpers) {
-      const nack = (helper.vsn[1] as number) >= 4;
+      const nack = (t.vsnOf(helper)[1] as number) >= 4;
       if (nack) probe.expectedNacks++;
       const request: IndirectPingMessage = {
         type: "indirectPing",
@@ -721,10 +750,10 @@ export class SwimNode {
         target: target.addr,
         node: target.name,
         nack,
-        source: this.table.self.addr,
+        source: t.addrOf(SELF_SLOT),
         sourceNode: this.name,
       };
-      this.sendWithPiggyback(helper.addr, [request]);
+      this.sendWithPiggyback(t.addrOf(helper), [request]);
     }
     if (!this.config.disableTcpPings && (target.vsn[1] as number) >= 3) {
       probe.tcpStreamId = this.openStream(
@@ -751,7 +780,7 @@ export class SwimNode {
     // Lifeguard: missing nacks mean our own links are fine and the target is at fault — or not.
     const delta = probe.expectedNacks > 0 ? Math.max(0, probe.expectedNacks - probe.nacks) : 1;
     this.awareness.applyDelta(delta);
-    this.onSuspect({type: "suspect", incarnation: probe.incarnation, node: probe.target.name, from: this.name});
+    this.onSuspect({type: "suspect", incarnation: probe.incarnation, node: probe.targetIdentity.name, from: this.name});
     this.afterProbe(probe);
   }
 
@@ -770,9 +799,14 @@ export class SwimNode {
   private afterProbe(ended: ActiveProbe): void {
     if (ended.suspect) {
       const next = this.pendingSuspectProbe;
-      this.pendingSuspectProbe = undefined;
+      this.pendingSuspectProbe = NO_SLOT;
       // Still suspected and still in the table (not refuted, declared dead or reaped meanwhile).
-      if (next !== undefined && next.state === "suspect" && next.allIndex >= 0 && this.statusValue !== "left") {
+      if (
+        next !== NO_SLOT &&
+        this.table.generationOf(next) === this.pendingSuspectGeneration &&
+        this.table.stateOf(next) === "suspect" &&
+        this.statusValue !== "left"
+      ) {
         this.counters.suspectProbes++;
         this.startProbe(next);
       }
@@ -785,8 +819,7 @@ export class SwimNode {
   }
 
   private pingFor(seqNo: number, node: string): PingMessage {
-    const self = this.table.self;
-    return {type: "ping", seqNo, node, source: self.addr, sourceNode: self.name};
+    return {type: "ping", seqNo, node, source: this.table.addrOf(SELF_SLOT), sourceNode: this.name};
   }
 
   // ---------------------------------------------------------------- membership rules
@@ -803,13 +836,14 @@ export class SwimNode {
   private onAlive(msg: AliveMessage): DropReason | undefined {
     if (msg.addr.port === 0) {
       // memberlist substitutes its own bind port for a zero port.
-      const addr = {host: msg.addr.host, port: this.table.self.addr.port};
+      const addr = {host: msg.addr.host, port: this.table.addrOf(SELF_SLOT).port};
       msg = aliveMessage(msg.incarnation, msg.node, addr, msg.meta, msg.vsn);
     }
     const old = this.oldNews(msg.node, msg.incarnation, msg.addr);
     if (old !== NOT_OLD_NEWS) return old;
-    const known = this.table.get(msg.node);
-    const verdict = aliveVerdict(known, msg, this.selfContext());
+    const t = this.table;
+    const known = t.slotOf(msg.node);
+    const verdict = aliveVerdict(t, known, msg, this.selfContext());
     switch (verdict) {
       case "noop":
         return undefined;
@@ -830,51 +864,37 @@ export class SwimNode {
           });
           return "oldIncarnation";
         }
-        const entry = new MemberEntry(
-          this.intern.internName(msg.node),
-          this.intern.internAddress(msg.addr),
-          msg.incarnation,
-          this.intern.internMeta(msg.meta),
-          this.intern.internVsn(msg.vsn),
-          "alive",
-          this.now,
-        );
-        this.table.add(entry);
-        this.ring.add(entry, this.random);
-        this.failed.forget(entry.name);
+        const slot = t.add(msg.node, msg.addr, msg.incarnation, msg.meta, msg.vsn, "alive", this.now);
+        this.ring.add(slot, this.random);
+        this.failed.forget(msg.node);
         this.queueMembership(msg.node, this.intern.internAlive(msg));
-        this.notify({type: "memberUp", member: entry.toView()});
+        this.notify({type: "memberUp", member: t.toView(slot)});
         return undefined;
       }
       case "accept": {
-        assert(known !== undefined, "accept needs a known member");
+        assert(known !== NO_SLOT, "accept needs a known member");
         this.suspicions.delete(msg.node);
         this.queueMembership(msg.node, this.intern.internAlive(msg));
-        const oldState = known.state;
-        const changed = !sameAddress(known.addr, msg.addr) || !bytesEqual(known.meta, msg.meta);
-        known.incarnation = msg.incarnation;
-        if (changed) {
-          known.meta = this.intern.internMeta(msg.meta);
-          known.addr = this.intern.internAddress(msg.addr);
-        }
-        if (!vsnEqual(known.vsn, msg.vsn)) known.vsn = this.intern.internVsn(msg.vsn);
-        this.table.touch(known);
-        this.table.setState(known, "alive", this.now);
+        const oldState = t.stateOf(known);
+        const changed = !sameAddress(t.addrOf(known), msg.addr) || !bytesEqual(t.metaOf(known), msg.meta);
+        t.setIncarnation(known, msg.incarnation);
+        if (changed || !vsnEqual(t.vsnOf(known), msg.vsn)) t.setIdentity(known, msg.addr, msg.meta, msg.vsn);
+        t.setState(known, "alive", this.now);
         if (oldState === "dead" || oldState === "left") {
-          this.failed.forget(known.name);
-          this.notify({type: "memberUp", member: known.toView()});
+          this.failed.forget(msg.node);
+          this.notify({type: "memberUp", member: t.toView(known)});
         } else {
           if (oldState === "suspect") {
-            if (this.config.refutedSuspicionMult > 0) this.refutedAt.set(known.name, this.now);
-            this.notify({type: "memberAlive", member: known.toView()});
+            if (this.config.refutedSuspicionMult > 0) this.refutedAt.set(msg.node, this.now);
+            this.notify({type: "memberAlive", member: t.toView(known)});
           }
-          if (changed) this.notify({type: "memberUpdated", member: known.toView()});
+          if (changed) this.notify({type: "memberUpdated", member: t.toView(known)});
         }
         return undefined;
       }
       case "addressConflict":
-        if (known !== undefined)
-          this.notify({type: "nameConflict", name: msg.node, existing: known.addr, other: msg.addr});
+        if (known !== NO_SLOT)
+          this.notify({type: "nameConflict", name: msg.node, existing: t.addrOf(known), other: msg.addr});
         return verdict;
       default:
         return verdict;
@@ -896,8 +916,9 @@ export class SwimNode {
 
   /** Applies a suspect message. Returns why it was ignored, if it was. */
   private onSuspect(msg: SuspectMessage): DropReason | undefined {
-    const known = this.table.get(msg.node);
-    const verdict = suspectVerdict(known, msg, this.suspicions.has(msg.node), this.name);
+    const t = this.table;
+    const known = t.slotOf(msg.node);
+    const verdict = suspectVerdict(t, known, msg, this.suspicions.has(msg.node), this.name);
     if (verdict === "oldIncarnation") this.reannounce(msg.node, msg.from);
     switch (verdict) {
       case "noop":
@@ -921,13 +942,12 @@ export class SwimNode {
         return undefined;
       }
       case "accept": {
-        assert(known !== undefined, "accept needs a known member");
+        assert(known !== NO_SLOT, "accept needs a known member");
         this.queueMembership(msg.node, msg);
-        known.incarnation = msg.incarnation;
-        this.table.touch(known);
-        this.table.setState(known, "suspect", this.now);
+        t.setIncarnation(known, msg.incarnation);
+        t.setState(known, "suspect", this.now);
         this.counters.suspicions++;
-        this.notify({type: "memberSuspect", member: known.toView()});
+        this.notify({type: "memberSuspect", member: t.toView(known)});
         const c = this.config;
         const n = this.table.size;
         const expected = expectedConfirmations(c.suspicionConfirmations, n);
@@ -946,7 +966,7 @@ export class SwimNode {
         if (c.suspectProbes && msg.from !== this.name) {
           // A member that refuted lately is more likely slow than dead: it gets the news, so it can
           // refute again, but no probe that would take the slot from a fresh suspicion.
-          if (refuted) this.sendWithPiggyback(known.addr, [msg]);
+          if (refuted) this.sendWithPiggyback(t.addrOf(known), [msg]);
           else this.requestSuspectProbe(known);
         }
         return undefined;
@@ -962,13 +982,15 @@ export class SwimNode {
    * verdict — an ack, or a failure that confirms the suspicion — then reaches the cluster within a
    * probe instead of a probe round.
    */
-  private requestSuspectProbe(target: MemberEntry): void {
-    if (this.statusValue === "left" || this.activeProbe?.target === target) return;
+  private requestSuspectProbe(target: number): void {
+    if (this.statusValue === "left") return;
+    if (this.activeProbe !== undefined && this.probeSlot(this.activeProbe) === target) return;
     if (this.suspectProbe === undefined) {
       this.counters.suspectProbes++;
       this.startProbe(target);
-    } else if (this.suspectProbe.target !== target) {
+    } else if (this.probeSlot(this.suspectProbe) !== target) {
       this.pendingSuspectProbe = target;
+      this.pendingSuspectGeneration = this.table.generationOf(target);
     }
   }
 
@@ -1016,15 +1038,17 @@ export class SwimNode {
 
   private suspicionExpired(s: Suspicion): void {
     this.suspicions.delete(s.node);
-    const entry = this.table.get(s.node);
-    if (entry === undefined || entry.state !== "suspect" || entry.incarnation !== s.incarnation) return;
-    this.onDead({type: "dead", incarnation: entry.incarnation, node: entry.name, from: this.name});
+    const t = this.table;
+    const slot = t.slotOf(s.node);
+    if (slot === NO_SLOT || t.stateOf(slot) !== "suspect" || t.incarnationOf(slot) !== s.incarnation) return;
+    this.onDead({type: "dead", incarnation: s.incarnation, node: s.node, from: this.name});
   }
 
   /** Applies a dead message (dead, or left when from === node). Returns why it was ignored, if it was. */
   private onDead(msg: DeadMessage): DropReason | undefined {
-    const known = this.table.get(msg.node);
-    const verdict = deadVerdict(known, msg, this.selfContext());
+    const t = this.table;
+    const known = t.slotOf(msg.node);
+    const verdict = deadVerdict(t, known, msg, this.selfContext());
     if (verdict === "oldIncarnation") this.reannounce(msg.node, msg.from);
     if (verdict === "unknownMember" || verdict === "oldIncarnation") return verdict;
     this.suspicions.delete(msg.node);
@@ -1035,21 +1059,20 @@ export class SwimNode {
         this.refute(msg.incarnation, msg.from);
         return undefined;
       case "accept": {
-        assert(known !== undefined, "accept needs a known member");
+        assert(known !== NO_SLOT, "accept needs a known member");
         const item = this.queueMembership(msg.node, msg);
-        const isSelf = known === this.table.self;
+        const isSelf = known === SELF_SLOT;
         if (isSelf) this.leaveItem = item;
-        known.incarnation = msg.incarnation;
-        this.table.touch(known);
+        t.setIncarnation(known, msg.incarnation);
         const left = msg.from === msg.node;
-        this.table.setState(known, left ? "left" : "dead", this.now);
+        t.setState(known, left ? "left" : "dead", this.now);
         if (left) {
-          this.failed.forget(known.name);
-          this.notify({type: "memberLeft", member: known.toView()});
+          this.failed.forget(msg.node);
+          this.notify({type: "memberLeft", member: t.toView(known)});
         } else {
           this.counters.deaths++;
-          if (!isSelf) this.failed.remember({name: known.name, addr: known.addr, deadAtMs: this.now}, this.random);
-          this.notify({type: "memberDown", member: known.toView()});
+          if (!isSelf) this.failed.remember({name: msg.node, addr: t.addrOf(known), deadAtMs: this.now}, this.random);
+          this.notify({type: "memberDown", member: t.toView(known)});
         }
         return undefined;
       }
@@ -1078,9 +1101,9 @@ export class SwimNode {
    * accuser got the refutation, and the accuser declared the healthy node dead).
    */
   private tellAccuser(accusedBy: string): void {
-    const accuser = this.table.get(accusedBy);
-    if (accuser !== undefined && accuser !== this.table.self && accuser.liveIndex >= 0) {
-      this.sendWithPiggyback(accuser.addr, []);
+    const accuser = this.table.slotOf(accusedBy);
+    if (accuser !== NO_SLOT && this.table.isLiveOther(accuser)) {
+      this.sendWithPiggyback(this.table.addrOf(accuser), []);
     }
   }
 
@@ -1091,20 +1114,20 @@ export class SwimNode {
    * relaying node was never told and declared the healthy node dead).
    */
   private answerAccusation(from: Address): void {
-    if (this.statusValue !== "running" || sameAddress(from, this.table.self.addr)) return;
+    if (this.statusValue !== "running" || sameAddress(from, this.table.addrOf(SELF_SLOT))) return;
     this.sendWithPiggyback(from, []);
   }
 
   /** Raises our incarnation above `accusedIncarnation` and gossips alive (memberlist's refute). */
   private refute(accusedIncarnation: number, accusedBy: string): void {
-    const self = this.table.self;
-    let incarnation = self.incarnation + 1;
+    const t = this.table;
+    let incarnation = t.incarnationOf(SELF_SLOT) + 1;
     if (accusedIncarnation >= incarnation) incarnation = accusedIncarnation + 1;
-    self.incarnation = this.bumpIncarnation(incarnation);
+    t.setIncarnation(SELF_SLOT, this.bumpIncarnation(incarnation));
     this.awareness.applyDelta(1);
     this.counters.refutations++;
-    this.queueMembership(self.name, this.selfAlive());
-    this.notify({type: "refuted", incarnation: self.incarnation, accusedBy});
+    this.queueMembership(this.name, this.selfAlive());
+    this.notify({type: "refuted", incarnation: t.incarnationOf(SELF_SLOT), accusedBy});
     this.tellAccuser(accusedBy);
   }
 
@@ -1114,8 +1137,9 @@ export class SwimNode {
   }
 
   private selfAlive(): AliveMessage {
-    const self = this.table.self;
-    return aliveMessage(self.incarnation, self.name, self.addr, self.meta, self.vsn);
+    const t = this.table;
+    const self = t.identityOf(SELF_SLOT);
+    return aliveMessage(t.incarnationOf(SELF_SLOT), self.name, self.addr, self.meta, self.vsn);
   }
 
   // ---------------------------------------------------------------- dissemination
@@ -1140,18 +1164,23 @@ export class SwimNode {
 
   private gossip(): void {
     if (this.queuedBroadcasts === 0) return;
-    const targets = this.table.sample(
+    const t = this.table;
+    const targets = t.sample(
       this.config.gossipNodes,
       this.random,
-      (e) =>
-        e.state === "alive" ||
-        e.state === "suspect" ||
-        (e.state === "dead" && this.now - e.stateChangeMs <= this.config.gossipToTheDeadMs),
+      (s) => {
+        const state = t.stateOf(s);
+        return (
+          state === "alive" ||
+          state === "suspect" ||
+          (state === "dead" && this.now - t.stateChangeMsOf(s) <= this.config.gossipToTheDeadMs)
+        );
+      },
       [],
       true,
     );
     for (const target of targets) {
-      if (!this.sendWithPiggyback(target.addr, [])) break;
+      if (!this.sendWithPiggyback(t.addrOf(target), [])) break;
       this.counters.gossipPackets++;
     }
     if (this.queuedBroadcasts > 0) this.armGossip();
@@ -1196,21 +1225,22 @@ export class SwimNode {
 
   private periodicPushPull(): void {
     const c = this.config;
-    const [target] = this.table.sample(1, this.random, (e) => e.state === "alive", []);
-    if (target !== undefined) this.openPushPull(target.addr, false);
+    const t = this.table;
+    const [target] = t.sample(1, this.random, (s) => t.stateOf(s) === "alive", []);
+    if (target !== undefined) this.openPushPull(t.addrOf(target), false);
     this.setTimer({type: "pushPull", token: this.loopToken}, pushPullScaleMs(c.pushPullIntervalMs, this.table.size));
   }
 
   private reconnect(): void {
     const c = this.config;
     const pick = this.failed.pick(this.now, c.reconnectTimeoutMs, this.random, (m) => {
-      const e = this.table.get(m.name);
-      return e === undefined || e.state === "dead";
+      const slot = this.table.slotOf(m.name);
+      return slot === NO_SLOT || this.table.stateOf(slot) === "dead";
     });
     if (pick !== undefined) this.openPushPull(pick.addr, true);
     if (this.table.counts.alive === 0) {
       for (const seed of this.seeds) {
-        if (!sameAddress(seed, this.table.self.addr) && (pick === undefined || !sameAddress(seed, pick.addr))) {
+        if (!sameAddress(seed, this.table.addrOf(SELF_SLOT)) && (pick === undefined || !sameAddress(seed, pick.addr))) {
           this.openPushPull(seed, true);
         }
       }

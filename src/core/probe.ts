@@ -14,23 +14,24 @@
  *     (B silent for probeTimeoutMs and A asked for it:   C ->[nack 7] A)
  */
 import {assert} from "./errors.ts";
-import type {MemberEntry} from "./members.ts";
+import type {MemberIdentity} from "./intern.ts";
 import type {Address} from "./messages.ts";
 import {type Random, shuffle} from "./random.ts";
 
-/** Shuffled round-robin order of probe targets. */
+/** Shuffled round-robin order of probe targets: member-table slots (member-table.ts), in an Int32Array. */
 export class ProbeRing {
-  // BOUNDED: one slot per member in the table (rebuilt from the table at every wrap).
-  private order: MemberEntry[] = [];
+  // BOUNDED: one place per member in the table (rebuilt from the table at every wrap); grows by doubling.
+  private order = new Int32Array(4);
+  private len = 0;
   private index = 0;
 
   /** Inserts a new member at a random position (memberlist inserts new nodes at a random offset). */
-  add(entry: MemberEntry, random: Random): void {
-    this.order.push(entry);
-    const last = this.order.length - 1;
-    const j = random.nextInt(this.order.length);
-    this.order[last] = this.order[j] as MemberEntry;
-    this.order[j] = entry;
+  add(slot: number, random: Random): void {
+    this.reserve(this.len + 1);
+    const last = this.len++;
+    const j = random.nextInt(this.len);
+    this.order[last] = this.order[j] as number;
+    this.order[j] = slot;
   }
 
   /**
@@ -38,32 +39,50 @@ export class ProbeRing {
    * `onWrap` is called and must return the members for the next round (it reaps); they are
    * shuffled. Returns undefined when a whole pass finds nobody eligible.
    */
-  next(eligible: (e: MemberEntry) => boolean, onWrap: () => MemberEntry[], random: Random): MemberEntry | undefined {
+  next(eligible: (slot: number) => boolean, onWrap: () => readonly number[], random: Random): number | undefined {
     // At most one wrap per call: the rest of this round, then one full pass over the new round.
     // (memberlist counts the wrap against the old round's length and can skip a tick.)
     let wrapped = false;
     for (;;) {
-      if (this.index >= this.order.length) {
+      if (this.index >= this.len) {
         if (wrapped) return undefined;
         wrapped = true;
-        this.order = shuffle(onWrap(), random);
+        const round = onWrap();
+        this.reserve(round.length);
+        this.order.set(round);
+        this.len = round.length;
+        shuffle(this.order, random, this.len);
         this.index = 0;
-        if (this.order.length === 0) return undefined;
+        if (this.len === 0) return undefined;
       }
-      const e = this.order[this.index++] as MemberEntry;
-      if (eligible(e)) return e;
+      const slot = this.order[this.index++] as number;
+      if (eligible(slot)) return slot;
     }
   }
 
   get length(): number {
-    return this.order.length;
+    return this.len;
+  }
+
+  private reserve(size: number): void {
+    if (size <= this.order.length) return;
+    const grown = new Int32Array(Math.max(size, 2 * this.order.length));
+    grown.set(this.order.subarray(0, this.len));
+    this.order = grown;
   }
 }
 
 /** A probe in flight. */
 export interface ActiveProbe {
   readonly seqNo: number;
-  readonly target: MemberEntry;
+  /** The target's slot in the member table, and that slot's generation then (member-table.ts). */
+  readonly target: number;
+  readonly targetGeneration: number;
+  /**
+   * The target's identity, kept fresh from the table while the slot is the target's: what the
+   * probe reads should the target be reaped (its slot freed) while the probe runs.
+   */
+  targetIdentity: MemberIdentity;
   /** The target's incarnation when the probe started (the suspicion uses it). */
   readonly incarnation: number;
   readonly startMs: number;

@@ -50,13 +50,16 @@ export function createRandom(seed: number): Random {
   };
 }
 
-/** Fisher–Yates shuffle in place, driven by `random`. Returns the same array. */
-export function shuffle<T>(items: T[], random: Random): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
+/** Fisher–Yates shuffle in place of the first `length` items (an array or a typed array), driven by `random`. */
+export function shuffle<T>(
+  items: {[i: number]: T; readonly length: number},
+  random: Random,
+  length = items.length,
+): void {
+  for (let i = length - 1; i > 0; i--) {
     const j = random.nextInt(i + 1);
     const tmp = items[i] as T;
     items[i] = items[j] as T;
     items[j] = tmp;
   }
-  return items;
 }

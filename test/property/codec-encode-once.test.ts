@@ -38,7 +38,7 @@ function withSlot(m: Gossip): Gossip {
   return {type: m.type, incarnation: m.incarnation, node: m.node, from: m.from, wire: undefined};
 }
 
-/** The same push-pull state with an empty encode-once slot, as MemberEntry.pushState() builds it. */
+/** The same push-pull state with an empty encode-once slot, as MemberTable.pushState() builds it. */
 const stateWithSlot = (s: PushNodeState): PushNodeState => ({
   name: s.name,
   addr: s.addr,

@@ -10,7 +10,7 @@ import {describe, expect, it} from "vitest";
 import {encodeMessage} from "../../src/codec/index.ts";
 import {type Address, type AliveMessage, aliveMessage, DEFAULT_VSN, type Vsn} from "../../src/core/index.ts";
 import {InternPools} from "../../src/core/intern.ts";
-import {MemberEntry, MemberTable} from "../../src/core/members.ts";
+import {MemberTable, NO_SLOT, SELF_SLOT} from "../../src/core/member-table.ts";
 import {checkProperty} from "../helpers/property-run.ts";
 
 /** The pools under test (an owner's, like a driver's or a simulation's). */
@@ -145,49 +145,53 @@ describe("nameId and existingNameId", () => {
 });
 
 describe("MemberTable finds entries by name", () => {
-  const entryOf = (name: string, port = 7946) =>
-    new MemberEntry(name, {host: "10.4.0.1", port}, 1, EMPTY, DEFAULT_VSN, "alive", 0);
+  const addrOf = (port: number) => ({host: "10.4.0.1", port});
+  const tableOf = (self: string) =>
+    new MemberTable({name: self, addr: addrOf(7946), incarnation: 1, meta: EMPTY, vsn: DEFAULT_VSN}, pools);
+  const add = (table: MemberTable, name: string, port = 7946) =>
+    table.add(name, addrOf(port), 1, EMPTY, DEFAULT_VSN, "alive", 0);
+  /** What the table holds under `name`: undefined, or the entry's port (the tests tell entries apart by it). */
+  const portOf = (table: MemberTable | undefined, name: string) => {
+    const slot = table?.slotOf(name) ?? NO_SLOT;
+    return slot === NO_SLOT ? undefined : table?.addrOf(slot).port;
+  };
 
   it("finds an entry after add, self included, and nothing after remove", () => {
-    const table = new MemberTable(entryOf("table-self"), pools);
-    const m = entryOf("table-m");
-    expect(table.get("table-m")).toBeUndefined();
-    table.add(m);
-    expect(table.get("table-m")).toBe(m);
-    expect(table.get("table-self")).toBe(table.self);
+    const table = tableOf("table-self");
+    expect(table.slotOf("table-m")).toBe(NO_SLOT);
+    const m = add(table, "table-m");
+    expect(table.slotOf("table-m")).toBe(m);
+    expect(table.slotOf("table-self")).toBe(SELF_SLOT);
     table.remove(m);
-    expect(table.get("table-m")).toBeUndefined();
-    const back = entryOf("table-m");
-    table.add(back);
-    expect(table.get("table-m")).toBe(back);
+    expect(table.slotOf("table-m")).toBe(NO_SLOT);
+    const back = add(table, "table-m", 7001);
+    expect(table.slotOf("table-m")).toBe(back);
+    expect(portOf(table, "table-m")).toBe(7001);
   });
 
   it("does not find a name that has an id from elsewhere but is not in this table", () => {
     nameId("table-elsewhere");
-    const table = new MemberTable(entryOf("table-self-2"), pools);
-    expect(table.get("table-elsewhere")).toBeUndefined();
+    const table = tableOf("table-self-2");
+    expect(table.slotOf("table-elsewhere")).toBe(NO_SLOT);
     // An id far beyond anything this table indexed.
     for (let i = 0; i < 100; i++) nameId(`table-later-${i}`);
-    expect(table.get("table-later-99")).toBeUndefined();
+    expect(table.slotOf("table-later-99")).toBe(NO_SLOT);
   });
 
   it("keeps each table's own entry for a name added to several tables", () => {
-    const t1 = new MemberTable(entryOf("multi-self-1"), pools);
-    const t2 = new MemberTable(entryOf("multi-self-2"), pools);
-    const in1 = entryOf("multi-shared", 1);
-    const in2 = entryOf("multi-shared", 2);
-    t1.add(in1);
-    t2.add(in2);
-    expect(t1.get("multi-shared")).toBe(in1);
-    expect(t2.get("multi-shared")).toBe(in2);
+    const t1 = tableOf("multi-self-1");
+    const t2 = tableOf("multi-self-2");
+    const in1 = add(t1, "multi-shared", 1);
+    add(t2, "multi-shared", 2);
+    expect(portOf(t1, "multi-shared")).toBe(1);
+    expect(portOf(t2, "multi-shared")).toBe(2);
     t1.remove(in1);
-    expect(t1.get("multi-shared")).toBeUndefined();
-    expect(t2.get("multi-shared")).toBe(in2);
+    expect(t1.slotOf("multi-shared")).toBe(NO_SLOT);
+    expect(portOf(t2, "multi-shared")).toBe(2);
     // One table's self is another's member.
-    const selfOf1 = entryOf("multi-self-1", 3);
-    t2.add(selfOf1);
-    expect(t2.get("multi-self-1")).toBe(selfOf1);
-    expect(t1.get("multi-self-1")).toBe(t1.self);
+    add(t2, "multi-self-1", 3);
+    expect(portOf(t2, "multi-self-1")).toBe(3);
+    expect(t1.slotOf("multi-self-1")).toBe(SELF_SLOT);
   });
 
   it("agrees with a map per table under random adds and removes across three tables (property)", () => {
@@ -197,26 +201,27 @@ describe("MemberTable finds entries by name", () => {
       "agrees with a map per table under random adds and removes across three tables (property)",
       fc.array(op, {maxLength: 120}),
       (ops) => {
-        const tables = [0, 1, 2].map((t) => new MemberTable(entryOf(`model-self-${t}`), pools));
-        const models = [0, 1, 2].map(() => new Map<string, MemberEntry>());
+        const tables = [0, 1, 2].map((t) => tableOf(`model-self-${t}`));
+        // Per table: name → the port its entry was added with (a fresh port per add).
+        const models = [0, 1, 2].map(() => new Map<string, number>());
+        let port = 1;
         for (const o of ops) {
           const table = tables[o.table] as MemberTable;
-          const model = models[o.table] as Map<string, MemberEntry>;
+          const model = models[o.table] as Map<string, number>;
           const known = model.get(o.name);
           if (o.add && known === undefined) {
-            const e = entryOf(o.name);
-            table.add(e);
-            model.set(o.name, e);
+            add(table, o.name, port);
+            model.set(o.name, port++);
           } else if (!o.add && known !== undefined) {
-            table.remove(known);
+            table.remove(table.slotOf(o.name));
             model.delete(o.name);
           }
           for (let t = 0; t < 3; t++) {
-            for (const n of names) expect(tables[t]?.get(n)).toBe(models[t]?.get(n));
+            for (const n of names) expect(portOf(tables[t], n)).toBe(models[t]?.get(n));
           }
         }
         tables.forEach((table, t) => {
-          expect(table.size).toBe((models[t] as Map<string, MemberEntry>).size + 1);
+          expect(table.size).toBe((models[t] as Map<string, number>).size + 1);
         });
       },
       {numRuns: 150, file: import.meta.url},

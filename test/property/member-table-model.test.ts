@@ -1,6 +1,6 @@
 /*
  * Model-based test (fast-check commands) of the member table and its precedence rules
- * (members.ts: MemberTable + aliveVerdict / suspectVerdict / deadVerdict) against a reference
+ * (member-table.ts: MemberTable; members.ts: aliveVerdict / suspectVerdict / deadVerdict) against a reference
  * model written from the spec (§7.4–§7.7, memberlist's aliveNode / suspectNode / deadNode):
  *
  *   alive(i)    unknown → alive(i); a different address is refused unless the member left
@@ -14,21 +14,15 @@
  *   reap        a dead or left member can be removed; it is then unknown again
  *
  * Commands apply messages the way SwimNode does (verdict, then the table change), and after
- * each one the table's name index, dense arrays (others, live) and per-state counts must match
- * the model; `sample` must return distinct members from the right pool that pass the filter.
+ * each one the table's name index, dense lists (others, live), insertion order and per-state
+ * counts must match the model; `sample` must return distinct members from the right pool that
+ * pass the filter.
  */
 import fc from "fast-check";
 import {describe, expect, it} from "vitest";
 import {createRandom, DEFAULT_VSN, InternPools, type MemberState} from "../../src/core/index.ts";
-import {
-  aliveVerdict,
-  deadVerdict,
-  isLive,
-  MemberEntry,
-  MemberTable,
-  type SelfContext,
-  suspectVerdict,
-} from "../../src/core/members.ts";
+import {isLive, MemberTable, NO_SLOT, SELF_SLOT} from "../../src/core/member-table.ts";
+import {aliveVerdict, deadVerdict, type SelfContext, suspectVerdict} from "../../src/core/members.ts";
 import {checkProperty} from "../helpers/property-run.ts";
 
 const SELF = "self";
@@ -60,27 +54,30 @@ function ctx(real: Real): SelfContext {
 function refute(model: Model, real: Real, accused: number): void {
   const inc = Math.max(model.selfIncarnation + 1, accused + 1);
   model.selfIncarnation = inc;
-  real.table.self.incarnation = Math.max(real.table.self.incarnation + 1, accused + 1);
+  const t = real.table;
+  t.setIncarnation(SELF_SLOT, Math.max(t.incarnationOf(SELF_SLOT) + 1, accused + 1));
 }
 
 function checkTable(model: Model, real: Real): void {
   const t = real.table;
-  expect(t.self.incarnation).toBe(model.selfIncarnation);
+  expect(t.incarnationOf(SELF_SLOT)).toBe(model.selfIncarnation);
   expect(t.size).toBe(model.members.size + 1);
-  const others = t.others();
-  expect(others.map((e) => e.name).sort()).toEqual([...model.members.keys()].sort());
+  const others = Array.from({length: t.otherCount}, (_, i) => t.otherAt(i));
+  expect(others.map((s) => t.nameOf(s)).sort()).toEqual([...model.members.keys()].sort());
+  // Insertion order: the model's map keeps it too (an accept updates a member in place).
+  expect(t.inOrder([]).map((s) => t.nameOf(s))).toEqual([SELF, ...model.members.keys()]);
   const counts = {alive: 0, suspect: 0, dead: 0, left: 0};
   let live = 0;
   for (const [name, m] of model.members) {
-    const e = t.get(name);
-    expect(e, name).toBeDefined();
-    expect({state: e?.state, incarnation: e?.incarnation, host: e?.addr.host}).toEqual({
+    const s = t.slotOf(name);
+    expect(s, name).not.toBe(NO_SLOT);
+    expect({state: t.stateOf(s), incarnation: t.incarnationOf(s), host: t.addrOf(s).host}).toEqual({
       state: m.state,
       incarnation: m.incarnation,
       host: addr(name, m.variant).host,
     });
-    expect(others[e?.allIndex ?? -1]).toBe(e);
-    expect((e?.liveIndex ?? -1) >= 0).toBe(isLive(m.state));
+    expect(t.isOther(s)).toBe(true);
+    expect(t.isLiveOther(s)).toBe(isLive(m.state));
     counts[m.state]++;
     if (isLive(m.state)) live++;
   }
@@ -108,8 +105,9 @@ class AliveCommand implements fc.Command<Model, Real> {
       meta: EMPTY,
       vsn: DEFAULT_VSN,
     };
-    const known = real.table.get(this.name);
-    const verdict = aliveVerdict(known, msg, ctx(real));
+    const t = real.table;
+    const known = t.slotOf(this.name);
+    const verdict = aliveVerdict(t, known, msg, ctx(real));
     // Model.
     if (this.name === SELF) {
       const want =
@@ -138,11 +136,11 @@ class AliveCommand implements fc.Command<Model, Real> {
       expect(verdict).toBe(want);
       // Real: what SwimNode.onAlive does with the verdict.
       if (verdict === "insert") {
-        real.table.add(new MemberEntry(msg.node, msg.addr, msg.incarnation, msg.meta, msg.vsn, "alive", real.now));
-      } else if (verdict === "accept" && known !== undefined) {
-        known.incarnation = msg.incarnation;
-        known.addr = msg.addr;
-        real.table.setState(known, "alive", real.now);
+        t.add(msg.node, msg.addr, msg.incarnation, msg.meta, msg.vsn, "alive", real.now);
+      } else if (verdict === "accept" && known !== NO_SLOT) {
+        t.setIncarnation(known, msg.incarnation);
+        t.setIdentity(known, msg.addr, t.metaOf(known), t.vsnOf(known));
+        t.setState(known, "alive", real.now);
       }
     }
     checkTable(model, real);
@@ -160,10 +158,11 @@ class SuspectCommand implements fc.Command<Model, Real> {
   check = () => true;
   run(model: Model, real: Real): void {
     real.now += 10;
-    const known = real.table.get(this.name);
+    const t = real.table;
+    const known = t.slotOf(this.name);
     const msg = {type: "suspect" as const, incarnation: this.incarnation, node: this.name, from: "m1"};
     // SwimNode keeps a suspicion exactly while the member is suspect.
-    const verdict = suspectVerdict(known, msg, known?.state === "suspect", SELF);
+    const verdict = suspectVerdict(t, known, msg, known !== NO_SLOT && t.stateOf(known) === "suspect", SELF);
     const m =
       this.name === SELF
         ? {state: "alive" as MemberState, incarnation: model.selfIncarnation, variant: 0}
@@ -176,10 +175,10 @@ class SuspectCommand implements fc.Command<Model, Real> {
     else if (this.name === SELF) want = "refute";
     else want = "accept";
     expect(verdict).toBe(want);
-    if (want === "accept" && m !== undefined && known !== undefined) {
+    if (want === "accept" && m !== undefined && known !== NO_SLOT) {
       Object.assign(m, {state: "suspect", incarnation: this.incarnation});
-      known.incarnation = this.incarnation;
-      real.table.setState(known, "suspect", real.now);
+      t.setIncarnation(known, this.incarnation);
+      t.setState(known, "suspect", real.now);
     }
     if (want === "refute") refute(model, real, this.incarnation);
     checkTable(model, real);
@@ -199,10 +198,11 @@ class DeadCommand implements fc.Command<Model, Real> {
   check = () => true;
   run(model: Model, real: Real): void {
     real.now += 10;
-    const known = real.table.get(this.name);
+    const t = real.table;
+    const known = t.slotOf(this.name);
     const from = this.left ? this.name : "m1";
     const msg = {type: "dead" as const, incarnation: this.incarnation, node: this.name, from};
-    const verdict = deadVerdict(known, msg, ctx(real));
+    const verdict = deadVerdict(t, known, msg, ctx(real));
     const m =
       this.name === SELF
         ? {state: "alive" as MemberState, incarnation: model.selfIncarnation, variant: 0}
@@ -214,10 +214,10 @@ class DeadCommand implements fc.Command<Model, Real> {
     else if (this.name === SELF) want = "refute";
     else want = "accept";
     expect(verdict).toBe(want);
-    if (want === "accept" && m !== undefined && known !== undefined) {
+    if (want === "accept" && m !== undefined && known !== NO_SLOT) {
       Object.assign(m, {state: this.left ? "left" : "dead", incarnation: this.incarnation});
-      known.incarnation = this.incarnation;
-      real.table.setState(known, this.left ? "left" : "dead", real.now);
+      t.setIncarnation(known, this.incarnation);
+      t.setState(known, this.left ? "left" : "dead", real.now);
     }
     if (want === "refute") refute(model, real, this.incarnation);
     checkTable(model, real);
@@ -236,7 +236,10 @@ class ReapCommand implements fc.Command<Model, Real> {
   };
   run(model: Model, real: Real): void {
     model.members.delete(this.name);
-    real.table.remove(real.table.get(this.name) as MemberEntry);
+    const slot = real.table.slotOf(this.name);
+    const generation = real.table.generationOf(slot);
+    real.table.remove(slot);
+    expect(real.table.generationOf(slot)).not.toBe(generation);
     checkTable(model, real);
   }
   toString = () => `reap(${this.name})`;
@@ -253,11 +256,12 @@ class SampleCommand implements fc.Command<Model, Real> {
   }
   check = () => true;
   run(model: Model, real: Real): void {
-    const accept = (e: MemberEntry) => !this.onlyAlive || e.state === "alive";
-    const out = real.table.sample(this.k, real.random, accept, [], this.includeNonLive);
+    const t = real.table;
+    const accept = (s: number) => !this.onlyAlive || t.stateOf(s) === "alive";
+    const out = t.sample(this.k, real.random, accept, [], this.includeNonLive);
     const pool = [...model.members.entries()].filter(([, m]) => this.includeNonLive || isLive(m.state));
     const eligible = pool.filter(([, m]) => !this.onlyAlive || m.state === "alive").map(([n]) => n);
-    const names = out.map((e) => e.name);
+    const names = out.map((s) => t.nameOf(s));
     expect(new Set(names).size).toBe(names.length);
     for (const n of names) expect(eligible).toContain(n);
     // The pool is small (≤ 6 ≤ 4k for k ≥ 2), where sampling is an exact partial shuffle.
@@ -284,7 +288,7 @@ describe("member table model", () => {
       fc.record({seed: fc.integer({min: 0, max: 0xffff}), cmds: fc.commands(commands, {maxCommands: 80})}),
       ({seed, cmds}) => {
         const setup = () => {
-          const self = new MemberEntry(SELF, addr(SELF, 0), 1, EMPTY, DEFAULT_VSN, "alive", 0);
+          const self = {name: SELF, addr: addr(SELF, 0), incarnation: 1, meta: EMPTY, vsn: DEFAULT_VSN};
           return {
             model: {members: new Map<string, ModelMember>(), selfIncarnation: 1},
             real: {table: new MemberTable(self, new InternPools()), random: createRandom(seed), now: 0},

@@ -2,7 +2,7 @@
  * The core never lets the codec's encode-once slot (EncodeOnce.wire) send stale bytes: what a
  * SwimNode gossips or lists in a push-pull encodes its current view, after a zero port is replaced
  * by ours (SwimNode.onAlive), after a refutation, and after a member changes.
- * MemberEntry.pushState(pools) returns one snapshot while the entry is unchanged (so its bytes are
+ * MemberTable.pushState(slot) returns one snapshot while the entry is unchanged (so its bytes are
  * reused) and a new one after any field the wire carries changes.
  */
 import {describe, expect, it} from "vitest";
@@ -19,7 +19,7 @@ import {
   type Vsn,
 } from "../../../src/core/index.ts";
 import {InternPools} from "../../../src/core/intern.ts";
-import {MemberEntry} from "../../../src/core/members.ts";
+import {MemberTable} from "../../../src/core/member-table.ts";
 
 const pools = new InternPools();
 
@@ -125,9 +125,20 @@ describe("SwimNode push-pull states", () => {
   });
 });
 
-describe("MemberEntry.pushState", () => {
-  const entry = () =>
-    new MemberEntry("m", {host: "10.0.0.1", port: 7946}, 1, new Uint8Array(0), DEFAULT_VSN, "alive", 0);
+/** A table with one member "m", and that member's slot. */
+interface Entry {
+  readonly table: MemberTable;
+  readonly slot: number;
+  pushState(): PushNodeState;
+}
+
+describe("MemberTable.pushState", () => {
+  const entry = (): Entry => {
+    const self = {name: "self", addr: {host: "10.0.0.9", port: 7946}, incarnation: 1, meta: new Uint8Array(0)};
+    const table = new MemberTable({...self, vsn: DEFAULT_VSN}, pools);
+    const slot = table.add("m", {host: "10.0.0.1", port: 7946}, 1, new Uint8Array(0), DEFAULT_VSN, "alive", 0);
+    return {table, slot, pushState: () => table.pushState(slot)};
+  };
   function decoded(s: PushNodeState): PushNodeState {
     const stream = decodeStream(
       encodeStream({type: "pushPull", join: false, states: [s], userState: new Uint8Array(0)}),
@@ -138,65 +149,57 @@ describe("MemberEntry.pushState", () => {
 
   it("returns the same object while the entry is unchanged, with an encode-once slot", () => {
     const e = entry();
-    const s = e.pushState(pools);
+    const s = e.pushState();
     expect("wire" in s).toBe(true);
-    expect(e.pushState(pools)).toBe(s);
+    expect(e.pushState()).toBe(s);
     decoded(s);
     expect(s.wire).toBeInstanceOf(Uint8Array);
-    expect(e.pushState(pools)).toBe(s);
+    expect(e.pushState()).toBe(s);
     // Unrelated bookkeeping does not count as a change.
-    e.stateChangeMs = 99;
-    expect(e.pushState(pools)).toBe(s);
+    e.table.setStateChangeMs(e.slot, 99);
+    expect(e.pushState()).toBe(s);
   });
 
-  const changes: {field: string; change: (e: MemberEntry) => void; check: (d: PushNodeState) => void}[] = [
+  const changes: {field: string; change: (e: Entry) => void; check: (d: PushNodeState) => void}[] = [
     {
       field: "incarnation",
-      change: (e) => {
-        e.incarnation = 2;
-      },
+      change: (e) => e.table.setIncarnation(e.slot, 2),
       check: (d) => expect(d.incarnation).toBe(2),
     },
     {
       field: "state",
-      change: (e) => {
-        e.state = "suspect";
-      },
+      change: (e) => e.table.setState(e.slot, "suspect", 0),
       check: (d) => expect(d.state).toBe("suspect"),
     },
     {
       field: "addr",
-      change: (e) => {
-        e.addr = {host: "10.0.0.2", port: 7000};
-      },
+      change: (e) =>
+        e.table.setIdentity(e.slot, {host: "10.0.0.2", port: 7000}, e.table.metaOf(e.slot), e.table.vsnOf(e.slot)),
       check: (d) => expect(d.addr).toEqual({host: "10.0.0.2", port: 7000}),
     },
     {
       field: "meta",
-      change: (e) => {
-        e.meta = new Uint8Array([3, 4]);
-      },
+      change: (e) => e.table.setIdentity(e.slot, e.table.addrOf(e.slot), new Uint8Array([3, 4]), e.table.vsnOf(e.slot)),
       check: (d) => expect(Array.from(d.meta)).toEqual([3, 4]),
     },
     {
       field: "vsn",
-      change: (e) => {
-        e.vsn = [1, 5, 4, 2, 5, 5] as Vsn;
-      },
+      change: (e) =>
+        e.table.setIdentity(e.slot, e.table.addrOf(e.slot), e.table.metaOf(e.slot), [1, 5, 4, 2, 5, 5] as Vsn),
       check: (d) => expect(Array.from(d.vsn)).toEqual([1, 5, 4, 2, 5, 5]),
     },
   ];
   for (const c of changes) {
     it(`returns a new snapshot that encodes the change after ${c.field} changes`, () => {
       const e = entry();
-      const old = e.pushState(pools);
+      const old = e.pushState();
       decoded(old); // fills the old snapshot's slot
       c.change(e);
-      const fresh = e.pushState(pools);
+      const fresh = e.pushState();
       expect(fresh).not.toBe(old);
       expect(fresh.wire).toBeUndefined();
       c.check(decoded(fresh));
-      expect(e.pushState(pools)).toBe(fresh);
+      expect(e.pushState()).toBe(fresh);
     });
   }
 });
