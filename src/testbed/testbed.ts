@@ -10,7 +10,7 @@
  *   crash                                SIGKILL          restart   same name and address, a new process
  *   pause                                SIGSTOP, later SIGCONT
  *   leave                                SIGTERM: the agent leaves gracefully and exits
- *   slow                                 "slow MS" to the agent (src/agent/fault-gate.ts): datagrams and wake-ups MS late
+ *   slow                                 "slow MS" to the agent (src/agent/fault-gate.ts): every input MS late
  *   stall                                "stall MS" to the agent: its event loop blocked for MS
  *
  * Every change is appended to `records` (recording.ts replays them into the report) and to the
@@ -342,11 +342,12 @@ export class Testbed implements FaultTarget {
   }
 
   slow(name: string, delayMs: number): void {
-    const agent = this.agents[this.indexOf(name)];
+    const i = this.indexOf(name);
     if (!(delayMs >= 0)) throw new TestbedError(`slow ${name}: delayMs must be a number ≥ 0, got ${delayMs}`);
-    this.slowMs[this.indexOf(name)] = Math.round(delayMs);
+    const ms = Math.round(delayMs);
+    this.slowMs[i] = ms;
     this.note("slow", `${name} +${delayMs} ms`, false);
-    agent?.command(`slow ${Math.round(delayMs)}`);
+    this.agents[i]?.command(`slow ${ms}`);
   }
 
   stall(name: string, durationMs: number): void {

@@ -1,7 +1,7 @@
 /*
  * `lifeline testbed-agent`: `lifeline agent` with a fault control channel on stdin, the program
- * the testbed runs in every namespace. A line "slow MS" makes the agent handle every datagram and
- * wake-up MS late ("slow 0" ends it); "stall MS" blocks its event loop for MS (a GC pause or
+ * the testbed runs in every namespace. A line "slow MS" makes the agent handle every input (datagrams,
+ * wake-ups, streams) MS late ("slow 0" ends it); "stall MS" blocks its event loop for MS (a GC pause or
  * synchronous work). src/agent/fault-gate.ts holds both. Bad lines are logged and ignored.
  */
 import {createInterface} from "node:readline";
@@ -14,7 +14,7 @@ export const testbedAgentCommand: Command = {
   synopsis: "[agent flags]",
   description:
     "Runs `lifeline agent` with the same flags, and reads fault commands from stdin, one per line:\n" +
-    "  slow MS    handle every datagram and timer MS ms late (slow 0 ends it)\n" +
+    "  slow MS    handle every datagram, timer and stream MS ms late (slow 0 ends it)\n" +
     "  stall MS   block the event loop for MS ms\n" +
     "Each applied command is logged to stderr. The agent keeps running when stdin ends.",
   flags: AGENT_FLAGS,
