@@ -12,6 +12,7 @@
  *   node bench/sim-scale.mjs --sizes 10000 --duration-ms 60000    # the stretch goal
  *
  * Flags: --sizes a,b,c  --duration-ms N  --seed N  --json FILE  --safety (on; off by default)
+ *        --start join|converged (converged: every node knows every member at t = 0, no storm)
  *        --repeat K (run each size K times; the table shows the median wall time, all runs in JSON)
  *        --one-core (pin each run to CPU 0 with taskset, GC helper threads included)
  *        --no-decode-memo (decode every gossip part; see src/codec/gossip-memo.ts).
@@ -22,6 +23,9 @@ import {spawnSync} from "node:child_process";
 import {writeFileSync} from "node:fs";
 import os from "node:os";
 import {fileURLToPath} from "node:url";
+
+/** Wall time between two progress lines of a run. */
+const PROGRESS_MS = 10_000;
 
 const args = process.argv.slice(2);
 const flag = (name, fallback) => {
@@ -35,16 +39,34 @@ if (args[0] === "--child") {
   const seed = Number(args[3]);
   const safety = args[4] === "true";
   const decodeMemo = args[5] !== "false";
+  const start = args[6];
   const {createSimulation} = await import("../dist/sim/index.js");
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const sim = createSimulation({nodes: n, seed, safety, decodeMemo, joinSpreadMs: 1000, sampleIntervalMs: 5000});
   let peakRss = 0;
   const sampleMem = () => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   };
-  // Phase 1: bootstrap, until all agree (or the run ends).
-  const agreed = sim.runUntil(() => sim.metrics.settledAtMs !== null, {maxMs: durationMs});
+  // The progress line (stderr, every PROGRESS_MS of wall time): virtual time, wall time, memory.
+  let lastProgress = t0;
+  const progress = (sim, phase) => {
+    const now = performance.now();
+    sampleMem();
+    if (now - lastProgress < PROGRESS_MS) return;
+    lastProgress = now;
+    const gb = (b) => (b / 1073741824).toFixed(2);
+    process.stderr.write(
+      `  [${n} nodes, ${start}] ${phase}: virtual ${(sim.nowMs / 1000).toFixed(1)} s of ${durationMs / 1000}, ` +
+        `wall ${((now - t0) / 1000).toFixed(0)} s, rss ${gb(process.memoryUsage().rss)} GB (peak ${gb(peakRss)})\n`,
+    );
+  };
+  const sim = createSimulation({nodes: n, seed, safety, decodeMemo, start, joinSpreadMs: 1000, sampleIntervalMs: 5000});
+  // Phase 1: bootstrap, until all agree (or the run ends), in 1 s virtual slices for the progress line.
+  let agreed = false;
+  while (!agreed && sim.nowMs < durationMs) {
+    agreed = sim.runUntil(() => sim.metrics.settledAtMs !== null, {maxMs: Math.min(1000, durationMs - sim.nowMs)});
+    progress(sim, "bootstrap");
+  }
   sampleMem();
   const bootVirtualMs = sim.nowMs;
   const tBoot = performance.now();
@@ -55,8 +77,8 @@ if (args[0] === "--child") {
   let cpuQuiet0;
   while (sim.nowMs < durationMs) {
     if (cpuQuiet0 === undefined && sim.nowMs >= quietFromMs) cpuQuiet0 = process.cpuUsage();
-    sim.runForMs(Math.min(10_000, (sim.nowMs < quietFromMs ? quietFromMs : durationMs) - sim.nowMs));
-    sampleMem();
+    sim.runForMs(Math.min(1_000, (sim.nowMs < quietFromMs ? quietFromMs : durationMs) - sim.nowMs));
+    progress(sim, "steady");
   }
   const cpuQuiet = cpuQuiet0 === undefined ? undefined : process.cpuUsage(cpuQuiet0);
   const t1 = performance.now();
@@ -68,6 +90,7 @@ if (args[0] === "--child") {
   const steadyVirtualS = (durationMs - bootVirtualMs) / 1000;
   const result = {
     nodes: n,
+    start,
     virtualS: durationMs / 1000,
     wallS,
     cpuS,
@@ -106,6 +129,11 @@ if (args[0] === "--child") {
 }
 
 const sizes = flag("--sizes", "100,500,1000,2000").split(",").map(Number);
+const start = flag("--start", "join");
+if (start !== "join" && start !== "converged") {
+  console.error(`--start must be "join" or "converged", not ${JSON.stringify(start)}`);
+  process.exit(2);
+}
 const durationMs = Number(flag("--duration-ms", "300000"));
 const seed = Number(flag("--seed", "1"));
 const safety = args.includes("--safety");
@@ -122,7 +150,7 @@ const machine = {
 };
 console.log(
   `sim scale benchmark: ${durationMs / 1000} s virtual per size, seed ${seed}, safety ${safety ? "on" : "off"}, ` +
-    `decode memo ${decodeMemo ? "on" : "off"}${oneCore ? ", pinned to one core" : ""}, ${repeat} run(s) per size`,
+    `${start} start, decode memo ${decodeMemo ? "on" : "off"}${oneCore ? ", pinned to one core" : ""}, ${repeat} run(s) per size`,
 );
 console.log(
   `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGb} GB, node ${machine.node}, load ${machine.loadAvg1m.toFixed(1)}`,
@@ -144,15 +172,16 @@ for (const n of sizes) {
       String(seed),
       String(safety),
       String(decodeMemo),
+      start,
     ];
+    // The child's stderr (progress lines, errors) goes straight to ours; stdout carries the result.
+    const spawnOptions = {encoding: "utf8", maxBuffer: 1 << 24, stdio: ["ignore", "pipe", "inherit"]};
     const child = oneCore
-      ? spawnSync("taskset", ["-c", "0", process.execPath, ...nodeArgs], {encoding: "utf8", maxBuffer: 1 << 24})
-      : spawnSync(process.execPath, nodeArgs, {encoding: "utf8", maxBuffer: 1 << 24});
+      ? spawnSync("taskset", ["-c", "0", process.execPath, ...nodeArgs], spawnOptions)
+      : spawnSync(process.execPath, nodeArgs, spawnOptions);
     if (child.status !== 0) {
-      console.log(
-        `${n} | failed (exit ${child.status} ${child.signal ?? ""}): ${(child.stderr || "").trim().split("\n").slice(-3).join(" / ")}`,
-      );
-      runs.push({nodes: n, failed: true, stderr: (child.stderr ?? "").slice(-2000)});
+      console.log(`${n} | failed (exit ${child.status} ${child.signal ?? ""}): see the errors above`);
+      runs.push({nodes: n, failed: true, exit: child.status, signal: child.signal});
       break;
     }
     runs.push(JSON.parse(child.stdout.trim().split("\n").at(-1)));
@@ -173,5 +202,5 @@ for (const n of sizes) {
 if (jsonOut)
   writeFileSync(
     jsonOut,
-    `${JSON.stringify({machine, durationMs, seed, safety, decodeMemo, oneCore, repeat, results}, null, 1)}\n`,
+    `${JSON.stringify({machine, durationMs, start, seed, safety, decodeMemo, oneCore, repeat, results}, null, 1)}\n`,
   );

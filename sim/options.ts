@@ -36,6 +36,14 @@ export interface SimInit {
   readonly seedNodes?: number;
   /** Nodes other than the first start at uniform random times in [0, joinSpreadMs]. Default 1000. */
   readonly joinSpreadMs?: number;
+  /**
+   * How the cluster starts. "join" (default): node 0 at t = 0, the others over joinSpreadMs,
+   * each joining through the seeds (memberlist's join storm). "converged": every node starts at
+   * t = 0 already knowing every member of its label alive at incarnation 1 (the core's `restore`
+   * input: nothing gossiped), to study steady state, failures and partitions at scale without
+   * the storm. Not with `serf` (serf's own member state is not restored).
+   */
+  readonly start?: SimStart;
   /** Datagram framing: LZW compression (when smaller) and CRC, as memberlist can. Default both false. */
   readonly compress?: boolean;
   readonly crc?: boolean;
@@ -79,6 +87,9 @@ export interface SimInit {
   readonly trace?: (line: string) => void;
 }
 
+/** How a simulated cluster starts (SimInit.start). */
+export type SimStart = "join" | "converged";
+
 /** Resolved options: every field set and checked. */
 export interface SimOptions {
   readonly nodes: number;
@@ -92,6 +103,7 @@ export interface SimOptions {
   readonly reorderMs: number;
   readonly seedNodes: number;
   readonly joinSpreadMs: number;
+  readonly start: SimStart;
   readonly compress: boolean;
   readonly crc: boolean;
   readonly keys: readonly string[];
@@ -127,6 +139,7 @@ export const SIM_FIELD_NAMES: readonly (keyof SimInit)[] = [
   "reorderMs",
   "seedNodes",
   "joinSpreadMs",
+  "start",
   "compress",
   "crc",
   "keys",
@@ -182,6 +195,14 @@ export function resolveSimOptions(init: SimInit): SimOptions {
     const v = init[field];
     if (v !== undefined && typeof v !== "boolean") throw new InvalidConfigError(field, "must be a boolean");
   }
+  const start = init.start ?? "join";
+  if (start !== "join" && start !== "converged") throw new InvalidConfigError("start", `must be "join" or "converged"`);
+  if (start === "converged" && init.serf === true) {
+    throw new InvalidConfigError(
+      "start",
+      `"converged" cannot be combined with serf (serf's member state is not restored)`,
+    );
+  }
   if (init.trace !== undefined && typeof init.trace !== "function") {
     throw new InvalidConfigError("trace", "must be a function");
   }
@@ -197,6 +218,7 @@ export function resolveSimOptions(init: SimInit): SimOptions {
     reorderMs: checkNumber("reorderMs", init.reorderMs ?? 20, 0, 600_000),
     seedNodes: checkNumber("seedNodes", init.seedNodes ?? 1, 1, nodes, true),
     joinSpreadMs: checkNumber("joinSpreadMs", init.joinSpreadMs ?? 1_000, 0, 86_400_000),
+    start,
     compress: init.compress ?? false,
     crc: init.crc ?? false,
     keys,

@@ -40,7 +40,10 @@ import {CodecContext, encodedSize, GossipMemo, Keyring} from "../src/codec/index
 import type {Coordinate} from "../src/coordinate/index.ts";
 import {
   type Address,
+  type AliveMessage,
+  aliveMessage,
   createRandom,
+  DEFAULT_VSN,
   type Input,
   InvalidConfigError,
   type Message,
@@ -64,6 +67,9 @@ import {TraceHash} from "./trace.ts";
 import {ClusterViews, VIEW_ALIVE, VIEW_DEAD, VIEW_LEFT, VIEW_SUSPECT} from "./views.ts";
 import {VirtualProcess, type VirtualWorld} from "./virtual-process.ts";
 import {type StreamWire, VirtualStream} from "./virtual-stream.ts";
+
+/** The metadata of every simulated node. */
+const NO_META = new Uint8Array(0);
 
 /** The port every virtual node listens on. */
 export const SIM_PORT = 7946;
@@ -213,6 +219,8 @@ export class Simulation {
   /** One per distinct label; `codecOf[i]` is node i's. */
   private readonly codecs: LabelGroup[] = [];
   private readonly codecOf: LabelGroup[] = [];
+  // BOUNDED: one list per label group, of its members (a converged start's restore input).
+  private readonly convergedMembers = new Map<LabelGroup, AliveMessage[]>();
   private readonly keyring: Keyring | undefined;
   /** One decode memo for all virtual nodes (options.decodeMemo), null without. */
   private readonly memo: GossipMemo | null;
@@ -327,10 +335,11 @@ export class Simulation {
     }
     this.unbooted = options.nodes;
     // Bootstrap: node 0 (the first node of each label) at t = 0, the others spread over
-    // joinSpreadMs, all joining through the seeds of their label.
+    // joinSpreadMs, all joining through the seeds of their label. A converged start boots every
+    // node at t = 0 knowing its label's members (boot → restore).
     for (let i = 0; i < options.nodes; i++) {
       const first = (this.codecOf[i] as LabelGroup).seeds[0] === i;
-      const at = first ? 0 : Math.floor(bootRandom.nextFloat() * options.joinSpreadMs);
+      const at = first || options.start === "converged" ? 0 : Math.floor(bootRandom.nextFloat() * options.joinSpreadMs);
       this.clock.at(at, new SimEvent(K_BOOT, i, 0, 0, undefined, undefined, undefined, undefined));
     }
     this.metrics.expectConvergence("bootstrap", 0);
@@ -871,6 +880,11 @@ export class Simulation {
     this.hash.record(23, i, slot.gen);
     this.trace?.(`${this.nowMs} ${slot.name} boot gen=${slot.gen}`);
     this.serf?.boot(i, slot.name, slot.gen);
+    if (this.options.start === "converged" && !restart) {
+      proc.driver.restore(this.membersOf(group));
+      proc.driver.start();
+      return;
+    }
     proc.driver.start();
     // The seeds of node i's label (without labels: nodes 0 .. seedNodes - 1).
     const {seeds: seedIndices, label} = group;
@@ -887,6 +901,20 @@ export class Simulation {
       }
     }
     if (seeds.length > 0 && slot.proc === proc) void proc.driver.join(seeds);
+  }
+
+  /** Every node of `group`'s label alive at incarnation 1, as a converged start restores them (built once per label). */
+  private membersOf(group: LabelGroup): readonly AliveMessage[] {
+    let members = this.convergedMembers.get(group);
+    if (members === undefined) {
+      members = [];
+      for (const slot of this.slots) {
+        if (this.codecOf[slot.index] === group)
+          members.push(aliveMessage(1, slot.name, slot.addr, NO_META, DEFAULT_VSN));
+      }
+      this.convergedMembers.set(group, members);
+    }
+    return members;
   }
 
   /** One input the Driver hands node `slot`'s core: traced and checked. */

@@ -11,7 +11,7 @@
  * Outgoing ids are allocated by the core (unique per node); incoming ids by the driver.
  */
 import type {Notification} from "./events.ts";
-import type {Address, Message, StreamMessage} from "./messages.ts";
+import type {Address, AliveMessage, Message, StreamMessage} from "./messages.ts";
 import type {Timer} from "./timers.ts";
 
 export type Input =
@@ -40,7 +40,13 @@ export type Input =
    * PingDelegate.AckPayload; serf puts its network coordinate there). Accepted in any status,
    * before `start` too; at most ACK_PAYLOAD_MAX_BYTES. Initially empty.
    */
-  | {readonly type: "setAckPayload"; readonly payload: Uint8Array};
+  | {readonly type: "setAckPayload"; readonly payload: Uint8Array}
+  /**
+   * Start from a known membership (a snapshot, or the simulator's converged start): before
+   * `start` only, each member is taken as alive at its incarnation, as a push-pull would, but
+   * nothing is queued for gossip (the cluster already knows). Notifies memberUp for each.
+   */
+  | {readonly type: "restore"; readonly members: readonly AliveMessage[]};
 
 /** Why an input (or part of one) was ignored. For metrics and debugging, not errors. */
 export type DropReason =

@@ -234,6 +234,10 @@ export class SwimNode {
       this.handleSetAckPayload(input.payload);
       return fx;
     }
+    if (input.type === "restore") {
+      this.handleRestore(input.members);
+      return fx;
+    }
     this.noticeStall(nowMs);
     if (this.statusValue === "idle" && input.type !== "start") {
       if (input.type === "streamRequest") fx.push({type: "streamClose", id: input.id});
@@ -352,6 +356,27 @@ export class SwimNode {
   }
 
   /** Throws InvalidConfigError (the node unchanged) for a payload that is not bytes or too long. */
+  /** Takes known members as alive without gossiping them (before start only). */
+  private handleRestore(members: readonly AliveMessage[]): void {
+    if (this.statusValue !== "idle") throw new InvalidStateError("restore: only before start");
+    const t = this.table;
+    for (const msg of members) {
+      if (msg.node === this.name) continue;
+      if (t.size >= this.config.maxMembers) {
+        this.drop("membersFull", msg.addr, msg.node);
+        continue;
+      }
+      const known = t.slotOf(msg.node);
+      if (known !== NO_SLOT) {
+        if (t.incarnationOf(known) < msg.incarnation) t.setIncarnation(known, msg.incarnation);
+        continue;
+      }
+      const slot = t.add(msg.node, msg.addr, msg.incarnation, msg.meta, msg.vsn, "alive", this.now);
+      this.ring.add(slot, this.random);
+      this.notify({type: "memberUp", member: t.toView(slot)});
+    }
+  }
+
   private handleSetAckPayload(payload: Uint8Array): void {
     validateAckPayload(payload);
     this.ackPayload = payload;

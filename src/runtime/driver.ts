@@ -42,10 +42,12 @@ import {
 } from "../codec/index.ts";
 import {
   type Address,
+  type AliveMessage,
   createRandom,
   type DropReason,
   type Effect,
   type Input,
+  InvalidStateError,
   type LocalMemberInit,
   type Message,
   type Notification,
@@ -414,6 +416,15 @@ export class Driver {
   setAckPayload(payload: Uint8Array): void {
     validateAckPayload(payload);
     this.feed({type: "setAckPayload", payload});
+  }
+
+  /**
+   * Starts from a known membership, before `start`: every member alive at its incarnation,
+   * nothing gossiped (the core's `restore` input). Throws InvalidStateError once started.
+   */
+  restore(members: readonly AliveMessage[]): void {
+    if (this.started) throw new InvalidStateError("restore: only before start");
+    this.feed({type: "restore", members});
   }
 
   /** Queues application data to piggyback on gossip. */
