@@ -83,6 +83,8 @@ const SERVED_REQUESTS_MAX = 1_024;
 const OUTGOING_STREAMS_MAX = 1_024;
 /** Seed addresses remembered for healing. */
 const SEEDS_MAX = 64;
+/** Catch-up push-pulls after a quiet join, at most (waits of 2, 4, 8, 16 probe intervals, each plus up to as much again). */
+const CATCH_UP_ROUNDS = 4;
 /** Failed members remembered for healing (also capped by maxMembers). */
 const FAILED_MEMBERS_MAX = 1_024;
 /** Reaped members remembered so that stale news cannot resurrect them; beyond it the oldest is forgotten. */
@@ -137,6 +139,8 @@ export class SwimNode {
    * A member someone else suspects, to probe once the suspect probe in flight ends
    * (config.suspectProbes): its slot (NO_SLOT: none) and the slot's generation then.
    */
+  /** True while merging the answer to our own join push-pull under config.quietJoin: learned members are not queued. */
+  private quietMerge = false;
   private pendingSuspectProbe = NO_SLOT;
   private pendingSuspectGeneration = 0;
   private probeTickPending = false;
@@ -315,7 +319,7 @@ export class SwimNode {
     for (const seed of seeds) {
       if (!this.seeds.some((s) => sameAddress(s, seed)) && this.seeds.length < SEEDS_MAX) this.seeds.push(seed);
       if (sameAddress(seed, this.table.addrOf(SELF_SLOT))) continue;
-      this.openPushPull(seed, true);
+      this.openPushPull(seed, true, this.config.quietJoin ? 1 : 0);
     }
   }
 
@@ -531,7 +535,24 @@ export class SwimNode {
       this.drop("unexpectedMessage", stream.to, detail);
       return;
     }
-    this.mergeRemoteState(message.states, stream.to);
+    // A joiner's first view comes from a member that already knows it (config.quietJoin): it is
+    // merged without re-gossip. What joined since, catch-up push-pulls with random members bring
+    // (and re-gossip), each after twice the wait of the one before, for as long as each brings a
+    // member we did not know.
+    this.quietMerge = stream.quiet;
+    const before = this.table.size;
+    try {
+      this.mergeRemoteState(message.states, stream.to);
+    } finally {
+      this.quietMerge = false;
+    }
+    if (stream.catchUp > 0 && stream.catchUp <= CATCH_UP_ROUNDS && this.table.size > before) {
+      const base = this.config.probeIntervalMs * (2 << (stream.catchUp - 1));
+      this.setTimer(
+        {type: "catchUp", token: this.loopToken, round: stream.catchUp + 1},
+        base + this.random.nextInt(base),
+      );
+    }
   }
 
   private openStream(to: Address, record: OutgoingStream, message: StreamMessage, timeoutMs: number): number {
@@ -540,10 +561,11 @@ export class SwimNode {
     return id;
   }
 
-  private openPushPull(to: Address, join: boolean): void {
+  /** `catchUp`: 1 for a quiet join, k ≥ 2 for its catch-ups, 0 otherwise (see handleStreamResponse). */
+  private openPushPull(to: Address, join: boolean, catchUp = 0): void {
     this.openStream(
       to,
-      {kind: "pushPull", join, to},
+      {kind: "pushPull", join, to, quiet: catchUp >= 1, catchUp},
       {type: "pushPull", join, states: this.localState(), userState: EMPTY},
       this.config.tcpTimeoutMs,
     );
@@ -639,6 +661,13 @@ export class SwimNode {
         if (timer.token !== this.loopToken || this.statusValue === "left") return;
         this.periodicPushPull();
         return;
+      case "catchUp": {
+        if (timer.token !== this.loopToken || this.statusValue === "left") return;
+        const t = this.table;
+        const [target] = t.sample(1, this.random, (s) => t.stateOf(s) === "alive", []);
+        if (target !== undefined) this.openPushPull(t.addrOf(target), false, timer.round);
+        return;
+      }
       case "reconnect":
         if (timer.token !== this.loopToken || this.statusValue === "left") return;
         this.reconnect();
@@ -892,7 +921,7 @@ export class SwimNode {
         const slot = t.add(msg.node, msg.addr, msg.incarnation, msg.meta, msg.vsn, "alive", this.now);
         this.ring.add(slot, this.random);
         this.failed.forget(msg.node);
-        this.queueMembership(msg.node, this.intern.internAlive(msg));
+        if (!this.quietMerge) this.queueMembership(msg.node, this.intern.internAlive(msg));
         this.notify({type: "memberUp", member: t.toView(slot)});
         return undefined;
       }

@@ -12,7 +12,15 @@ import type {Address} from "./messages.ts";
 /** What an outgoing stream was opened for. */
 export type OutgoingStream =
   | {readonly kind: "ping"; readonly seqNo: number}
-  | {readonly kind: "pushPull"; readonly join: boolean; readonly to: Address};
+  | {
+      readonly kind: "pushPull";
+      readonly join: boolean;
+      readonly to: Address;
+      /** Merge without re-gossiping (config.quietJoin's join push-pull). */
+      readonly quiet: boolean;
+      /** 0: not part of a quiet join; 1: the join; k ≥ 2: its (k − 1)th catch-up. */
+      readonly catchUp: number;
+    };
 
 /** A bounded table of open outgoing streams by id. */
 export class OutgoingStreams {

@@ -21,6 +21,8 @@ export type Timer =
   | {readonly type: "gossip"; readonly token: number}
   /** Start one periodic push-pull. */
   | {readonly type: "pushPull"; readonly token: number}
+  /** One push-pull with a random member a little after a quiet join (config.quietJoin). */
+  | {readonly type: "catchUp"; readonly token: number; readonly round: number}
   /** Healing: re-contact one dead/left member or the seeds. */
   | {readonly type: "reconnect"; readonly token: number}
   /** The leave broadcast had its chance to spread; finish leaving. */

@@ -18,6 +18,7 @@ import {
   type SuspectMessage,
   type SwimConfig,
   SwimNode,
+  type Timer,
   type Vsn,
 } from "../../src/core/index.ts";
 
@@ -119,4 +120,24 @@ export function pushState(
 /** A timer input. */
 export function timerInput(timer: Extract<Input, {type: "timer"}>["timer"]): Input {
   return {type: "timer", timer};
+}
+
+/**
+ * A tiny timer loop: every setTimer in `effects` (taken as set at `nowMs`) and in what firing them
+ * returns is fired in time order, `steps` firings at most. Returns every effect seen, `effects` first.
+ */
+export function runTimers(node: SwimNode, nowMs: number, effects: readonly Effect[], steps: number): Effect[] {
+  const all: Effect[] = [];
+  const pending: {atMs: number; timer: Timer}[] = [];
+  const take = (now: number, fx: readonly Effect[]) => {
+    all.push(...fx);
+    for (const e of fx) if (e.type === "setTimer") pending.push({atMs: now + e.delayMs, timer: e.timer});
+  };
+  take(nowMs, effects);
+  for (let k = 0; k < steps && pending.length > 0; k++) {
+    pending.sort((a, b) => a.atMs - b.atMs);
+    const next = pending.shift() as {atMs: number; timer: Timer};
+    take(next.atMs, node.handle(next.atMs, timerInput(next.timer)));
+  }
+  return all;
 }

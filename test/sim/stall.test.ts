@@ -19,20 +19,22 @@ describe("stall fault", () => {
     const lines: string[] = [];
     const sim = createSimulation({nodes: 8, seed: 21, trace: (l) => lines.push(l)});
     sim.runForMs(10_000);
-    sim.stall("n3", 2_500);
+    // Long enough that some member's probe (a packet) reaches n3 during the stall: 7 probers,
+    // one probe each per second, spread over 7 targets.
+    sim.stall("n3", 4_000);
     expect(sim.isStalled("n3")).toBe(true);
-    sim.runForMs(4_000);
+    sim.runForMs(5_000);
     expect(sim.isStalled("n3")).toBe(false);
     const inputs = lines
       .map((l) => /^(\d+) n3 <- (\w+)/.exec(l))
       .filter((m): m is RegExpExecArray => m !== null)
       .map((m) => ({t: Number(m[1]), kind: m[2] as string}));
-    expect(inputs.filter((x) => x.t > 10_000 && x.t < 12_500)).toEqual([]);
-    const atResume = inputs.filter((x) => x.t === 12_500).map((x) => x.kind);
+    expect(inputs.filter((x) => x.t > 10_000 && x.t < 14_000)).toEqual([]);
+    const atResume = inputs.filter((x) => x.t === 14_000).map((x) => x.kind);
     expect(atResume[0]).toBe("timer");
     expect(atResume).toContain("packet");
     expect(atResume.lastIndexOf("timer")).toBeLessThan(atResume.indexOf("packet"));
-    expect(sim.timeline.find((e) => e.kind === "stall")?.endMs).toBe(12_500);
+    expect(sim.timeline.find((e) => e.kind === "stall")?.endMs).toBe(14_000);
   });
 
   it("in the shipped scenario, suspects stalled nodes now and then, never a healthy one, and declares nobody failed", () => {

@@ -61,7 +61,7 @@ function fieldOf(fn: () => unknown): string | undefined {
 
 describe("config rules", () => {
   it("has a documented bound for every numeric field", () => {
-    const booleans = ["disableTcpPings", "suspectProbes", "liveConfirmations"];
+    const booleans = ["disableTcpPings", "suspectProbes", "liveConfirmations", "quietJoin"];
     expect(CONFIG_FIELDS.filter((f) => !booleans.includes(f)).sort()).toEqual(Object.keys(BOUNDS).sort());
   });
 

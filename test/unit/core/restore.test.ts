@@ -3,16 +3,9 @@
  * converged start) holds every member alive, tells its host, and gossips none of them.
  */
 import {describe, expect, it} from "vitest";
-import {
-  createRandom,
-  type Effect,
-  InvalidStateError,
-  lanConfig,
-  SwimNode,
-  type Timer,
-} from "../../../src/core/index.ts";
+import {createRandom, InvalidStateError, lanConfig, SwimNode} from "../../../src/core/index.ts";
 import {findNotified, findSent} from "../../helpers/core-expect.ts";
-import {addrOf, alive, timerInput} from "../../helpers/core-harness.ts";
+import {addrOf, alive, runTimers} from "../../helpers/core-harness.ts";
 
 function idle(): SwimNode {
   return new SwimNode(lanConfig(), {name: "self", addr: addrOf("self")}, {random: createRandom(7)});
@@ -40,19 +33,7 @@ describe("restore", () => {
   it("gossips none of the restored members, but probes them", () => {
     const node = idle();
     node.handle(0, {type: "restore", members: OTHERS.map((m) => alive(m, 1))});
-    // A tiny timer loop: fire the earliest pending timer, 60 times, collecting everything sent.
-    const all: Effect[] = [];
-    const pending: {atMs: number; timer: Timer}[] = [];
-    const run = (now: number, fx: Effect[]) => {
-      all.push(...fx);
-      for (const e of fx) if (e.type === "setTimer") pending.push({atMs: now + e.delayMs, timer: e.timer});
-    };
-    run(0, node.handle(0, {type: "start"}));
-    for (let k = 0; k < 60 && pending.length > 0; k++) {
-      pending.sort((a, b) => a.atMs - b.atMs);
-      const next = pending.shift() as {atMs: number; timer: Timer};
-      run(next.atMs, node.handle(next.atMs, timerInput(next.timer)));
-    }
+    const all = runTimers(node, 0, node.handle(0, {type: "start"}), 60);
     expect(findSent(all, {type: "ping", toAny: true}).length).toBeGreaterThan(0);
     expect(findSent(all, {type: "alive", toAny: true}).length).toBeGreaterThan(0);
     expect(findSent(all, {type: "alive", toAny: true, where: (m) => m.node !== "self"})).toEqual([]);
