@@ -288,7 +288,9 @@ export class Simulation {
     this.keyring = keyring;
     // One memo for all virtual nodes: decoding is a pure function of the bytes, so sharing it
     // changes no result, only how often a repeated gossip part is walked (gossip-memo.ts).
-    this.memo = options.decodeMemo ? new GossipMemo(16_384, this.codec) : null;
+    // Sized to the cluster: every member's alive and push-pull state are live parts at once, and
+    // a memo smaller than them thrashes at 10,000 nodes.
+    this.memo = options.decodeMemo ? new GossipMemo(Math.max(16_384, 8 * options.nodes), this.codec) : null;
     this.world = this.createWorld();
     this.wire = this.createWire();
     const codecFor = (label: string): LabelGroup => {

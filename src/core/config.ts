@@ -64,6 +64,13 @@ export interface SwimConfig {
    * push-pulls) is re-gossiped as memberlist does. LAN false.
    */
   readonly quietJoin: boolean;
+  /**
+   * Percent of a packet's piggyback bytes that queued user broadcasts (serf's events and
+   * queries) may take before membership updates do (Lifeline only). memberlist fills a packet
+   * with membership updates first and gives user broadcasts what is left, so during a join storm
+   * they wait until the storm's queue drains (memberlist#299). 0 keeps memberlist's order. LAN 0.
+   */
+  readonly userGossipSharePct: number;
   /** Time between gossip rounds (only sent when broadcasts are queued). LAN 200. */
   readonly gossipIntervalMs: number;
   /** Members gossiped to per round. LAN 3. */
@@ -111,6 +118,7 @@ export function lanConfig(): SwimConfig {
     lateTimerGraceMs: 0,
     refutedSuspicionMult: 0,
     quietJoin: false,
+    userGossipSharePct: 0,
     gossipIntervalMs: 200,
     gossipNodes: 3,
     gossipToTheDeadMs: 30_000,
@@ -168,7 +176,8 @@ export function localConfig(): SwimConfig {
  * from a timer that fired late because we were stalled ourselves (bench/qos.mjs measures it
  * against lan), and a quiet join: the joiner does not re-gossip the view its seed sent and
  * catches up with a few push-pulls instead (bench/sim-scale.mjs: the join storm of 1,000 nodes
- * agrees in a third of the time with 40 % of the alive messages). Wire-compatible with
+ * agrees in a third of the time with 40 % of the alive messages), and up to 30 % of each packet
+ * for user broadcasts ahead of membership updates. Wire-compatible with
  * memberlist: only local timers, probe order and what is re-gossiped differ.
  */
 export function swiftConfig(): SwimConfig {
@@ -182,6 +191,7 @@ export function swiftConfig(): SwimConfig {
     lateTimerGraceMs: 100,
     refutedSuspicionMult: 4,
     quietJoin: true,
+    userGossipSharePct: 30,
   };
 }
 
@@ -219,6 +229,7 @@ const INT_RULES: Readonly<Record<Exclude<keyof SwimConfig, (typeof BOOLEAN_FIELD
   suspicionConfirmations: {min: 0, max: 100},
   lateTimerGraceMs: {min: 0, max: 60_000},
   refutedSuspicionMult: {min: 0, max: 100},
+  userGossipSharePct: {min: 0, max: 100},
   gossipIntervalMs: {min: 1, max: 3_600_000},
   gossipNodes: {min: 0, max: 64},
   gossipToTheDeadMs: {min: 0, max: 86_400_000},

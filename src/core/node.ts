@@ -1241,9 +1241,11 @@ export class SwimNode {
   }
 
   /**
-   * Sends `primary` to `to` with as many queued broadcasts as fit in maxPacketBytes (membership
-   * updates first, then user messages). With no primary messages, sends only when something was
-   * queued; returns whether a packet was sent.
+   * Sends `primary` to `to` with as many queued broadcasts as fit in maxPacketBytes: membership
+   * updates first, leaving config.userGossipSharePct of the bytes to queued user messages, then
+   * user messages in all that is left (with a share of 0, memberlist's order).
+   * With no primary messages, sends only when something was queued; returns whether a packet
+   * was sent.
    */
   private sendWithPiggyback(to: Address, primary: Message[]): boolean {
     let used = COMPOUND_HEADER_OVERHEAD;
@@ -1254,7 +1256,10 @@ export class SwimNode {
     picked.length = 0;
     if (budget > 0 && (this.membership.size > 0 || this.userBroadcasts.size > 0)) {
       const limit = retransmitLimit(this.config.retransmitMult, this.table.size);
-      const usedByMembership = this.membership.take(budget, maxParts, limit, picked);
+      // Bytes kept from membership updates for queued user messages (one take per queue: a
+      // second take could pick an entry the first one just re-queued, twice in one packet).
+      const reserved = this.userBroadcasts.size > 0 ? Math.floor((budget * this.config.userGossipSharePct) / 100) : 0;
+      const usedByMembership = this.membership.take(budget - reserved, maxParts, limit, picked);
       if (picked.length < maxParts && this.userBroadcasts.size > 0) {
         this.userBroadcasts.take(budget - usedByMembership, maxParts - picked.length, limit, picked);
       }

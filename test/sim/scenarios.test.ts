@@ -7,6 +7,27 @@ const DIR = join(import.meta.dirname, "../../sim/scenarios");
 
 /** Every shipped scenario at a small size, with what it must show besides its own expectations. */
 const CASES: Record<string, {nodes: number; check: (r: SimReport) => void}> = {
+  "scale-crash-partition": {
+    nodes: 100,
+    check: (r) => {
+      // Converged from t = 0: agreement before the first sample.
+      expect(r.convergence.bootstrapMs).toBe(0);
+      expect(r.detection.crashes).toBe(1);
+      expect(r.detection.detectedByAll).toBe(1);
+      const partition = r.timeline.find((t) => t.kind === "partition");
+      expect(partition?.atMs).toBe(150_000);
+      expect(r.convergence.afterHeal[0]?.agreedMs).not.toBeNull();
+    },
+  },
+  "user-broadcasts-storm": {
+    nodes: 100,
+    check: (r) => {
+      // 2 s .. 60 s, one every 500 ± 100 ms.
+      expect(r.serf?.events.count).toBeGreaterThan(100);
+      expect(r.serf?.events.duplicates).toBe(0);
+      expect(r.serf?.events.latencyMs.p50).toBeLessThan(2_000);
+    },
+  },
   "crash-one": {
     nodes: 20,
     check: (r) => {

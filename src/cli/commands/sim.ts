@@ -94,6 +94,14 @@ export const SIM_FLAGS: readonly SimFlag[] = [
     help: "nodes join at random times within this window (default 1s)",
   },
   {
+    name: "start",
+    type: "string",
+    value: "HOW",
+    choices: ["join", "converged"],
+    path: "start",
+    help: "join (a join storm through the seeds, default) | converged (every node knows every member at t = 0)",
+  },
+  {
     name: "sample-interval-ms",
     type: "time",
     path: "sampleIntervalMs",

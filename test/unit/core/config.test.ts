@@ -27,6 +27,7 @@ const BOUNDS: Readonly<Record<string, readonly [number, number]>> = {
   suspicionConfirmations: [0, 100],
   lateTimerGraceMs: [0, 60_000],
   refutedSuspicionMult: [0, 100],
+  userGossipSharePct: [0, 100],
   gossipIntervalMs: [1, 3_600_000],
   gossipNodes: [0, 64],
   gossipToTheDeadMs: [0, 86_400_000],
