@@ -141,6 +141,8 @@ export class SwimNode {
    */
   /** True while merging the answer to our own join push-pull under config.quietJoin: learned members are not queued. */
   private quietMerge = false;
+  // BOUNDED: the table's slots (reused by versionedMembers).
+  private readonly versionSlots: number[] = [];
   private pendingSuspectProbe = NO_SLOT;
   private pendingSuspectGeneration = 0;
   private probeTickPending = false;
@@ -578,10 +580,26 @@ export class SwimNode {
     return out;
   }
 
-  /** Our members' names, states and versions, for verifyProtocol. */
-  private versionedMembers(): VersionedMember[] {
+  /**
+   * Our members' names, states and versions, for verifyProtocol: a re-iterable view over the
+   * table in its order that hands out one reused cursor (verifyProtocol reads each member before
+   * it asks for the next), so a push-pull allocates nothing per local member.
+   */
+  private versionedMembers(): Iterable<VersionedMember> {
     const t = this.table;
-    return t.inOrder([]).map((slot) => ({name: t.nameOf(slot), state: t.stateOf(slot), vsn: t.vsnOf(slot)}));
+    this.versionSlots.length = 0;
+    const slots = t.inOrder(this.versionSlots);
+    const cursor = {name: "", state: "alive" as string, vsn: t.vsnOf(SELF_SLOT)};
+    return {
+      *[Symbol.iterator]() {
+        for (const slot of slots) {
+          cursor.name = t.nameOf(slot);
+          cursor.state = t.stateOf(slot);
+          cursor.vsn = t.vsnOf(slot);
+          yield cursor;
+        }
+      },
+    };
   }
 
   /** memberlist's mergeRemoteState: version check, then alive → alive rules, left → left, dead/suspect → suspect. */
