@@ -87,7 +87,7 @@ export async function bundleCli() {
     cwd: ROOT,
     input: {lifeline: join(ROOT, "dist", "src", "cli", "main.js")},
     platform: "node",
-    external: [/^node:/, "debug", "prom-client"],
+    external: [/^node:/, "prom-client"],
     logLevel: "warn",
     onLog(level, log, handler) {
       // main.js imports members.ts statically and through COMMANDS: expected, not a problem.
