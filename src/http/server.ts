@@ -31,7 +31,6 @@ import type {Address} from "../core/index.ts";
 import {DEFAULT_LEADER_KEY} from "../ring/index.ts";
 import {isoTime} from "../runtime/index.ts";
 import type {HttpAgentView} from "./agent-view.ts";
-import {DASHBOARD_HTML} from "./dashboard-page.ts";
 import {asHttpError, HttpError, readJson, sendJson} from "./http-basics.ts";
 import {serfRoute} from "./serf-routes.ts";
 
@@ -251,6 +250,8 @@ async function route(
     case "/ui":
     case "/ui/": {
       allow("GET");
+      // Loaded on the first request: an agent nobody looks at never holds the page (~55 KB of heap).
+      const {DASHBOARD_HTML} = await import("./dashboard-page.ts");
       res.writeHead(200, {
         "content-type": "text/html; charset=utf-8",
         "content-length": Buffer.byteLength(DASHBOARD_HTML),

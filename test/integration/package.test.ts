@@ -42,6 +42,7 @@ describe("the packed package", () => {
     expect(unwanted).toEqual([]);
     expect(files).toContain("dist/src/index.js");
     expect(files).toContain("bin/lifeline");
+    expect(files).toContain("dist/cli/lifeline.js");
   });
 
   it("imports from JavaScript: createAgent starts and stops an agent", () => {

@@ -27,11 +27,17 @@ describe("tuneV8For", () => {
     expect(setFlags).not.toHaveBeenCalled();
   });
 
+  it("sets no-opt, a fixed young generation, size-first heap heuristics and no baseline compiler", () => {
+    expect(ALL).toEqual(["--no-opt", "--semi-space-growth-factor=1", "--optimize-for-size", "--no-sparkplug"]);
+  });
+
   it("leaves a setting node was given on its command line or in NODE_OPTIONS", () => {
-    expect(tuneV8For("agent", {}, ["--opt"])).toEqual(["--semi-space-growth-factor=1"]);
-    expect(tuneV8For("agent", {NODE_OPTIONS: "--max-old-space-size=64 --semi_space_growth_factor=4"}, [])).toEqual([
-      "--no-opt",
-    ]);
-    expect(tuneV8For("agent", {}, ["--no-opt", "--semi-space-growth-factor=2"])).toEqual([]);
+    expect(tuneV8For("agent", {}, ["--opt"])).toEqual(ALL.filter((f) => f !== "--no-opt"));
+    expect(
+      tuneV8For("agent", {NODE_OPTIONS: "--max-old-space-size=64 --semi_space_growth_factor=4 --sparkplug"}, []),
+    ).toEqual(["--no-opt", "--optimize-for-size"]);
+    expect(
+      tuneV8For("agent", {}, ["--no-opt", "--semi-space-growth-factor=2", "--no-optimize-for-size", "--sparkplug"]),
+    ).toEqual([]);
   });
 });
