@@ -18,3 +18,21 @@ describe("bootstrap through one seed", () => {
     expect(agreed).toBe(true);
   });
 });
+
+describe("quiet join (swift's quietJoin) against memberlist's re-gossip of every learned member", () => {
+  it("lets 300 nodes agree sooner, with fewer alive messages, than lan's join storm", () => {
+    const run = (profile: "swift" | "lan") => {
+      const sim = createSimulation({nodes: 300, seed: 11, joinSpreadMs: 1_000, safety: false, profile});
+      sim.runForMs(1_000);
+      expect(
+        sim.runUntil(() => sim.allAgree(), {maxMs: 59_000}),
+        profile,
+      ).toBe(true);
+      return {agreedMs: sim.nowMs, alive: sim.metrics.byType.get("alive")?.messages ?? 0};
+    };
+    const swift = run("swift");
+    const lan = run("lan");
+    expect(swift.agreedMs).toBeLessThan(lan.agreedMs);
+    expect(swift.alive).toBeLessThan(0.7 * lan.alive);
+  });
+});
