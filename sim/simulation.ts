@@ -66,7 +66,7 @@ import {SimSerf, type SimSerfHost} from "./serf-nodes.ts";
 import {TraceHash} from "./trace.ts";
 import {ClusterViews, VIEW_ALIVE, VIEW_DEAD, VIEW_LEFT, VIEW_SUSPECT} from "./views.ts";
 import {VirtualProcess, type VirtualWorld} from "./virtual-process.ts";
-import {type StreamWire, VirtualStream} from "./virtual-stream.ts";
+import {CONNECTION_REFUSED, type StreamWire, VirtualStream} from "./virtual-stream.ts";
 
 /** The metadata of every simulated node. */
 const NO_META = new Uint8Array(0);
@@ -759,7 +759,7 @@ export class Simulation {
         if (j === undefined || to.port !== SIM_PORT) {
           this.metrics.unknownAddress++;
           const end = new VirtualStream(this.wire, proc, to, -1);
-          this.streamEvent(1, K_STREAM_CLOSE, end, undefined, "connection refused");
+          this.streamEvent(1, K_STREAM_CLOSE, end, undefined, CONNECTION_REFUSED);
           return end;
         }
         return new VirtualStream(this.wire, proc, (this.slots[j] as Slot).addr, j);
@@ -1012,7 +1012,7 @@ export class Simulation {
           // Connection refused: the opener learns after the RST travels back.
           this.metrics.toDownNode++;
           const back = this.network.stream(ev.node, opener.owner.index);
-          if (back >= 0) this.streamEvent(back, K_STREAM_CLOSE, opener, undefined, "connection refused");
+          if (back >= 0) this.streamEvent(back, K_STREAM_CLOSE, opener, undefined, CONNECTION_REFUSED);
           return;
         }
         if (this.parkOrDelay(slot, ev)) return;

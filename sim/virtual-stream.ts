@@ -26,6 +26,9 @@ export interface StreamWire {
 
 type StreamHandlers = Parameters<DriverStream["setHandlers"]>[0];
 
+/** The close reason of a stream whose target is down or unknown (the RST came back). */
+export const CONNECTION_REFUSED = "connection refused";
+
 /** One end of a virtual connection. */
 export class VirtualStream implements DriverStream {
   readonly remote: Address;
@@ -78,6 +81,14 @@ export class VirtualStream implements DriverStream {
 
   /** The peer closed or the connection failed. */
   closedByPeer(reason: string | undefined): void {
-    if (!this.closed) this.handlers?.onClose(reason === undefined ? undefined : new Error(reason));
+    if (this.closed) return;
+    if (reason === undefined) {
+      this.handlers?.onClose(undefined);
+      return;
+    }
+    // A refusal carries Node's code, as a real socket's connect error does (the Driver reads it).
+    const error: NodeJS.ErrnoException = new Error(reason);
+    if (reason === CONNECTION_REFUSED) error.code = "ECONNREFUSED";
+    this.handlers?.onClose(error);
   }
 }

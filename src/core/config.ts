@@ -45,6 +45,14 @@ export interface SwimConfig {
    */
   readonly liveConfirmations: boolean;
   /**
+   * A probe whose TCP fallback ping is refused — the target's host answered that nothing listens
+   * at the member's address, so its process is gone — fails at once instead of waiting out the
+   * probe interval for indirect acks (Lifeline only). Loss, a paused or a slow process never
+   * refuse a connection, so only a real crash is suspected sooner; the refusal proves our own
+   * link works, so it does not count against our local health. LAN false.
+   */
+  readonly refusedProbeFails: boolean;
+  /**
    * A suspicion timeout or probe deadline that fires more than this late means our own process
    * was stalled (a GC pause, a blocked event loop): what queued up meanwhile — the refutation,
    * the ack — has not been read yet, so the verdict waits this long once more (Lifeline only).
@@ -115,6 +123,7 @@ export function lanConfig(): SwimConfig {
     suspicionConfirmations: 2,
     suspectProbes: false,
     liveConfirmations: false,
+    refusedProbeFails: false,
     lateTimerGraceMs: 0,
     refutedSuspicionMult: 0,
     quietJoin: false,
@@ -170,7 +179,8 @@ export function localConfig(): SwimConfig {
 /**
  * Lifeline's LAN profile: memberlist's LAN timing with a shorter minimum suspicion that takes more
  * independent confirmations to reach (never more than the live members can send), members that
- * probe a suspect as soon as they hear of it, LAN's
+ * probe a suspect as soon as they hear of it, a probe that fails at once when the target's host
+ * refuses its TCP ping (the process is gone), LAN's
  * patience again for a member that has just refuted a suspicion (slow, not dead: it hears of its
  * next suspicion but gets no suspect probe), and no verdict
  * from a timer that fired late because we were stalled ourselves (bench/qos.mjs measures it
@@ -188,6 +198,7 @@ export function swiftConfig(): SwimConfig {
     suspicionConfirmations: 3,
     suspectProbes: true,
     liveConfirmations: true,
+    refusedProbeFails: true,
     lateTimerGraceMs: 100,
     refutedSuspicionMult: 4,
     quietJoin: true,
@@ -217,7 +228,13 @@ interface IntRule {
 }
 
 /** The fields that are booleans; every other field is an integer with a rule below. */
-const BOOLEAN_FIELDS = ["disableTcpPings", "suspectProbes", "liveConfirmations", "quietJoin"] as const;
+const BOOLEAN_FIELDS = [
+  "disableTcpPings",
+  "suspectProbes",
+  "liveConfirmations",
+  "refusedProbeFails",
+  "quietJoin",
+] as const;
 
 const INT_RULES: Readonly<Record<Exclude<keyof SwimConfig, (typeof BOOLEAN_FIELDS)[number]>, IntRule>> = {
   probeIntervalMs: {min: 1, max: 3_600_000},

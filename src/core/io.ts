@@ -25,8 +25,11 @@ export type Input =
   | {readonly type: "streamRequest"; readonly id: number; readonly from: Address; readonly message: StreamMessage}
   /** The reply to a stream we opened. */
   | {readonly type: "streamResponse"; readonly id: number; readonly message: StreamMessage}
-  /** A stream we opened failed (connect error, timeout, bad bytes, remote err). */
-  | {readonly type: "streamFailed"; readonly id: number; readonly reason: string}
+  /**
+   * A stream we opened failed (connect error, timeout, bad bytes, remote err). `refused`: the
+   * connection was refused (the remote host answered that nothing listens there).
+   */
+  | {readonly type: "streamFailed"; readonly id: number; readonly reason: string; readonly refused?: boolean}
   /** A timer we set has fired. */
   | {readonly type: "timer"; readonly timer: Timer}
   /** Leave gracefully: gossip our own leave, then notify `left`. */

@@ -11,6 +11,7 @@
  *              still running starts the next one as soon as it resolves (Go ticker semantics)
  *              ping ─ probeTimeoutMs ─▶ indirectPing × indirectChecks (+ TCP ping)
  *                   ─ probeIntervalMs × (awareness + 1) ─▶ suspect the target
+ *                     (at once when the TCP ping is refused, with config.refusedProbeFails)
  *   gossip     every gossipIntervalMs while broadcasts are queued (disarmed when the queue is empty)
  *   pushPull   every pushPullScaleMs(pushPullIntervalMs, n) with one random alive member
  *   reconnect  every reconnectIntervalMs with one remembered failed member, and the seeds when alone
@@ -267,9 +268,12 @@ export class SwimNode {
       case "streamResponse":
         this.handleStreamResponse(input.id, input.message);
         break;
-      case "streamFailed":
-        if (this.streams.take(input.id) === undefined) this.drop("unknownStream", undefined, input.reason);
+      case "streamFailed": {
+        const stream = this.streams.take(input.id);
+        if (stream === undefined) this.drop("unknownStream", undefined, input.reason);
+        else if (stream.kind === "ping" && input.refused === true) this.onPingRefused(stream.seqNo, input.id);
         break;
+      }
       case "timer":
         this.handleTimer(input.timer);
         break;
@@ -847,11 +851,28 @@ export class SwimNode {
       this.setTimer({type: "probeDeadline", seqNo}, wait);
       return;
     }
+    // Lifeguard: missing nacks mean our own links are fine and the target is at fault — or not.
+    this.failProbe(probe, probe.expectedNacks > 0 ? Math.max(0, probe.expectedNacks - probe.nacks) : 1);
+  }
+
+  /**
+   * The TCP fallback ping of probe `seqNo` was refused (config.refusedProbeFails): the target's
+   * host says nothing listens at its address, which no loss, pause or slowness produces, so the
+   * probe fails now rather than at its deadline. The refusal came back, so our own link works:
+   * no local-health penalty.
+   */
+  private onPingRefused(seqNo: number, streamId: number): void {
+    if (!this.config.refusedProbeFails) return;
+    const probe = this.probeOf(seqNo);
+    if (probe === undefined || probe.tcpStreamId !== streamId) return;
+    this.failProbe(probe, 0);
+  }
+
+  /** Ends `probe` as failed: local health moves by `awarenessDelta`, and we suspect the target. */
+  private failProbe(probe: ActiveProbe, awarenessDelta: number): void {
     this.endProbe(probe);
     this.counters.probeFailures++;
-    // Lifeguard: missing nacks mean our own links are fine and the target is at fault — or not.
-    const delta = probe.expectedNacks > 0 ? Math.max(0, probe.expectedNacks - probe.nacks) : 1;
-    this.awareness.applyDelta(delta);
+    this.awareness.applyDelta(awarenessDelta);
     this.onSuspect({type: "suspect", incarnation: probe.incarnation, node: probe.targetIdentity.name, from: this.name});
     this.afterProbe(probe);
   }

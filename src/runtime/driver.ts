@@ -89,6 +89,17 @@ function protocolLog(kind: Message["type"]): createDebug.Debugger {
 /** Bytes AES-GCM encryption adds to a datagram (the codec's constant, re-exported for the driver's users). */
 export {ENCRYPTION_OVERHEAD} from "../codec/index.ts";
 
+/**
+ * Whether a stream's error is a refused connection (ECONNREFUSED: the remote host answered that
+ * nothing listens at that port), on the error itself or on its cause (the transport wraps it).
+ */
+function connectionRefused(error: Error | undefined): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if ((e as NodeJS.ErrnoException).code === "ECONNREFUSED") return true;
+  }
+  return false;
+}
+
 /** What the driver needs from a stream (the transport's StreamConnection satisfies it). */
 export interface DriverStream {
   readonly remote: Address;
@@ -731,7 +742,7 @@ export class Driver {
         this.mergeUserState(message, to);
       },
       onClose: (error) => {
-        if (!entry.done) this.failStream(id, error ? error.message : "closed before a reply");
+        if (!entry.done) this.failStream(id, error ? error.message : "closed before a reply", connectionRefused(error));
       },
     });
   }
@@ -757,7 +768,7 @@ export class Driver {
     }
   }
 
-  private failStream(id: number, reason: string): void {
+  private failStream(id: number, reason: string, refused = false): void {
     const entry = this.outgoing.get(id);
     if (!entry || entry.done) return;
     entry.done = true;
@@ -766,7 +777,7 @@ export class Driver {
     this.stats.streamFailures++;
     logStream("outgoing stream %d to %s:%d failed: %s", id, entry.stream.remote.host, entry.stream.remote.port, reason);
     this.completeJoinStream(id, reason);
-    this.feed({type: "streamFailed", id, reason});
+    this.feed(refused ? {type: "streamFailed", id, reason, refused} : {type: "streamFailed", id, reason});
   }
 
   // ---- timers -------------------------------------------------------------------------------

@@ -17,7 +17,8 @@
  *   dissemination(N)  = G(N) × (T + L)
  *   completeness(N)   = (2(N − 1) − 1) × P    a live observer's own round-robin reaches the crashed
  *                                              member within 2(N−1)−1 probe periods (SWIM §4.3)
- *                     + A × P                 that probe's deadline at the worst local health
+ *                     + A × P                 that probe's deadline at the worst local health (a
+ *                                              refused TCP ping, refusedProbeFails, ends it sooner)
  *                     + Smax(N)               the suspicion timer with no confirmation at all
  *                     + dissemination(N)      the dead message reaching observers that were slower
  *                     + 2 × lateTimerGraceMs  a verdict deferred once by a late probe deadline and

@@ -62,7 +62,7 @@ function fieldOf(fn: () => unknown): string | undefined {
 
 describe("config rules", () => {
   it("has a documented bound for every numeric field", () => {
-    const booleans = ["disableTcpPings", "suspectProbes", "liveConfirmations", "quietJoin"];
+    const booleans = ["disableTcpPings", "suspectProbes", "liveConfirmations", "refusedProbeFails", "quietJoin"];
     expect(CONFIG_FIELDS.filter((f) => !booleans.includes(f)).sort()).toEqual(Object.keys(BOUNDS).sort());
   });
 
@@ -86,10 +86,11 @@ describe("config rules", () => {
     expect(fieldOf(() => resolveConfig({probeIntervalMs: 500, probeTimeoutMs: 500}))).toBe("probeTimeoutMs");
   });
 
-  it("refuses a non-boolean disableTcpPings, suspectProbes or liveConfirmations and an unknown field, naming them", () => {
+  it("refuses a non-boolean disableTcpPings, suspectProbes, liveConfirmations or refusedProbeFails and an unknown field, naming them", () => {
     expect(fieldOf(() => resolveConfig({disableTcpPings: "yes"} as never))).toBe("disableTcpPings");
     expect(fieldOf(() => resolveConfig({suspectProbes: 1} as never))).toBe("suspectProbes");
     expect(fieldOf(() => resolveConfig({liveConfirmations: "on"} as never))).toBe("liveConfirmations");
+    expect(fieldOf(() => resolveConfig({refusedProbeFails: 1} as never))).toBe("refusedProbeFails");
     expect(fieldOf(() => resolveConfig({probeIntervalMS: 10} as never))).toBe("probeIntervalMS");
   });
 

@@ -2,7 +2,8 @@
  * The local mechanisms of the swift profile, each on its own over lan's timing: a member that
  * hears someone else's suspicion probes the suspect at once (beside the round-robin probe, never
  * delaying it), and a verdict from a timer that fired late because we were stalled waits for what
- * queued up meanwhile; a member that refuted lately waits longer and gets no suspect probe. With
+ * queued up meanwhile; a member that refuted lately waits longer and gets no suspect probe; a
+ * probe whose TCP ping is refused (the process is gone) fails at once. With
  * the flags off (lan), nothing of this happens.
  */
 import {describe, expect, it} from "vitest";
@@ -13,6 +14,7 @@ import {
   expectTimer,
   findNotified,
   findSent,
+  findStreams,
   findTimers,
   rejectNotified,
 } from "../../helpers/core-expect.ts";
@@ -179,6 +181,43 @@ describe("the swift profile", () => {
       "maxPacketBytes",
     ] as const)
       expect(swift[field], field).toBe(lan[field]);
+  });
+});
+
+describe("refused probes", () => {
+  /** A round-robin probe that found no direct ack: the TCP fallback ping is open. */
+  const probeToFallback = (config: {refusedProbeFails?: boolean}) => {
+    const {node, startEffects} = createTestNodeWithEffects({members: MEMBERS, config});
+    const tick = node.handle(1000, timerInput(expectTimer(startEffects, "probe")));
+    const [ping] = findSent(tick, {toAny: true, type: "ping"});
+    const target = ping?.message.node as string;
+    const timeout = node.handle(1500, timerInput(expectTimer(tick, "probeTimeout", 500)));
+    const [stream] = findStreams(timeout, "ping", target);
+    expect(stream).toBeDefined();
+    return {node, target, timeout, streamId: stream?.id as number};
+  };
+
+  it("fail at once when the target's host refuses the TCP ping, with no local-health penalty", () => {
+    const {node, target, streamId} = probeToFallback({refusedProbeFails: true});
+    const fx = node.handle(1504, {type: "streamFailed", id: streamId, reason: "connection refused", refused: true});
+    expectNotified(fx, "memberSuspect", target);
+    expect(node.stats.probeFailures).toBe(1);
+    expect(node.awarenessScore).toBe(0);
+  });
+
+  it("wait for the deadline when the TCP ping fails otherwise (a timeout, a reset), and with lan's timing", () => {
+    for (const [config, refused] of [
+      [{refusedProbeFails: true}, false],
+      [{refusedProbeFails: false}, true],
+    ] as const) {
+      const {node, target, timeout, streamId} = probeToFallback(config);
+      const fx = node.handle(1504, {type: "streamFailed", id: streamId, reason: "timeout", refused});
+      rejectNotified(fx, "memberSuspect", target);
+      const deadline = node.handle(2000, timerInput(expectTimer(timeout, "probeDeadline")));
+      expectNotified(deadline, "memberSuspect", target);
+      // No nack came back from the helpers: our own links may be at fault (Lifeguard).
+      expect(node.awarenessScore).toBeGreaterThan(0);
+    }
   });
 });
 

@@ -174,6 +174,33 @@ describe("Driver", () => {
     await expect(joined).resolves.toMatchObject({attempted: 2, answered: 1, errors: ["ECONNREFUSED"]});
   });
 
+  it("marks a stream whose connection was refused (ECONNREFUSED on the error or its cause) as refused", () => {
+    const {core, transport, driver} = setup((input): Effect[] =>
+      input.type === "join"
+        ? input.seeds.map((to, i) => ({
+            type: "sendStream",
+            id: i + 1,
+            to,
+            message: {type: "ping", seqNo: i + 1, node: ""},
+            timeoutMs: 1_000,
+          }))
+        : [],
+    );
+    driver.start();
+    void driver.join([PEER, {host: "127.0.0.1", port: 7002}]);
+    const [first, second] = transport.dialled;
+    const refused: NodeJS.ErrnoException = new Error("connect ECONNREFUSED 127.0.0.1:7001");
+    refused.code = "ECONNREFUSED";
+    first?.handlers?.onClose(new Error("connect: ECONNREFUSED", {cause: refused}));
+    const reset: NodeJS.ErrnoException = new Error("read ECONNRESET");
+    reset.code = "ECONNRESET";
+    second?.handlers?.onClose(reset);
+    expect(core.of("streamFailed")).toEqual([
+      {type: "streamFailed", id: 1, reason: "connect: ECONNREFUSED", refused: true},
+      {type: "streamFailed", id: 2, reason: "read ECONNRESET"},
+    ]);
+  });
+
   it("fails an outgoing stream that gets no reply within its timeoutMs", async () => {
     const {core, transport, driver} = setup((input): Effect[] =>
       input.type === "join"
