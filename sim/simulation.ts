@@ -882,12 +882,11 @@ export class Simulation {
     this.hash.record(23, i, slot.gen);
     this.trace?.(`${this.nowMs} ${slot.name} boot gen=${slot.gen}`);
     this.serf?.boot(i, slot.name, slot.gen);
-    if (this.options.start === "converged" && !restart) {
-      proc.driver.restore(this.membersOf(group));
-      proc.driver.start();
-      return;
-    }
+    // A converged start's first boot knows everyone and joins nobody.
+    const converged = this.options.start === "converged" && !restart;
+    if (converged) proc.driver.restore(this.membersOf(group));
     proc.driver.start();
+    if (converged) return;
     // The seeds of node i's label (without labels: nodes 0 .. seedNodes - 1).
     const {seeds: seedIndices, label} = group;
     const seeds: Address[] = [];

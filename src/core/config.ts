@@ -68,8 +68,10 @@ export interface SwimConfig {
   /**
    * A joining node does not re-gossip the members it learns from its join push-pull (Lifeline
    * only): the member that answered already knows them, and without it every joiner re-sends the
-   * whole cluster, n² messages in a join storm. What it learns later (by gossip, by later
-   * push-pulls) is re-gossiped as memberlist does. LAN false.
+   * whole cluster, n² messages in a join storm. It catches up with up to four push-pulls to
+   * random members (2, 4, 8, 16 probe intervals later, while each brings news), merged quietly
+   * too; what it learns by gossip, periodic push-pulls or healing is re-gossiped as memberlist
+   * does. LAN false.
    */
   readonly quietJoin: boolean;
   /**

@@ -136,14 +136,14 @@ export class SwimNode {
   /** Core time of the last input, and until when we are catching up on a stall (config.lateTimerGraceMs). */
   private lastInputMs = 0;
   private catchUpUntilMs = Number.NEGATIVE_INFINITY;
+  /** True while merging a quiet join's push-pull (config.quietJoin): learned members are not queued. */
+  private quietMerge = false;
+  // BOUNDED: the table's slots (reused by versionedMembers).
+  private readonly versionSlots: number[] = [];
   /**
    * A member someone else suspects, to probe once the suspect probe in flight ends
    * (config.suspectProbes): its slot (NO_SLOT: none) and the slot's generation then.
    */
-  /** True while merging the answer to our own join push-pull under config.quietJoin: learned members are not queued. */
-  private quietMerge = false;
-  // BOUNDED: the table's slots (reused by versionedMembers).
-  private readonly versionSlots: number[] = [];
   private pendingSuspectProbe = NO_SLOT;
   private pendingSuspectGeneration = 0;
   private probeTickPending = false;
@@ -365,7 +365,6 @@ export class SwimNode {
     this.armGossip();
   }
 
-  /** Throws InvalidConfigError (the node unchanged) for a payload that is not bytes or too long. */
   /** Takes known members as alive without gossiping them (before start only). */
   private handleRestore(members: readonly AliveMessage[]): void {
     if (this.statusValue !== "idle") throw new InvalidStateError("restore: only before start");
@@ -387,6 +386,7 @@ export class SwimNode {
     }
   }
 
+  /** Throws InvalidConfigError (the node unchanged) for a payload that is not bytes or too long. */
   private handleSetAckPayload(payload: Uint8Array): void {
     validateAckPayload(payload);
     this.ackPayload = payload;
@@ -543,9 +543,9 @@ export class SwimNode {
     }
     // A joiner's first view comes from a member that already knows it (config.quietJoin): it is
     // merged without re-gossip. What joined since, catch-up push-pulls with random members bring
-    // (and re-gossip), each after twice the wait of the one before, for as long as each brings a
-    // member we did not know.
-    this.quietMerge = stream.quiet;
+    // (merged quietly too: the cluster has it), each after twice the wait of the one before, for
+    // as long as each brings a member we did not know.
+    this.quietMerge = stream.catchUp > 0;
     const before = this.table.size;
     try {
       this.mergeRemoteState(message.states, stream.to);
@@ -571,7 +571,7 @@ export class SwimNode {
   private openPushPull(to: Address, join: boolean, catchUp = 0): void {
     this.openStream(
       to,
-      {kind: "pushPull", join, to, quiet: catchUp >= 1, catchUp},
+      {kind: "pushPull", join, to, catchUp},
       {type: "pushPull", join, states: this.localState(), userState: EMPTY},
       this.config.tcpTimeoutMs,
     );
@@ -683,13 +683,10 @@ export class SwimNode {
         if (timer.token !== this.loopToken || this.statusValue === "left") return;
         this.periodicPushPull();
         return;
-      case "catchUp": {
+      case "catchUp":
         if (timer.token !== this.loopToken || this.statusValue === "left") return;
-        const t = this.table;
-        const [target] = t.sample(1, this.random, (s) => t.stateOf(s) === "alive", []);
-        if (target !== undefined) this.openPushPull(t.addrOf(target), false, timer.round);
+        this.pushPullWithRandomMember(timer.round);
         return;
-      }
       case "reconnect":
         if (timer.token !== this.loopToken || this.statusValue === "left") return;
         this.reconnect();
@@ -1321,11 +1318,16 @@ export class SwimNode {
 
   // ---------------------------------------------------------------- push-pull and healing
 
-  private periodicPushPull(): void {
-    const c = this.config;
+  /** One push-pull (join = false) with a random alive member, if there is one. */
+  private pushPullWithRandomMember(catchUp = 0): void {
     const t = this.table;
     const [target] = t.sample(1, this.random, (s) => t.stateOf(s) === "alive", []);
-    if (target !== undefined) this.openPushPull(t.addrOf(target), false);
+    if (target !== undefined) this.openPushPull(t.addrOf(target), false, catchUp);
+  }
+
+  private periodicPushPull(): void {
+    const c = this.config;
+    this.pushPullWithRandomMember();
     this.setTimer({type: "pushPull", token: this.loopToken}, pushPullScaleMs(c.pushPullIntervalMs, this.table.size));
   }
 

@@ -16,9 +16,7 @@ export type OutgoingStream =
       readonly kind: "pushPull";
       readonly join: boolean;
       readonly to: Address;
-      /** Merge without re-gossiping (config.quietJoin's join push-pull). */
-      readonly quiet: boolean;
-      /** 0: not part of a quiet join; 1: the join; k ≥ 2: its (k − 1)th catch-up. */
+      /** 0: not part of a quiet join; 1: the join; k ≥ 2: its (k − 1)th catch-up. Merged without re-gossip when > 0. */
       readonly catchUp: number;
     };
 
