@@ -62,7 +62,14 @@ function fieldOf(fn: () => unknown): string | undefined {
 
 describe("config rules", () => {
   it("has a documented bound for every numeric field", () => {
-    const booleans = ["disableTcpPings", "suspectProbes", "liveConfirmations", "refusedProbeFails", "quietJoin"];
+    const booleans = [
+      "disableTcpPings",
+      "suspectProbes",
+      "liveConfirmations",
+      "refusedProbeFails",
+      "quietJoin",
+      "echoRetires",
+    ];
     expect(CONFIG_FIELDS.filter((f) => !booleans.includes(f)).sort()).toEqual(Object.keys(BOUNDS).sort());
   });
 
