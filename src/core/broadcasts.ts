@@ -147,28 +147,6 @@ export class BroadcastQueue {
     return used;
   }
 
-  /**
-   * Counts a copy of the queued entry under `key` that we heard from another member as one of
-   * its transmits, when `sameUpdate` says the copy is that entry's update: an update that reaches
-   * us again is already spreading without our help (the feedback counter of Demers et al.'s rumor
-   * mongering). At `limit` transmits the entry leaves the queue. Returns whether it counted.
-   */
-  echo(key: string, sameUpdate: (queued: Message) => boolean, limit: number): boolean {
-    const e = this.byKey.get(key);
-    if (e === undefined || !sameUpdate(e.message)) return false;
-    this.removeFromTier(e);
-    e.transmits++;
-    if (e.transmits >= limit) {
-      e.queued = false;
-      this.count--;
-      this.uncountSize(e.size);
-      this.byKey.delete(key);
-    } else {
-      this.pushHead(e.transmits, e, false);
-    }
-    return true;
-  }
-
   /** Drops every entry. */
   clear(): void {
     this.tiers.length = 0;

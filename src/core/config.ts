@@ -81,13 +81,6 @@ export interface SwimConfig {
    * they wait until the storm's queue drains (memberlist#299). 0 keeps memberlist's order. LAN 0.
    */
   readonly userGossipSharePct: number;
-  /**
-   * Gossip that repeats an alive or dead we have queued (same member, incarnation and kind)
-   * counts as one of its transmits (Lifeline only): an update that reaches us again is already
-   * spreading without us, so it leaves our queue sooner (the feedback counter of rumor mongering,
-   * Demers et al. 1987). In a join storm most of the alive flood is such echoes. LAN false.
-   */
-  readonly echoRetires: boolean;
   /** Time between gossip rounds (only sent when broadcasts are queued). LAN 200. */
   readonly gossipIntervalMs: number;
   /** Members gossiped to per round. LAN 3. */
@@ -137,7 +130,6 @@ export function lanConfig(): SwimConfig {
     refutedSuspicionMult: 0,
     quietJoin: false,
     userGossipSharePct: 0,
-    echoRetires: false,
     gossipIntervalMs: 200,
     gossipNodes: 3,
     gossipToTheDeadMs: 30_000,
@@ -213,7 +205,6 @@ export function swiftConfig(): SwimConfig {
     refutedSuspicionMult: 4,
     quietJoin: true,
     userGossipSharePct: 30,
-    echoRetires: true,
   };
 }
 
@@ -245,7 +236,6 @@ const BOOLEAN_FIELDS = [
   "liveConfirmations",
   "refusedProbeFails",
   "quietJoin",
-  "echoRetires",
 ] as const;
 
 const INT_RULES: Readonly<Record<Exclude<keyof SwimConfig, (typeof BOOLEAN_FIELDS)[number]>, IntRule>> = {

@@ -94,13 +94,6 @@ const TOMBSTONES_MAX = 1_024;
 /** User broadcasts queued; beyond it the most-transmitted one is evicted. */
 const USER_BROADCASTS_MAX = 1_024;
 
-/** Whether queued update `q` says what gossip `m` says: same kind and incarnation (an alive: same address; a dead: same leave-or-death). */
-function sameUpdate(q: Message, m: AliveMessage | DeadMessage): boolean {
-  if (q.type !== m.type || q.incarnation !== m.incarnation) return false;
-  if (m.type === "alive") return sameAddress((q as AliveMessage).addr, m.addr);
-  return ((q as DeadMessage).from === q.node) === (m.from === m.node);
-}
-
 /** oldNews()'s answer when the message is not plain old news. */
 const NOT_OLD_NEWS = Symbol("not old news");
 
@@ -423,7 +416,6 @@ export class SwimNode {
           this.handleNack(from, m.seqNo);
           break;
         case "alive":
-          if (this.config.echoRetires) this.countEcho(m);
           this.report(this.onAlive(m), from);
           break;
         case "suspect":
@@ -431,7 +423,6 @@ export class SwimNode {
           if (m.node === this.name) this.answerAccusation(from);
           break;
         case "dead":
-          if (this.config.echoRetires) this.countEcho(m);
           this.report(this.onDead(m), from);
           if (m.node === this.name) this.answerAccusation(from);
           break;
@@ -1242,15 +1233,6 @@ export class SwimNode {
   }
 
   // ---------------------------------------------------------------- dissemination
-
-  /**
-   * config.echoRetires: gossip that repeats the update we have queued for its member (same kind,
-   * incarnation and, for an alive, address) counts as one of that update's transmits.
-   */
-  private countEcho(m: AliveMessage | DeadMessage): void {
-    const limit = retransmitLimit(this.config.retransmitMult, this.table.size);
-    this.membership.echo(m.node, (q) => sameUpdate(q, m), limit);
-  }
 
   private queueMembership(key: string, message: Message): QueuedBroadcast {
     const item = this.membership.enqueue(key, message, this.sizeOf(message));

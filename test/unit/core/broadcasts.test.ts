@@ -148,28 +148,3 @@ describe("BroadcastQueue", () => {
     expect(takeAll(q, 6000, 64, 2)).toEqual([4]);
   });
 });
-
-describe("BroadcastQueue.echo", () => {
-  it("counts a heard copy as a transmit and retires the entry at the limit", () => {
-    const q = new BroadcastQueue(100);
-    const {message, size} = user(1);
-    const entry = q.enqueue("a", message, size);
-    expect(q.echo("a", () => true, 3)).toBe(true);
-    expect(entry.transmits).toBe(1);
-    expect(takeAll(q, 1000, 10, 3)).toEqual([1]);
-    expect(q.echo("a", () => true, 3)).toBe(true);
-    expect(entry.queued).toBe(false);
-    expect(q.size).toBe(0);
-    expect(q.get("a")).toBeUndefined();
-  });
-
-  it("ignores a copy of another update and an unknown key", () => {
-    const q = new BroadcastQueue(100);
-    const {message, size} = user(1);
-    const entry = q.enqueue("a", message, size);
-    expect(q.echo("a", () => false, 3)).toBe(false);
-    expect(q.echo("b", () => true, 3)).toBe(false);
-    expect(entry.transmits).toBe(0);
-    expect(takeAll(q, 1000, 10, 3)).toEqual([1]);
-  });
-});

@@ -62,14 +62,7 @@ function fieldOf(fn: () => unknown): string | undefined {
 
 describe("config rules", () => {
   it("has a documented bound for every numeric field", () => {
-    const booleans = [
-      "disableTcpPings",
-      "suspectProbes",
-      "liveConfirmations",
-      "refusedProbeFails",
-      "quietJoin",
-      "echoRetires",
-    ];
+    const booleans = ["disableTcpPings", "suspectProbes", "liveConfirmations", "refusedProbeFails", "quietJoin"];
     expect(CONFIG_FIELDS.filter((f) => !booleans.includes(f)).sort()).toEqual(Object.keys(BOUNDS).sort());
   });
 
