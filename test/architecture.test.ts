@@ -65,7 +65,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
  */
 const MAY_USE: Readonly<Record<string, readonly string[]>> = {
   core: [],
-  codec: ["node:crypto"],
+  codec: ["node:crypto", "node:module"],
   coordinate: [],
   transport: ["node:*", "debug"],
   runtime: ["node:*", "debug"],

@@ -9,7 +9,6 @@
  *   leave() ─▶ core gossips dead(self, from self) ─▶ "left"      stop() ─▶ sockets closed
  *   core pingComplete ─▶ coordinates.ts (serf's Vivaldi) ─▶ our next acks carry our new coordinate
  */
-import {randomInt} from "node:crypto";
 import {EventEmitter} from "node:events";
 import createDebug from "debug";
 import type {Registry} from "prom-client";
@@ -34,6 +33,7 @@ import {
   Driver,
   type DriverStats,
   type DriverTransport,
+  randomSeed,
   type TimerHost,
 } from "../runtime/index.ts";
 import type {KeyOperationResult, QueryOptions, QueryResult, SerfStats, UserEvent} from "../serf/index.ts";
@@ -121,7 +121,7 @@ export class Agent extends EventEmitter<AgentEvents> {
           self: this.config.name,
           maxEntries: this.config.swim.maxMembers,
           // Only the direction between coincident coordinates is drawn: any per-node seed will do.
-          random: seededRandom(this.config.seed ?? randomInt(0, 2 ** 32 - 1)),
+          random: seededRandom(this.config.seed ?? randomSeed()),
           isMember: (name) => this.driver !== undefined && this.node.member(name) !== undefined,
         });
   }

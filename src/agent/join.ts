@@ -4,7 +4,6 @@
  * push-pulls with every address; the startup join retries with exponential backoff (the wait
  * doubles up to 32x the first) until a seed answers, the attempts run out, or the agent stops.
  */
-import {lookup} from "node:dns/promises";
 import {isIP} from "node:net";
 import type {Address} from "../core/index.ts";
 import type {JoinResult} from "../runtime/index.ts";
@@ -14,6 +13,8 @@ import {JoinError} from "./errors.ts";
 /** Resolves a host to every address it has (an IP literal resolves to itself). */
 export async function resolveHost(hostPort: HostPort): Promise<Address[]> {
   if (isIP(hostPort.host) !== 0) return [{host: hostPort.host, port: hostPort.port}];
+  // node:dns is loaded for the first name, not with the agent: seeds given as IP literals never need it.
+  const {lookup} = await import("node:dns/promises");
   const records = await lookup(hostPort.host, {all: true, verbatim: true});
   const seen = new Set<string>();
   const out: Address[] = [];

@@ -11,9 +11,23 @@
  * Sending uses the primary key (index 0); receiving tries every key in order, so keys can be
  * rotated by installing the new key, making it primary, then removing the old one.
  */
-import {createCipheriv, createDecipheriv, randomBytes} from "node:crypto";
+import {createRequire} from "node:module";
 import {bytesEqual} from "../core/index.ts";
 import {DecodeError} from "./errors.ts";
+
+type NodeCrypto = typeof import("node:crypto");
+const require = createRequire(import.meta.url);
+let nodeCryptoModule: NodeCrypto | undefined;
+
+/**
+ * node:crypto, loaded on first use rather than with this module: an agent without --encrypt never
+ * encrypts, and loading crypto (and the WebCrypto it brings) costs an agent ~1 MB of RSS and a few
+ * milliseconds of start-up (README "Memory").
+ */
+function nodeCrypto(): NodeCrypto {
+  nodeCryptoModule ??= require("node:crypto") as NodeCrypto;
+  return nodeCryptoModule;
+}
 
 /** memberlist's encryption versions. */
 export type EncryptionVersion = 0 | 1;
@@ -106,6 +120,7 @@ export function encryptInto(
   out: Uint8Array,
   offset: number,
 ): void {
+  const {createCipheriv, randomBytes} = nodeCrypto();
   const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv(cipherName(keyring.primary), keyring.primary, nonce, {authTagLength: TAG_BYTES});
   if (aad !== undefined) cipher.setAAD(aad);
@@ -158,6 +173,7 @@ export function decryptPayload(keyring: Keyring, blob: Uint8Array, aad?: Uint8Ar
   const nonce = blob.subarray(1, 1 + NONCE_BYTES);
   const ciphertext = blob.subarray(1 + NONCE_BYTES, blob.length - TAG_BYTES);
   const tag = blob.subarray(blob.length - TAG_BYTES);
+  const {createDecipheriv} = nodeCrypto();
   for (const key of keyring.keys) {
     let plain: Uint8Array;
     try {
@@ -183,7 +199,7 @@ export function decryptPayload(keyring: Keyring, blob: Uint8Array, aad?: Uint8Ar
 
 /** 32 random bytes in standard base64: a fresh AES-256 key, like `serf keygen`. */
 export function generateKeyBase64(): string {
-  return randomBytes(32).toString("base64");
+  return nodeCrypto().randomBytes(32).toString("base64");
 }
 
 /**

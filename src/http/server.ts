@@ -23,8 +23,8 @@
  * Bad requests get 400 with {"error": "...", "field": "..."} naming the field. With a token, every
  * request but GET /v1/health and GET /ui without `Authorization: Bearer <token>` gets 401 and does nothing.
  */
-import {createHash, timingSafeEqual} from "node:crypto";
 import {createServer, type IncomingMessage, type ServerResponse} from "node:http";
+import {createRequire} from "node:module";
 import type {AddressInfo, Socket} from "node:net";
 import createDebug from "debug";
 import type {Address} from "../core/index.ts";
@@ -33,6 +33,8 @@ import {isoTime} from "../runtime/index.ts";
 import type {HttpAgentView} from "./agent-view.ts";
 import {asHttpError, HttpError, readJson, sendJson} from "./http-basics.ts";
 import {serfRoute} from "./serf-routes.ts";
+
+const require = createRequire(import.meta.url);
 
 const log = createDebug("lifeline:http");
 
@@ -284,6 +286,8 @@ async function route(
  */
 function bearerCheck(token: string | undefined): (req: IncomingMessage) => boolean {
   if (token === undefined) return () => true;
+  // node:crypto only with a token: loading it costs an agent ~1 MB of RSS (README "Memory").
+  const {createHash, timingSafeEqual} = require("node:crypto") as typeof import("node:crypto");
   const expected = createHash("sha256").update(`Bearer ${token}`).digest();
   return (req) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;

@@ -23,7 +23,6 @@
  * With a cluster label (codec/label.ts) every datagram and dialled stream carries it; traffic with
  * another label or none is dropped and counted in labelMismatches (a stream is closed, unanswered).
  */
-import {randomInt} from "node:crypto";
 import createDebug from "debug";
 import {
   CodecContext,
@@ -60,6 +59,7 @@ import {
   validateAckPayload,
 } from "../core/index.ts";
 import {type Clock, createMonotonicClock} from "./clock.ts";
+import {randomSeed} from "./random-seed.ts";
 import {Scheduler} from "./scheduler.ts";
 import {countDrop, createDriverStats, type DriverStats} from "./stats.ts";
 import {createNodeTimerHost, type TimerHost} from "./timer-host.ts";
@@ -342,7 +342,7 @@ export class Driver {
       ...init.config,
       maxPacketBytes: init.config.maxPacketBytes - (init.keyring ? ENCRYPTION_OVERHEAD : 0) - labelOverhead(this.label),
     });
-    const random = createRandom(init.seed ?? randomInt(0, 2 ** 32 - 1));
+    const random = createRandom(init.seed ?? randomSeed());
     this.node = components.createNode
       ? components.createNode(this.coreConfig, init.self, random)
       : new SwimNode(this.coreConfig, init.self, {

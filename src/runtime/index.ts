@@ -2,6 +2,7 @@
 export * from "./clock.ts";
 export * from "./driver.ts";
 export * from "./iso-time.ts";
+export * from "./random-seed.ts";
 export * from "./scheduler.ts";
 export * from "./stats.ts";
 export * from "./timer-host.ts";
