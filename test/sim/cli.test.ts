@@ -2,6 +2,7 @@ import {mkdtempSync, readFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {describe, expect, it} from "vitest";
+import {progressLine} from "../../src/cli/commands/sim.ts";
 import {run as runCli} from "../../src/cli/main.ts";
 
 /** `lifeline sim ARGS`, in-process, with stdout and stderr split into non-empty lines. */
@@ -174,5 +175,11 @@ describe("lifeline sim", () => {
     const r = await run(["--scenario", "/nonexistent/x.json"]);
     expect(r.code).toBe(2);
     expect(r.err[0]).toContain("/nonexistent/x.json");
+  });
+
+  it("writes a log's progress line with virtual time, wall time and memory", () => {
+    expect(progressLine(12_345, 420_000, 45_400, "rss 3.2 GB, heap 2.9 GB")).toBe(
+      "progress: 12.3/420 s virtual, 45 s wall, rss 3.2 GB, heap 2.9 GB\n",
+    );
   });
 });
