@@ -252,13 +252,14 @@ function memoryText(): string {
   return `rss ${gb(rss)}, heap ${gb(heapUsed)}`;
 }
 
-function progressBar(now: number, total: number, startedWall: number): string {
+/** The terminal's bar: `[####------]  40%  168/420 s virtual  60 s elapsed, ~90 s left, rss …`. */
+function progressBar(now: number, total: number, elapsedMs: number, memory: string): string {
   const frac = Math.min(1, now / total);
   const width = 30;
   const filled = Math.round(frac * width);
-  const elapsed = (performance.now() - startedWall) / 1000;
+  const elapsed = elapsedMs / 1000;
   const eta = frac > 0 ? elapsed / frac - elapsed : 0;
-  return `\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%  ${(now / 1000).toFixed(0)}/${(total / 1000).toFixed(0)} s virtual  ${elapsed.toFixed(0)} s elapsed, ~${eta.toFixed(0)} s left, ${memoryText()} `;
+  return `\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%  ${(now / 1000).toFixed(0)}/${(total / 1000).toFixed(0)} s virtual  ${elapsed.toFixed(0)} s elapsed, ~${eta.toFixed(0)} s left, ${memory} `;
 }
 
 /** One line for a log: `progress: 12.3/420 s virtual, 45 s wall, rss 3.2 GB, heap 2.9 GB`. */
@@ -310,9 +311,7 @@ async function runSim(parsed: ParsedFlags, io: CliIo): Promise<number> {
                 const t = performance.now();
                 if (t - lastDraw < (tty ? 200 : PROGRESS_LINE_MS)) return;
                 lastDraw = t;
-                io.stderr(
-                  tty ? progressBar(now, total, startedWall) : progressLine(now, total, t - startedWall, memoryText()),
-                );
+                io.stderr((tty ? progressBar : progressLine)(now, total, t - startedWall, memoryText()));
               },
             }),
       },
@@ -321,7 +320,7 @@ async function runSim(parsed: ParsedFlags, io: CliIo): Promise<number> {
     if (error instanceof InvalidConfigError) throw simUsageError(error, parsed, scenarioFile);
     throw error;
   }
-  if (tty) io.stderr(`${progressBar(durationMs, durationMs, startedWall)}\n`);
+  if (tty) io.stderr(`${progressBar(durationMs, durationMs, performance.now() - startedWall, memoryText())}\n`);
   const {report} = run;
   const reproduce = ["lifeline sim", ...reproduceArgs(parsed).map(shellQuote), "--seed", String(seed)].join(" ");
   out(formatSummary(report));
