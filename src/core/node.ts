@@ -38,6 +38,7 @@ import {
   type AliveMessage,
   aliveMessage,
   bytesEqual,
+  DEFAULT_VSN,
   type DeadMessage,
   type IndirectPingMessage,
   type Message,
@@ -46,11 +47,12 @@ import {
   type StreamMessage,
   type SuspectMessage,
   sameAddress,
+  type Vsn,
   vsnEqual,
 } from "./messages.ts";
 import {type OutgoingStream, OutgoingStreams} from "./outgoing-streams.ts";
 import {type ActiveProbe, ProbeRing, ServedRequests} from "./probe.ts";
-import {pushPullScaleMs, type VersionedMember, verifyProtocol} from "./push-pull.ts";
+import {pushPullScaleMs, type VersionedMember, type VersionedMembers, verifyProtocol} from "./push-pull.ts";
 import type {Random} from "./random.ts";
 import {expectedConfirmations, Suspicion, suspicionTimeoutMs} from "./suspicion.ts";
 import {createSwimStats, type SwimStats} from "./swim-stats.ts";
@@ -140,6 +142,12 @@ export class SwimNode {
   private quietMerge = false;
   // BOUNDED: the table's slots (reused by versionedMembers).
   private readonly versionSlots: number[] = [];
+  /** The cursor versionedMembers() hands out. */
+  private readonly versionCursor: {name: string; state: string; vsn: Vsn} = {
+    name: "",
+    state: "alive",
+    vsn: DEFAULT_VSN,
+  };
   /**
    * A member someone else suspects, to probe once the suspect probe in flight ends
    * (config.suspectProbes): its slot (NO_SLOT: none) and the slot's generation then.
@@ -585,23 +593,22 @@ export class SwimNode {
   }
 
   /**
-   * Our members' names, states and versions, for verifyProtocol: a re-iterable view over the
-   * table in its order that hands out one reused cursor (verifyProtocol reads each member before
-   * it asks for the next), so a push-pull allocates nothing per local member.
+   * Our members' names, states and versions, for verifyProtocol: the table in its order, read
+   * through one reused cursor, so a push-pull allocates nothing per local member.
    */
-  private versionedMembers(): Iterable<VersionedMember> {
+  private versionedMembers(): VersionedMembers {
     const t = this.table;
     this.versionSlots.length = 0;
     const slots = t.inOrder(this.versionSlots);
-    const cursor = {name: "", state: "alive" as string, vsn: t.vsnOf(SELF_SLOT)};
+    const cursor = this.versionCursor;
     return {
-      *[Symbol.iterator]() {
-        for (const slot of slots) {
-          cursor.name = t.nameOf(slot);
-          cursor.state = t.stateOf(slot);
-          cursor.vsn = t.vsnOf(slot);
-          yield cursor;
-        }
+      count: slots.length,
+      at(i: number): VersionedMember {
+        const slot = slots[i] as number;
+        cursor.name = t.nameOf(slot);
+        cursor.state = t.stateOf(slot);
+        cursor.vsn = t.vsnOf(slot);
+        return cursor;
       },
     };
   }

@@ -1,6 +1,6 @@
 import {describe, expect, it} from "vitest";
 import type {PushNodeState, Vsn} from "../../../src/core/index.ts";
-import {pushPullScaleMs, verifyProtocol} from "../../../src/core/push-pull.ts";
+import {pushPullScaleMs, verifyProtocol, versionedList} from "../../../src/core/push-pull.ts";
 
 describe("pushPullScaleMs", () => {
   const rows = [
@@ -24,7 +24,7 @@ function state(name: string, vsn: Vsn | readonly number[], s: PushNodeState["sta
 
 describe("verifyProtocol (spec §6.4)", () => {
   const serf: Vsn = [1, 5, 2, 2, 5, 5];
-  const local = [{name: "self", state: "alive", vsn: serf}];
+  const local = versionedList([{name: "self", state: "alive", vsn: serf}]);
 
   it("accepts a serf-like cluster", () => {
     expect(verifyProtocol(local, [state("s1", serf), state("s2", serf, "dead")])).toBeUndefined();
@@ -50,5 +50,35 @@ describe("verifyProtocol (spec §6.4)", () => {
     // Alive, its pMin 3 would exclude our pCur 2; dead, it does not constrain the range.
     expect(verifyProtocol(local, [state("s1", [3, 5, 3, 2, 5, 5], "alive")])).toMatch(/self/);
     expect(verifyProtocol(local, [state("s1", [3, 5, 3, 2, 5, 5], "dead")])).toBeUndefined();
+  });
+
+  it("names a local member out of range, read through a reused cursor as a member table hands it out", () => {
+    const members = [
+      {name: "self", state: "alive", vsn: serf},
+      {name: "old", state: "dead", vsn: [1, 5, 1, 2, 5, 5] as Vsn},
+      {name: "peer", state: "alive", vsn: serf},
+    ];
+    const cursor = {name: "", state: "", vsn: serf};
+    const view = {
+      count: members.length,
+      at(i: number) {
+        const m = members[i] as (typeof members)[number];
+        cursor.name = m.name;
+        cursor.state = m.state;
+        cursor.vsn = m.vsn;
+        return cursor;
+      },
+    };
+    // Every spoken version lies in [1, 5] and [2, 5]: compatible.
+    expect(verifyProtocol(view, [state("s1", serf)])).toBeUndefined();
+    members[1] = {name: "old", state: "dead", vsn: [1, 5, 6, 2, 5, 5] as Vsn};
+    expect(verifyProtocol(view, [state("s1", serf)])).toMatch(/node 'old' protocol version \(6\)/);
+    members[1] = {name: "old", state: "left", vsn: [1, 5, 2, 2, 5, 1] as Vsn};
+    expect(verifyProtocol(view, [state("s1", serf)])).toMatch(/node 'old' delegate protocol version \(1\)/);
+  });
+
+  it("names remote members before local ones", () => {
+    const both = versionedList([{name: "self", state: "dead", vsn: [1, 5, 6, 2, 5, 5] as Vsn}]);
+    expect(verifyProtocol(both, [state("s1", serf), state("s2", [1, 5, 6, 2, 5, 5], "left")])).toMatch(/'s2'/);
   });
 });
