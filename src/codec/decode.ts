@@ -362,11 +362,6 @@ function readPushPullHeader(r: MsgpackReader, maxBytes: number): WirePushPullHea
   return h;
 }
 
-/** Reads the one pushNodeState in `bytes[start..end)`. */
-function readPushNodeStateAt(bytes: Uint8Array, start: number, end: number, ctx: CodecContext): PushNodeState {
-  return readPushNodeState(new MsgpackReader(bytes, start, end), ctx);
-}
-
 /** Reads one pushNodeState. */
 function readPushNodeState(r: MsgpackReader, ctx: CodecContext | undefined): PushNodeState {
   const w: WirePushNodeState = {Addr: EMPTY, Incarnation: 0, Meta: EMPTY, Name: "", Port: 0, State: 0, Vsn: EMPTY};
@@ -421,12 +416,8 @@ export function readPushPullBody(
   if (memo === undefined) {
     for (let i = 0; i < h.Nodes; i++) states.push(readPushNodeState(r, ctx));
   } else {
-    // Find each state's bytes first (skipping is cheap), so a repeated state is not decoded again.
-    for (let i = 0; i < h.Nodes; i++) {
-      const start = r.pos;
-      r.skip();
-      states.push(memo.decodeState(r.buf, start, r.pos, readPushNodeStateAt));
-    }
+    // A repeated state is found by its leading bytes: neither walked nor decoded again.
+    for (let i = 0; i < h.Nodes; i++) states.push(memo.decodeStateAt(r, readPushNodeState));
   }
   const userState = copyBytes(r.take(h.UserStateLen));
   return {type: "pushPull", join: h.Join, states, userState};

@@ -29,10 +29,16 @@
 
 import type {InternPools, Message, PushNodeState} from "../core/index.ts";
 import {CodecContext} from "./context.ts";
+import type {MsgpackReader} from "./msgpack-reader.ts";
 import {MessageType} from "./wire.ts";
 
 /** Parts longer than this are decoded every time (gossip parts are ~50–80 bytes; meta may add 512). */
 const MEMO_PART_MAX = 640;
+/**
+ * Leading bytes of a push-pull node state that pick its slot: its map header, name and address
+ * (a state is longer: seven keys alone take 43 bytes). Shorter states are never stored.
+ */
+const STATE_PREFIX = 32;
 
 /** A bounded memo of decoded alive/suspect/dead parts, shared by the decoders given it. */
 export class GossipMemo {
@@ -94,16 +100,50 @@ export class GossipMemo {
   }
 
   /**
-   * The same for one push-pull node state (a msgpack map, so its bytes can never equal a gossip
-   * part's, which starts with a message type byte 3–5).
+   * The same for the push-pull node state at `r.pos`, leaving `r.pos` where it ends. A state's
+   * slot is picked by a hash of its first STATE_PREFIX bytes, so a repeated state is found before
+   * its end is known: msgpack values delimit themselves, so bytes at `r.pos` equal to a whole
+   * stored state are that state. On a miss `decode` reads it from `r` as decoding without a memo
+   * does (same errors, same "need more bytes"). A node state is a msgpack map, so its bytes never
+   * equal a gossip part's, which starts with a message type byte 3–5.
    */
-  decodeState(
-    bytes: Uint8Array,
-    start: number,
-    end: number,
-    decode: (bytes: Uint8Array, start: number, end: number, context: CodecContext) => PushNodeState,
-  ): PushNodeState {
-    return this.value(bytes, start, end, decode, shareableState);
+  decodeStateAt(r: MsgpackReader, decode: (r: MsgpackReader, context: CodecContext) => PushNodeState): PushNodeState {
+    const bytes = r.buf;
+    const start = r.pos;
+    const view = this.viewOf(bytes);
+    const first = bytes[start] ?? 0;
+    const isMap = (first & 0xf0) === 0x80 || first === 0xde || first === 0xdf;
+    let h = 0;
+    let set = -1;
+    if (isMap && r.end - start >= STATE_PREFIX) {
+      h = hashWords(view, start, STATE_PREFIX);
+      set = h & this.setMask;
+      const keys = this.keys;
+      for (let k = 0; k < 2; k++) {
+        const slot = 2 * set + k;
+        const length = keys[2 * slot + 1] as number;
+        if (
+          keys[2 * slot] === h &&
+          length >= STATE_PREFIX &&
+          start + length <= r.end &&
+          sameWords(this.arena, slot * MEMO_PART_MAX, view, start, length)
+        ) {
+          this.hits++;
+          this.front[set] = k;
+          r.pos = start + length;
+          return this.values[slot] as PushNodeState;
+        }
+      }
+    }
+    const mapped = this.context.mappedAddresses;
+    const seen = mapped.seen;
+    const decoded = decode(r, this.context);
+    this.misses++;
+    const length = r.pos - start;
+    if (set < 0 || length > MEMO_PART_MAX || mapped.seen !== seen) return decoded;
+    const value = shareableState(decoded, this.context.intern);
+    this.store(set, h, bytes, start, length, value);
+    return value;
   }
 
   private value<T>(
@@ -113,12 +153,7 @@ export class GossipMemo {
     decode: (bytes: Uint8Array, start: number, end: number, context: CodecContext) => T,
     share: (value: T, pools: InternPools) => T,
   ): T {
-    let view = this.lastView;
-    if (this.lastBuffer !== bytes || view === undefined) {
-      view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      this.lastBuffer = bytes;
-      this.lastView = view;
-    }
+    const view = this.viewOf(bytes);
     const length = end - start;
     const h = hashWords(view, start, length);
     const set = h & this.setMask;
@@ -144,15 +179,30 @@ export class GossipMemo {
     // parts are decoded every time.
     if (mapped.seen !== seen) return decoded;
     const value = share(decoded, this.context.intern);
-    // The new part replaces the one not at the front, and takes the front.
+    this.store(set, h, bytes, start, length, value);
+    return value;
+  }
+
+  /** Remembers `value` for the `length` bytes at `start`, hashed `h`, in `set`: it replaces the part not at the front, and takes the front. */
+  private store(set: number, h: number, bytes: Uint8Array, start: number, length: number, value: unknown): void {
     const k = 1 - (this.front[set] as number);
     const slot = 2 * set + k;
     this.front[set] = k;
-    keys[2 * slot] = h;
-    keys[2 * slot + 1] = length;
-    new Uint8Array(arena.buffer, slot * MEMO_PART_MAX, length).set(bytes.subarray(start, end));
+    this.keys[2 * slot] = h;
+    this.keys[2 * slot + 1] = length;
+    new Uint8Array(this.arena.buffer, slot * MEMO_PART_MAX, length).set(bytes.subarray(start, start + length));
     this.values[slot] = value;
-    return value;
+  }
+
+  /** A DataView over `bytes` (the last one is kept: a push-pull's states are all in one buffer). */
+  private viewOf(bytes: Uint8Array): DataView {
+    let view = this.lastView;
+    if (this.lastBuffer !== bytes || view === undefined) {
+      view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      this.lastBuffer = bytes;
+      this.lastView = view;
+    }
+    return view;
   }
 }
 
