@@ -18,13 +18,16 @@
  * suspect), so that a random member is picked by sampling an index in O(1); and the insertion
  * order (holes left by removals, squeezed out when they pile up), which entries are listed in.
  * Columns and lists grow by doubling; a table's memory follows its high-water member count.
+ * A Vsn tally (version-tally.ts) keeps the push-pull version check's ranges as members change.
  */
 import {assert} from "./errors.ts";
 import type {MemberView} from "./events.ts";
 import type {InternPools, MemberIdentity} from "./intern.ts";
 import type {Address, MemberState, PushNodeState, Vsn} from "./messages.ts";
 import {sameAddress} from "./messages.ts";
+import type {VersionRanges} from "./push-pull.ts";
 import type {Random} from "./random.ts";
+import {VersionTally} from "./version-tally.ts";
 
 /** No member (a lookup that found nothing). */
 export const NO_SLOT = -1;
@@ -52,6 +55,7 @@ export const OLD_NEWS_OLDER = 2;
 /** State codes in the state column (FREE: an unused slot). */
 const STATES: readonly MemberState[] = ["alive", "suspect", "dead", "left"];
 const FREE = 255;
+const ALIVE_CODE = 0;
 
 function stateCode(state: MemberState): number {
   switch (state) {
@@ -126,6 +130,8 @@ export class MemberTable {
   // (BOUNDED: maxMembers entries).
   private slotById = new Int32Array(0);
   private readonly byName = new Map<string, number>();
+  /** Members per Vsn, and alive ones, for the push-pull version check. */
+  private readonly versions = new VersionTally();
 
   /** `pools` gives the dense name ids of the name index and the shared identities. */
   constructor(self: SelfInit, pools: InternPools) {
@@ -268,6 +274,7 @@ export class MemberTable {
     this.order[this.orderPos[slot] as number] = -1;
     this.orderPos[slot] = -1;
     this.orderHoles++;
+    this.versions.remove(this.vsnOf(slot), this.states[slot] === ALIVE_CODE);
     this.setIdentityOf(slot, undefined);
     this.states[slot] = FREE;
     this.generations[slot] = ((this.generations[slot] as number) + 1) >>> 0;
@@ -287,6 +294,7 @@ export class MemberTable {
       if (wasLive && !nowLive) this.swapRemove(this.live, this.livePos, slot, --this.liveLen);
       else if (!wasLive && nowLive) this.pushLive(slot);
     }
+    if ((old === "alive") !== (state === "alive")) this.versions.setAlive(this.vsnOf(slot), state === "alive");
     this.states[slot] = stateCode(state);
     this.changeMs[slot] = nowMs;
   }
@@ -302,8 +310,20 @@ export class MemberTable {
   /** Sets a member's address, meta and Vsn (interned in the pools, except self's). */
   setIdentity(slot: number, addr: Address, meta: Uint8Array, vsn: Vsn): void {
     const name = this.nameOf(slot);
+    const oldVsn = this.vsnOf(slot);
     if (slot === SELF_SLOT) this.selfIdentity = Object.freeze({name, addr, meta, vsn, id: -1});
     else this.setIdentityOf(slot, this.pools.internIdentity(name, addr, meta, vsn));
+    const newVsn = this.vsnOf(slot);
+    if (newVsn !== oldVsn) {
+      const alive = this.states[slot] === ALIVE_CODE;
+      this.versions.remove(oldVsn, alive);
+      this.versions.add(newVsn, alive);
+    }
+  }
+
+  /** The push-pull version ranges over every member, self included (push-pull.ts), written into `into`. */
+  versionRanges(into: VersionRanges): void {
+    this.versions.ranges(into);
   }
 
   /**
@@ -377,6 +397,7 @@ export class MemberTable {
     this.incarnations[slot] = incarnation;
     this.changeMs[slot] = nowMs;
     this.states[slot] = stateCode(state);
+    this.versions.add(identity.vsn, state === "alive");
     const id = this.pools.nameId(identity.name);
     if (id >= 0) {
       if (id >= this.slotById.length)

@@ -593,17 +593,20 @@ export class SwimNode {
   }
 
   /**
-   * Our members' names, states and versions, for verifyProtocol: the table in its order, read
-   * through one reused cursor, so a push-pull allocates nothing per local member.
+   * Our members' versions, for verifyProtocol: their ranges as the table keeps them, and to name
+   * a failing member the table in its order, read through one reused cursor.
    */
   private versionedMembers(): VersionedMembers {
     const t = this.table;
-    this.versionSlots.length = 0;
-    const slots = t.inOrder(this.versionSlots);
+    const slots = this.versionSlots;
+    slots.length = 0;
     const cursor = this.versionCursor;
     return {
-      count: slots.length,
+      count: t.size,
+      ranges: (into) => t.versionRanges(into),
       at(i: number): VersionedMember {
+        // Listed only when a failing member must be named.
+        if (slots.length === 0) t.inOrder(slots);
         const slot = slots[i] as number;
         cursor.name = t.nameOf(slot);
         cursor.state = t.stateOf(slot);

@@ -26,69 +26,90 @@ export interface VersionedMember {
 }
 
 /**
- * The local members as verifyProtocol reads them: `count` members by index. `at(i)` may hand out
- * one reused cursor (a member table's view does, so a push-pull allocates nothing per member):
- * its fields are read before the next call.
+ * The version ranges verifyProtocol computes over a set of members: over the alive ones, the
+ * highest minimum and lowest maximum protocol (P) and delegate (D) versions they understand;
+ * over all of them, the lowest and highest versions they speak (0 for an empty Vsn).
+ */
+export interface VersionRanges {
+  maxPMin: number;
+  minPMax: number;
+  maxDMin: number;
+  minDMax: number;
+  lowP: number;
+  highP: number;
+  lowD: number;
+  highD: number;
+}
+
+/** Ranges over no member: every version understood, none spoken. */
+export function emptyRanges(): VersionRanges {
+  return {maxPMin: 0, minPMax: 255, maxDMin: 0, minDMax: 255, lowP: 255, highP: 0, lowD: 255, highD: 0};
+}
+
+/**
+ * Widens `r` by one member's (or, with `alive` counted once, every such member's) versions. A
+ * local member's empty Vsn reads as undefined here, which turns the understood range to NaN and
+ * so accepts everything, as memberlist's Go reads missing versions; a remote one is skipped by
+ * the caller.
+ */
+export function widenRanges(r: VersionRanges, vsn: Vsn | readonly number[], alive: boolean): void {
+  const p = currentProtocol(vsn);
+  const d = currentDelegate(vsn);
+  if (p < r.lowP) r.lowP = p;
+  if (p > r.highP) r.highP = p;
+  if (d < r.lowD) r.lowD = d;
+  if (d > r.highD) r.highD = d;
+  if (!alive) return;
+  r.maxPMin = Math.max(r.maxPMin, vsn[0] as number);
+  r.minPMax = Math.min(r.minPMax, vsn[1] as number);
+  r.maxDMin = Math.max(r.maxDMin, vsn[3] as number);
+  r.minDMax = Math.min(r.minDMax, vsn[4] as number);
+}
+
+/**
+ * The local members as verifyProtocol reads them: their ranges at once (a member table keeps
+ * them as it changes), and `count` members by index, read only to name a failing one. `at(i)`
+ * may hand out one reused cursor, read before the next call.
  */
 export interface VersionedMembers {
   readonly count: number;
   at(i: number): VersionedMember;
+  /** The members' ranges, written into `into`. */
+  ranges(into: VersionRanges): void;
 }
 
 /** A list of members as VersionedMembers. */
 export function versionedList(members: readonly VersionedMember[]): VersionedMembers {
-  return {count: members.length, at: (i) => members[i] as VersionedMember};
+  return {
+    count: members.length,
+    at: (i) => members[i] as VersionedMember,
+    ranges(into) {
+      Object.assign(into, emptyRanges());
+      for (const m of members) widenRanges(into, m.vsn, m.state === "alive");
+    },
+  };
 }
+
+const scratchRanges = emptyRanges();
 
 /**
  * memberlist's verifyProtocol: returns undefined when compatible, else a description of the
- * first member whose spoken versions fall outside what every alive member understands. The
- * first pass also keeps the range of every member's spoken versions, so that in the usual case
- * (every spoken version inside the common range) each member is read once; a second pass runs
- * only to name a failing member.
+ * first member whose spoken versions fall outside what every alive member understands. When
+ * every spoken version lies inside the understood range (the usual case) no local member is
+ * read one by one; a second pass runs only to name a failing member.
  */
 export function verifyProtocol(local: VersionedMembers, remote: readonly PushNodeState[]): string | undefined {
-  let maxPMin = 0;
-  let minPMax = 255;
-  let maxDMin = 0;
-  let minDMax = 255;
-  // The range of spoken (current) versions over every member, alive or not, local and remote.
-  let lowP = 255;
-  let highP = 0;
-  let lowD = 255;
-  let highD = 0;
-  for (let i = 0; i < local.count; i++) {
-    const m = local.at(i);
-    const p = currentProtocol(m.vsn);
-    const d = currentDelegate(m.vsn);
-    if (p < lowP) lowP = p;
-    if (p > highP) highP = p;
-    if (d < lowD) lowD = d;
-    if (d > highD) highD = d;
-    if (m.state !== "alive") continue;
-    maxPMin = Math.max(maxPMin, m.vsn[0]);
-    minPMax = Math.min(minPMax, m.vsn[1]);
-    maxDMin = Math.max(maxDMin, m.vsn[3]);
-    minDMax = Math.min(minDMax, m.vsn[4]);
-  }
-  for (const r of remote) {
-    const p = currentProtocol(r.vsn);
-    const d = currentDelegate(r.vsn);
-    if (p < lowP) lowP = p;
-    if (p > highP) highP = p;
-    if (d < lowD) lowD = d;
-    if (d > highD) highD = d;
+  const r = scratchRanges;
+  local.ranges(r);
+  for (const s of remote) {
     // A Go peer may send an empty Vsn (read as zero versions); the codec passes its length through.
-    if (r.state !== "alive" || (r.vsn as readonly number[]).length === 0) continue;
-    maxPMin = Math.max(maxPMin, r.vsn[0]);
-    minPMax = Math.min(minPMax, r.vsn[1]);
-    maxDMin = Math.max(maxDMin, r.vsn[3]);
-    minDMax = Math.min(minDMax, r.vsn[4]);
+    widenRanges(r, s.vsn, s.state === "alive" && (s.vsn as readonly number[]).length > 0);
   }
-  if (lowP >= maxPMin && highP <= minPMax && lowD >= maxDMin && highD <= minDMax) return undefined;
+  const {maxPMin, minPMax, maxDMin, minDMax} = r;
+  if (r.lowP >= maxPMin && r.highP <= minPMax && r.lowD >= maxDMin && r.highD <= minDMax) return undefined;
   // Someone is out of range: name the first, remote members before local ones (memberlist's order).
-  for (const r of remote) {
-    const err = checkVersions(r.name, r.vsn, maxPMin, minPMax, maxDMin, minDMax);
+  for (const s of remote) {
+    const err = checkVersions(s.name, s.vsn, maxPMin, minPMax, maxDMin, minDMax);
     if (err !== undefined) return err;
   }
   for (let i = 0; i < local.count; i++) {

@@ -14,26 +14,30 @@
  *   reap        a dead or left member can be removed; it is then unknown again
  *
  * Commands apply messages the way SwimNode does (verdict, then the table change), and after
- * each one the table's name index, dense lists (others, live), insertion order and per-state
- * counts must match the model; `sample` must return distinct members from the right pool that
- * pass the filter.
+ * each one the table's name index, dense lists (others, live), insertion order, per-state
+ * counts and push-pull version ranges (its Vsn tally, version-tally.ts) must match the model;
+ * `sample` must return distinct members from the right pool that pass the filter.
  */
 import fc from "fast-check";
 import {describe, expect, it} from "vitest";
-import {createRandom, DEFAULT_VSN, InternPools, type MemberState} from "../../src/core/index.ts";
+import {createRandom, DEFAULT_VSN, InternPools, type MemberState, type Vsn} from "../../src/core/index.ts";
 import {isLive, MemberTable, NO_SLOT, SELF_SLOT} from "../../src/core/member-table.ts";
 import {aliveVerdict, deadVerdict, type SelfContext, suspectVerdict} from "../../src/core/members.ts";
+import {emptyRanges, versionedList} from "../../src/core/push-pull.ts";
 import {checkProperty} from "../helpers/property-run.ts";
 
 const SELF = "self";
 const NAMES = [SELF, "m1", "m2", "m3", "m4", "m5", "m6"] as const;
 const EMPTY = new Uint8Array(0);
+/** Vsns an alive message may carry: the default, newer protocol and delegate, an older one, and one sent as a fresh array equal to the default. */
+const VSNS: readonly Vsn[] = [DEFAULT_VSN, [1, 5, 5, 2, 5, 5], [1, 3, 1, 2, 4, 3], [...DEFAULT_VSN] as unknown as Vsn];
 const addr = (name: string, variant: number) => ({host: `10.0.${variant}.${NAMES.indexOf(name as never)}`, port: 7946});
 
 interface ModelMember {
   state: MemberState;
   incarnation: number;
   variant: number;
+  vsn: Vsn;
 }
 
 interface Model {
@@ -83,16 +87,26 @@ function checkTable(model: Model, real: Real): void {
   }
   expect({...t.counts}).toEqual(counts);
   expect(t.liveCount).toBe(live);
+  const want = emptyRanges();
+  versionedList([
+    {name: SELF, state: "alive", vsn: DEFAULT_VSN},
+    ...[...model.members].map(([n, m]) => ({name: n, state: m.state, vsn: m.vsn})),
+  ]).ranges(want);
+  const got = emptyRanges();
+  t.versionRanges(got);
+  expect(got).toEqual(want);
 }
 
 class AliveCommand implements fc.Command<Model, Real> {
   readonly name: string;
   readonly incarnation: number;
   readonly variant: number;
-  constructor(name: string, incarnation: number, variant: number) {
+  readonly vsn: Vsn;
+  constructor(name: string, incarnation: number, variant: number, vsn: Vsn) {
     this.name = name;
     this.incarnation = incarnation;
     this.variant = variant;
+    this.vsn = vsn;
   }
   check = () => true;
   run(model: Model, real: Real): void {
@@ -103,7 +117,7 @@ class AliveCommand implements fc.Command<Model, Real> {
       node: this.name,
       addr: addr(this.name, this.name === SELF ? 0 : this.variant),
       meta: EMPTY,
-      vsn: DEFAULT_VSN,
+      vsn: this.name === SELF ? DEFAULT_VSN : this.vsn,
     };
     const t = real.table;
     const known = t.slotOf(this.name);
@@ -123,13 +137,19 @@ class AliveCommand implements fc.Command<Model, Real> {
       let want: string;
       if (m === undefined) {
         want = "insert";
-        model.members.set(this.name, {state: "alive", incarnation: this.incarnation, variant: this.variant});
+        model.members.set(this.name, {
+          state: "alive",
+          incarnation: this.incarnation,
+          variant: this.variant,
+          vsn: this.vsn,
+        });
       } else if (m.variant !== this.variant) {
         want = m.state === "left" ? "accept" : "addressConflict";
-        if (want === "accept") Object.assign(m, {state: "alive", incarnation: this.incarnation, variant: this.variant});
+        if (want === "accept")
+          Object.assign(m, {state: "alive", incarnation: this.incarnation, variant: this.variant, vsn: this.vsn});
       } else if (this.incarnation > m.incarnation) {
         want = "accept";
-        Object.assign(m, {state: "alive", incarnation: this.incarnation});
+        Object.assign(m, {state: "alive", incarnation: this.incarnation, vsn: this.vsn});
       } else {
         want = this.incarnation < m.incarnation ? "oldIncarnation" : "noop";
       }
@@ -139,13 +159,13 @@ class AliveCommand implements fc.Command<Model, Real> {
         t.add(msg.node, msg.addr, msg.incarnation, msg.meta, msg.vsn, "alive", real.now);
       } else if (verdict === "accept" && known !== NO_SLOT) {
         t.setIncarnation(known, msg.incarnation);
-        t.setIdentity(known, msg.addr, t.metaOf(known), t.vsnOf(known));
+        t.setIdentity(known, msg.addr, t.metaOf(known), msg.vsn);
         t.setState(known, "alive", real.now);
       }
     }
     checkTable(model, real);
   }
-  toString = () => `alive(${this.name}, ${this.incarnation}, addr ${this.variant})`;
+  toString = () => `alive(${this.name}, ${this.incarnation}, addr ${this.variant}, vsn ${this.vsn.join(".")})`;
 }
 
 class SuspectCommand implements fc.Command<Model, Real> {
@@ -274,7 +294,9 @@ const name = fc.constantFrom(...NAMES);
 const other = fc.constantFrom(...NAMES.slice(1));
 const inc = fc.integer({min: 1, max: 6});
 const commands = [
-  fc.tuple(name, inc, fc.integer({min: 0, max: 1})).map(([n, i, v]) => new AliveCommand(n, i, v)),
+  fc
+    .tuple(name, inc, fc.integer({min: 0, max: 1}), fc.constantFrom(...VSNS))
+    .map(([n, i, v, vsn]) => new AliveCommand(n, i, v, vsn)),
   fc.tuple(name, inc).map(([n, i]) => new SuspectCommand(n, i)),
   fc.tuple(name, inc, fc.boolean()).map(([n, i, l]) => new DeadCommand(n, i, l)),
   other.map((n) => new ReapCommand(n)),

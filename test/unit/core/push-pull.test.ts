@@ -61,6 +61,7 @@ describe("verifyProtocol (spec §6.4)", () => {
     const cursor = {name: "", state: "", vsn: serf};
     const view = {
       count: members.length,
+      ranges: versionedList(members).ranges,
       at(i: number) {
         const m = members[i] as (typeof members)[number];
         cursor.name = m.name;
