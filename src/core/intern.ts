@@ -78,6 +78,8 @@ export class InternPools {
   // member, and every node of a cluster that agrees on a member sends the same state for it.
   // BOUNDED: POOL_MAX names.
   private readonly pushStates = new Map<string, PushNodeState>();
+  // BOUNDED: one per listed identity (≤ POOL_MAX): the push-pull state pushStateOf gave it last.
+  private readonly pushStateById: (PushNodeState | undefined)[] = [];
 
   /** The shared instance of `addr` (frozen). */
   internAddress(addr: Address): Address {
@@ -209,6 +211,22 @@ export class InternPools {
     }
     const shared: PushNodeState = {name, addr, incarnation, meta, state, vsn, wire: undefined};
     if (hit !== undefined || this.pushStates.size < POOL_MAX) this.pushStates.set(name, shared);
+    return shared;
+  }
+
+  /**
+   * internPushState for a member's identity, incarnation and state. A listed identity keeps the
+   * state it was given last, so a push-pull of an unchanged table finds each member's by index,
+   * without a lookup by name or a comparison of address, meta and Vsn.
+   */
+  pushStateOf(identity: MemberIdentity, incarnation: number, state: MemberState): PushNodeState {
+    const id = identity.id;
+    if (id >= 0) {
+      const hit = this.pushStateById[id];
+      if (hit !== undefined && hit.incarnation === incarnation && hit.state === state) return hit;
+    }
+    const shared = this.internPushState(identity.name, identity.addr, incarnation, identity.meta, state, identity.vsn);
+    if (id >= 0) this.pushStateById[id] = shared;
     return shared;
   }
 }

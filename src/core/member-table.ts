@@ -332,8 +332,7 @@ export class MemberTable {
    * all the nodes sharing the pools rather than once per push-pull of every node (EncodeOnce).
    */
   pushState(slot: number): PushNodeState {
-    const id = this.identityOf(slot);
-    return this.pools.internPushState(id.name, id.addr, this.incarnationOf(slot), id.meta, this.stateOf(slot), id.vsn);
+    return this.pools.pushStateOf(this.identityOf(slot), this.incarnationOf(slot), this.stateOf(slot));
   }
 
   /** A snapshot safe to hand out. */

@@ -142,6 +142,8 @@ export class SwimNode {
   private quietMerge = false;
   // BOUNDED: the table's slots (reused by versionedMembers).
   private readonly versionSlots: number[] = [];
+  // BOUNDED: the table's slots (reused by localState).
+  private readonly stateSlots: number[] = [];
   /** The cursor versionedMembers() hands out. */
   private readonly versionCursor: {name: string; state: string; vsn: Vsn} = {
     name: "",
@@ -587,8 +589,11 @@ export class SwimNode {
 
   /** Our whole table as push-pull states, self and dead/left members included (docs/memberlist-wire.md §6.2). */
   private localState(): PushNodeState[] {
+    const t = this.table;
+    const slots = t.inOrder(this.stateSlots);
     const out: PushNodeState[] = [];
-    for (const slot of this.table.inOrder([])) out.push(this.table.pushState(slot));
+    for (let i = 0; i < slots.length; i++) out.push(t.pushState(slots[i] as number));
+    slots.length = 0;
     return out;
   }
 
