@@ -101,9 +101,17 @@ const scratchRanges = emptyRanges();
 export function verifyProtocol(local: VersionedMembers, remote: readonly PushNodeState[]): string | undefined {
   const r = scratchRanges;
   local.ranges(r);
+  // Widening is idempotent, so a run of states with the same Vsn instance and aliveness (most of
+  // a push-pull: the codec shares Vsns) widens once.
+  let lastVsn: Vsn | undefined;
+  let lastAlive = false;
   for (const s of remote) {
     // A Go peer may send an empty Vsn (read as zero versions); the codec passes its length through.
-    widenRanges(r, s.vsn, s.state === "alive" && (s.vsn as readonly number[]).length > 0);
+    const alive = s.state === "alive" && (s.vsn as readonly number[]).length > 0;
+    if (s.vsn === lastVsn && alive === lastAlive) continue;
+    lastVsn = s.vsn;
+    lastAlive = alive;
+    widenRanges(r, s.vsn, alive);
   }
   const {maxPMin, minPMax, maxDMin, minDMax} = r;
   if (r.lowP >= maxPMin && r.highP <= minPMax && r.lowD >= maxDMin && r.highD <= minDMax) return undefined;
