@@ -421,24 +421,38 @@ export class MemberTable {
     else if (this.unlisted.size > 0) this.unlisted.delete(slot);
   }
 
+  /**
+   * Makes room for `members` members, self included, at once: merging a push-pull of that many
+   * states then grows no column or list on the way (doubling would copy each about log2 times,
+   * and leave up to half of it unused).
+   */
+  reserve(members: number): void {
+    if (members > this.states.length) this.growColumns(members);
+    if (members > this.all.length) this.all = grownInt32(this.all, members);
+    if (members > this.live.length) this.live = grownInt32(this.live, members);
+    if (members > this.order.length) this.order = grownInt32(this.order, members);
+  }
+
   private newSlot(): number {
     const slot = this.top++;
-    if (slot === this.states.length) {
-      const size = 2 * slot;
-      this.incarnations = grownFloat64(this.incarnations, size);
-      this.changeMs = grownFloat64(this.changeMs, size);
-      this.identityIds = grownInt32(this.identityIds, size);
-      const states = new Uint8Array(size).fill(FREE);
-      states.set(this.states);
-      this.states = states;
-      const generations = new Uint32Array(size);
-      generations.set(this.generations);
-      this.generations = generations;
-      this.allPos = grownInt32(this.allPos, size);
-      this.livePos = grownInt32(this.livePos, size);
-      this.orderPos = grownInt32(this.orderPos, size);
-    }
+    if (slot === this.states.length) this.growColumns(2 * slot);
     return slot;
+  }
+
+  /** Grows every per-slot column to `size` slots. */
+  private growColumns(size: number): void {
+    this.incarnations = grownFloat64(this.incarnations, size);
+    this.changeMs = grownFloat64(this.changeMs, size);
+    this.identityIds = grownInt32(this.identityIds, size);
+    const states = new Uint8Array(size).fill(FREE);
+    states.set(this.states);
+    this.states = states;
+    const generations = new Uint32Array(size);
+    generations.set(this.generations);
+    this.generations = generations;
+    this.allPos = grownInt32(this.allPos, size);
+    this.livePos = grownInt32(this.livePos, size);
+    this.orderPos = grownInt32(this.orderPos, size);
   }
 
   /** `list` with `slot` stored at `at` (= its length so far), grown when full. */

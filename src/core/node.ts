@@ -629,6 +629,8 @@ export class SwimNode {
       return;
     }
     this.counters.pushPulls++;
+    // A joiner's first push-pull brings the whole cluster: room for it at once.
+    if (states.length > this.table.size) this.table.reserve(Math.min(states.length, this.config.maxMembers) + 1);
     for (const s of states) {
       let reason: DropReason | undefined;
       switch (s.state) {
