@@ -638,7 +638,7 @@ export class SwimNode {
           // Most of a push-pull is old news: skip building a message for it.
           const old = this.oldNews(s.name, s.incarnation, s.addr);
           reason =
-            old !== NOT_OLD_NEWS ? old : this.onAlive(aliveMessage(s.incarnation, s.name, s.addr, s.meta, s.vsn));
+            old !== NOT_OLD_NEWS ? old : this.onAlive(aliveMessage(s.incarnation, s.name, s.addr, s.meta, s.vsn), true);
           break;
         }
         case "left":
@@ -939,15 +939,21 @@ export class SwimNode {
     return ctx;
   }
 
-  /** Applies an alive message (from gossip or push-pull). Returns why it was ignored, if it was. */
-  private onAlive(msg: AliveMessage): DropReason | undefined {
+  /**
+   * Applies an alive message (from gossip or push-pull). Returns why it was ignored, if it was.
+   * `notOldNews`: the caller already found it is not old news (oldNews), so it is not asked again.
+   */
+  private onAlive(msg: AliveMessage, notOldNews = false): DropReason | undefined {
     if (msg.addr.port === 0) {
       // memberlist substitutes its own bind port for a zero port.
       const addr = {host: msg.addr.host, port: this.table.addrOf(SELF_SLOT).port};
       msg = aliveMessage(msg.incarnation, msg.node, addr, msg.meta, msg.vsn);
+      notOldNews = false;
     }
-    const old = this.oldNews(msg.node, msg.incarnation, msg.addr);
-    if (old !== NOT_OLD_NEWS) return old;
+    if (!notOldNews) {
+      const old = this.oldNews(msg.node, msg.incarnation, msg.addr);
+      if (old !== NOT_OLD_NEWS) return old;
+    }
     const t = this.table;
     const known = t.slotOf(msg.node);
     const verdict = aliveVerdict(t, known, msg, this.selfContext());
