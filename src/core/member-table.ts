@@ -76,6 +76,13 @@ function grownInt32(old: Int32Array, size: number): Int32Array<ArrayBuffer> {
   return next;
 }
 
+/** `size` doubled until it holds `n`. */
+function doubledTo(size: number, n: number): number {
+  let out = Math.max(1, size);
+  while (out < n) out *= 2;
+  return out;
+}
+
 function grownFloat64(old: Float64Array, size: number): Float64Array<ArrayBuffer> {
   const next = new Float64Array(size);
   next.set(old);
@@ -423,14 +430,15 @@ export class MemberTable {
 
   /**
    * Makes room for `members` members, self included, at once: merging a push-pull of that many
-   * states then grows no column or list on the way (doubling would copy each about log2 times,
-   * and leave up to half of it unused).
+   * states then grows no column or list on the way (doubling one add at a time would copy each
+   * about log2 times). Each grows to the size doubling would have reached, so that later adds
+   * leave no more unused room than they would have.
    */
   reserve(members: number): void {
-    if (members > this.states.length) this.growColumns(members);
-    if (members > this.all.length) this.all = grownInt32(this.all, members);
-    if (members > this.live.length) this.live = grownInt32(this.live, members);
-    if (members > this.order.length) this.order = grownInt32(this.order, members);
+    if (members > this.states.length) this.growColumns(doubledTo(this.states.length, members));
+    if (members > this.all.length) this.all = grownInt32(this.all, doubledTo(this.all.length, members));
+    if (members > this.live.length) this.live = grownInt32(this.live, doubledTo(this.live.length, members));
+    if (members > this.order.length) this.order = grownInt32(this.order, doubledTo(this.order.length, members));
   }
 
   private newSlot(): number {
