@@ -102,7 +102,29 @@ export class GossipMemo {
     end: number,
     decode: (bytes: Uint8Array, start: number, end: number, context: CodecContext) => Message,
   ): Message {
-    return this.value(bytes, start, end, decode, shareable);
+    const view = this.viewOf(bytes);
+    const length = end - start;
+    const h = hashWords(view, start, length);
+    const set = h & this.setMask;
+    const keys = this.keys;
+    for (let k = 0; k < 2; k++) {
+      const slot = 2 * set + k;
+      if (keys[2 * slot] === h && keys[2 * slot + 1] === length && this.holds(slot, length, view, start)) {
+        this.hits++;
+        this.front[set] = k;
+        return this.values[slot] as Message;
+      }
+    }
+    const mapped = this.context.mappedAddresses;
+    const seen = mapped.seen;
+    const decoded = decode(bytes, start, end, this.context);
+    this.misses++;
+    // Decoding an IPv4-mapped address remembers it (address.ts); a hit would skip that, so such
+    // parts are decoded every time.
+    if (mapped.seen !== seen) return decoded;
+    const value = shareable(decoded, this.context.intern);
+    this.store(set, h, bytes, start, length, value);
+    return value;
   }
 
   /**
@@ -148,38 +170,6 @@ export class GossipMemo {
     const length = r.pos - start;
     if (set < 0 || length > MEMO_PART_MAX || mapped.seen !== seen) return decoded;
     const value = shareableState(decoded, this.context.intern);
-    this.store(set, h, bytes, start, length, value);
-    return value;
-  }
-
-  private value<T>(
-    bytes: Uint8Array,
-    start: number,
-    end: number,
-    decode: (bytes: Uint8Array, start: number, end: number, context: CodecContext) => T,
-    share: (value: T, pools: InternPools) => T,
-  ): T {
-    const view = this.viewOf(bytes);
-    const length = end - start;
-    const h = hashWords(view, start, length);
-    const set = h & this.setMask;
-    const keys = this.keys;
-    for (let k = 0; k < 2; k++) {
-      const slot = 2 * set + k;
-      if (keys[2 * slot] === h && keys[2 * slot + 1] === length && this.holds(slot, length, view, start)) {
-        this.hits++;
-        this.front[set] = k;
-        return this.values[slot] as T;
-      }
-    }
-    const mapped = this.context.mappedAddresses;
-    const seen = mapped.seen;
-    const decoded = decode(bytes, start, end, this.context);
-    this.misses++;
-    // Decoding an IPv4-mapped address remembers it (address.ts); a hit would skip that, so such
-    // parts are decoded every time.
-    if (mapped.seen !== seen) return decoded;
-    const value = share(decoded, this.context.intern);
     this.store(set, h, bytes, start, length, value);
     return value;
   }

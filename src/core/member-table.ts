@@ -55,7 +55,6 @@ export const OLD_NEWS_OLDER = 2;
 /** State codes in the state column (FREE: an unused slot). */
 const STATES: readonly MemberState[] = ["alive", "suspect", "dead", "left"];
 const FREE = 255;
-const ALIVE_CODE = 0;
 
 function stateCode(state: MemberState): number {
   switch (state) {
@@ -69,6 +68,8 @@ function stateCode(state: MemberState): number {
       return 3;
   }
 }
+
+const ALIVE_CODE = stateCode("alive");
 
 function grownInt32(old: Int32Array, size: number): Int32Array<ArrayBuffer> {
   const next = new Int32Array(size).fill(-1);

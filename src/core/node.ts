@@ -140,10 +140,8 @@ export class SwimNode {
   private catchUpUntilMs = Number.NEGATIVE_INFINITY;
   /** True while merging a quiet join's push-pull (config.quietJoin): learned members are not queued. */
   private quietMerge = false;
-  // BOUNDED: the table's slots (reused by versionedMembers).
-  private readonly versionSlots: number[] = [];
-  // BOUNDED: the table's slots (reused by localState).
-  private readonly stateSlots: number[] = [];
+  // BOUNDED: the table's slots, listed in order by localState and versionedMembers (one at a time).
+  private readonly slotScratch: number[] = [];
   /** The cursor versionedMembers() hands out. */
   private readonly versionCursor: {name: string; state: string; vsn: Vsn} = {
     name: "",
@@ -590,7 +588,9 @@ export class SwimNode {
   /** Our whole table as push-pull states, self and dead/left members included (docs/memberlist-wire.md §6.2). */
   private localState(): PushNodeState[] {
     const t = this.table;
-    const slots = t.inOrder(this.stateSlots);
+    const slots = this.slotScratch;
+    slots.length = 0;
+    t.inOrder(slots);
     const out: PushNodeState[] = [];
     for (let i = 0; i < slots.length; i++) out.push(t.pushState(slots[i] as number));
     slots.length = 0;
@@ -603,7 +603,7 @@ export class SwimNode {
    */
   private versionedMembers(): VersionedMembers {
     const t = this.table;
-    const slots = this.versionSlots;
+    const slots = this.slotScratch;
     slots.length = 0;
     const cursor = this.versionCursor;
     return {

@@ -43,7 +43,20 @@ export interface VersionRanges {
 
 /** Ranges over no member: every version understood, none spoken. */
 export function emptyRanges(): VersionRanges {
-  return {maxPMin: 0, minPMax: 255, maxDMin: 0, minDMax: 255, lowP: 255, highP: 0, lowD: 255, highD: 0};
+  return resetRanges({} as VersionRanges);
+}
+
+/** Sets `r` to the ranges over no member (see emptyRanges), without allocating; returns it. */
+export function resetRanges(r: VersionRanges): VersionRanges {
+  r.maxPMin = 0;
+  r.minPMax = 255;
+  r.maxDMin = 0;
+  r.minDMax = 255;
+  r.lowP = 255;
+  r.highP = 0;
+  r.lowD = 255;
+  r.highD = 0;
+  return r;
 }
 
 /**
@@ -84,7 +97,7 @@ export function versionedList(members: readonly VersionedMember[]): VersionedMem
     count: members.length,
     at: (i) => members[i] as VersionedMember,
     ranges(into) {
-      Object.assign(into, emptyRanges());
+      resetRanges(into);
       for (const m of members) widenRanges(into, m.vsn, m.state === "alive");
     },
   };

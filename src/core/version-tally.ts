@@ -6,8 +6,9 @@
  * push-pull. Vsns are keyed by instance: the pools intern them, and two equal Vsns held as two
  * instances only take two entries, which give the same ranges as one.
  */
+import {assert} from "./errors.ts";
 import type {Vsn} from "./messages.ts";
-import {emptyRanges, type VersionRanges, widenRanges} from "./push-pull.ts";
+import {resetRanges, type VersionRanges, widenRanges} from "./push-pull.ts";
 
 interface Tally {
   all: number;
@@ -32,7 +33,7 @@ export class VersionTally {
   /** A member holding `vsn` went. */
   remove(vsn: Vsn, alive: boolean): void {
     const t = this.counts.get(vsn);
-    if (t === undefined) throw new Error("internal error: removing a Vsn the tally does not hold");
+    assert(t !== undefined, "removing a Vsn the tally does not hold");
     t.all--;
     if (alive) t.alive--;
     if (t.all === 0) this.counts.delete(vsn);
@@ -41,13 +42,13 @@ export class VersionTally {
   /** A member holding `vsn` became alive (`alive`) or stopped being alive. */
   setAlive(vsn: Vsn, alive: boolean): void {
     const t = this.counts.get(vsn);
-    if (t === undefined) throw new Error("internal error: a state change for a Vsn the tally does not hold");
+    assert(t !== undefined, "a state change for a Vsn the tally does not hold");
     t.alive += alive ? 1 : -1;
   }
 
   /** The version ranges over the members (see VersionRanges), written into `into`. */
   ranges(into: VersionRanges): void {
-    Object.assign(into, emptyRanges());
+    resetRanges(into);
     for (const [vsn, t] of this.counts) widenRanges(into, vsn, t.alive > 0);
   }
 }
